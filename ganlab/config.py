@@ -1,0 +1,218 @@
+"""TrainConfig: one frozen, validated object that describes a run.
+
+Widgets, URL query strings, JSON files, checkpoints and the CLI all build a TrainConfig through the same
+`validate()`, so a bad value gets the same clear message wherever it was typed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config value is out of range or unknown; the message names the field and what is allowed."""
+
+
+TOY_DATA = ("ring", "grid", "spiral", "moons", "csv")
+IMAGE_DATA = ("mnist", "digits", "mnist-full", "fashion-mnist", "cifar10")
+MODELS = ("mlp", "dcgan")
+ACTIVATIONS = ("relu", "leaky_relu", "tanh")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # data and model
+    data: str = "ring"
+    model: str = "mlp"
+    conditional: bool = False
+    z_dim: int = 2
+    g_width: int = 128
+    g_depth: int = 2
+    d_width: int = 128
+    d_depth: int = 2
+    activation: str = "relu"
+    leaky_slope: float = 0.2  # LeakyReLU negative slope (the tutorials' MLP GAN: 0.01)
+    g_batchnorm: bool = False
+    d_dropout: float = 0.0
+    spectral_norm: bool = False
+    dcgan_width: int = 32  # DCGAN base channel count (DCGAN paper: 64; 32 trains on a laptop CPU)
+    # loss and remedies
+    loss: str = "non_saturating"
+    real_label: float = 1.0  # one-sided label smoothing: 0.9 in the tutorials
+    gp_weight: float = 10.0  # lambda of WGAN-GP
+    clip_value: float = 0.01  # WGAN weight clipping
+    r1_gamma: float = 0.0
+    unrolled_steps: int = 0  # Metz et al. 2017: G looks k SGD steps ahead of D
+    unrolled_lr: float = 1e-2
+    pack: int = 1  # PacGAN: D judges `pack` samples at once
+    # optimisation
+    optimizer: str = "adam"
+    g_lr: float = 1e-3
+    d_lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 256
+    d_steps: int = 1  # D updates per G update
+    steps: int = 2000  # G updates in the budget
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 50
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def is_toy(self) -> bool:
+        return self.data in TOY_DATA
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def to_query(self) -> dict[str, str]:
+        """Only the fields that differ from the defaults, as strings (for st.query_params / URLs)."""
+        default = TrainConfig()
+        return {f.name: _fmt(getattr(self, f.name)) for f in fields(self)
+                if getattr(self, f.name) != getattr(default, f.name)}
+
+
+FIELD_TYPES = {f.name: f.type for f in fields(TrainConfig)}
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Parse a string (URL, CLI --set) or pass through a typed value, with a clear error."""
+    kind = FIELD_TYPES[name]
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        s = str(value).strip().lower()
+        if s in ("1", "true", "yes", "on"):
+            return True
+        if s in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+    if kind == "int":
+        if isinstance(value, bool):
+            raise ConfigError(f"{name}: expected a whole number, got {value!r}")
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
+        if f != f or f in (float("inf"), float("-inf")) or f != int(f):
+            raise ConfigError(f"{name}: expected a whole number, got {value!r}")
+        return int(f)
+    if kind == "float":
+        if isinstance(value, bool):
+            raise ConfigError(f"{name}: expected a number, got {value!r}")
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+        if f != f or f in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name}: expected a finite number, got {value!r}")
+        return f
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}: expected text, got {value!r}")
+    return value.strip()
+
+
+def from_dict(d: dict[str, Any]) -> TrainConfig:
+    unknown = sorted(set(d) - set(FIELD_TYPES))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(FIELD_TYPES)}")
+    return TrainConfig(**{k: _coerce(k, v) for k, v in d.items()})
+
+
+def from_json(text: str) -> TrainConfig:
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"not valid JSON: {e.msg} (line {e.lineno})") from None
+    if not isinstance(d, dict):
+        raise ConfigError("a config must be a JSON object")
+    return from_dict(d)
+
+
+def from_query(params: dict[str, str], base: TrainConfig | None = None) -> TrainConfig:
+    """Config from URL query params; params that are not config fields (e.g. `preset`) are ignored."""
+    base = base or TrainConfig()
+    known = {k: v for k, v in params.items() if k in FIELD_TYPES}
+    return from_dict({**base.to_dict(), **known})
+
+
+def _check(ok: bool, msg: str) -> None:
+    if not ok:
+        raise ConfigError(msg)
+
+
+def _in_range(c: TrainConfig, name: str, lo: float, hi: float) -> None:
+    v = getattr(c, name)
+    _check(lo <= v <= hi, f"{name} must be between {lo:g} and {hi:g}, got {v:g}")
+
+
+def _one_of(c: TrainConfig, name: str, allowed: tuple[str, ...]) -> None:
+    v = getattr(c, name)
+    _check(v in allowed, f"{name} must be one of {', '.join(allowed)}; got {v!r}")
+
+
+def validate(c: TrainConfig) -> None:
+    from .losses import LOSSES  # late import: losses imports nothing from here
+
+    for f in fields(c):
+        v = getattr(c, f.name)
+        want = {"int": int, "float": (int, float), "bool": bool, "str": str}[f.type]
+        _check(isinstance(v, want) and not (f.type in ("int", "float") and isinstance(v, bool)),
+               f"{f.name}: expected {f.type}, got {v!r}")
+    _one_of(c, "data", TOY_DATA + IMAGE_DATA)
+    _one_of(c, "model", MODELS)
+    _one_of(c, "activation", ACTIVATIONS)
+    _one_of(c, "optimizer", OPTIMIZERS)
+    _one_of(c, "device", DEVICES)
+    _check(c.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}; got {c.loss!r}")
+    _in_range(c, "z_dim", 1, 512)
+    for name in ("g_width", "d_width"):
+        _in_range(c, name, 4, 2048)
+    for name in ("g_depth", "d_depth"):
+        _in_range(c, name, 1, 8)
+    _in_range(c, "dcgan_width", 4, 256)
+    _in_range(c, "d_dropout", 0.0, 0.9)
+    _in_range(c, "leaky_slope", 0.0, 1.0)
+    _in_range(c, "real_label", 0.5, 1.0)
+    _in_range(c, "gp_weight", 0.0, 1000.0)
+    _in_range(c, "clip_value", 1e-4, 10.0)
+    _in_range(c, "r1_gamma", 0.0, 1000.0)
+    _in_range(c, "unrolled_steps", 0, 20)
+    _in_range(c, "unrolled_lr", 1e-6, 1.0)
+    _in_range(c, "pack", 1, 16)
+    for name in ("g_lr", "d_lr"):
+        _in_range(c, name, 1e-7, 1.0)
+    _in_range(c, "beta1", 0.0, 0.999)
+    _in_range(c, "beta2", 0.0, 0.9999)
+    _in_range(c, "batch_size", 2, 4096)
+    _in_range(c, "d_steps", 1, 20)
+    _in_range(c, "steps", 1, 1_000_000)
+    _in_range(c, "seed", 0, 2**31 - 1)
+    _in_range(c, "log_every", 1, 10_000)
+    _check(c.batch_size % c.pack == 0, f"batch_size ({c.batch_size}) must be a multiple of pack ({c.pack})")
+    if c.data in TOY_DATA:
+        _check(c.model == "mlp", f"the 2-D data {c.data!r} works with model 'mlp' only")
+        _check(not c.conditional, "conditional models need labelled image data (mnist, digits, ...)")
+    if c.model == "dcgan":
+        _check(c.data != "digits", "dcgan needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
+    if c.unrolled_steps:
+        _check(c.d_steps == 1, "unrolled_steps and d_steps > 1 do not combine: pick one")

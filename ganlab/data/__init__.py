@@ -1,0 +1,77 @@
+"""Datasets as one tensor on the training device: batches are indexed, never loaded through a DataLoader.
+
+`make_dataset(config, device)` returns a `Dataset`:
+  x: (N, 2) toy points or (N, C, H, W) images in [-1, 1], float32, on `device`
+  y: (N,) int64 class labels (images) or None
+Toy mixtures are pre-sampled into a pool of POOL points; mixtures carry `centers` (M, 2) and `std`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..config import TOY_DATA, TrainConfig
+from . import toy
+
+POOL = 65_536
+
+
+@dataclass
+class Dataset:
+    name: str
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+    n_classes: int = 0
+    centers: np.ndarray | None = None  # (M, 2) for mixtures
+    std: float | None = None
+    note: str = ""  # e.g. "full MNIST not found; using the embedded 5,000-digit subset"
+    class_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_toy(self) -> bool:
+        return self.x.dim() == 2 and self.x.shape[1] == 2
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+    def bounds(self, pad: float = 0.5) -> tuple[float, float, float, float]:
+        """(xmin, xmax, ymin, ymax) of a square view that holds the data (toy only)."""
+        x = self.x[:4096].cpu().numpy()
+        lo, hi = np.percentile(x, 0.5, axis=0), np.percentile(x, 99.5, axis=0)
+        c, half = (lo + hi) / 2, float((hi - lo).max()) / 2 + pad
+        return (float(c[0] - half), float(c[0] + half), float(c[1] - half), float(c[1] + half))
+
+
+def toy_points(name: str, n: int, seed: int, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float | None]:
+    rng = np.random.default_rng(seed + 7919)
+    if name in toy.MIXTURES:
+        make_centers, std = toy.MIXTURES[name]
+        centers = make_centers()
+        return toy.mixture(centers, std, n, rng), centers, std
+    if name == "spiral":
+        return toy.spiral(n, rng), None, None
+    if name == "moons":
+        return toy.moons(n, rng), None, None
+    if name == "csv":
+        if points is None:
+            raise ValueError("data 'csv' needs uploaded points: upload a CSV with two columns (x, y)")
+        pts = np.asarray(points, dtype=np.float32)
+        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 10:
+            raise ValueError("CSV points must be an (N, 2) array with N >= 10")
+        return pts, None, None
+    raise ValueError(f"unknown toy data {name!r}")
+
+
+def make_dataset(config: TrainConfig, device: torch.device | str = "cpu", points: np.ndarray | None = None,
+                 data_dir: str | None = None) -> Dataset:
+    if config.data in TOY_DATA:
+        pts, centers, std = toy_points(config.data, POOL, config.seed, points)
+        return Dataset(config.data, torch.as_tensor(pts, device=device), centers=centers, std=std)
+    from .images import load_images  # torchvision only when images are asked for
+
+    img = load_images(config.data, data_dir=data_dir, size=32 if config.data == "cifar10" else None)
+    return Dataset(config.data, torch.as_tensor(img.x, device=device), torch.as_tensor(img.y, device=device),
+                   n_classes=img.n_classes, note=img.note, class_names=img.class_names)

