@@ -108,6 +108,7 @@ class Job:
                 block = False
                 if cmd[0] == "pause" and self.status == "running":
                     self.status = "paused"
+                    self._publish()  # the page must show the step it paused at, not one chunk before
                 elif cmd[0] == "resume" and self.status == "paused":
                     self.status = "running"
                 elif cmd[0] == "stop":

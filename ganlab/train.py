@@ -153,8 +153,13 @@ class Trainer:
         params = dict(self.D.named_parameters())
         for _ in range(c.unrolled_steps):
             real, yr = self._batch(fake.shape[0])
-            r = functional_call(self.D, params, (real, yr))
-            f = functional_call(self.D, params, (fake, yf))
+            if self._joint_d:
+                s = functional_call(self.D, params, (torch.cat([real, fake]),
+                                                     None if yr is None else torch.cat([yr, yf])))
+                r, f = s.chunk(2)
+            else:
+                r = functional_call(self.D, params, (real, yr))
+                f = functional_call(self.D, params, (fake, yf))
             grads = torch.autograd.grad(self.loss.d_loss(r, f, c.real_label), list(params.values()),
                                         create_graph=True)
             params = {k: p - c.unrolled_lr * g for (k, p), g in zip(params.items(), grads)}

@@ -1,0 +1,84 @@
+"""Each loss equals its textbook formula, written with probabilities D = sigmoid(score) and nn.BCELoss."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ganlab import losses
+
+torch.manual_seed(0)
+R = torch.randn(64, 1) * 2  # raw scores on real data
+F_ = torch.randn(64, 1) * 2  # raw scores on generated data
+bce = nn.BCELoss()
+
+
+def close(a, b):
+    assert torch.allclose(a, b, atol=1e-5), (float(a), float(b))
+
+
+def test_minimax_d_is_bce_sum():
+    close(losses.minimax_d(R, F_), bce(torch.sigmoid(R), torch.ones_like(R)) + bce(torch.sigmoid(F_), torch.zeros_like(F_)))
+
+
+def test_one_sided_label_smoothing():
+    y = 0.9
+    d = torch.sigmoid(R)
+    ref = -(y * torch.log(d) + (1 - y) * torch.log(1 - d)).mean() - torch.log(1 - torch.sigmoid(F_)).mean()
+    close(losses.minimax_d(R, F_, y), ref)
+
+
+def test_saturating_g():
+    close(losses.minimax_g(F_), torch.log(1 - torch.sigmoid(F_)).mean())
+
+
+def test_non_saturating_g():
+    close(losses.non_saturating_g(F_), -torch.log(torch.sigmoid(F_)).mean())
+
+
+def test_saturating_gradient_vanishes_where_non_saturating_does_not():
+    f = torch.full((8, 1), -6.0, requires_grad=True)  # D(G(z)) = sigmoid(-6) ~ 0.0025: D wins
+    (gs,) = torch.autograd.grad(losses.minimax_g(f), f)
+    (gn,) = torch.autograd.grad(losses.non_saturating_g(f), f)
+    assert gs.abs().max() < 0.01 * gn.abs().max()
+
+
+def test_lsgan():
+    close(losses.lsgan_d(R, F_), 0.5 * ((R - 1) ** 2).mean() + 0.5 * (F_**2).mean())
+    close(losses.lsgan_g(F_), 0.5 * ((F_ - 1) ** 2).mean())
+
+
+def test_hinge():
+    close(losses.hinge_d(R, F_), torch.clamp(1 - R, min=0).mean() + torch.clamp(1 + F_, min=0).mean())
+    close(losses.critic_g(F_), -F_.mean())
+
+
+def test_wasserstein():
+    close(losses.wasserstein_d(R, F_), F_.mean() - R.mean())
+
+
+def test_gradient_penalty_linear_critic():
+    """For D(x) = w.x the gradient is w everywhere, so the penalty is exactly (||w|| - 1)^2."""
+    w = torch.tensor([[3.0, 4.0]])
+    D = lambda x: x @ w.T  # noqa: E731
+    gp = losses.gradient_penalty(D, torch.randn(32, 2), torch.randn(32, 2))
+    close(gp, torch.tensor((5.0 - 1) ** 2))
+
+
+def test_r1_linear_critic():
+    w = torch.tensor([[3.0, 4.0]])
+    close(losses.r1_penalty(lambda x: x @ w.T, torch.randn(32, 2)), torch.tensor(25.0))
+
+
+def test_stable_when_d_is_certain():
+    big = torch.full((4, 1), 80.0)
+    for key, loss in losses.LOSSES.items():
+        assert math.isfinite(float(loss.d_loss(big, -big, 1.0))), key
+        assert math.isfinite(float(loss.g_loss(-big))), key
+
+
+def test_registry_and_unknown_key():
+    assert set(losses.LOSSES) == {"minimax", "non_saturating", "lsgan", "hinge", "wgan", "wgan_gp"}
+    assert losses.get("wgan").clip_weights and losses.get("wgan_gp").gradient_penalty
+    with pytest.raises(KeyError, match="unknown loss"):
+        losses.get("nope")
