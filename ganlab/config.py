@@ -85,6 +85,15 @@ class TrainConfig:
                 if getattr(self, f.name) != getattr(default, f.name)}
 
 
+@dataclass(frozen=True)
+class Preset:
+    """A named classroom scenario: a complete TrainConfig and the one- or two-sentence lesson it teaches."""
+
+    name: str
+    config: TrainConfig
+    lesson: str
+
+
 FIELD_TYPES = {f.name: f.type for f in fields(TrainConfig)}
 
 

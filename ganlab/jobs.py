@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 ACTIVE = ("queued", "starting", "running", "paused")
 FINISHED = ("done", "stopped", "diverged", "error")
+CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
 
 
 class JobLimitError(RuntimeError):
@@ -46,6 +47,7 @@ class Job:
         self._lock = threading.Lock()
         self._snapshots: tuple = ()
         self._version = 0
+        self._step_s: float | None = None  # seconds per G step (all runners) in the last chunk
         self._thread: threading.Thread | None = None
 
     # ---- commands from pages (any thread) --------------------------------------------------------------
@@ -130,9 +132,24 @@ class Job:
         return stop, step_n
 
     def _advance(self, n: int | None) -> None:
-        for r in self.runners:
-            if r.status != "diverged" and r.step_count < r.budget:
-                r.step(min(n or r.log_every, r.budget - r.step_count))
+        """n None: one chunk (see _chunk); n 0: one logging interval (Step); else n G steps."""
+        live = [r for r in self.runners if r.status != "diverged" and r.step_count < r.budget]
+        if not live:
+            return
+        k = self._chunk(live) if n is None else n or min(r.log_every for r in live)
+        t0 = time.perf_counter()
+        for r in live:
+            r.step(min(k, r.budget - r.step_count))
+        self._step_s = (time.perf_counter() - t0) / k
+
+    def _chunk(self, live: list) -> int:
+        """G steps per worker iteration while running: one logging interval, or fewer when that would take
+        longer than CHUNK_S (a DCGAN on a CPU), so snapshots and commands are still handled about every
+        CHUNK_S. The runners advance together; the speed is that of the last chunk (one step to measure it)."""
+        interval = min(r.log_every for r in live)
+        if self._step_s is None:
+            return 1
+        return max(1, min(interval, int(CHUNK_S / max(self._step_s, 1e-9))))
 
     def _finished(self) -> bool:
         return all(r.status == "diverged" or r.step_count >= r.budget for r in self.runners)

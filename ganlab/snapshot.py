@@ -133,9 +133,13 @@ def take(trainer, frames: FrameStore | None = None) -> Snapshot:
         trainer.G.eval()
         x = trainer.G(trainer.fixed_z, trainer.fixed_labels).cpu().numpy()
         trainer.G.train(was)
-    nrow = trainer.data.n_classes if c.conditional else 8
+    nrow = 8  # images per grid row
+    if c.conditional:  # sample i has class i % k (fixed_labels): regroup so that row c shows class c
+        k = trainer.data.n_classes
+        nrow = 64 // k
+        x = x[: nrow * k].reshape(nrow, k, *x.shape[1:]).swapaxes(0, 1).reshape(-1, *x.shape[1:])
     scale = 3 if x.shape[-1] <= 8 else 2
-    jpeg = jpeg_bytes(to_grid(x[: (64 // nrow) * nrow], nrow), scale)
+    jpeg = jpeg_bytes(to_grid(x[:64], nrow), scale)
     if frames is not None:
         frames.add(trainer.step_count, jpeg)
     return Snapshot(**base, grid_jpeg=jpeg, real_jpeg=trainer.real_jpeg, grid_nrow=nrow,

@@ -264,13 +264,16 @@ class Trainer:
         """64 real images as a JPEG grid (rows = classes for conditional runs), for real-vs-fake."""
         from .snapshot import jpeg_bytes, to_grid
 
-        x, y = self.data.x[:2000], self.data.y[:2000] if self.data.y is not None else None
+        x, y = self.data.x, self.data.y  # all of it: files may be sorted by class (the embedded MNIST is)
         if self.config.conditional and y is not None:
             k = self.data.n_classes
             per = [x[y == c][: 64 // k] for c in range(k)]
-            x = torch.stack([p[i] for i in range(64 // k) for p in per])
+            x = torch.stack([p[i] for p in per for i in range(64 // k)])  # row c = class c
+        else:
+            idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.config.seed))[:64]
+            x = x[idx.to(x.device)]  # a fixed random 64 of the whole set
         x = x[:64].cpu().numpy()
-        nrow = self.data.n_classes if self.config.conditional else 8
+        nrow = 64 // self.data.n_classes if self.config.conditional else 8
         return jpeg_bytes(to_grid(x, nrow), 3 if x.shape[-1] <= 8 else 2)
 
     def park(self) -> None:

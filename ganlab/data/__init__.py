@@ -73,5 +73,9 @@ def make_dataset(config: TrainConfig, device: torch.device | str = "cpu", points
     from .images import load_images  # torchvision only when images are asked for
 
     img = load_images(config.data, data_dir=data_dir, size=32 if config.data == "cifar10" else None)
-    return Dataset(config.data, torch.as_tensor(img.x, device=device), torch.as_tensor(img.y, device=device),
+    # Some sources are sorted by class (the embedded MNIST is): one fixed shuffle makes every prefix
+    # (real-image grids, the data a finished run keeps) a fair sample of all classes.
+    order = torch.randperm(len(img.x), generator=torch.Generator().manual_seed(0))
+    x, y = torch.as_tensor(img.x)[order], torch.as_tensor(img.y)[order]
+    return Dataset(config.data, x.to(device), y.to(device),
                    n_classes=img.n_classes, note=img.note, class_names=img.class_names)

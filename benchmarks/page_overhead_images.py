@@ -1,0 +1,165 @@
+"""Image GAN page: refresh rate in the browser and training steps/s with the page open vs headless (DCGAN, CPU).
+
+    python benchmarks/page_overhead_images.py [--preset mnist-dcgan] [--seconds 30] [--rounds 2] [--json out.json]
+
+Ways to train the same config (one torch thread, budget never reached), each for `--seconds` of wall time:
+  headless        Trainer.step(log_every) in a loop in this process (the CLI's loop)
+  headless+score  the same with the quality evaluator attached, as the page's runs have it (FID etc.)
+  job             the page's own factory (image_views.build_runners) through ganlab.jobs, no page: adds the
+                  worker's snapshots (fixed-noise grid JPEG every 0.25 s)
+  page            `streamlit run app.py` + Chromium (Playwright) on the Image GAN page, opened from a share link
+                  of the config, Start pressed, both live fragments refreshing. A MutationObserver in the page
+                  timestamps every change of the step counter and of the grid image, so the page's refresh rate
+                  is what the browser actually showed; steps/s comes from the same step counter.
+Rounds are interleaved (headless, headless+score, job, page, ...) and medians reported, with page/headless and
+page/headless+score. Needs /usr/bin/chromium and playwright. On a shared CPU the numbers are noisy: the JSON
+records the load average before and after.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.ui_overhead import Server  # noqa: E402  (streamlit run app.py on a free port)
+
+BUDGET = 1_000_000  # never reached: the window ends first
+WARMUP_STEPS = 100
+
+OBSERVER = r"""() => {
+  const ticks = {img: [], step: []};
+  let src = null, step = null;
+  const check = () => {
+    const img = document.querySelector('[data-testid="stImage"] img');
+    const s = img && img.getAttribute('src');
+    if (s && s !== src) { src = s; ticks.img.push(performance.now()); }
+    const p = [...document.querySelectorAll('[data-testid="stMarkdownContainer"] p')]
+      .find(e => /^Step \d+ \//.test(e.innerText));
+    const n = p ? parseInt(p.innerText.split(' ')[1]) : null;
+    if (n !== null && n !== step) { step = n; ticks.step.push([performance.now(), n]); }
+  };
+  new MutationObserver(check).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                      characterData: true});
+  window.__ganlabTicks = ticks;
+}"""
+
+
+def config(preset: str):
+    from ganlab.presets import PRESETS
+
+    return PRESETS[preset].config.replace(steps=BUDGET, device="cpu")
+
+
+def headless(preset: str, seconds: float, score: bool) -> float:
+    from ganlab import quality
+    from ganlab.train import Trainer
+
+    t = Trainer(config(preset))
+    if score:
+        quality.attach(t)
+    n = t.config.log_every
+    t.step(WARMUP_STEPS)
+    s0, t0 = t.step_count, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        t.step(n)
+    return (t.step_count - s0) / (time.perf_counter() - t0)
+
+
+def job(preset: str, seconds: float) -> float:
+    from ganlab import jobs
+    from ganlab.ui.image_views import build_runners
+
+    m = jobs.JobManager()
+    c = config(preset)
+    j = m.submit("bench", lambda: build_runners(c, None), label="bench")
+    try:
+        while not j.snapshots() or j.snapshots()[0].step < WARMUP_STEPS:
+            time.sleep(0.05)
+        s0, t0 = j.snapshots()[0].step, time.perf_counter()
+        time.sleep(seconds)
+        s1, t1 = j.snapshots()[0].step, time.perf_counter()
+        return (s1 - s0) / (t1 - t0)
+    finally:
+        m.shutdown()
+
+
+def page_rate(browser, server: Server, preset: str, seconds: float) -> dict:
+    """steps/s and refreshes/s (grid image changes, step counter changes) seen in the browser."""
+    params = {"preset": preset, **config(preset).to_query()}
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    try:
+        page.goto(f"{server.url}/image_gan?{urlencode(params)}")
+        page.get_by_role("button", name="Start", exact=True).click(timeout=120_000)
+        page.wait_for_function(
+            """(n) => [...document.querySelectorAll('[data-testid="stMarkdownContainer"] p')]
+                  .some(e => /^Step \\d+ \\//.test(e.innerText) && parseInt(e.innerText.split(' ')[1]) >= n)""",
+            arg=WARMUP_STEPS, timeout=180_000)
+        page.evaluate(OBSERVER)
+        time.sleep(seconds)
+        ticks = page.evaluate("() => window.__ganlabTicks")
+        page.get_by_role("button", name="Reset", exact=True).click()
+    finally:
+        ctx.close()
+    steps, imgs = ticks["step"], ticks["img"]
+    if len(steps) < 2:
+        raise RuntimeError("the step counter did not move during the window")
+    (ta, sa), (tb, sb) = steps[0], steps[-1]
+    gaps = [b[0] - a[0] for a, b in zip(steps, steps[1:])]
+    return {"steps_per_sec": (sb - sa) / ((tb - ta) / 1000), "step_updates_per_sec": len(steps) / seconds,
+            "grid_updates_per_sec": len(imgs) / seconds, "max_gap_s": max(gaps) / 1000,
+            "median_gap_s": statistics.median(gaps) / 1000}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="mnist-dcgan")
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    import torch
+    from playwright.sync_api import sync_playwright
+
+    torch.set_num_threads(1)
+    load_before = os.getloadavg()
+    rates: dict[str, list] = {"headless": [], "headless+score": [], "job": [], "page": []}
+    server = Server()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            for r in range(args.rounds):
+                rates["headless"].append(headless(args.preset, args.seconds, score=False))
+                rates["headless+score"].append(headless(args.preset, args.seconds, score=True))
+                rates["job"].append(job(args.preset, args.seconds))
+                rates["page"].append(page_rate(browser, server, args.preset, args.seconds))
+                print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]}" for k, v in rates.items()), file=sys.stderr)
+            browser.close()
+    finally:
+        server.close()
+    med = {k: statistics.median(v) for k, v in rates.items() if k != "page"}
+    page = {k: statistics.median(p[k] for p in rates["page"]) for k in rates["page"][0]}
+    out = {"case": args.preset, "device": "cpu", "torch_threads": 1, "seconds": args.seconds, "rounds": rates,
+           "cpu_count": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+           "headless_steps_per_sec": med["headless"], "headless_score_steps_per_sec": med["headless+score"],
+           "job_steps_per_sec": med["job"], "page_steps_per_sec": page["steps_per_sec"],
+           "page_grid_updates_per_sec": page["grid_updates_per_sec"],
+           "page_step_updates_per_sec": page["step_updates_per_sec"], "page_max_gap_s": page["max_gap_s"],
+           "page_vs_headless": page["steps_per_sec"] / med["headless"],
+           "page_vs_headless_score": page["steps_per_sec"] / med["headless+score"],
+           "job_vs_headless": med["job"] / med["headless"]}
+    print(json.dumps(out, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""TheoryConfig: the frozen, validated description of a 1-D GAN run on the theory page.
+
+The data density is a Gaussian mixture sum_k w_k N(mu_k, sigma_k^2) given by its parameters, so a user can
+type their own; `DATA_PRESETS` holds the classroom ones. Only the losses whose D objective is the minimax one
+(D* = p_data / (p_data + p_g) holds for them) are allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..config import ConfigError
+
+LOSS_KEYS = ("minimax", "non_saturating")  # both train D with the minimax objective, so D* is the formula
+Z_DISTS = ("normal", "uniform")
+ACTIVATIONS = ("leaky_relu", "relu", "tanh")
+LIVE_KEYS = frozenset({"loss", "g_lr", "d_lr", "beta1", "beta2", "d_steps", "batch_size", "steps"})
+
+# name -> (means, stds, weights, one-line description)
+DATA_PRESETS: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...], str]] = {
+    "gaussian": ((1.5,), (0.5,), (1.0,), "one Gaussian N(1.5, 0.5^2), as in the paper's figure"),
+    "bimodal": ((-2.0, 2.0), (0.5, 0.5), (0.5, 0.5), "two equal Gaussians at -2 and 2: can G cover both?"),
+    "trimodal": ((-3.0, 0.0, 3.0), (0.4, 0.4, 0.4), (1.0, 1.0, 1.0), "three narrow Gaussians"),
+    "skewed": ((-1.0, 2.0), (0.7, 0.3), (0.7, 0.3), "a wide mode and a narrow one with less mass"),
+}
+
+
+@dataclass(frozen=True)
+class TheoryConfig:
+    # data density: a Gaussian mixture
+    means: tuple[float, ...] = (1.5,)
+    stds: tuple[float, ...] = (0.5,)
+    weights: tuple[float, ...] = (1.0,)
+    # models: G z (B, z_dim) -> x (B, 1); D x (B, 1) -> logit (B, 1)
+    z_dim: int = 1
+    z_dist: str = "normal"
+    g_width: int = 32
+    g_depth: int = 2
+    d_width: int = 64
+    d_depth: int = 2
+    activation: str = "leaky_relu"
+    # game and optimisation
+    loss: str = "non_saturating"
+    g_lr: float = 1e-3
+    d_lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 256
+    d_steps: int = 1
+    steps: int = 20_000  # G updates in the run's budget
+    seed: int = 0
+    log_every: int = 25
+    # where the picture and the integrals live
+    grid_lo: float = -5.0
+    grid_hi: float = 5.0
+    grid_n: int = 401
+    kde_samples: int = 10_000
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        for name in ("means", "stds", "weights"):  # lists from JSON / widgets -> tuples of float
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+        validate(self)
+
+    def replace(self, **changes: Any) -> "TheoryConfig":
+        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        if unknown:
+            raise ConfigError(f"unknown theory setting(s): {', '.join(unknown)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_preset(cls, name: str, **changes: Any) -> "TheoryConfig":
+        if name not in DATA_PRESETS:
+            raise ConfigError(f"unknown data density {name!r}; choose one of {', '.join(DATA_PRESETS)}")
+        means, stds, weights, _ = DATA_PRESETS[name]
+        return cls(means=means, stds=stds, weights=weights, **changes)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def validate(c: TheoryConfig) -> None:
+    k = len(c.means)
+    _check(1 <= k <= 8, f"the data mixture needs 1 to 8 components (got {k})")
+    _check(len(c.stds) in (1, k), f"give one std or one per mean ({k}); got {len(c.stds)}")
+    _check(len(c.weights) in (1, k), f"give one weight or one per mean ({k}); got {len(c.weights)}")
+    _check(all(math.isfinite(m) and c.grid_lo < m < c.grid_hi for m in c.means),
+           f"means must lie inside the plotted range ({c.grid_lo:g}, {c.grid_hi:g}); got {list(c.means)}")
+    _check(all(0.05 <= s <= 3.0 for s in c.stds), f"stds must be in [0.05, 3]; got {list(c.stds)}")
+    _check(all(w >= 0 and math.isfinite(w) for w in c.weights) and sum(c.weights) > 0,
+           f"weights must be >= 0 and not all 0; got {list(c.weights)}")
+    _check(c.loss in LOSS_KEYS, f"loss {c.loss!r} is not a minimax game; choose one of {', '.join(LOSS_KEYS)}")
+    _check(c.z_dist in Z_DISTS, f"z_dist must be one of {', '.join(Z_DISTS)}; got {c.z_dist!r}")
+    _check(c.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}")
+    _check(1 <= c.z_dim <= 8, f"z_dim must be in 1..8; got {c.z_dim}")
+    for name in ("g_width", "d_width"):
+        _check(4 <= getattr(c, name) <= 512, f"{name} must be in 4..512; got {getattr(c, name)}")
+    for name in ("g_depth", "d_depth"):
+        _check(1 <= getattr(c, name) <= 4, f"{name} must be in 1..4; got {getattr(c, name)}")
+    for name in ("g_lr", "d_lr"):
+        v = getattr(c, name)
+        _check(0 < v <= 1 and math.isfinite(v), f"{name} must be in (0, 1]; got {v}")
+    _check(0 <= c.beta1 < 1 and 0 <= c.beta2 < 1, f"Adam betas must be in [0, 1); got {c.beta1}, {c.beta2}")
+    _check(8 <= c.batch_size <= 8192, f"batch_size must be in 8..8192; got {c.batch_size}")
+    _check(1 <= c.d_steps <= 50, f"d_steps must be in 1..50; got {c.d_steps}")
+    _check(1 <= c.steps <= 1_000_000, f"steps must be in 1..1000000; got {c.steps}")
+    _check(1 <= c.log_every <= 10_000, f"log_every must be in 1..10000; got {c.log_every}")
+    _check(c.grid_hi > c.grid_lo and 51 <= c.grid_n <= 4001, "grid needs grid_hi > grid_lo and 51..4001 points")
+    _check(100 <= c.kde_samples <= 50_000, f"kde_samples must be in 100..50000; got {c.kde_samples}")
+    _check(c.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda; got {c.device!r}")
+
+
+def parse_floats(text: str, name: str) -> tuple[float, ...]:
+    """'-2, 2' -> (-2.0, 2.0), with a message that names the field when the text is not numbers."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"{name}: write numbers separated by commas, e.g. '-2, 2' (got {text!r})") from None
+    if not values:
+        raise ConfigError(f"{name}: give at least one number")
+    if not all(math.isfinite(v) for v in values):
+        raise ConfigError(f"{name}: numbers must be finite (got {text!r})")
+    return values

@@ -1,0 +1,277 @@
+"""Theory1D: a 1-D GAN (small MLPs for G and D) trained step by step, with the paper's quantities measured live.
+
+It is a job-manager runner (ganlab/jobs.py): `step(n) -> dict`, `snapshot()`, `apply(**changes)`, `park()`,
+`release()`, `status` ('ready' | 'diverged'), `step_count`, `budget`, `log_every`. `train_d_to_optimum(steps)`
+freezes G and trains D alone, which makes the learned D(x) converge to D*(x) = p_data / (p_data + p_g); a page
+asks for it through the job as `job.apply(train_d_to_optimum=steps)` (the job's one channel into a runner).
+
+Hot loop: data and noise are drawn on the device, per-step numbers go into a device buffer, and the host reads
+them once per logging interval (`log_every` G steps), where the grid quantities (KDE of G(z), D on the grid,
+V(D, G), V(D*, G), JSD) are computed once and stored in the History.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import losses
+from ..config import ConfigError
+from ..history import History
+from ..models.mlp import MLPDiscriminator, MLPGenerator
+from ..train import _INIT_LOCK, resolve_device
+from . import math1d as m1
+from .config import LIVE_KEYS, TheoryConfig
+from .measure import Measures, TheorySnapshot, measure
+
+COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "v_d", "v_star", "jsd", "identity", "seconds")
+MAPPING_POINTS = 41  # z -> G(z) lines drawn under the densities
+BATCH_MARKS = 256  # at most this many D(G(z)) values of the current batch go into a snapshot
+
+
+class Theory1D:
+    def __init__(self, config: TheoryConfig | None = None):
+        self.config = c = config or TheoryConfig()
+        self.device = resolve_device(c.device)
+        self.gen = torch.Generator(self.device).manual_seed(c.seed)
+        act = c.activation
+        with _INIT_LOCK:  # model init draws from torch's global RNG
+            torch.manual_seed(c.seed)
+            self.G = MLPGenerator(c.z_dim, (1,), c.g_width, c.g_depth, act).to(self.device)
+            self.D = MLPDiscriminator((1,), c.d_width, c.d_depth, act).to(self.device)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.g_lr, betas=(c.beta1, c.beta2), fused=True)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.d_lr, betas=(c.beta1, c.beta2), fused=True)
+        self.loss = losses.get(c.loss)
+        # data mixture on the device: component k has mean mu_k, std sigma_k, weight w_k
+        k = len(c.means)
+        self._mu = torch.tensor(c.means, device=self.device)
+        self._sd = torch.tensor(c.stds * (k if len(c.stds) == 1 else 1), device=self.device)
+        self._w = torch.tensor(c.weights * (k if len(c.weights) == 1 else 1), device=self.device)
+        self.grid = m1.make_grid(c.grid_lo, c.grid_hi, c.grid_n)  # float64 (n,)
+        self.p_data = m1.normalize(m1.mixture(self.grid, c.means, self._sd.tolist(), self._w.tolist()), self.grid)
+        self._grid_t = torch.tensor(self.grid, dtype=torch.float32, device=self.device).view(-1, 1)
+        self.kde_z = self._noise(c.kde_samples)  # fixed noise for p_g, so the curve moves only when G does
+        self.line_z = self._mapping_z()
+        self.step_count = 0
+        self.d_only_steps = 0
+        self.status = "ready"
+        self.diverged_at: int | None = None
+        self.seconds = 0.0
+        self.history = History(COLUMNS)
+        self._buf = torch.zeros(c.log_every, 4, device=self.device)  # d_loss, g_loss, D(x), D(G(z))
+        self._i = 0
+        self._last_f = torch.zeros(0, 1, device=self.device)  # logits of the batch G last learned from
+        self._cache: tuple[tuple[int, int], Measures] | None = None
+
+    # ---- sampling --------------------------------------------------------------------------------------
+    def _noise(self, b: int) -> torch.Tensor:
+        """z (b, z_dim): N(0, I) or U[-1, 1]^z_dim."""
+        c = self.config
+        if c.z_dist == "uniform":
+            return torch.rand(b, c.z_dim, generator=self.gen, device=self.device) * 2 - 1
+        return torch.randn(b, c.z_dim, generator=self.gen, device=self.device)
+
+    def _mapping_z(self) -> torch.Tensor:
+        """Evenly spaced quantiles of z's first coordinate (the others 0), so the lines show how G warps z."""
+        c = self.config
+        u = (torch.arange(MAPPING_POINTS, device=self.device) + 0.5) / MAPPING_POINTS
+        z1 = u * 2 - 1 if c.z_dist == "uniform" else torch.special.ndtri(u)
+        z = torch.zeros(MAPPING_POINTS, c.z_dim, device=self.device)
+        z[:, 0] = z1
+        return z
+
+    def _real(self, b: int) -> torch.Tensor:
+        """x ~ sum_k w_k N(mu_k, sigma_k^2): pick a component per sample, then shift and scale a N(0, 1)."""
+        k = torch.multinomial(self._w, b, replacement=True, generator=self.gen)
+        eps = torch.randn(b, generator=self.gen, device=self.device)
+        return (self._mu[k] + self._sd[k] * eps).view(b, 1)
+
+    # ---- updates -----------------------------------------------------------------------------------------
+    def _d_update(self, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One D step on max_D E[log D(x)] + E[log(1 - D(G(z)))] (the loss's D objective, minimised)."""
+        real = self._real(fake.shape[0])
+        r, f = self.D(torch.cat([real, fake])).chunk(2)  # logits (B, 1) each
+        d_loss = self.loss.d_loss(r, f, 1.0)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        return d_loss.detach(), r.detach(), f.detach()
+
+    def _train_step(self) -> None:
+        b = self.config.batch_size
+        for _ in range(self.config.d_steps):
+            fake = self.G(self._noise(b))  # (B, 1), with graph: the last one is reused for G's step
+            d_loss, r, f = self._d_update(fake.detach())
+        f_g = self.D(fake)  # logits of G's batch under the D just updated
+        g_loss = self.loss.g_loss(f_g)  # minimax: E[log(1 - D)]; non-saturating: -E[log D]
+        params = list(self.G.parameters())
+        for p, g in zip(params, torch.autograd.grad(g_loss, params)):  # only G's gradients are formed
+            p.grad = g
+        self.opt_g.step()
+        self._last_f = f_g.detach()
+        torch.stack([d_loss, g_loss.detach(), torch.sigmoid(r).mean(), torch.sigmoid(f).mean()],
+                    out=self._buf[self._i])
+
+    def step(self, n: int = 1) -> dict[str, float]:
+        """n G updates (each after d_steps D updates); stops early on divergence. Returns the last logged row."""
+        if self.status == "diverged" or self.opt_g is None:  # diverged, parked or released
+            return self.history.last()
+        t0 = time.perf_counter()
+        self.G.train()
+        self.D.train()
+        for _ in range(min(n, max(self.budget - self.step_count, 0))):
+            self._train_step()
+            self._i += 1
+            self.step_count += 1
+            if self._i == self.config.log_every:
+                self.seconds += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                if not self._log():
+                    break
+        self.seconds += time.perf_counter() - t0
+        if self.step_count >= self.budget:
+            self.flush()
+        return self.history.last()
+
+    def train_d_to_optimum(self, steps: int = 500, batch_size: int | None = None) -> dict[str, float]:
+        """Freeze G and train D alone for `steps` updates: D(x) approaches D*(x) for the current p_g."""
+        if self.status == "diverged" or self.opt_d is None:
+            return self.history.last()
+        b = batch_size or max(self.config.batch_size, 512)
+        self.D.train()
+        d_loss = torch.zeros((), device=self.device)
+        r = f = torch.zeros(1, 1, device=self.device)
+        lr = self.config.d_lr
+        try:
+            for k in range(steps):
+                # learning rate annealed linearly from d_lr to d_lr / 10, so D settles instead of jittering
+                # around D* with the minibatch noise (Adam's step size is ~lr whatever the gradient's size)
+                for group in self.opt_d.param_groups:
+                    group["lr"] = lr * (1.0 - 0.9 * k / max(steps - 1, 1))
+                with torch.no_grad():  # G is frozen: no graph, no update
+                    fake = self.G(self._noise(b))
+                d_loss, r, f = self._d_update(fake)
+        finally:
+            for group in self.opt_d.param_groups:
+                group["lr"] = lr
+        self.d_only_steps += steps  # (its time is not in self.seconds, which times G steps)
+        if self._i:  # close the G interval in progress, then record where D got to
+            self._log()
+        row = torch.stack([d_loss, torch.sigmoid(r).mean(), torch.sigmoid(f).mean()]).tolist()
+        self._log_row({"d_loss": row[0], "g_loss": float("nan"), "d_real": row[1], "d_fake": row[2]})
+        return self.history.last()
+
+    def flush(self) -> dict[str, float]:
+        if self._i and self.status != "diverged":
+            self._log()
+        return self.history.last()
+
+    # ---- logging and measurement --------------------------------------------------------------------------
+    def _log(self) -> bool:
+        rows = self._buf[: self._i].cpu().numpy()  # the one host sync per interval
+        n, self._i = len(rows), 0
+        bad = ~np.isfinite(rows).all(1)
+        if bad.any():
+            self.status = "diverged"
+            self.diverged_at = self.step_count - n + 1 + int(np.argmax(bad))
+            return False
+        return self._log_row(dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), rows.mean(0).tolist())))
+
+    def _log_row(self, row: dict[str, float]) -> bool:
+        e = self._evaluate()
+        if not np.isfinite(e.gz).all() or not all(math.isfinite(v) for k, v in row.items() if k != "g_loss"):
+            self.status = "diverged"
+            self.diverged_at = self.step_count
+            return False
+        row.update(step=self.step_count, seconds=self.seconds,
+                   v_d=e.v_d, v_star=e.v_star, jsd=e.jsd, identity=e.identity)
+        self.history.append(row)
+        return True
+
+    @torch.no_grad()
+    def _evaluate(self) -> Measures:
+        """Grid quantities for the current G and D (cached until either changes)."""
+        key = (self.step_count, self.d_only_steps)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        was_g, was_d = self.G.training, self.D.training
+        self.G.eval()
+        self.D.eval()
+        try:
+            x = self.G(self.kde_z)  # (N, 1) samples of p_g
+            gz = x.view(-1).cpu().numpy().astype(np.float64)
+            off = (gz < self.grid[0]) | (gz > self.grid[-1])  # D is needed only on G's off-grid samples
+            logit_off = self.D(x[torch.from_numpy(off).to(x.device)]).view(-1).cpu().numpy().astype(np.float64)
+            e = measure(self.grid, self.p_data, gz=gz,
+                        logit_grid=self.D(self._grid_t).view(-1).cpu().numpy().astype(np.float64),
+                        logit_off=logit_off, gz_line=self.G(self.line_z).view(-1).cpu().numpy())
+        finally:
+            self.G.train(was_g)
+            self.D.train(was_d)
+        self._cache = (key, e)
+        return e
+
+    def snapshot(self) -> TheorySnapshot:
+        """Plain numpy picture of the game now (built in the worker thread; safe to hand to a page)."""
+        e = self._evaluate()
+        dgz = torch.sigmoid(self._last_f[:BATCH_MARKS].float()).view(-1).cpu().numpy()
+        return TheorySnapshot.build(self.config, self.step_count, self.d_only_steps, self.status, self.diverged_at,
+                                    self.seconds, self.grid, self.p_data, self.line_z[:, 0].cpu().numpy(), e, dgz,
+                                    self.history.arrays())
+
+    # ---- job-manager surface -----------------------------------------------------------------------------------
+    @property
+    def budget(self) -> int:
+        return self.config.steps
+
+    @property
+    def log_every(self) -> int:
+        return self.config.log_every
+
+    def apply(self, train_d_to_optimum: int | None = None, **changes: Any) -> None:
+        """Change loss, learning rates, betas, d_steps, batch size or budget between steps, keeping the weights.
+
+        `train_d_to_optimum=N` is a command rather than a setting: freeze G and make N D updates (after the
+        setting changes, if any, so a new d_lr applies to them).
+        """
+        fixed = sorted(set(changes) - LIVE_KEYS)
+        if fixed:
+            raise ConfigError(f"{', '.join(fixed)} cannot change during a run; reset to start a new one")
+        if train_d_to_optimum is not None and not 1 <= int(train_d_to_optimum) <= 100_000:
+            raise ConfigError(f"train_d_to_optimum needs 1..100000 D steps; got {train_d_to_optimum}")
+        if changes:
+            new = self.config.replace(**changes)
+            self.loss = losses.get(new.loss)
+            for opt, lr in ((self.opt_g, new.g_lr), (self.opt_d, new.d_lr)):
+                for group in opt.param_groups if opt is not None else ():
+                    group["lr"] = lr
+                    group["betas"] = (new.beta1, new.beta2)
+            self.config = new
+        if train_d_to_optimum is not None:
+            self.train_d_to_optimum(int(train_d_to_optimum))
+
+    def park(self) -> None:
+        """The run is over: keep G and D (CPU, eval) so the last picture can still be drawn; free the rest."""
+        if self.G is None:
+            return
+        self.flush()
+        self.device = torch.device("cpu")
+        for name in ("G", "D", "kde_z", "line_z", "_last_f", "_grid_t", "_mu", "_sd", "_w"):
+            setattr(self, name, getattr(self, name).cpu())
+        self.G.eval()
+        self.D.eval()
+        self.opt_g = self.opt_d = None
+        self._buf = torch.zeros_like(self._buf, device="cpu")
+        self.gen = torch.Generator().manual_seed(self.config.seed)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def release(self) -> None:
+        for name in ("G", "D", "opt_g", "opt_d", "_buf", "kde_z", "line_z", "_last_f", "_grid_t"):
+            setattr(self, name, None)
+        self._cache = None
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()

@@ -1,0 +1,143 @@
+"""Start / Pause-Resume / Step / Reset for "the current job" of a page, kept in st.session_state[slot].
+
+Commands reach the worker between chunks, so a status change shows up a little later than the click. The
+page keeps refreshing until it does: `is_live` counts a paused job as live while a Resume or a Step is pending.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+import streamlit as st
+
+from ganlab import jobs
+from ganlab.config import TrainConfig
+from ganlab.train import LIVE_KEYS
+
+LIVE_STATUSES = ("queued", "starting", "running")
+
+
+def current_job(slot: str) -> jobs.Job | None:
+    job_id = st.session_state.get(slot)
+    return jobs.manager().get(job_id) if job_id is not None else None
+
+
+def _pending_key(slot: str) -> str:
+    return f"{slot}__pending"
+
+
+def live_status(status: str, version: int, pending: tuple[str, int] | None) -> bool:
+    """Should the page keep refreshing? Running or queued; or paused with a Resume not yet carried out, or
+    a Step whose snapshot (a new version) has not arrived."""
+    if status in LIVE_STATUSES:
+        return True
+    if status == "paused" and pending is not None:
+        kind, since = pending
+        return kind == "resume" or (kind == "step" and version == since)
+    return False
+
+
+def is_live(job: jobs.Job | None, slot: str) -> bool:
+    """live_status of the page's job; a pending command is forgotten once it has been carried out."""
+    if job is None:
+        return False
+    key = _pending_key(slot)
+    pending = st.session_state.get(key)
+    live = live_status(job.status, job.version, pending)
+    if pending is not None and (job.status in LIVE_STATUSES or not live):
+        st.session_state.pop(key, None)
+    return live
+
+
+def submit(slot: str, owner: str, factory: Callable[[], Sequence[Any]], label: str,
+           configs: Sequence[TrainConfig]) -> jobs.Job | None:
+    """Stop the page's previous job and submit a new one; a JobLimitError is kept for the page to show."""
+    old = current_job(slot)
+    if old is not None and old.active:
+        old.stop()
+    try:
+        job = jobs.manager().submit(owner, factory, label=label)
+    except jobs.JobLimitError as e:
+        st.session_state[f"{slot}__error"] = str(e)
+        return None
+    st.session_state[slot] = job.id
+    st.session_state[f"{slot}__applied"] = [live_settings(c) for c in configs]
+    st.session_state.pop(f"{slot}__error", None)
+    return job
+
+
+def live_settings(config: TrainConfig) -> dict[str, Any]:
+    return {k: getattr(config, k) for k in LIVE_KEYS}
+
+
+def sync_live(job: jobs.Job | None, slot: str, configs: Sequence[TrainConfig]) -> list[tuple[int, dict]]:
+    """Send the live-changeable settings that differ from what the job last got (e.g. a new loss).
+
+    Returns the (runner index, changes) pairs sent. Only while the job is active and has as many runners.
+    """
+    applied = st.session_state.get(f"{slot}__applied")
+    if job is None or not job.active or applied is None or len(applied) != len(configs):
+        return []
+    sent = []
+    for i, (old, cfg) in enumerate(zip(applied, configs)):
+        new = live_settings(cfg)
+        changes = {k: v for k, v in new.items() if old.get(k) != v}
+        if changes:
+            job.apply(i, **changes)
+            applied[i] = new
+            sent.append((i, changes))
+    return sent
+
+
+def _pause_or_resume(job: jobs.Job, slot: str) -> None:
+    if job.status == "paused":
+        job.resume()
+        st.session_state[_pending_key(slot)] = ("resume", job.version)
+    else:
+        job.pause()
+
+
+def _step(job: jobs.Job, slot: str) -> None:
+    job.step_once()
+    st.session_state[_pending_key(slot)] = ("step", job.version)
+
+
+def _reset(job: jobs.Job | None, slot: str) -> None:
+    if job is not None:
+        job.stop()
+    st.session_state[slot] = None
+    st.session_state.pop(_pending_key(slot), None)
+
+
+def buttons(slot: str, start: Callable[[], Any], can_start: bool, key_prefix: str,
+            help_start: str | None = None) -> None:
+    """One row: Start (or Restart), Pause/Resume, Step (while paused), Reset. Actions run as callbacks."""
+    job = current_job(slot)
+    active = job is not None and job.active
+    paused = active and job.status == "paused"
+    c1, c2, c3, c4 = st.columns(4)
+    c1.button("Restart" if active else "Start", type="primary", on_click=start, disabled=not can_start,
+              key=f"{key_prefix}_start", help=help_start, width="stretch")
+    c2.button("Resume" if paused else "Pause", on_click=_pause_or_resume, args=(job, slot), key=f"{key_prefix}_pause",
+              disabled=not active or job.status == "queued", width="stretch")
+    c3.button("Step", on_click=_step, args=(job, slot), disabled=not paused, key=f"{key_prefix}_step",
+              help="Advance one logging interval while paused", width="stretch")
+    c4.button("Reset", on_click=_reset, args=(job, slot), disabled=job is None, key=f"{key_prefix}_reset",
+              help="Stop the run and clear the view", width="stretch")
+    err = st.session_state.get(f"{slot}__error")
+    if err:
+        st.error(err)
+
+
+def status_line(job: jobs.Job | None) -> str:
+    """A one-line job status for captions: queue position, errors."""
+    if job is None:
+        return ""
+    if job.status == "queued":
+        pos = job.queue_position()
+        return f"queued: position {pos} in line; it starts when a worker is free" if pos else "queued"
+    return job.status
+
+
+def changed_fields(before: TrainConfig, after: TrainConfig) -> Mapping[str, Any]:
+    a, b = before.to_dict(), after.to_dict()
+    return {k: b[k] for k in a if a[k] != b[k]}

@@ -1,0 +1,112 @@
+"""Image GAN page: download the current run as a checkpoint; upload one to inspect it and resume training.
+
+Downloads are generated on click (a callable passed to st.download_button, run off the script thread) and
+only while the run is paused or over: the worker must not be stepping the weights being saved. Uploads go
+through ganlab.checkpoint.load (size cap, `torch.load(weights_only=True)`, schema and shape checks); a file
+it refuses gives one st.error line and changes nothing: the last good upload and the current run stay.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from ganlab import checkpoint, viz, viz_images
+from ganlab.jobs import Job
+
+from . import image_views as iv
+from . import live
+from .image_setup import CUSTOM, P, describe, load
+
+UPLOAD_KEY = P + "upload"
+GOOD = P + "ckpt_run"  # (sha256, Run) of the last good upload
+BAD = P + "ckpt_bad"  # (sha256, message) of the last refused upload
+MORE_KEY = P + "ckpt_more"
+SAVABLE = ("paused", "done", "stopped", "diverged")
+
+
+# ---- pure helpers ------------------------------------------------------------------------------------------
+def read_upload(data: bytes) -> tuple[checkpoint.Run | None, str | None]:
+    """(run, None) for a checkpoint this page can use, else (None, a one-line reason)."""
+    try:
+        run = checkpoint.load(data)
+    except checkpoint.CheckpointError as e:
+        return None, f"This file cannot be used: {e}"
+    if run.config.is_toy:
+        return None, (f"This checkpoint holds a 2-D toy run ({run.config.data}); the Image GAN page trains on "
+                      "images. Open it on the Latent space page instead.")
+    return run, None
+
+
+def trainer_of(job: Job | None):
+    """The job's trainer while it still holds its networks, else None."""
+    if job is None or not job.runners:
+        return None
+    trainer = getattr(job.runners[0], "trainer", None)
+    return trainer if trainer is not None and getattr(trainer, "G", None) is not None else None
+
+
+def file_name(trainer) -> str:
+    c = trainer.config
+    kind = ("c" if c.conditional else "") + c.model
+    return f"ganlab-{c.data}-{kind}-{c.loss}-step{trainer.step_count}.pt"
+
+
+# ---- widgets ----------------------------------------------------------------------------------------------
+def download_ui(job: Job | None) -> None:
+    trainer = trainer_of(job)
+    if trainer is None:
+        st.caption("Train a run to download it as a checkpoint.")
+        return
+    ready = job.status in SAVABLE
+
+    def make() -> bytes:  # on click, in another thread; optimiser states are gone once a run is over
+        return checkpoint.to_bytes(trainer, optimizers=trainer.opt_g is not None)
+
+    st.download_button("Download checkpoint (.pt)", make if ready else b"", file_name=file_name(trainer),
+                       mime="application/octet-stream", disabled=not ready, key=P + "download", on_click="ignore",
+                       help="Config, G and D weights, optimiser states and the metric history. "
+                            + ("" if ready else "Pause the run first."))
+
+
+def upload_ui(owner: str, data_dir: str | None) -> None:
+    up = st.file_uploader("Upload a checkpoint to inspect it and resume training", type=["pt"], key=UPLOAD_KEY,
+                          help=f"A .pt file saved by ganlab (at most {checkpoint.MAX_BYTES // 2**20} MB)")
+    ss = st.session_state
+    if up is not None:
+        data = up.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in ((ss.get(GOOD) or ("",))[0], (ss.get(BAD) or ("",))[0]):
+            run, err = read_upload(data)
+            if run is not None:
+                ss[GOOD], ss[BAD] = (digest, run), None
+            else:
+                ss[BAD] = (digest, err)
+        bad = ss.get(BAD)
+        if bad and bad[0] == digest:
+            st.error(bad[1])
+    good = ss.get(GOOD)
+    if good is None:
+        return
+    run = good[1]
+    st.markdown(f"**Checkpoint:** {checkpoint.describe(run)}")
+    h = run.history.arrays()
+    c1, c2 = st.columns(2)
+    with c1:
+        live.chart(viz.curves_figure(h, ("d_loss", "g_loss"), "losses in the checkpoint"), key=P + "ckpt_losses")
+    with c2:
+        if viz_images.quality_columns(h):
+            live.chart(viz_images.quality_figure(h), key=P + "ckpt_quality")
+    with st.expander("Its config"):
+        st.code(checkpoint.config_json(run), language="json")
+    a, b = st.columns([1, 2], vertical_alignment="bottom")
+    a.number_input("More G steps", min_value=1, max_value=1_000_000, value=max(run.config.log_every * 10, 100),
+                   step=100, key=MORE_KEY)
+    b.button("Resume training from this checkpoint", key=P + "resume", on_click=_resume, args=(owner, run, data_dir),
+             help=f"A new run that continues {describe(run.config)} from step {run.step}")
+
+
+def _resume(owner: str, run, data_dir: str | None) -> None:
+    steps = run.step + int(st.session_state[MORE_KEY])  # read here: the value may change with the click
+    load(run.config.replace(steps=steps), CUSTOM)  # the widgets show the resumed run's settings
+    iv.start_resume(owner, run, steps, data_dir)

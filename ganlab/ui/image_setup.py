@@ -1,0 +1,140 @@
+"""Image GAN page setup: widgets' session-state values <-> a validated image TrainConfig, presets, share link.
+
+Widget values live in st.session_state under `ig_*` keys (no widget gets `value=`), so a preset or a share link
+sets them before the widgets are drawn (ganlab/ui/state.py keeps them across page switches). Settings no
+widget shows (depths, activation, log_every, ...) come from the setup's base config: the chosen preset, or
+the config a share link restored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from ganlab import config as cfg
+from ganlab.config import ConfigError, TrainConfig
+from ganlab.losses import LOSSES
+from ganlab.presets import PRESETS
+
+from . import state
+
+P = "ig_"  # session-state prefix of this page
+CUSTOM = "(custom)"
+DEFAULT_PRESET = "mnist-dcgan"
+PRESET_NAMES = tuple(name for name, p in PRESETS.items() if not p.config.is_toy)  # mnist-mlp, ...
+FIELDS = ("data", "model", "conditional", "loss", "g_lr", "d_lr", "beta1", "beta2", "batch_size", "d_steps",
+          "real_label", "gp_weight", "dcgan_width", "g_width", "d_width", "z_dim", "steps", "seed")
+DATA_LABELS = {
+    "mnist": "MNIST (5,000 embedded digits, offline)",
+    "digits": "scikit-learn digits (8x8, offline)",
+    "mnist-full": "MNIST, full 60,000 (files needed)",
+    "fashion-mnist": "Fashion-MNIST (files needed)",
+    "cifar10": "CIFAR-10 (files needed, 32x32 colour)",
+}
+LINK_KEYS = frozenset(cfg.FIELD_TYPES) | {"preset"}
+
+
+@dataclass
+class Setup:
+    config: TrainConfig | None
+    preset: str
+    data_dir: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.config is not None and not self.errors
+
+
+# ---- pure helpers (no widgets) ----------------------------------------------------------------------------
+def loss_label(key: str) -> str:
+    return LOSSES[key].label if key in LOSSES else key
+
+
+def describe(c: TrainConfig) -> str:
+    """'conditional DCGAN on mnist, Non-saturating' -- for job labels and captions."""
+    model = {"mlp": "MLP GAN", "dcgan": "DCGAN"}.get(c.model, c.model)
+    return f"{'conditional ' if c.conditional else ''}{model} on {c.data}, {loss_label(c.loss)}"
+
+
+def share_params(s: Setup) -> dict[str, str]:
+    """URL query params for this setup: the preset's name and the config's non-default fields."""
+    q: dict[str, str] = {}
+    if s.preset != CUSTOM:
+        q["preset"] = s.preset
+    q.update(s.config.to_query())
+    return q
+
+
+def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, str, list[str]]:
+    """(config, preset, warnings) from URL params; anything invalid keeps the default preset, with a warning."""
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
+    warnings: list[str] = []
+    unknown = sorted(set(params) - LINK_KEYS)
+    if unknown:
+        warnings.append(f"ignored unknown link parameter(s): {', '.join(unknown)}")
+    fields_given = any(k in cfg.FIELD_TYPES for k in params)
+    preset = params.get("preset", CUSTOM if fields_given else DEFAULT_PRESET)
+    if preset not in PRESET_NAMES and preset != CUSTOM:
+        warnings.append(f"preset {preset!r} is not an Image GAN preset; choose one of {', '.join(PRESET_NAMES)}")
+        preset = DEFAULT_PRESET
+    try:
+        c = cfg.from_query(params) if fields_given else PRESETS[preset if preset != CUSTOM else DEFAULT_PRESET].config
+        if c.is_toy:
+            raise ConfigError(f"data {c.data!r} is 2-D toy data; this page trains on images "
+                              f"({', '.join(cfg.IMAGE_DATA)})")
+    except ConfigError as e:
+        warnings.append(f"the link's setup could not be used ({e}); the defaults are kept")
+        preset = preset if preset != CUSTOM else DEFAULT_PRESET
+        c = PRESETS[preset].config
+    return c, preset, warnings
+
+
+# ---- session state ----------------------------------------------------------------------------------------
+def load(c: TrainConfig, preset: str) -> None:
+    """Write a config into the widgets' session-state values (before the widgets are drawn)."""
+    st.session_state[P + "base"] = c
+    state.put({**{P + f: getattr(c, f) for f in FIELDS}, P + "preset": preset})
+
+
+def init() -> list[str]:
+    """First visit in this session: restore from the URL (or the default preset). Returns warnings to show."""
+    if not st.session_state.get(P + "ready"):
+        c, preset, warnings = restore(st.query_params.to_dict())
+        load(c, preset)
+        state.defaults({P + "data_dir": ""})
+        st.session_state[P + "ready"] = True
+        st.session_state[P + "link_warnings"] = warnings
+    return st.session_state.get(P + "link_warnings", [])
+
+
+def on_preset() -> None:
+    name = st.session_state[P + "preset"]
+    if name in PRESETS:
+        load(PRESETS[name].config, name)
+
+
+def build() -> Setup:
+    """The config the current widget values describe (validated; errors are messages, not exceptions)."""
+    ss = st.session_state
+    data_dir = (ss.get(P + "data_dir") or "").strip() or None
+    s = Setup(None, ss[P + "preset"], data_dir)
+    try:
+        c = ss[P + "base"].replace(**{f: ss[P + f] for f in FIELDS})
+        if c.is_toy:
+            raise ConfigError("pick image data (the 2-D toy data lives on the Mode collapse lab)")
+        s.config = c
+    except ConfigError as e:
+        s.errors.append(str(e))
+    return s
+
+
+def share_url(params: Mapping[str, str]) -> str:
+    base = ""
+    try:
+        base = (st.context.url or "").split("?")[0]
+    except Exception:  # no browser context (tests)
+        pass
+    return f"{base}?{urlencode(params)}"

@@ -1,0 +1,235 @@
+"""Image GAN page: start an image job and draw its latest snapshot.
+
+Two live parts, each in its own fragment on the page:
+  samples (every SAMPLES_EVERY_S)  step counter, the fixed-noise grid (JPEG bytes from the worker) with a
+                                   timeline slider over earlier grids, and real images beside it
+  charts (every CHARTS_EVERY_S)    losses, mean D(x) vs D(G(z)), quality scores over time, class histogram
+Plotly figures are kept per session and redrawn only when job.version changed (ganlab/ui/live.py); the grid
+is a JPEG the worker already encoded, so a samples tick costs a few milliseconds.
+"""
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from ganlab import losses, viz, viz_images
+from ganlab.config import TrainConfig
+from ganlab.jobs import Job
+
+from . import controls, live
+from .image_setup import P, Setup, describe
+
+SLOT = P + "job"  # session-state key of this page's current job id
+FRAME_KEY = P + "frame"  # the timeline slider (a step of the frame shown)
+FOLLOW_KEY = P + "follow"  # True: the timeline follows the newest grid
+SAMPLES_EVERY_S = live.REFRESH_S
+CHARTS_EVERY_S = 1.0
+
+
+_prefetched: set[str] = set()
+_prefetch_lock = threading.Lock()
+
+
+def prefetch(data: str) -> None:
+    """Load an embedded dataset in the background (once per process) so Start does not wait for it.
+
+    The loaders cache per process (ganlab.data.images); the first load pays imports (pandas, scikit-learn),
+    several seconds on a busy 2-core machine. Errors are left for the run itself to report.
+    """
+    from ganlab.data.images import EMBEDDED
+
+    if data not in EMBEDDED:  # files on disk load quickly; only the embedded sets pay heavy imports
+        return
+    with _prefetch_lock:
+        if data in _prefetched:
+            return
+        _prefetched.add(data)
+
+    def work() -> None:
+        from ganlab.data.images import load_images
+
+        try:
+            load_images(data)
+        except Exception:  # noqa: BLE001 - the run will say what is wrong
+            pass
+
+    threading.Thread(target=work, name=f"ganlab-prefetch-{data}", daemon=True).start()
+
+
+# ---- the job (factories run in the worker thread) ---------------------------------------------------------
+def build_runners(config: TrainConfig, data_dir: str | None, score: bool = True) -> list:
+    """One TrainerRunner, with the quality evaluator attached (FID etc.; MNIST-like digits only)."""
+    from ganlab import quality
+    from ganlab.runner import TrainerRunner
+
+    runner = TrainerRunner(config, data_dir=data_dir)
+    if score:
+        quality.attach(runner.trainer)
+    return [runner]
+
+
+def resume_runners(run, steps: int, data_dir: str | None) -> list:
+    """A runner that continues a checkpoint (ganlab.checkpoint.Run) up to `steps` G steps in all."""
+    from ganlab import quality
+    from ganlab.runner import TrainerRunner
+
+    trainer = run.make_trainer(data_dir=data_dir)
+    quality.attach(trainer)
+    if steps != trainer.config.steps:
+        trainer.apply(steps=steps)
+    return [TrainerRunner(trainer.config, trainer=trainer)]
+
+
+def forget_view() -> None:
+    live.forget_figures(SLOT)
+    st.session_state[FOLLOW_KEY] = True
+
+
+def start(setup: Setup, owner: str) -> None:
+    """Start button callback."""
+    config, data_dir = setup.config, setup.data_dir
+    if controls.submit(SLOT, owner, lambda: build_runners(config, data_dir), describe(config), [config]):
+        forget_view()
+
+
+def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
+    """"Resume training" callback: a new job from a checked checkpoint."""
+    config = run.config.replace(steps=steps)
+    label = f"{describe(config)} (resumed at step {run.step})"
+    if controls.submit(SLOT, owner, lambda: resume_runners(run, steps, data_dir), label, [config]):
+        forget_view()
+
+
+# ---- samples: status, grid with timeline, real images -----------------------------------------------------
+def status_line(job: Job, s) -> str:
+    status = "diverged" if s.status == "diverged" else job.status
+    rate = f" · {s.step / s.seconds:.1f} steps/s" if s.seconds > 0 and s.step else ""
+    return f"Step {s.step} / {s.config.steps} · {status}{rate}"
+
+
+def is_fallback(note: str) -> bool:
+    """A data note that says the asked-for dataset was replaced (ganlab.data.images.load_images_or_fallback)."""
+    return "instead" in note
+
+
+def pick_frame(frames: tuple, follow: bool, wanted: int | None) -> int:
+    """The step of the frame to show: the newest when following, else the frame nearest to `wanted`."""
+    steps = [f[0] for f in frames]
+    if follow or wanted is None:
+        return steps[-1]
+    return min(steps, key=lambda s: (abs(s - wanted), -s))
+
+
+def _on_scrub(newest: int) -> None:
+    st.session_state[FOLLOW_KEY] = st.session_state[FRAME_KEY] >= newest
+
+
+def timeline(s) -> tuple[int, bytes]:
+    """The timeline slider (when there are >= 2 frames); returns the (step, jpeg) to show."""
+    frames = s.frames or ((s.step, s.grid_jpeg),)
+    ss = st.session_state
+    shown = pick_frame(frames, ss.get(FOLLOW_KEY, True), ss.get(FRAME_KEY))
+    if len(frames) >= 2:
+        ss[FRAME_KEY] = shown  # set before the slider is drawn: the options change as frames arrive
+        st.select_slider("Timeline: scrub back through earlier grids", [f[0] for f in frames], key=FRAME_KEY,
+                         format_func=lambda v: f"step {v}", on_change=_on_scrub, args=(frames[-1][0],),
+                         help="The same fixed noise at earlier steps; drag to the right end to follow training")
+    jpeg = dict(frames).get(shown, s.grid_jpeg)
+    return shown, jpeg
+
+
+def draw_samples(job: Job | None) -> None:
+    """The fast live part (inside the page's samples fragment)."""
+    if job is None:
+        st.info("Pick a preset (or your own setup) and press **Start**: the grid below shows G's images for "
+                "the same 64 noise vectors as training goes on, next to real images.")
+        return
+    if job.status == "queued":
+        st.info(f"Your run is {controls.status_line(job)}.")
+    if job.error:
+        st.error(job.error)
+    snaps = job.snapshots()
+    if not snaps:
+        if job.status in ("starting", "running"):
+            st.caption("Loading the data and building the networks…")
+        return
+    s = snaps[0]
+    st.markdown(status_line(job, s))
+    if s.status == "diverged":
+        st.error(f"The run diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
+                 "Lower the learning rates or pick another loss, then Start again.")
+    if s.note:
+        (st.info if is_fallback(s.note) else st.caption)(s.note)
+    left, right = st.columns(2)
+    rows = "each row is one class (0, 1, 2, …)" if s.config.conditional else "8 x 8 samples"
+    with left:
+        step, jpeg = timeline(s)
+        st.image(jpeg, caption=f"generated at step {step}: fixed noise, {rows}")
+    with right:
+        if s.real_jpeg:
+            st.image(s.real_jpeg, caption="real images from the training data")
+
+
+# ---- charts ------------------------------------------------------------------------------------------------
+def _metric(col, label: str, value: float | None, fmt: str, help: str) -> None:
+    col.metric(label, "–" if value is None else fmt.format(value), help=help)
+
+
+def draw_charts(job: Job | None, class_names: tuple[str, ...] = ()) -> None:
+    """The slower live part (inside the page's charts fragment)."""
+    snaps = job.snapshots() if job is not None else ()
+    if not snaps:
+        return
+    s, v = snaps[0], job.version
+    h = s.history
+    c1, c2 = st.columns(2)
+    with c1:
+        live.chart(live.figure((SLOT, job.id, "losses"), v,
+                               lambda f: viz.curves_figure(h, ("d_loss", "g_loss"), "losses", fig=f)), key=P + "losses")
+    with c2:
+        live.chart(live.figure((SLOT, job.id, "dprobs"), v, lambda f: viz.d_probs_figure(h, fig=f)), key=P + "dprobs")
+    if not viz_images.quality_columns(h):
+        st.caption("Quality scores (feature FID, classes present, conditional accuracy) are computed for 28x28 "
+                   "MNIST digits; they appear here after the first scored logging interval.")
+        return
+    m1, m2, m3 = st.columns(3)
+    _metric(m1, "feature FID", viz_images.last_value(h, "fid"), "{:.1f}",
+            "Fréchet distance in a small MNIST network's feature space: lower is better; only comparable "
+            "with other ganlab numbers (see ganlab/quality.py)")
+    _metric(m2, "classes present", viz_images.last_value(h, "classes_present"), "{:.0f} / 10",
+            "Digits that get at least 5 % of the samples; fewer than 10 is mode collapse")
+    if s.config.conditional:
+        acc = viz_images.last_value(h, "cond_acc")
+        _metric(m3, "conditional accuracy", None if acc is None else 100 * acc, "{:.0f} %",
+                "Share of samples the judge classifies as the class G was asked for")
+    q1, q2 = st.columns(2)
+    with q1:
+        live.chart(live.figure((SLOT, job.id, "quality"), v, lambda f: viz_images.quality_figure(h, fig=f)),
+                   key=P + "quality")
+    with q2:
+        shares = viz_images.class_shares(h)
+        if shares is None:
+            st.caption("The per-class histogram needs per-class shares in the run's history.")
+        else:
+            live.chart(live.figure((SLOT, job.id, "classes"), v,
+                                   lambda f: viz_images.class_hist_figure(shares, class_names, fig=f)),
+                       key=P + "classes")
+
+
+def code_objects(config: TrainConfig | None) -> list:
+    """The functions behind this config, for the "Show the code" expander: losses, model builder, one step."""
+    from ganlab.models import BUILDERS, mlp
+    from ganlab.train import Trainer
+
+    objs: list = []
+    if config is not None:
+        loss = losses.LOSSES[config.loss]
+        objs += [loss.d_loss, loss.g_loss] + ([losses.gradient_penalty] if loss.gradient_penalty else [])
+        if config.model == "dcgan":
+            from ganlab.models import dcgan
+
+            objs += [dcgan.build_dcgan, dcgan.DCGANGenerator, dcgan.DCGANDiscriminator]
+        else:
+            objs += [BUILDERS["mlp"], mlp.MLPGenerator, mlp.MLPDiscriminator]
+    return objs + [Trainer._train_step, Trainer._d_update]

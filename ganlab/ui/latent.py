@@ -1,0 +1,232 @@
+"""Latent space page helpers: where the generator comes from (bundled checkpoint, the user's runs, an upload) and
+how it is cached, so the page itself never touches a tensor.
+
+A `Source` carries the generator as an opaque handle; pages pass it to `ganlab.latent` functions that take
+numpy in and give numpy / bytes out. Caching (a slider move must only run G once):
+  bundled checkpoints  st.cache_resource, keyed by path and mtime: read-only, shared by every session
+  uploads              st.session_state (the latest good upload), keyed by the file's SHA-256
+  runs                 finished runs: the parked generator itself (CPU, eval); live runs: a private copy taken
+                       when picked and refreshed on request (the worker keeps training the original)
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import streamlit as st
+
+from .. import latent
+from ..config import TrainConfig
+from . import state
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+BUNDLED = {"MNIST DCGAN (demo)": "demo-mnist-dcgan.pt", "MNIST conditional GAN (demo)": "demo-mnist-cgan.pt"}
+KINDS = ("Bundled demo", "My runs", "Upload a checkpoint")
+
+
+@dataclass(eq=False)
+class Source:
+    key: str  # identity for caches and widget state
+    label: str
+    G: Any  # torch generator in eval mode on the CPU; only ganlab.latent functions touch it
+    config: TrainConfig
+    shape: tuple[int, ...]  # one sample: (C, H, W) images or (2,) toy points
+    n_classes: int
+    class_names: tuple[str, ...]
+    real: np.ndarray | None = None  # toy: (N, 2) real points to draw under the manifold
+    centers: np.ndarray | None = None  # toy: (M, 2) mode centres
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_toy(self) -> bool:
+        return len(self.shape) == 1
+
+    @property
+    def z_dim(self) -> int:
+        return self.config.z_dim
+
+
+def class_names(data: str, k: int) -> tuple[str, ...]:
+    from ..data.images import DIGITS, TORCHVISION
+
+    if data in TORCHVISION and len(TORCHVISION[data][2]) == k:
+        return TORCHVISION[data][2]
+    return DIGITS if k == 10 else tuple(str(i) for i in range(k))
+
+
+def make_source(G: Any, config: TrainConfig, key: str, label: str, real: np.ndarray | None = None,
+                note: str = "") -> Source:
+    """Wrap an eval-mode CPU generator; the sample shape comes from one probe render."""
+    k = latent.n_classes(G)
+    shape = tuple(latent.render(G, np.zeros(config.z_dim, np.float32)).shape[1:])
+    centers = None
+    if len(shape) == 1 and config.data != "csv":
+        from ..data import toy_points
+
+        pts, centers, _ = toy_points(config.data, 1000, config.seed)
+        real = pts if real is None else real
+    return Source(key, label, G, config, shape, k, class_names(config.data, k) if k else (), real, centers, note)
+
+
+# ---- the three kinds of source -------------------------------------------------------------------------------
+
+
+def bundled_assets() -> dict[str, Path]:
+    return {label: ASSETS / name for label, name in BUNDLED.items() if (ASSETS / name).is_file()}
+
+
+@st.cache_resource(show_spinner="Loading the bundled generator...", max_entries=4)
+def _load_bundled(path: str, mtime: float) -> Source:
+    from .. import checkpoint
+
+    run = checkpoint.load(path)
+    return make_source(run.make_generator("cpu"), run.config, f"bundled:{path}:{mtime}", Path(path).name,
+                       note=checkpoint.describe(run))
+
+
+def load_bundled(path: Path) -> Source:
+    return _load_bundled(str(path), path.stat().st_mtime)
+
+
+def load_upload(data: bytes, name: str) -> Source:
+    """Through the safe checkpoint loader (size cap, weights_only, shape checks); raises ValueError with the reason."""
+    from .. import checkpoint
+
+    run = checkpoint.load(data)
+    return make_source(run.make_generator("cpu"), run.config, "upload:" + hashlib.sha256(data).hexdigest()[:16], name,
+                       note=checkpoint.describe(run))
+
+
+def _owner() -> str:
+    from .session import owner
+
+    return owner()
+
+
+def run_choices(owner: str) -> dict[tuple[int, int], tuple[str, Any]]:
+    """(job id, runner index) -> (label, job) for every run of this owner that still holds a generator.
+
+    The keys stay the same while a run trains (its label's step count does not), so the picker keeps its choice.
+    """
+    from .. import jobs
+
+    out = {}
+    for job in jobs.manager().jobs_of(owner):
+        runners = list(job.runners)
+        for i, r in enumerate(runners):
+            trainer = getattr(r, "trainer", None)
+            if trainer is None or getattr(trainer, "G", None) is None:
+                continue
+            side = f" {'AB'[i]}" if len(runners) > 1 and i < 2 else ""
+            out[(job.id, i)] = (f"#{job.id} {job.label}{side} ({job.status}, step {trainer.step_count})", job)
+    return out
+
+
+def run_source(job: Any, i: int, refresh: bool = False) -> Source:
+    """A run's generator. Finished: the parked one. Live: a private CPU copy (refresh=True takes a new one)."""
+    trainer = job.runners[i].trainer
+    key = f"run:{job.id}:{i}"
+    slot = st.session_state.setdefault("lat_run_cache", {})
+    cached = slot.get(key)
+    live = job.active
+    if cached is not None and (cached.extra.get("live") == live) and not (live and refresh):
+        return cached
+    G = trainer.G if not live else copy.deepcopy(trainer.G).cpu().eval()
+    real = None
+    if trainer.data is not None and trainer.data.is_toy:
+        real = trainer.data.x[:1000].detach().cpu().numpy()
+    step = trainer.step_count
+    src = make_source(G, trainer.config, f"{key}:{step}", f"run #{job.id}", real,
+                      note=f"weights from step {step}" + (" (the run is still training)" if live else ""))
+    src.extra["live"] = live
+    slot.clear()  # keep one run's generator per session
+    slot[key] = src
+    return src
+
+
+# ---- fast re-renders ------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _render_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="ganlab-latent-render")
+
+
+def on_warm_thread(fn: Callable, *args, **kwargs):
+    """Run fn(*args) on a long-lived render thread and return its result (the slider path).
+
+    Streamlit runs every rerun (and every fragment rerun) on a fresh script thread, and the first oneDNN
+    convolution on a fresh thread costs 10-40 ms here (measured: a DCGAN G forward of one z takes ~1.5 ms
+    warm). Two process-wide threads stay warm; they only run ganlab.latent functions, never st.*.
+    """
+    return _render_pool().submit(fn, *args, **kwargs).result()
+
+
+# ---- the selector --------------------------------------------------------------------------------------------
+
+
+def source_ui() -> Source | None:
+    """Draw the generator picker; returns the chosen Source, or None (with a message shown) when there is none."""
+    from .session import configure_torch
+
+    configure_torch()  # one torch thread per run on CPU (DESIGN section 8): renders stay steady under load
+    bundled = bundled_assets()
+    state.defaults({"lat_kind": KINDS[0] if bundled else KINDS[1]})
+    if bundled and st.session_state.get("lat_bundled") not in bundled:
+        state.put({"lat_bundled": next(iter(bundled))})
+    kind = st.radio("Generator", KINDS, horizontal=True, key="lat_kind")
+    if kind == KINDS[0]:
+        if not bundled:
+            st.info("No bundled checkpoint is installed (assets/demo-mnist-*.pt). Pick one of your runs or "
+                    "upload a checkpoint.")
+            return None
+        name = st.selectbox("Checkpoint", list(bundled), key="lat_bundled")
+        try:
+            src = load_bundled(bundled[name])
+        except ValueError as e:
+            st.error(f"The bundled checkpoint could not be loaded: {e}")
+            return None
+        st.caption(src.note)
+        return src
+    if kind == KINDS[1]:
+        choices = run_choices(_owner())
+        if not choices:
+            st.info("You have no runs yet: train one on the Image GAN or Mode collapse page, then come back.")
+            return None
+        if st.session_state.get("lat_run") not in choices:
+            st.session_state["lat_run"] = next(reversed(choices))  # the newest run
+        pick = st.selectbox("Run", list(choices), format_func=lambda k: choices[k][0], key="lat_run")
+        job, i = choices[pick][1], pick[1]
+        refresh = job.active and st.button("Refresh weights from the live run", key="lat_refresh")
+        src = run_source(job, i, refresh)
+        st.caption(src.note)
+        return src
+    return _upload_ui()
+
+
+def _upload_ui() -> Source | None:
+    up = st.file_uploader("Checkpoint (.pt, saved by ganlab)", type=["pt"], key="lat_upload")
+    ss = st.session_state
+    if up is not None:
+        data = up.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in (ss.get("lat_up_ok"), ss.get("lat_up_bad")):
+            try:
+                ss["lat_up_src"] = load_upload(data, up.name)
+                ss["lat_up_ok"], ss["lat_up_bad"], ss["lat_up_err"] = digest, None, None
+            except (ValueError, KeyError, RuntimeError) as e:  # CheckpointError is a ValueError
+                ss["lat_up_bad"], ss["lat_up_err"] = digest, f"{up.name}: {e}"
+        if ss.get("lat_up_bad") == digest:
+            st.error(f"This checkpoint was refused and nothing changed. {ss['lat_up_err']}")
+    src = ss.get("lat_up_src")
+    if src is not None:
+        st.caption(f"{src.label}: {src.note}")
+    if src is None and up is None:
+        st.info("Upload a checkpoint written by `python -m ganlab train --out DIR` or the Image GAN page.")
+    return src

@@ -1,0 +1,62 @@
+"""Sidebar: the training device and this session's jobs (status, step, queue position, a Stop button)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ganlab import jobs
+
+from . import live, session
+
+SIDEBAR_REFRESH_S = 2.0
+
+
+def job_step(job: jobs.Job) -> tuple[int, int]:
+    """(step, budget) of the job's furthest runner, from its latest snapshots (0, 0 before the first)."""
+    snaps = job.snapshots()
+    if not snaps:
+        return 0, 0
+    return max(s.step for s in snaps), max(s.config.steps for s in snaps)
+
+
+def job_summary(job: jobs.Job) -> str:
+    step, budget = job_step(job)
+    parts = [f"**#{job.id}** {job.label}", job.status]
+    if job.status == "queued":
+        pos = job.queue_position()
+        if pos:
+            parts.append(f"queue position {pos}")
+    elif budget:
+        parts.append(f"step {step} / {budget}")
+    if job.status == "diverged":
+        at = [s.diverged_at for s in job.snapshots() if s.diverged_at is not None]
+        if at:
+            parts.append(f"diverged at step {min(at)}")
+    return " · ".join(parts)
+
+
+def _running(owner: str) -> bool:
+    return any(j.status in ("queued", "starting", "running") for j in jobs.manager().jobs_of(owner))
+
+
+def render(owner: str) -> None:
+    """Draw the sidebar block; its job list refreshes every SIDEBAR_REFRESH_S while one of them runs."""
+    with st.sidebar:
+        st.caption(f"Device: {session.device_label()}")
+        was_live = _running(owner)
+
+        @st.fragment(run_every=live.refresh_every(was_live, SIDEBAR_REFRESH_S))
+        def _jobs() -> None:
+            mine = jobs.manager().jobs_of(owner)
+            stats = jobs.manager().stats()
+            st.markdown(f"**Your runs** ({stats['running']} running on this server, "
+                        f"{stats['queued']} queued, at most {stats['max_running']} at once)")
+            if not mine:
+                st.caption("No runs yet.")
+            for job in reversed(mine):
+                c1, c2 = st.columns([5, 2], vertical_alignment="center")
+                c1.markdown(job_summary(job))
+                if job.active:
+                    c2.button("Stop", key=f"sidebar_stop_{job.id}", on_click=job.stop, width="stretch")
+            live.stop_when_idle(was_live, _running(owner))
+
+        _jobs()

@@ -1,0 +1,217 @@
+"""Theory page: widgets -> TheoryConfig, the job's commands (incl. "freeze G, train D to optimum"), the live view.
+
+Widget values live in st.session_state under keys starting with P (declared with state.defaults, never with
+`value=`). While a run is active only ganlab.theory.config.LIVE_KEYS stay editable; changes go to the running
+job with job.apply. Figures come from ganlab.theory.viz and are rebuilt only when the job published a new
+snapshot (job.version).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from ganlab import losses
+from ganlab.config import ConfigError
+from ganlab.jobs import Job
+from ganlab.theory import DATA_PRESETS, Theory1D, TheoryConfig, math1d, parse_floats, viz
+from ganlab.theory.config import LIVE_KEYS, LOSS_KEYS
+from ganlab.theory.measure import measure
+
+from . import controls, live, state
+
+P = "th_"
+SLOT = "th_job"  # session-state key of the page's current job id
+CUSTOM = "custom"
+LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)
+_LIVE = SLOT + "__live"  # live settings last sent to the job
+_DOPT = SLOT + "__dopt"  # (job id, d_only_steps the page waits for) while "train D to optimum" runs
+
+DEFAULTS = {P + "data": "gaussian", P + "means": "-1, 2", P + "stds": "0.5, 0.5", P + "weights": "1, 1",
+            P + "loss": "non_saturating", P + "g_lr": 1e-3, P + "d_lr": 1e-3, P + "d_steps": 1,
+            P + "z_dist": "normal", P + "z_dim": 1, P + "seed": 0, P + "dopt_steps": 800}
+
+
+@dataclass
+class Setup:
+    config: TheoryConfig | None
+    errors: list[str] = field(default_factory=list)
+    dopt_steps: int = 800
+
+    @property
+    def ok(self) -> bool:
+        return self.config is not None
+
+
+def _data_label(name: str) -> str:
+    return f"{name}: {DATA_PRESETS[name][3]}" if name in DATA_PRESETS else "custom mixture (type it)"
+
+
+def setup_ui(locked: bool) -> Setup:
+    """The widgets; returns the validated config or the reasons it is not valid."""
+    state.defaults(DEFAULTS)
+    fixed = dict(disabled=locked)
+    errors: list[str] = []
+    c1, c2, c3 = st.columns([2, 1.3, 1.3])
+    with c1:
+        st.selectbox("Data density p_data", (*DATA_PRESETS, CUSTOM), key=P + "data", format_func=_data_label,
+                     help="A Gaussian mixture; 'custom' lets you type its means, stds and weights", **fixed)
+        if st.session_state[P + "data"] == CUSTOM:
+            a, b, c = st.columns(3)
+            a.text_input("means", key=P + "means", help="comma-separated, inside (-5, 5)", **fixed)
+            b.text_input("stds", key=P + "stds", help="one, or one per mean; 0.05..3", **fixed)
+            c.text_input("weights", key=P + "weights", help="one, or one per mean; normalised", **fixed)
+        a, b, c = st.columns(3)
+        a.selectbox("noise z", ("normal", "uniform"), key=P + "z_dist", help="z ~ N(0, I) or U[-1, 1]^k", **fixed)
+        b.number_input("z dims", key=P + "z_dim", min_value=1, max_value=4, step=1, **fixed,
+                       help="the mapping below draws z's first coordinate")
+        c.number_input("seed", key=P + "seed", min_value=0, max_value=2**31 - 1, step=1, **fixed)
+    with c2:
+        st.radio("Generator loss", LOSS_KEYS, key=P + "loss", format_func=lambda k: losses.LOSSES[k].label,
+                 help="Both train D the same way; they differ in what G minimises. Can change while it runs.")
+        st.number_input("D steps per G step", key=P + "d_steps", min_value=1, max_value=10, step=1)
+    with c3:
+        st.select_slider("G learning rate", LRS, key=P + "g_lr", format_func=lambda v: f"{v:g}")
+        st.select_slider("D learning rate", LRS, key=P + "d_lr", format_func=lambda v: f"{v:g}")
+        st.number_input("D steps for 'train D to optimum'", key=P + "dopt_steps", min_value=50, max_value=5000,
+                        step=50)
+    ss = st.session_state
+    kw: dict[str, Any] = dict(loss=ss[P + "loss"], g_lr=float(ss[P + "g_lr"]), d_lr=float(ss[P + "d_lr"]),
+                              d_steps=int(ss[P + "d_steps"]), z_dist=ss[P + "z_dist"], z_dim=int(ss[P + "z_dim"]),
+                              seed=int(ss[P + "seed"]))
+    config = None
+    try:
+        if ss[P + "data"] == CUSTOM:
+            kw.update(means=parse_floats(ss[P + "means"], "means"), stds=parse_floats(ss[P + "stds"], "stds"),
+                      weights=parse_floats(ss[P + "weights"], "weights"))
+            config = TheoryConfig(**kw)
+        else:
+            config = TheoryConfig.from_preset(ss[P + "data"], **kw)
+    except ConfigError as e:
+        errors.append(str(e))
+    return Setup(config, errors, int(ss[P + "dopt_steps"]))
+
+
+# ---- commands --------------------------------------------------------------------------------------------------
+def _live_settings(c: TheoryConfig) -> dict[str, Any]:
+    return {k: getattr(c, k) for k in sorted(LIVE_KEYS)}
+
+
+def start(owner: str, config: TheoryConfig) -> Job | None:
+    """Start button callback: a new job with one Theory1D runner (built in the worker thread)."""
+    job = controls.submit(SLOT, owner, lambda: [Theory1D(config)], f"theory: {losses.LOSSES[config.loss].label}",
+                          ())
+    if job is not None:
+        st.session_state[_LIVE] = _live_settings(config)
+        st.session_state.pop(_DOPT, None)
+        live.forget_figures(SLOT)
+    return job
+
+
+def sync_live(job: Job | None, config: TheoryConfig) -> dict[str, Any]:
+    """Send the live settings (loss, learning rates, D steps) that changed since the job last got them."""
+    sent = st.session_state.get(_LIVE)
+    if job is None or not job.active or sent is None:
+        return {}
+    new = _live_settings(config)
+    changes = {k: v for k, v in new.items() if sent.get(k) != v}
+    if changes:
+        job.apply(**changes)
+        st.session_state[_LIVE] = new
+    return changes
+
+
+def train_d_to_optimum(owner: str, config: TheoryConfig, steps: int) -> None:
+    """Button callback: pause (starting a paused run if there is none), then D alone for `steps` updates."""
+    job = controls.current_job(SLOT)
+    if job is None or not job.active:
+        job = start(owner, config)
+        if job is None:
+            return
+    snaps = job.snapshots()
+    done = snaps[0].d_only_steps if snaps else 0
+    job.pause()
+    job.apply(train_d_to_optimum=steps)
+    st.session_state[_DOPT] = (job.id, done + steps)
+
+
+def d_training_pending(job: Job | None) -> bool:
+    """True while a "train D to optimum" command has not shown up in a snapshot yet."""
+    want = st.session_state.get(_DOPT)
+    if job is None or want is None or want[0] != job.id:
+        return False
+    snaps = job.snapshots()
+    if job.active and job.error is None and (not snaps or snaps[0].d_only_steps < want[1]):
+        return True
+    st.session_state.pop(_DOPT, None)
+    return False
+
+
+def buttons(owner: str, setup: Setup) -> None:
+    job = controls.current_job(SLOT)
+    controls.buttons(SLOT, start=lambda: start(owner, setup.config), can_start=setup.ok, key_prefix="th",
+                     help_start="Train G and D from scratch with this setup")
+    st.button("Freeze G, train D to optimum", key=P + "dopt", disabled=not setup.ok or d_training_pending(job),
+              on_click=lambda: train_d_to_optimum(owner, setup.config, setup.dopt_steps),
+              help="Pauses the run and trains D alone against the frozen G: watch the learned D(x) converge to "
+                   "D*(x) = p_data / (p_data + p_g) and V(D, G) rise to V(D*, G)")
+
+
+# ---- live view -------------------------------------------------------------------------------------------------
+def _fmt(v: float) -> str:
+    return f"{v:.4f}" if math.isfinite(v) else "–"
+
+
+def draw(job: Job | None) -> None:
+    """The live part (inside the page's fragment): figure, numbers, gradient panel, value history."""
+    if job is None:
+        st.info("Press **Start** to train, or **Freeze G, train D to optimum** to watch D learn D* against the "
+                "untrained G first.")
+        return
+    if job.status == "queued":
+        st.info(f"Your run is {controls.status_line(job)}.")
+    if job.error:
+        st.error(job.error)
+    snaps = job.snapshots()
+    if not snaps or snaps[0] is None:
+        st.caption("Building the networks…")
+        return
+    s = snaps[0]
+    rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
+    dopt = " · training D alone…" if d_training_pending(job) else ""
+    st.markdown(f"**step {s.step}** · D-only steps {s.d_only_steps} · {job.status}{rate}{dopt}")
+    if s.status == "diverged":
+        st.error(f"The run diverged at step {s.diverged_at}: a loss became NaN or infinite. Lower the learning "
+                 "rates and Start again.")
+    if s.mass_out > 0.001:
+        st.warning(f"{100 * s.mass_out:.1f} % of G's samples are outside the plotted range [-5, 5]; the numbers "
+                   "below include them exactly (there p_data = 0).")
+    key = (SLOT, job.id)
+    live.chart(live.figure(key + ("game",), job.version, lambda f: viz.game_figure(s, fig=f)), key="th_game")
+    m = st.columns(5)
+    m[0].metric("V(D, G), learned D", _fmt(s.v_d), help="∫ p_data log D + ∫ p_g log(1 − D), on the grid")
+    m[1].metric("V(D*, G)", _fmt(s.v_star), help="the same with D* = p_data / (p_data + p_g)")
+    m[2].metric("−log 4 + 2·JSD", _fmt(s.identity), help="Theorem 1: equals V(D*, G)")
+    m[3].metric("JSD(p_data ‖ p_g)", _fmt(s.jsd), help="0 when p_g = p_data; log 2 ≈ 0.693 when disjoint")
+    m[4].metric("max |D − D*|", _fmt(s.max_d_error), help="where p_data + p_g carries mass")
+    st.caption(f"identity check: |V(D*, G) − (−log 4 + 2 JSD)| = {abs(s.v_star - s.identity):.1e} · "
+               f"V(D*, G) − V(D, G) = {s.v_star - s.v_d:.4f} (≥ 0: D* is the best D)")
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        live.chart(live.figure(key + ("grad",), job.version, lambda f: viz.gradient_figure(s.batch_dgz, s.loss, fig=f)),
+                   key="th_grad")
+        if len(s.batch_dgz):
+            d = float(s.batch_dgz.mean())
+            st.caption(f"This batch: mean D(G(z)) = {d:.3f}. Gradient reaching G through D's logit: saturating "
+                       f"|∂L/∂s| = D = {d:.3f}, non-saturating |∂L/∂s| = 1 − D = {1 - d:.3f}.")
+    with c2:
+        live.chart(live.figure(key + ("value",), job.version, lambda f: viz.value_figure(s.history, fig=f)),
+                   key="th_value")
+
+
+def code_objects() -> list:
+    return [math1d.optimal_d, math1d.value, math1d.jsd, math1d.kl, math1d.saturating_grad_logit,
+            math1d.non_saturating_grad_logit, measure, Theory1D._train_step, Theory1D._d_update,
+            Theory1D.train_d_to_optimum, losses.minimax_d, losses.minimax_g, losses.non_saturating_g]

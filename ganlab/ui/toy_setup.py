@@ -1,0 +1,193 @@
+"""Mode collapse lab setup: widgets -> a validated TrainConfig for run A and (optionally) run B.
+
+A and B share data, seed, networks and optimiser (the "shared" widgets); they differ only in the loss and
+the remedies (RUN_FIELDS). Settings no widget shows (unrolled_lr, betas, log_every, ...) come from the
+setup's base config: the chosen preset, or the config a share link restored. Widget values live in
+st.session_state under `mc_*` keys, so presets and links set them before the widgets are drawn.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from ganlab import config as cfg
+from ganlab.config import ConfigError, TrainConfig
+from ganlab.data.toy import parse_csv_points
+from ganlab.losses import LOSSES
+from ganlab.presets import PRESETS
+
+from . import state
+
+P = "mc_"  # session-state prefix of this page
+CUSTOM = "(custom)"
+DEFAULT_PRESET = "ring-collapse"
+SHARED_FIELDS = ("data", "seed", "steps", "batch_size", "z_dim", "g_width", "g_depth", "d_width", "d_depth",
+                 "activation", "optimizer", "g_lr", "d_lr", "d_steps")
+RUN_FIELDS = ("loss", "unrolled_steps", "pack", "gp_weight", "r1_gamma")
+DATA_LABELS = {"ring": "Ring: 8 Gaussians", "grid": "Grid: 25 Gaussians", "spiral": "Spiral",
+               "moons": "Two moons", "csv": "Your points (CSV upload)"}
+TOY_PRESETS = tuple(name for name, p in PRESETS.items() if p.config.is_toy)
+LINK_KEYS = frozenset(cfg.FIELD_TYPES) | {"preset", "compare"} | {f"b_{f}" for f in RUN_FIELDS}
+
+
+@dataclass
+class Setup:
+    a: TrainConfig | None
+    b: TrainConfig | None  # None: no second run
+    compare: bool
+    preset: str
+    points: np.ndarray | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.a is not None and not self.errors and (self.b is not None or not self.compare)
+
+    @property
+    def configs(self) -> list[TrainConfig]:
+        return [c for c in (self.a, self.b) if c is not None]
+
+
+# ---- pure helpers (no widgets) ----------------------------------------------------------------------------
+def twin(name: str) -> str | None:
+    """'ring-collapse' <-> 'ring-fixed' (the preset pair that teaches the same lesson), if it exists."""
+    for a, b in (("-collapse", "-fixed"), ("-fixed", "-collapse")):
+        if name.endswith(a) and name[: -len(a)] + b in PRESETS:
+            return name[: -len(a)] + b
+    return None
+
+
+def default_b(a: TrainConfig, preset: str) -> TrainConfig:
+    """Run B: the preset's twin (its loss and remedies, A's shared settings), else A with another loss."""
+    t = twin(preset) if preset in PRESETS else None
+    if t is not None:
+        tc = PRESETS[t].config
+        return a.replace(**{f: getattr(tc, f) for f in RUN_FIELDS})
+    return a.replace(loss="wgan_gp" if a.loss != "wgan_gp" else "non_saturating")
+
+
+def share_params(s: Setup) -> dict[str, str]:
+    """URL query params for this setup: A's non-default fields, `preset`, and B's differing run fields."""
+    q: dict[str, str] = {}
+    if s.preset != CUSTOM:
+        q["preset"] = s.preset
+    q.update(s.a.to_query())
+    if s.b is None:
+        q["compare"] = "0"
+    else:
+        q["b_loss"] = s.b.loss  # always present: marks B as given by the link
+        q.update({f"b_{f}": str(getattr(s.b, f)) for f in RUN_FIELDS[1:] if getattr(s.b, f) != getattr(s.a, f)})
+    return q
+
+
+def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, TrainConfig, str, bool, list[str]]:
+    """(A, B, preset, compare, warnings) from URL params; anything invalid keeps the defaults, with a warning."""
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
+    warnings: list[str] = []
+    unknown = sorted(set(params) - LINK_KEYS)
+    if unknown:
+        warnings.append(f"ignored unknown link parameter(s): {', '.join(unknown)}")
+    fields_given = any(k in cfg.FIELD_TYPES for k in params)
+    preset = params.get("preset", CUSTOM if fields_given else DEFAULT_PRESET)
+    if preset not in TOY_PRESETS and preset != CUSTOM:
+        warnings.append(f"preset {preset!r} is not a Mode collapse lab preset; choose one of "
+                        f"{', '.join(TOY_PRESETS)}")
+        preset = DEFAULT_PRESET
+    compare = params.get("compare", "1").strip().lower() not in ("0", "false", "no", "off")
+    base = PRESETS[preset].config if preset != CUSTOM else TrainConfig()
+    try:
+        a = cfg.from_query(params) if fields_given else base
+        if not a.is_toy:
+            raise ConfigError(f"data {a.data!r} is image data; this page trains on 2-D toy data "
+                              f"({', '.join(cfg.TOY_DATA)})")
+        b_given = {f: params[f"b_{f}"] for f in RUN_FIELDS if f"b_{f}" in params}
+        b = cfg.from_dict({**a.to_dict(), **b_given}) if b_given else default_b(a, preset)
+    except ConfigError as e:
+        warnings.append(f"the link's setup could not be used ({e}); the defaults are kept")
+        preset = preset if preset != CUSTOM else DEFAULT_PRESET
+        a = PRESETS[preset].config
+        b = default_b(a, preset)
+    return a, b, preset, compare, warnings
+
+
+# ---- session state ----------------------------------------------------------------------------------------
+def load(a: TrainConfig, b: TrainConfig, preset: str, compare: bool) -> None:
+    """Write a setup into the widgets' session-state values (before the widgets are drawn)."""
+    st.session_state[P + "base"] = a
+    values = {P + f: getattr(a, f) for f in SHARED_FIELDS}
+    values.update({f"{P}a_{f}": getattr(a, f) for f in RUN_FIELDS})
+    values.update({f"{P}b_{f}": getattr(b, f) for f in RUN_FIELDS})
+    values.update({P + "preset": preset, P + "compare": compare})
+    state.put(values)
+
+
+def init() -> list[str]:
+    """First visit in this session: restore from the URL (or the default preset). Returns warnings to show."""
+    if not st.session_state.get(P + "ready"):
+        a, b, preset, compare, warnings = restore(st.query_params.to_dict())
+        load(a, b, preset, compare)
+        st.session_state[P + "ready"] = True
+        st.session_state[P + "link_warnings"] = warnings
+    return st.session_state.get(P + "link_warnings", [])
+
+
+def _on_preset() -> None:
+    name = st.session_state[P + "preset"]
+    if name in PRESETS:
+        a = PRESETS[name].config
+        load(a, default_b(a, name), name, True)
+
+
+def build(points: np.ndarray | None, csv_error: str | None) -> Setup:
+    """The configs the current widget values describe (validated; errors are messages, not exceptions)."""
+    ss = st.session_state
+    compare, preset = bool(ss[P + "compare"]), ss[P + "preset"]
+    s = Setup(None, None, compare, preset, points)
+    shared = {f: ss[P + f] for f in SHARED_FIELDS}
+    for run in ("a", "b") if compare else ("a",):
+        try:
+            config = ss[P + "base"].replace(**shared, **{f: ss[f"{P}{run}_{f}"] for f in RUN_FIELDS})
+            setattr(s, run, config)
+        except ConfigError as e:
+            s.errors.append(f"Run {run.upper()}: {e}")
+    if shared["data"] == "csv":
+        if csv_error:
+            s.errors.append(f"CSV upload: {csv_error}")
+        elif points is None:
+            s.errors.append("Upload a CSV file with two columns (x, y) to train on your own points.")
+    return s
+
+
+def share_url(params: Mapping[str, str]) -> str:
+    base = ""
+    try:
+        base = (st.context.url or "").split("?")[0]
+    except Exception:  # no browser context (tests)
+        pass
+    return f"{base}?{urlencode(params)}"
+
+
+def parse_upload(uploaded) -> tuple[np.ndarray | None, str | None]:
+    """(points, error) for an uploaded CSV, parsed once per file (cached in session state by file id)."""
+    if uploaded is None:
+        return None, None
+    cache = st.session_state.get(P + "csv_cache")
+    if cache is not None and cache[0] == uploaded.file_id:
+        return cache[1], cache[2]
+    try:
+        pts, err = parse_csv_points(uploaded.getvalue()), None
+    except ValueError as e:
+        pts, err = None, str(e)
+    st.session_state[P + "csv_cache"] = (uploaded.file_id, pts, err)
+    return pts, err
+
+
+def loss_label(key: str) -> str:
+    return LOSSES[key].label if key in LOSSES else key
+
+
+OPTIONS = {"data": cfg.TOY_DATA, "activation": cfg.ACTIVATIONS, "optimizer": cfg.OPTIMIZERS}

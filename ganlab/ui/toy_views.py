@@ -1,0 +1,141 @@
+"""Mode collapse lab: start a toy job (runs A and B in one job) and draw its latest snapshots.
+
+Per run (one column each): status and step, D's heat-map with real/generated points and G's arrows, mode
+coverage numbers and per-mode counts. Below, the runs share the axes of three comparison charts: losses,
+mean D(x) vs D(G(z)), and coverage over time. Figures are redrawn only when job.version changed.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import streamlit as st
+
+from ganlab import losses, viz
+from ganlab.config import TrainConfig
+from ganlab.jobs import Job
+from ganlab.train import Trainer
+
+from . import controls, live
+from .toy_setup import Setup, loss_label
+
+RUN_NAMES = ("A", "B")
+
+
+def describe(c: TrainConfig) -> str:
+    """'Non-saturating + unrolled 5' -- the loss and the remedies in use."""
+    parts = [loss_label(c.loss)]
+    if c.unrolled_steps:
+        parts.append(f"unrolled {c.unrolled_steps}")
+    if c.pack > 1:
+        parts.append(f"pack {c.pack}")
+    if c.r1_gamma:
+        parts.append(f"R1 γ={c.r1_gamma:g}")
+    if losses.LOSSES[c.loss].gradient_penalty:
+        parts.append(f"λ={c.gp_weight:g}")
+    return " + ".join(parts)
+
+
+def build_runners(configs: Sequence[TrainConfig], points: np.ndarray | None) -> list:
+    """The job's factory body (runs in the worker thread): one TrainerRunner per config."""
+    from ganlab.runner import TrainerRunner
+
+    return [TrainerRunner(c, points=points) for c in configs]
+
+
+def start(slot: str, owner: str, setup: Setup) -> None:
+    """Start button callback: one job whose runners (A, B) advance together."""
+    configs, points = list(setup.configs), setup.points
+    label = " vs ".join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs))
+    if controls.submit(slot, owner, lambda: build_runners(configs, points), label, configs) is not None:
+        live.forget_figures(slot)
+
+
+def _last(history: dict, col: str) -> float | None:
+    v = history.get(col)
+    return float(v[-1]) if v is not None and len(v) else None
+
+
+def run_panel(slot: str, job: Job, i: int, s) -> None:
+    name = RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
+    st.markdown(f"#### {name}: {describe(s.config)}")
+    rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
+    status = "diverged" if s.status == "diverged" else job.status
+    st.markdown(f"Run {name} · step {s.step} / {s.config.steps} · {status}{rate}")
+    if s.status == "diverged":
+        st.error(f"Run {name} diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
+                 "Lower the learning rates or pick another loss, then Start again.")
+    if s.note:
+        st.caption(s.note)
+    key = (slot, job.id, name)
+    fig = live.figure(key + ("field",), job.version, lambda f: viz.toy_field_figure(s, "", fig=f))
+    live.chart(fig, key=f"{slot}_field_{name}")
+    if s.counts is not None:
+        h = s.history
+        m1, m2, m3 = st.columns(3)
+        modes = _last(h, "modes_captured")
+        hq, rkl = _last(h, "high_quality_frac"), _last(h, "reverse_kl")
+        m1.metric("modes captured", "–" if modes is None else f"{modes:.0f} / {len(s.counts)}")
+        m2.metric("high quality", "–" if hq is None else f"{100 * hq:.0f} %")
+        m3.metric("reverse KL", "–" if rkl is None else f"{rkl:.2f}",
+                  help="KL(p̂ || uniform) over the modes: 0 = balanced, log M = a single mode")
+        fig = live.figure(key + ("counts",), job.version, lambda f: viz.mode_counts_figure(s.counts, fig=f))
+        live.chart(fig, key=f"{slot}_counts_{name}")
+
+
+def draw(job: Job | None, slot: str) -> None:
+    """The live part of the page (called inside the page's fragment)."""
+    if job is None:
+        st.info("Pick a preset (or your own setup) and press **Start**. Run A and run B train side by side "
+                "on the same data and seed; switch a loss while they train and watch what changes.")
+        return
+    if job.status == "queued":
+        st.info(f"Your run is {controls.status_line(job)}.")
+    if job.error:
+        st.error(job.error)
+    snaps = job.snapshots()
+    if not snaps:
+        if job.status in ("starting", "running"):
+            st.caption("Building the networks…")
+        return
+    for i, (col, s) in enumerate(zip(st.columns(len(snaps)), snaps)):
+        with col:
+            run_panel(slot, job, i, s)
+    pairs = [(RUN_NAMES[i], s.history) for i, s in enumerate(snaps)]
+    n_modes = len(snaps[0].centers) if snaps[0].centers is not None else None
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        live.chart(live.figure((slot, job.id, "losses"), job.version,
+                               lambda f: viz.curves_figure(pairs, ("d_loss", "g_loss"), "losses", fig=f)),
+                   key=f"{slot}_losses")
+    with c2:
+        live.chart(live.figure((slot, job.id, "dprobs"), job.version, lambda f: viz.d_probs_figure(pairs, fig=f)),
+                   key=f"{slot}_dprobs")
+    with c3:
+        if n_modes:
+            live.chart(live.figure((slot, job.id, "coverage"), job.version,
+                                   lambda f: viz.coverage_figure(pairs, n_modes, fig=f)), key=f"{slot}_coverage")
+        else:
+            st.caption("Mode coverage needs data with known modes (ring or grid).")
+
+
+def formulas(configs: Sequence[TrainConfig]) -> list[tuple[str, str]]:
+    """(caption, LaTeX) of each run's loss, for the "Show the code" expander."""
+    return [(f"Run {n}: {losses.LOSSES[c.loss].label}", losses.LOSSES[c.loss].formula)
+            for n, c in zip(RUN_NAMES, configs)]
+
+
+def code_objects(configs: Sequence[TrainConfig]) -> list:
+    """The functions that do the work for these configs, for the "Show the code" expander."""
+    objs: list = []
+    for c in configs:
+        loss = losses.LOSSES[c.loss]
+        objs += [loss.d_loss, loss.g_loss]
+        if loss.gradient_penalty:
+            objs.append(losses.gradient_penalty)
+        if c.r1_gamma:
+            objs.append(losses.r1_penalty)
+    objs += [Trainer._train_step, Trainer._d_update]
+    if any(c.unrolled_steps for c in configs):
+        objs.append(Trainer._unrolled_scores)
+    return objs

@@ -1,0 +1,104 @@
+"""Mode collapse lab widgets. Values live in st.session_state (see toy_setup.load); no widget gets `value=`.
+
+While a run is active (`locked`), only the settings a live run can take (ganlab.train.LIVE_KEYS: losses,
+learning rates, D steps, remedies other than packing, the step budget) stay editable; they are sent to the
+running job by the page (controls.sync_live).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ganlab.losses import LOSSES
+from ganlab.presets import PRESETS
+from ganlab.train import LIVE_KEYS
+
+from . import toy_setup as ts
+from .toy_setup import P
+
+
+def _lock(name: str, locked: bool) -> bool:
+    return locked and name not in LIVE_KEYS
+
+
+def _num(col, label: str, name: str, locked: bool, key: str | None = None, **kw) -> None:
+    col.number_input(label, key=key or P + name, disabled=_lock(name, locked), **kw)
+
+
+def preset_ui(locked: bool) -> None:
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        st.selectbox("Preset", (ts.CUSTOM, *ts.TOY_PRESETS), key=P + "preset", on_change=ts._on_preset,
+                     disabled=locked, help="A classroom scenario: it sets every widget below")
+        st.checkbox("Compare with a second run B", key=P + "compare", disabled=locked,
+                    help="B trains on the same data with the same seed and networks, with its own loss/remedies")
+    name = st.session_state[P + "preset"]
+    with c2:
+        if name in PRESETS:
+            st.info(f"**{name}** — {PRESETS[name].lesson}")
+            t = ts.twin(name)
+            if t and st.session_state[P + "compare"]:
+                st.caption(f"Run B starts as **{t}**: {PRESETS[t].lesson}")
+        else:
+            st.caption("Custom setup: pick a preset to load a classroom scenario.")
+
+
+def shared_ui(locked: bool):
+    """Data, networks and optimiser shared by A and B. Returns the uploaded CSV file (or None)."""
+    uploaded = None
+    with st.expander("Setup: data, networks, optimiser", expanded=True):
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            st.selectbox("Data", ts.OPTIONS["data"], key=P + "data", format_func=ts.DATA_LABELS.get,
+                         disabled=locked)
+            if st.session_state[P + "data"] == "csv":
+                uploaded = st.file_uploader("CSV with two columns x, y (a header row is fine)", type=["csv", "txt"],
+                                            key=P + "csv", disabled=locked)
+            a, b = st.columns(2)
+            _num(a, "Seed", "seed", locked, min_value=0, step=1)
+            _num(b, "Batch size", "batch_size", locked, min_value=2, max_value=4096, step=32)
+            _num(st, "G steps (budget)", "steps", locked, min_value=1, max_value=1_000_000, step=500)
+        with c2:
+            _num(st, "z dimension", "z_dim", locked, min_value=1, max_value=512, step=1,
+                 help="Size of G's noise input; a large z with a slow D collapses readily")
+            a, b = st.columns(2)
+            _num(a, "G width", "g_width", locked, min_value=4, max_value=2048, step=16)
+            _num(b, "G depth", "g_depth", locked, min_value=1, max_value=8, step=1)
+            _num(a, "D width", "d_width", locked, min_value=4, max_value=2048, step=16)
+            _num(b, "D depth", "d_depth", locked, min_value=1, max_value=8, step=1)
+            st.selectbox("Activation", ts.OPTIONS["activation"], key=P + "activation", disabled=locked)
+        with c3:
+            st.selectbox("Optimiser", ts.OPTIONS["optimizer"], key=P + "optimizer", disabled=locked)
+            a, b = st.columns(2)
+            _num(a, "G learning rate", "g_lr", locked, min_value=0.0, max_value=1.0, step=1e-4, format="%.1e")
+            _num(b, "D learning rate", "d_lr", locked, min_value=0.0, max_value=1.0, step=1e-4, format="%.1e")
+            _num(st, "D steps per G step (D:G ratio)", "d_steps", locked, min_value=1, max_value=20, step=1)
+    return uploaded
+
+
+def run_ui(run: str, locked: bool) -> None:
+    """Loss and remedies of run `run` ('a' or 'b')."""
+    k = f"{P}{run}_"
+    st.markdown(f"**Run {run.upper()}**")
+    st.selectbox("Loss", tuple(LOSSES), key=k + "loss", format_func=ts.loss_label,
+                 help="Switchable while the run trains: the weights are kept")
+    c1, c2, c3, c4 = st.columns(4)
+    _num(c1, "Unrolled D steps", "unrolled_steps", locked, key=k + "unrolled_steps", min_value=0, max_value=20,
+         step=1, help="Metz et al. 2017: G looks k steps of D ahead")
+    _num(c2, "Pack", "pack", locked, key=k + "pack", min_value=1, max_value=16, step=1,
+         help="PacGAN: D judges this many samples at once (needs a new run)")
+    _num(c3, "GP weight λ", "gp_weight", locked, key=k + "gp_weight", min_value=0.0, max_value=1000.0, step=1.0,
+         help="WGAN-GP's gradient penalty (used by the WGAN-GP loss)")
+    _num(c4, "R1 γ", "r1_gamma", locked, key=k + "r1_gamma", min_value=0.0, max_value=1000.0, step=0.1,
+         help="R1 penalty on D's gradient at real data (Mescheder et al. 2018)")
+
+
+def setup_ui(locked: bool) -> ts.Setup:
+    """All the lab's setup widgets; returns the validated setup (errors as messages)."""
+    preset_ui(locked)
+    uploaded = shared_ui(locked)
+    points, csv_error = ts.parse_upload(uploaded) if st.session_state[P + "data"] == "csv" else (None, None)
+    runs = ("a", "b") if st.session_state[P + "compare"] else ("a",)
+    for col, run in zip(st.columns(2), runs):
+        with col:
+            run_ui(run, locked)
+    return ts.build(points, csv_error)

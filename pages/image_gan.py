@@ -1,0 +1,66 @@
+"""Image GAN: the tutorials' MNIST GANs (MLP, DCGAN, conditional, WGAN-GP) trained live, with a fixed-noise
+sample grid and its timeline, D(x) vs D(G(z)), quality scores over time, and checkpoints.
+
+Thin page: widgets -> TrainConfig (ganlab/ui/image_setup.py, image_widgets.py) -> one job (ganlab.jobs) ->
+the live view of its snapshots (ganlab/ui/image_views.py, figures from ganlab/viz.py and viz_images.py).
+"""
+import functools
+
+import streamlit as st
+
+from ganlab.ui import code, controls, live, session
+from ganlab.ui import image_checkpoint as ick
+from ganlab.ui import image_setup as ims
+from ganlab.ui import image_views as iv
+from ganlab.ui.image_widgets import setup_ui
+
+owner = session.owner()
+st.title("Image GAN")
+st.caption("G turns 100 random numbers into a picture; D learns to tell G's pictures from real digits. The grid "
+           "shows G's pictures for the same 64 noise vectors as it trains: watch noise become digits.")
+for w in ims.init():
+    st.warning(f"Share link: {w}")
+
+job = controls.current_job(iv.SLOT)
+setup = setup_ui(locked=job is not None and job.active)
+for e in setup.errors:
+    st.error(e)
+if setup.ok:
+    iv.prefetch(setup.config.data)  # in the background: Start need not wait for the data
+    controls.sync_live(job, iv.SLOT, [setup.config])  # a new loss / lr reaches the running job
+    params = ims.share_params(setup)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)  # the address bar is always a link to this setup
+
+controls.buttons(iv.SLOT, start=functools.partial(iv.start, setup, owner), can_start=setup.ok, key_prefix="ig",
+                 help_start="Train from scratch with this setup")
+was_live = controls.is_live(job, iv.SLOT)
+
+
+@st.fragment(run_every=live.refresh_every(was_live, iv.SAMPLES_EVERY_S))
+def samples_view() -> None:
+    session.touch()
+    j = controls.current_job(iv.SLOT)
+    iv.draw_samples(j)
+    live.stop_when_idle(was_live, controls.is_live(j, iv.SLOT))
+
+
+@st.fragment(run_every=live.refresh_every(was_live, iv.CHARTS_EVERY_S))
+def charts_view() -> None:
+    iv.draw_charts(controls.current_job(iv.SLOT))
+
+
+samples_view()
+charts_view()
+
+with st.expander("Checkpoints: download this run, or upload one to inspect and resume"):
+    ick.download_ui(job)
+    ick.upload_ui(owner, setup.data_dir)
+if setup.ok:
+    with st.expander("Share this setup"):
+        st.markdown("This link opens the page with the same data, networks, loss and optimiser "
+                    "(the address bar shows it too):")
+        st.code(ims.share_url(ims.share_params(setup)), language=None)
+code.show_code(iv.code_objects(setup.config),
+               intro="The loss functions of this setup, the model builder and its networks, and one training "
+                     "step of `ganlab.train.Trainer`.")

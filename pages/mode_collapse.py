@@ -1,0 +1,55 @@
+"""Mode collapse lab: two GANs side by side on 2-D toy data; watch one collapse and the other cover the modes.
+
+Thin page: widgets -> TrainConfig (ganlab/ui/toy_setup.py) -> one job with runs A and B (ganlab.jobs) ->
+the live view of its snapshots (ganlab/ui/toy_views.py, figures from ganlab/viz.py).
+"""
+import functools
+
+import streamlit as st
+
+from ganlab.ui import code, controls, live, session, toy_views
+from ganlab.ui import toy_setup as ts
+from ganlab.ui.toy_widgets import setup_ui
+
+SLOT = "mc_job"  # session-state key of this page's current job id
+
+owner = session.owner()
+st.title("Mode collapse lab")
+st.caption("A GAN's generator G learns to turn noise into points like the real ones; its discriminator D "
+           "learns to tell them apart. When G finds a few points that fool D and stays there, it has "
+           "*collapsed*: most modes of the data are never generated.")
+for w in ts.init():
+    st.warning(f"Share link: {w}")
+
+job = controls.current_job(SLOT)
+setup = setup_ui(locked=job is not None and job.active)
+for e in setup.errors:
+    st.error(e)
+if setup.ok:
+    controls.sync_live(job, SLOT, setup.configs)  # a new loss / lr reaches the running job
+    params = ts.share_params(setup)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)  # the address bar is always a link to this setup
+
+controls.buttons(SLOT, start=functools.partial(toy_views.start, SLOT, owner, setup), can_start=setup.ok,
+                 key_prefix="mc", help_start="Train run A (and B) from scratch with this setup")
+was_live = controls.is_live(job, SLOT)
+
+
+@st.fragment(run_every=live.refresh_every(was_live))
+def live_view() -> None:
+    session.touch()
+    j = controls.current_job(SLOT)
+    toy_views.draw(j, SLOT)
+    live.stop_when_idle(was_live, controls.is_live(j, SLOT))
+
+
+live_view()
+
+if setup.ok:
+    with st.expander("Share this setup"):
+        st.markdown("This link opens the lab with the same data, networks, losses and remedies "
+                    "(the address bar shows it too):")
+        st.code(ts.share_url(ts.share_params(setup)), language=None)
+code.show_code(toy_views.code_objects(setup.configs), formulas=toy_views.formulas(setup.configs),
+               intro="The losses of the runs above, and one training step of `ganlab.train.Trainer`.")

@@ -1,0 +1,149 @@
+"""Shared fixtures.
+
+reset_job_manager (autouse)  after each test, stop every run of the process-wide job manager, so worker
+                             threads never outlive a test (every AppTest has the same session id, and an
+                             app's threads keep running between `at.run()` calls).
+app_test(path, ...)          factory: an AppTest of app.py (or a page) with a generous first-run timeout.
+wait_until                   fixture: the poll helper `wait_until(cond, timeout, what=...)` for tests that
+                             wait on a training thread.
+streamlit_server             `streamlit run app.py` on a free port (DESIGN section 8 flags) for browser
+                             tests; yields the base URL; killed at the end of the session.
+browser / page               Playwright Chromium at /usr/bin/chromium; skipped, with the reason, when
+                             Chromium or Playwright is missing. `page` is a fresh tab per test.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def reset_job_manager():
+    yield
+    jobs = sys.modules.get("ganlab.jobs")
+    if jobs is not None and jobs._MANAGER is not None:
+        jobs._MANAGER.shutdown()  # a closed manager is replaced by a fresh one on the next jobs.manager()
+
+
+@pytest.fixture
+def app_test(monkeypatch):
+    """Factory: `at = app_test()` -> AppTest of app.py (first run imports torch: allow 60 s per run)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(ROOT)  # st.navigation resolves pages/ against the working directory
+
+    def make(path: str = "app.py", timeout: float = 60, query: dict[str, str] | None = None) -> AppTest:
+        at = AppTest.from_file(str(ROOT / path), default_timeout=timeout)
+        if query:
+            at.query_params.update(query)
+        return at
+
+    return make
+
+
+def poll(cond: Callable[[], object], timeout: float = 20.0, every: float = 0.2, what: str = "condition"):
+    """Poll `cond()` until it returns a truthy value (returned), or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+@pytest.fixture
+def wait_until():
+    return poll
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    """Base URL of `streamlit run app.py` started for this test session (headless, no file watcher)."""
+    port = _free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+           "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "GANLAB_TORCH_THREADS": os.environ.get("GANLAB_TORCH_THREADS", "1")}
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with code {proc.returncode} before serving; log: "
+                            f"{log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("streamlit did not answer /_stcore/health within 60 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(5)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which("chromium"):
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (`make chromium` installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need the playwright package (pip install -r requirements.txt)")
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium"),
+                               args=["--no-sandbox", "--disable-dev-shm-usage"])
+    except Exception as e:  # a broken install should read as a skip with its reason, not a crash
+        pw.stop()
+        pytest.skip(f"could not launch Chromium: {e}")
+    yield b
+    b.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    p = ctx.new_page()
+    p.set_default_timeout(20_000)
+    yield p
+    ctx.close()

@@ -1,0 +1,67 @@
+"""Image loaders: the embedded data offline, and the torchvision path's clear error when files are absent."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ganlab.config import TrainConfig
+from ganlab.data import make_dataset
+from ganlab.data.images import DataUnavailable, load_images, load_images_or_fallback
+
+
+def test_mnist_embedded_shape_range_labels():
+    img = load_images("mnist")
+    assert img.x.shape == (5000, 1, 28, 28) and img.x.dtype == np.float32
+    assert img.x.min() == -1.0 and img.x.max() == 1.0  # 0 -> -1, 255 -> 1
+    assert img.y.dtype == np.int64 and img.y.shape == (5000,)
+    assert np.bincount(img.y).tolist() == [500] * 10
+    assert img.n_classes == 10 and img.class_names == tuple("0123456789")
+    # background is black (-1): most pixels of a digit image are background
+    assert (img.x == -1).mean() > 0.7
+    assert load_images("mnist") is img  # cached in-process
+
+
+def test_digits_scaled_from_0_to_16():
+    img = load_images("digits")
+    assert img.x.shape == (1797, 1, 8, 8)
+    assert img.x.min() == -1.0 and img.x.max() == 1.0
+    assert set(np.unique(img.y)) == set(range(10))
+
+
+def test_resize_to_32():
+    img = load_images("mnist", size=32)
+    assert img.x.shape == (5000, 1, 32, 32)
+    assert -1.0 <= img.x.min() and img.x.max() <= 1.0
+    assert "32x32" in img.note
+
+
+@pytest.mark.parametrize("name", ["mnist-full", "fashion-mnist", "cifar10"])
+def test_missing_files_give_a_clear_error(tmp_path, monkeypatch, name):
+    monkeypatch.delenv("GANLAB_ALLOW_DOWNLOAD", raising=False)
+    with pytest.raises(DataUnavailable) as e:
+        load_images(name, data_dir=tmp_path / "empty")
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert str(tmp_path / "empty") in msg  # where to put the files
+    assert "GANLAB_ALLOW_DOWNLOAD=1" in msg  # how to allow a download
+    assert "'mnist' works offline" in msg
+    assert isinstance(e.value, ValueError)
+
+
+def test_fallback_returns_embedded_mnist_with_a_note(tmp_path, monkeypatch):
+    monkeypatch.delenv("GANLAB_ALLOW_DOWNLOAD", raising=False)
+    img = load_images_or_fallback("fashion-mnist", data_dir=tmp_path)
+    assert img.x.shape == (5000, 1, 28, 28)
+    assert "fashion-mnist" in img.note and "embedded" in img.note
+
+
+def test_unknown_name_is_refused():
+    with pytest.raises(ValueError, match="unknown image data 'svhn'"):
+        load_images("svhn")
+
+
+def test_make_dataset_puts_mnist_on_device():
+    ds = make_dataset(TrainConfig(data="mnist", model="mlp", z_dim=100), "cpu")
+    assert isinstance(ds.x, torch.Tensor) and ds.sample_shape == (1, 28, 28)
+    assert ds.y.dtype == torch.int64 and ds.n_classes == 10 and not ds.is_toy

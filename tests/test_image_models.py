@@ -1,0 +1,141 @@
+"""Image models: output shapes, labels that reach G and D, DCGAN init, BatchNorm left out of D for WGAN-GP."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from ganlab import losses
+from ganlab.config import TrainConfig
+from ganlab.models import build
+from ganlab.models.dcgan import DCGANDiscriminator, DCGANGenerator
+
+DC = dict(data="mnist", model="dcgan", z_dim=100, dcgan_width=8)
+MLP = dict(data="mnist", model="mlp", z_dim=100, g_width=32, d_width=32, activation="leaky_relu",
+           leaky_slope=0.01)
+
+
+@pytest.fixture
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _io(config: TrainConfig, shape, n=4):
+    torch.manual_seed(0)
+    G, D = build(config, shape, 10)
+    z = torch.randn(n, config.z_dim)
+    y = torch.arange(n) % 10 if config.conditional else None
+    x = G(z, y)
+    return G, D, x, D(x, y)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 32, 32)])
+@pytest.mark.parametrize("conditional", [False, True])
+def test_dcgan_shapes(shape, conditional):
+    G, D, x, s = _io(TrainConfig(**DC, conditional=conditional), shape)
+    assert x.shape == (4, *shape) and s.shape == (4, 1)
+    assert x.min() >= -1 and x.max() <= 1  # tanh output
+
+
+def test_dcgan_width_64_matches_textbook_layers():
+    """w = 64 gives ../shared/bench/textbook_gan.py dcgan: G 100->256@7->128@14->1@28, D 1->64->128->Linear."""
+    G, D = build(TrainConfig(**{**DC, "dcgan_width": 64}), (1, 28, 28))
+    g_convs = [(m.in_channels, m.out_channels, m.kernel_size[0]) for m in G.modules()
+               if isinstance(m, nn.ConvTranspose2d)]
+    d_convs = [(m.in_channels, m.out_channels) for m in D.modules() if isinstance(m, nn.Conv2d)]
+    first = G.net[0]  # the textbook's ConvT(100, 256, 7) on a 1x1 input, written as a Linear
+    assert isinstance(first, nn.Linear) and first.weight.shape == (256 * 7 * 7, 100)
+    assert g_convs == [(256, 128, 4), (128, 1, 4)]
+    assert d_convs == [(1, 64), (64, 128)]
+    assert sum(p.numel() for p in G.parameters()) == 1_781_504  # as textbook_gan.build("dcgan", 100)
+    assert sum(p.numel() for p in D.parameters()) == 138_625
+
+
+def test_dcgan_rejects_other_sizes():
+    with pytest.raises(ValueError, match="28, 28"):
+        DCGANGenerator(100, (1, 8, 8), 8)
+
+
+@pytest.mark.parametrize("kw", [DC, MLP], ids=["dcgan", "mlp"])
+def test_labels_reach_g_and_d(kw):
+    c = TrainConfig(**kw, conditional=True)
+    torch.manual_seed(0)
+    G, D = build(c, (1, 28, 28), 10)
+    G.eval(), D.eval()  # BatchNorm on running stats: each sample's output depends on its own input only
+    z = torch.randn(1, 100).repeat(2, 1)
+    x = G(z, torch.tensor([3, 7]))
+    assert (x[0] - x[1]).abs().max() > 1e-4  # same z, other label -> other image
+    s = D(x[:1].repeat(2, 1, 1, 1), torch.tensor([3, 7]))
+    assert (s[0] - s[1]).abs().max() > 1e-6  # same image, other label -> other score
+
+
+def test_unconditional_models_ignore_missing_labels():
+    G, D, x, s = _io(TrainConfig(**DC), (1, 28, 28))
+    assert G.embed is None and D.embed is None
+
+
+def test_dcgan_init_statistics():
+    torch.manual_seed(0)
+    G, D = build(TrainConfig(**{**DC, "dcgan_width": 32}), (1, 28, 28))
+    convs = torch.cat([m.weight.flatten() for M in (G, D) for m in M.modules()
+                       if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))] + [G.net[0].weight.flatten()])
+    bns = torch.cat([m.weight for M in (G, D) for m in M.modules() if isinstance(m, nn.BatchNorm2d)])
+    bn_bias = torch.cat([m.bias for M in (G, D) for m in M.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert abs(convs.mean().item()) < 1e-3 and abs(convs.std().item() - 0.02) < 1e-3
+    assert abs(bns.mean().item() - 1) < 5e-3 and abs(bns.std().item() - 0.02) < 5e-3
+    assert bn_bias.abs().max() == 0
+
+
+def test_no_batchnorm_in_d_for_wgan_gp():
+    def n_bn(loss):
+        _, D = build(TrainConfig(**DC, loss=loss), (1, 28, 28))
+        return sum(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+
+    assert n_bn("non_saturating") == 1
+    assert n_bn("wgan_gp") == 0
+
+
+def test_wgan_gp_penalty_is_per_sample():
+    """Without BatchNorm, D's score for sample i does not depend on sample j: the GP's gradient is per-sample."""
+    _, D = build(TrainConfig(**DC, loss="wgan_gp"), (1, 28, 28))
+    x = torch.randn(3, 1, 28, 28, requires_grad=True)
+    (g,) = torch.autograd.grad(D(x)[0].sum(), x)
+    assert g[1:].abs().max() == 0 and g[0].abs().max() > 0
+    gp = losses.gradient_penalty(D, torch.randn(4, 1, 28, 28), torch.randn(4, 1, 28, 28))
+    assert torch.isfinite(gp) and gp > 0
+    gp.backward()  # double backward through D (the penalty's own gradient) works
+    grads = [p.grad for p in D.parameters() if p.grad is not None]  # the head's bias has no say in grad_x
+    assert len(grads) >= 3 and all(torch.isfinite(g).all() for g in grads)
+
+
+def test_spectral_norm_wraps_d():
+    _, D = build(TrainConfig(**DC, spectral_norm=True, conditional=True), (1, 28, 28), 10)
+    wrapped = [m for m in D.modules() if hasattr(m, "parametrizations")]
+    assert len(wrapped) == 4  # 2 convs, the linear head, the projection embedding
+
+
+def test_pack_stacks_samples_along_channels():
+    _, D = build(TrainConfig(**DC, pack=2, batch_size=64), (1, 28, 28))
+    assert D(torch.randn(6, 1, 28, 28)).shape == (3, 1)
+    with pytest.raises(ValueError, match="pack"):
+        DCGANDiscriminator((1, 28, 28), 8, n_classes=10, pack=2)
+
+
+@pytest.mark.parametrize("name", ["mnist-mlp", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])
+def test_image_presets_train_and_sample(name, one_thread):
+    from ganlab.presets import get
+    from ganlab.train import Trainer
+
+    p = get(name)
+    assert p.config.data == "mnist" and len(p.lesson) > 40
+    t = Trainer(p.config.replace(steps=2, log_every=1, batch_size=16, device="cpu"))
+    t.step(2)
+    assert t.status == "ready" and len(t.history) == 2
+    x, y = t.sample(20, seed=0)
+    assert x.shape == (20, 1, 28, 28) and torch.isfinite(x).all()
+    assert (y is not None) == p.config.conditional
+    if y is not None:
+        assert y.tolist() == [i % 10 for i in range(20)]

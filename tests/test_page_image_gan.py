@@ -1,0 +1,246 @@
+"""AppTest of pages/image_gan.py: presets fill the widgets, input errors, Start / Pause / Step, the live grid and
+its timeline, quality scores, the conditional 10-row grid, share links, checkpoint download / upload / resume.
+
+Runs train tiny MLPs on the 8x8 digits (fast) unless the test is about MNIST quality scores. The conftest's
+autouse fixture stops every job after each test (no worker thread survives a test).
+"""
+import io
+
+import pytest
+import torch
+from PIL import Image
+
+from ganlab import jobs
+from ganlab.presets import PRESETS
+from ganlab.ui import image_checkpoint as ick
+from ganlab.ui import image_setup as ims
+from ganlab.ui import image_views as iv
+
+PAGE = "pages/image_gan.py"
+# The tutorials' MLP GAN, small: 8x8 digits, a logging interval (= one grid frame) every 20 G steps.
+TINY = PRESETS["mnist-mlp"].config.replace(data="digits", z_dim=16, g_width=64, d_width=64, batch_size=32,
+                                           steps=200, log_every=20, device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_engine():
+    """Pay the process's one-time costs here, not inside the first test's time limit: fused Adam's lazy
+    imports (torch._dynamo, ~5 s on a busy 2-core machine) and scikit-learn's digits (~5 s)."""
+    from ganlab.data.images import load_images
+
+    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)
+    load_images("digits")
+
+
+def _ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _open(app_test, config=TINY, preset="mnist-mlp"):
+    """The page opened from a share link of `config` (so the link restore is exercised too)."""
+    at = app_test(PAGE, query={"preset": preset, **config.to_query()}).run()
+    _ok(at)
+    return at
+
+
+def _job(at):
+    return jobs.manager().get(at.session_state[iv.SLOT])
+
+
+def _snap(at):
+    snaps = _job(at).snapshots()
+    return snaps[0] if snaps else None
+
+
+def _train_until(at, wait_until, cond, what, timeout=25):
+    """Poll the job (short sleeps), then rerun the page once so it draws what the job published."""
+    wait_until(lambda: _snap(at) is not None and cond(_snap(at)), timeout, what=what)
+    seen = _snap(at)
+    at.run()
+    _ok(at)
+    return seen  # the page shows this snapshot or a later one
+
+
+def _step_text(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("Step "))
+
+
+def _shown_step(at) -> int:
+    return int(_step_text(at).split()[1])
+
+
+def test_page_renders_with_the_default_preset(app_test):
+    at = app_test(PAGE).run()
+    _ok(at)
+    assert at.title[0].value == "Image GAN"
+    assert at.selectbox(key="ig_preset").value == "mnist-dcgan"
+    assert any(i.value.startswith("**mnist-dcgan**") for i in at.info)  # the preset's lesson
+    assert any("press **Start**" in i.value for i in at.info)
+    assert not at.button(key="ig_start").disabled and at.button(key="ig_step").disabled
+    assert any("def build_dcgan" in c.value for c in at.code)  # "Show the code": the real model builder
+    assert any("def non_saturating_g" in c.value for c in at.code)
+    assert at.session_state.get(iv.SLOT) is None  # no job until Start
+
+
+@pytest.mark.parametrize("preset, expect", [
+    ("mnist-mlp", dict(model="mlp", real_label=0.9, batch_size=100, g_lr=1e-3, conditional=False)),
+    ("mnist-cgan", dict(model="dcgan", conditional=True, g_lr=2e-4, batch_size=64)),
+    ("mnist-wgan-gp", dict(loss="wgan_gp", d_steps=5, g_lr=1e-4, beta2=0.9, gp_weight=10.0)),
+])
+def test_choosing_a_preset_fills_the_widgets(app_test, preset, expect):
+    at = app_test(PAGE).run()
+    at.selectbox(key="ig_preset").set_value(preset).run()
+    _ok(at)
+    widgets = {"model": at.radio, "conditional": at.checkbox, "loss": at.selectbox}
+    for field, want in expect.items():
+        got = widgets.get(field, at.number_input)(key=f"ig_{field}").value
+        assert got == pytest.approx(want) if isinstance(want, float) else got == want, field
+    assert any(i.value.startswith(f"**{preset}**") for i in at.info)
+    assert at.query_params["preset"] == preset  # the address bar is a link to this setup
+
+
+def test_bad_settings_show_an_error_and_disable_start(app_test):
+    at = app_test(PAGE).run()
+    at.selectbox(key="ig_data").set_value("digits").run()  # the default preset is a DCGAN: needs 28x28
+    assert not at.exception
+    assert any("dcgan needs 28x28" in e.value for e in at.error)
+    assert at.button(key="ig_start").disabled
+
+
+def test_a_bad_share_link_keeps_the_defaults_with_a_warning(app_test):
+    at = app_test(PAGE, query={"data": "ring", "lossy": "1"}).run()
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "lossy" in text and "2-D toy data" in text
+    assert at.selectbox(key="ig_data").value == "mnist"
+
+
+def test_start_trains_this_session_and_the_grid_advances(app_test, wait_until):
+    at = _open(app_test)
+    assert at.number_input(key="ig_steps").value == 200 and at.selectbox(key="ig_data").value == "digits"
+    at.button(key="ig_start").click().run()
+    _ok(at)
+    job = _job(at)
+    assert job.owner == at.session_state["ganlab_owner"] and job.runners is not None
+    s1 = _train_until(at, wait_until, lambda s: s.step >= 20, "the first logging interval")
+    shown = _shown_step(at)
+    assert shown >= s1.step and _step_text(at).startswith(f"Step {shown} / 200 ·")
+    images = at.get("image")
+    assert len(images) == 2  # generated grid and real images, side by side
+    assert images[0].proto.imgs[0].caption.startswith(f"generated at step {shown}:") and images[0].value[0]
+    _train_until(at, wait_until, lambda s: s.step >= shown + 40, "more steps")
+    assert _shown_step(at) >= shown + 40
+    assert len(at.get("plotly_chart")) >= 2  # losses and D(x) vs D(G(z))
+
+
+def test_pause_step_and_the_timeline(app_test, wait_until):
+    at = _open(app_test, TINY.replace(steps=100_000))
+    at.button(key="ig_start").click().run()
+    _train_until(at, wait_until, lambda s: s.step >= 60, "three logging intervals")
+    at.button(key="ig_pause").click().run()
+    wait_until(lambda: _job(at).status == "paused", 10, what="pause")
+    at.run()
+    _ok(at)
+    before = _snap(at).step
+    assert not at.button(key="ig_step").disabled
+    assert not at.get("download_button")[0].proto.disabled  # a paused run can be saved
+    at.button(key="ig_step").click().run()
+    _train_until(at, wait_until, lambda s: s.step == before + 20, "one Step")
+    assert _shown_step(at) == before + 20  # paused: nothing moves after the Step
+    # scrub back: the first frame's grid is shown, and the timeline stops following
+    slider = at.select_slider(key=iv.FRAME_KEY)
+    assert slider.value == before + 20 and len(slider.options) >= 4
+    first = int(slider.options[0].split()[-1])
+    slider.set_value(first).run()
+    _ok(at)
+    assert at.session_state[iv.FOLLOW_KEY] is False
+    assert at.get("image")[0].proto.imgs[0].caption.startswith(f"generated at step {first}:")
+
+
+def test_mnist_run_shows_quality_scores(app_test, wait_until):
+    config = PRESETS["mnist-mlp"].config.replace(steps=60, log_every=20, batch_size=32, device="cpu")
+    at = _open(app_test, config)
+    at.button(key="ig_start").click().run()
+    _train_until(at, wait_until, lambda s: "fid" in s.history and len(s.history["fid"]) >= 1, "a scored interval")
+    labels = [m.label for m in at.metric]
+    assert "feature FID" in labels and "classes present" in labels
+    fid = next(m.value for m in at.metric if m.label == "feature FID")
+    assert float(fid) > 0
+    assert any("MNIST" in c.value for c in at.caption)  # the data note
+
+
+def test_conditional_grid_has_one_row_per_class(app_test, wait_until):
+    at = _open(app_test, TINY.replace(conditional=True, steps=20), preset=ims.CUSTOM)
+    at.button(key="ig_start").click().run()
+    s = _train_until(at, wait_until, lambda s: s.step >= 20, "one interval")
+    assert "each row is one class" in at.get("image")[0].proto.imgs[0].caption
+    for jpeg in (s.grid_jpeg, s.real_jpeg):
+        w, h = Image.open(io.BytesIO(jpeg)).size
+        assert h == 3 * (10 * (8 + 2) + 2) and w == 3 * (6 * (8 + 2) + 2)  # 10 rows (classes) of 6, 8x8 at 3x
+
+
+def _checkpoint_bytes(config) -> bytes:
+    from ganlab import checkpoint
+    from ganlab.train import Trainer
+
+    t = Trainer(config)
+    t.step(config.log_every)
+    return checkpoint.to_bytes(t)
+
+
+def test_bad_upload_is_refused_and_nothing_changes(app_test, wait_until):
+    at = _open(app_test)
+    at.button(key="ig_start").click().run()
+    job_id = at.session_state[iv.SLOT]
+    _train_until(at, wait_until, lambda s: _job(at).status == "done", "the run to finish")
+    at.file_uploader(key=ick.UPLOAD_KEY).set_value(("junk.pt", b"\x80\x02not a checkpoint", "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert any(e.value.startswith("This file cannot be used:") for e in at.error)
+    assert at.session_state[iv.SLOT] == job_id and at.session_state.get(ick.GOOD) is None
+    assert not any(b.key == "ig_resume" for b in at.button)
+    assert _job(at).status == "done" and len(at.get("image")) == 2  # the run and its view are untouched
+
+
+def test_read_upload_refuses_toy_runs_and_accepts_image_runs():
+    run, err = ick.read_upload(_checkpoint_bytes(PRESETS["ring-collapse"].config.replace(steps=10, log_every=5)))
+    assert run is None and "2-D toy run" in err
+    run, err = ick.read_upload(b"")
+    assert run is None and "cannot be used" in err
+    run, err = ick.read_upload(_checkpoint_bytes(TINY))
+    assert err is None and run.step == 20 and run.config.data == "digits"
+
+
+def test_upload_then_resume_continues_the_run(app_test, wait_until):
+    at = _open(app_test)
+    at.file_uploader(key=ick.UPLOAD_KEY).set_value(("tiny.pt", _checkpoint_bytes(TINY), "application/octet-stream"))
+    at.run()
+    _ok(at)
+    assert any("20 steps" in m.value for m in at.markdown)  # checkpoint.describe
+    at.number_input(key="ig_ckpt_more").set_value(40)
+    at.button(key="ig_resume").click().run()
+    _ok(at)
+    s = _train_until(at, wait_until, lambda s: s.step >= 60 and _job(at).status == "done", "the resumed run")
+    assert s.step == 60 and s.config.steps == 60
+    assert at.number_input(key="ig_steps").value == 60  # the widgets show the resumed run's settings
+
+
+def test_pure_helpers():
+    frames = ((0, b"a"), (40, b"b"), (80, b"c"))
+    assert iv.pick_frame(frames, True, 0) == 80
+    assert iv.pick_frame(frames, False, 50) == 40 and iv.pick_frame(frames, False, None) == 80
+    assert iv.is_fallback("cifar10 is not under /x ... Using the embedded 5,000-digit MNIST subset instead.")
+    c, preset, warnings = ims.restore({"preset": "mnist-cgan"})
+    assert c == PRESETS["mnist-cgan"].config and preset == "mnist-cgan" and not warnings
+    c, preset, warnings = ims.restore({"preset": "ring-collapse"})
+    assert preset == ims.DEFAULT_PRESET and "not an Image GAN preset" in warnings[0]
+    assert ims.describe(PRESETS["mnist-cgan"].config) == "conditional DCGAN on mnist, Non-saturating"

@@ -1,0 +1,227 @@
+"""AppTest of the Mode collapse lab (default page of app.py): presets, Start / Pause / Step / Reset, live
+loss switching, CSV upload errors, share links, and a diverging run. Runs train ring data with run B off
+(one runner, ~50 G steps a chunk) unless the test is about B. The conftest stops every job after each test.
+"""
+import re
+
+import pytest
+import torch
+
+from ganlab import jobs
+from ganlab.presets import PRESETS
+from ganlab.ui import controls, toy_views
+from ganlab.ui import toy_setup as ts
+
+SLOT = "mc_job"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_engine():
+    """The process's one-time cost (fused Adam's lazy imports, ~5 s here) outside the tests' time limits."""
+    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)
+
+
+def _ok(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _open(app_test, **query):
+    at = app_test(query=query or None).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _job(at) -> jobs.Job:
+    return jobs.manager().get(at.session_state[SLOT])
+
+
+def _status(at, run="A") -> str:
+    return next(m.value for m in at.markdown if m.value.startswith(f"Run {run} · step "))
+
+
+def _shown_step(at, run="A") -> int:
+    return int(re.search(r"step (\d+) /", _status(at, run)).group(1))
+
+
+def _start_single(at):
+    """Run B off, then Start: a job with one runner (run A)."""
+    at.checkbox(key="mc_compare").uncheck().run()
+    at.button(key="mc_start").click().run()
+    _ok(at)
+    return _job(at)
+
+
+def _until_step(at, wait_until, above: int, what: str):
+    job = _job(at)
+    wait_until(lambda: job.snapshots() and job.snapshots()[0].step > above, 25, what=what)
+    at.run()
+    _ok(at)
+    return _shown_step(at)
+
+
+def test_page_renders_the_default_preset_and_its_share_link(app_test):
+    at = _open(app_test)
+    _ok(at)
+    assert at.title[0].value == "Mode collapse lab"
+    assert at.selectbox(key="mc_preset").value == "ring-collapse"
+    assert any(PRESETS["ring-collapse"].lesson in i.value for i in at.info)
+    assert at.selectbox(key="mc_b_loss").value == "non_saturating"
+    assert at.number_input(key="mc_b_unrolled_steps").value == 5  # B = the fixed twin, ring-fixed
+    assert not at.button(key="mc_start").disabled and at.button(key="mc_pause").disabled
+    q = at.query_params
+    assert q["preset"] == "ring-collapse" and q["z_dim"] == "64" and q["b_unrolled_steps"] == "5"
+
+
+@pytest.mark.parametrize("preset, data, a_unrolled, b_unrolled", [
+    ("grid-collapse", "grid", 0, 5), ("ring-fixed", "ring", 5, 0)])
+def test_choosing_a_preset_sets_the_widgets(app_test, preset, data, a_unrolled, b_unrolled):
+    at = _open(app_test)
+    at.number_input(key="mc_z_dim").set_value(3).run()
+    at.selectbox(key="mc_preset").set_value(preset).run()
+    _ok(at)
+    c = PRESETS[preset].config
+    assert at.selectbox(key="mc_data").value == data
+    assert at.number_input(key="mc_z_dim").value == c.z_dim == 64
+    assert at.number_input(key="mc_d_lr").value == pytest.approx(c.d_lr)
+    assert at.number_input(key="mc_a_unrolled_steps").value == a_unrolled
+    assert at.number_input(key="mc_b_unrolled_steps").value == b_unrolled
+    assert any(PRESETS[preset].lesson in i.value for i in at.info)
+
+
+def test_start_creates_a_job_for_this_session_and_the_step_counter_advances(app_test, wait_until):
+    at = _open(app_test)
+    job = _start_single(at)
+    owner = at.session_state["ganlab_owner"]
+    assert [j.id for j in jobs.manager().jobs_of(owner)] == [job.id]
+    first = _until_step(at, wait_until, 0, "the first chunk")
+    assert first > 0 and "running" in _status(at)
+    later = _until_step(at, wait_until, first, "a later chunk")
+    assert later > first
+    charts = at.get("plotly_chart")
+    assert len(charts) == 5  # field, per-mode counts, losses, D(x) vs D(G(z)), coverage
+    assert '"heatmap"' in charts[0].proto.spec
+    assert at.button(key="mc_start").label == "Restart" and not at.button(key="mc_pause").disabled
+
+
+def test_switching_loss_and_lr_while_running_reaches_the_job(app_test, wait_until):
+    at = _open(app_test)
+    job = _start_single(at)
+    _until_step(at, wait_until, 0, "the first chunk")
+    at.selectbox(key="mc_a_loss").set_value("hinge").run()
+    at.number_input(key="mc_g_lr").set_value(5e-4).run()
+    _ok(at)
+    wait_until(lambda: job.snapshots()[0].config.loss == "hinge" and job.snapshots()[0].config.g_lr == 5e-4,
+               25, what="the new loss and lr in a snapshot")
+    assert job.status == "running" and job.error is None  # the same run goes on, with its weights
+    at.run()
+    assert any(m.value == "#### A: Hinge" for m in at.markdown)
+    assert at.number_input(key="mc_z_dim").disabled  # not live: needs a new run
+
+
+def test_pause_step_resume_and_reset(app_test, wait_until):
+    at = _open(app_test)
+    job = _start_single(at)
+    _until_step(at, wait_until, 0, "the first chunk")
+    at.button(key="mc_pause").click().run()
+    wait_until(lambda: job.status == "paused", 25, what="paused")
+    at.run()
+    assert at.button(key="mc_pause").label == "Resume" and not at.button(key="mc_step").disabled
+    assert not controls.is_live(job, SLOT)  # nothing runs: the page stops refreshing
+    before = job.snapshots()[0].step
+    at.button(key="mc_step").click().run()
+    wait_until(lambda: job.snapshots()[0].step == before + 50, 25, what="one logging interval")
+    assert job.status == "paused"
+    at.button(key="mc_pause").click().run()
+    wait_until(lambda: job.status == "running", 10, what="running again")
+    at.button(key="mc_reset").click().run()
+    _ok(at)
+    assert at.session_state[SLOT] is None and any("press **Start**" in i.value for i in at.info)
+    wait_until(lambda: job.status == "stopped", 25, what="stopped")
+
+
+def test_a_bad_csv_upload_shows_a_clear_error_and_blocks_start(app_test):
+    at = _open(app_test)
+    at.selectbox(key="mc_data").set_value("csv").run()
+    assert any("Upload a CSV file" in e.value for e in at.error) and at.button(key="mc_start").disabled
+    at.file_uploader(key="mc_csv").set_value(("bad.csv", b"x,y\n1,2\n3,abc\n", "text/csv")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["CSV upload: line 3: expected two numbers, got '3,abc'"]
+    assert at.button(key="mc_start").disabled
+    good = "\n".join(f"{i},{(i * 7) % 11}" for i in range(40)).encode()
+    at.file_uploader(key="mc_csv").set_value(("good.csv", good, "text/csv")).run()
+    _ok(at)
+    assert not at.button(key="mc_start").disabled
+
+
+def test_share_link_round_trip(app_test):
+    at = _open(app_test)
+    at.selectbox(key="mc_preset").set_value("grid-collapse").run()
+    at.number_input(key="mc_z_dim").set_value(16).run()
+    at.selectbox(key="mc_b_loss").set_value("hinge").run()
+    at.number_input(key="mc_b_r1_gamma").set_value(1.0).run()
+    _ok(at)
+    link = dict(at.query_params)
+    assert link["z_dim"] == "16" and link["b_loss"] == "hinge" and link["b_r1_gamma"] == "1.0"
+    keys = [ts.P + f for f in ts.SHARED_FIELDS] + [f"{ts.P}{r}_{f}" for r in "ab" for f in ts.RUN_FIELDS]
+    again = _open(app_test, **link)
+    _ok(again)
+    assert not again.warning
+    assert {k: again.session_state[k] for k in keys} == {k: at.session_state[k] for k in keys}
+    assert again.selectbox(key="mc_preset").value == "grid-collapse"
+
+
+def test_a_bad_share_link_keeps_the_defaults_with_a_warning(app_test):
+    at = _open(app_test, z_dim="abc", colour="red")
+    _ok(at)
+    warnings = " | ".join(w.value for w in at.warning)
+    assert "z_dim: expected a whole number, got 'abc'" in warnings and "colour" in warnings
+    assert at.number_input(key="mc_z_dim").value == PRESETS["ring-collapse"].config.z_dim
+
+
+def test_restore_rules():
+    a, b, preset, compare, warnings = ts.restore({})
+    assert (preset, compare, warnings) == ("ring-collapse", True, [])
+    assert a == PRESETS["ring-collapse"].config and b.unrolled_steps == 5 and b.z_dim == a.z_dim
+    a, b, preset, _, warnings = ts.restore({"data": "moons", "loss": "hinge", "compare": "0"})
+    assert (preset, a.data, a.loss, b.loss, warnings) == ("(custom)", "moons", "hinge", "wgan_gp", [])
+    _, _, preset, _, warnings = ts.restore({"preset": "mnist-mlp"})
+    assert preset == "ring-collapse" and "not a Mode collapse lab preset" in warnings[0]
+    _, _, _, _, warnings = ts.restore({"data": "mnist"})
+    assert "image data" in warnings[0]
+    _, b, _, _, warnings = ts.restore({"preset": "ring-collapse", "b_pack": "3"})
+    assert "batch_size (256) must be a multiple of pack (3)" in warnings[0] and b.unrolled_steps == 5
+
+
+def test_live_status_rules():
+    assert controls.live_status("running", 3, None) and controls.live_status("queued", 0, None)
+    assert not controls.live_status("paused", 3, None)
+    assert controls.live_status("paused", 3, ("resume", 3))
+    assert controls.live_status("paused", 3, ("step", 3)) and not controls.live_status("paused", 4, ("step", 3))
+    assert not any(controls.live_status(s, 1, ("resume", 1)) for s in ("done", "stopped", "diverged", "error"))
+
+
+def test_a_diverging_run_says_where_it_diverged(app_test, wait_until):
+    at = _open(app_test)
+    at.selectbox(key="mc_optimizer").set_value("sgd").run()
+    at.number_input(key="mc_g_lr").set_value(1.0).run()
+    at.number_input(key="mc_d_lr").set_value(1.0).run()
+    at.selectbox(key="mc_a_loss").set_value("lsgan").run()
+    job = _start_single(at)
+    wait_until(lambda: job.status == "diverged", 25, what="the run to diverge")
+    at.run()
+    assert not at.exception
+    (err,) = [e.value for e in at.error]
+    at_step = job.snapshots()[0].diverged_at
+    assert at_step is not None and f"Run A diverged at step {at_step}:" in err
+    assert "diverged" in _status(at) and not controls.is_live(job, SLOT)
+    assert at.button(key="mc_start").label == "Start"
+
+
+def test_show_the_code_has_the_losses_and_the_training_step(app_test):
+    at = _open(app_test)
+    sources = " ".join(c.value for c in at.code)
+    for name in ("def minimax_d", "def non_saturating_g", "def _train_step", "def _unrolled_scores"):
+        assert name in sources
+    assert [f.__name__ for f in toy_views.code_objects([PRESETS["ring-collapse"].config])] == [
+        "minimax_d", "non_saturating_g", "_train_step", "_d_update"]
