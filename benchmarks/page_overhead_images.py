@@ -97,6 +97,8 @@ def page_rate(browser, server: Server, preset: str, seconds: float) -> dict:
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = ctx.new_page()
     try:
+        page.goto(server.url)  # "/" first: a fresh server's first request must run app.py (st.navigation)
+        page.get_by_role("link", name="Image GAN").wait_for(timeout=120_000)
         page.goto(f"{server.url}/image_gan?{urlencode(params)}")
         page.get_by_role("button", name="Start", exact=True).click(timeout=120_000)
         page.wait_for_function(

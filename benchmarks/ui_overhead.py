@@ -7,8 +7,9 @@ Three ways to train the same config (ring-collapse, one torch thread), each for 
   job       the same through ganlab.jobs in this process, no page (adds the job's snapshots)
   page      `streamlit run app.py`, Chromium (Playwright) on the Mode collapse lab with run B off, Start
             pressed, the live view refreshing at 2 Hz; steps/s from the page's step counter over the window
-Rounds are interleaved (headless, job, page, headless, ...) and the medians reported, with page/headless.
-Needs /usr/bin/chromium and playwright. Numbers on a shared CPU are noisy: run it on a quiet machine.
+Rounds are interleaved (headless, job, page, headless, ...); page/headless is the median of the per-round
+ratios (each round's windows are adjacent in time, which matters on a shared, noisy CPU). Needs
+/usr/bin/chromium and playwright. Numbers on a shared CPU are noisy: run it on a quiet machine.
 """
 from __future__ import annotations
 
@@ -132,32 +133,41 @@ def page_rate(browser, server: Server, seconds: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=20.0, help="measuring window of each mode in each round")
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--no-job", action="store_true", help="skip the in-process job manager mode")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     import torch
     from playwright.sync_api import sync_playwright
 
     torch.set_num_threads(1)
-    rates: dict[str, list[float]] = {"headless": [], "job": [], "page": []}
+    modes = ("headless", "page") if args.no_job else ("headless", "job", "page")
+    rates: dict[str, list[float]] = {m: [] for m in modes}
+    load: list[float] = []
     server = Server()
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            browser = pw.chromium.launch(executable_path=os.environ.get("GANLAB_BENCH_CHROMIUM", "/usr/bin/chromium"), args=["--no-sandbox"])
             for r in range(args.rounds):
+                load.append(os.getloadavg()[0])
                 rates["headless"].append(headless(args.seconds))
-                rates["job"].append(job(args.seconds))
+                if "job" in rates:
+                    rates["job"].append(job(args.seconds))
                 rates["page"].append(page_rate(browser, server, args.seconds))
-                print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in rates.items()), file=sys.stderr)
+                print(f"round {r + 1} (load {load[-1]:.1f}): " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in rates.items())
+                      + f", page/headless {rates['page'][-1] / rates['headless'][-1]:.2f}", file=sys.stderr)
             browser.close()
     finally:
         server.close()
     med = {k: statistics.median(v) for k, v in rates.items()}
+    pair = [p / h for p, h in zip(rates["page"], rates["headless"])]  # each round's two windows are adjacent
     out = {"case": PRESET, "device": "cpu", "torch_threads": 1, "seconds": args.seconds, "rounds": rates,
-           "headless_steps_per_sec": med["headless"], "job_steps_per_sec": med["job"],
-           "page_steps_per_sec": med["page"], "page_vs_headless": med["page"] / med["headless"],
-           "job_vs_headless": med["job"] / med["headless"]}
+           "load_average_1min": load, "headless_steps_per_sec": med["headless"], "page_steps_per_sec": med["page"],
+           "page_vs_headless": statistics.median(pair), "page_vs_headless_rounds": pair}
+    if "job" in rates:
+        out["job_steps_per_sec"] = med["job"]
+        out["job_vs_headless"] = statistics.median(j / h for j, h in zip(rates["job"], rates["headless"]))
     print(json.dumps(out, indent=1))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))

@@ -110,7 +110,7 @@ def _check_outputs(args: argparse.Namespace, config: TrainConfig) -> None:
         raise UsageError(f"--n-samples must be between 1 and {MAX_SAMPLES}, got {args.n_samples}")
     if args.labels_out and not config.conditional:
         raise UsageError("--labels-out needs a conditional model (e.g. --preset mnist-cgan or --set conditional=true)")
-    for opt in ("samples_out", "labels_out"):
+    for opt in ("samples_out", "labels_out", "history_out"):
         path = getattr(args, opt)
         if path and not Path(path).resolve().parent.is_dir():
             raise UsageError(f"--{opt.replace('_', '-')}: folder {str(Path(path).parent)!r} does not exist")
@@ -168,6 +168,10 @@ def _save_outputs(args: argparse.Namespace, trainer, samples, labels) -> None:
         np.save(args.samples_out, samples.astype(np.float32))
     if args.labels_out and labels is not None:
         np.save(args.labels_out, labels.astype(np.int64))
+    if args.history_out:  # the logged curves (losses, D(x), D(G(z)), coverage or FID) as CSV
+        h = trainer.history.arrays()
+        np.savetxt(args.history_out, np.stack(list(h.values()), 1), delimiter=",", header=",".join(h),
+                   comments="", fmt="%.6g")
     if args.out:
         out = Path(args.out)
         (out / "config.json").write_text(trainer.config.to_json() + "\n")
@@ -192,6 +196,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(config)
     except (ConfigError, ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from None
+    if trainer.data.x.dim() == 4:  # images: live quality columns (FID, classes present) in the history
+        from . import quality
+
+        quality.attach(trainer)
     if trainer.data.note and not args.quiet:
         print(f"note: {trainer.data.note}", file=sys.stderr)
     progress = Progress(config.steps, enabled=not args.quiet)
@@ -273,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--n-samples", type=int, default=2500, metavar="K", help="samples to write (default 2500)")
     t.add_argument("--labels-out", metavar="FILE.npy", help="conditional models: class of each sample (int64)")
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")
+    t.add_argument("--history-out", metavar="FILE.csv", help="write the logged metric history as CSV")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     t.set_defaults(func=cmd_train)

@@ -47,7 +47,8 @@ class Job:
         self._lock = threading.Lock()
         self._snapshots: tuple = ()
         self._version = 0
-        self._step_s: float | None = None  # seconds per G step (all runners) in the last chunk
+        self._step_s: float | None = None  # seconds per G step (all runners), averaged over recent chunks
+        self._boundary = False  # the last chunk of a slow run ended on a logging step
         self._thread: threading.Thread | None = None
 
     # ---- commands from pages (any thread) --------------------------------------------------------------
@@ -134,22 +135,28 @@ class Job:
     def _advance(self, n: int | None) -> None:
         """n None: one chunk (see _chunk); n 0: one logging interval (Step); else n G steps."""
         live = [r for r in self.runners if r.status != "diverged" and r.step_count < r.budget]
+        self._boundary = False
         if not live:
             return
-        k = self._chunk(live) if n is None else n or min(r.log_every for r in live)
+        interval = min(r.log_every for r in live)
+        k = self._chunk(live, interval) if n is None else n or interval
         t0 = time.perf_counter()
         for r in live:
             r.step(min(k, r.budget - r.step_count))
-        self._step_s = (time.perf_counter() - t0) / k
+        per = (time.perf_counter() - t0) / k
+        self._step_s = per if self._step_s is None else 0.7 * self._step_s + 0.3 * per  # smoothed: steps jitter
+        # a slow run that just finished a logging interval publishes at once (image runs add a timeline frame)
+        self._boundary = n is None and k < interval and live[0].step_count % interval == 0
 
-    def _chunk(self, live: list) -> int:
-        """G steps per worker iteration while running: one logging interval, or fewer when that would take
-        longer than CHUNK_S (a DCGAN on a CPU), so snapshots and commands are still handled about every
-        CHUNK_S. The runners advance together; the speed is that of the last chunk (one step to measure it)."""
-        interval = min(r.log_every for r in live)
+    def _chunk(self, live: list, interval: int) -> int:
+        """G steps per worker iteration while running: up to the next logging step, and fewer when that would
+        take longer than CHUNK_S (a DCGAN on a CPU), so snapshots and commands are still handled about every
+        CHUNK_S. The runners advance together; their speed is a moving average over chunks (the first chunk,
+        one step, measures it)."""
         if self._step_s is None:
             return 1
-        return max(1, min(interval, int(CHUNK_S / max(self._step_s, 1e-9))))
+        k = max(1, min(interval, int(CHUNK_S / max(self._step_s, 1e-9))))
+        return min(k, interval - live[0].step_count % interval)  # chunks end on logging steps
 
     def _finished(self) -> bool:
         return all(r.status == "diverged" or r.step_count >= r.budget for r in self.runners)
@@ -171,7 +178,7 @@ class Job:
                     continue
                 self._advance(step_n)
                 now = time.monotonic()
-                if step_n is not None or now - last >= self._snapshot_every_s or self._finished():
+                if step_n is not None or self._boundary or now - last >= self._snapshot_every_s or self._finished():
                     self._publish()
                     last = now
                 if self._finished():

@@ -88,7 +88,8 @@ LOSSES: dict[str, Loss] = {
              r"\min_{D,\ |w|\le c} \mathbb{E}[D(G(z))] - \mathbb{E}[D(x)] \quad \min_G -\mathbb{E}[D(G(z))]",
              clip_weights=True, probabilistic=False),
         Loss("wgan_gp", "WGAN-GP", wasserstein_d, critic_g,
-             r"\min_D \mathbb{E}[D(G(z))] - \mathbb{E}[D(x)] + \lambda\,\mathbb{E}[(\|\nabla_{\hat x} D(\hat x)\|_2-1)^2]"
+             r"\min_D \mathbb{E}[D(G(z))] - \mathbb{E}[D(x)]"
+             r" + \lambda\,\mathbb{E}[(\|\nabla_{\hat x} D(\hat x)\|_2-1)^2]"
              r"\quad \min_G -\mathbb{E}[D(G(z))]",
              gradient_penalty=True, probabilistic=False),
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from .config import Preset, TrainConfig
 from .image_presets import IMAGE_PRESETS
 
-
 # Shared by every toy pair: a 2x128 ReLU MLP for G and D, batch 256, z = 64, and a D that learns 10x slower
 # than G -- the setting in which the standard GAN reliably collapses.
 _TOY = dict(model="mlp", z_dim=64, g_width=128, g_depth=2, d_width=128, d_depth=2, activation="relu",
@@ -19,18 +18,18 @@ _PRESETS = [
            "The standard (non-saturating) GAN on 8 Gaussians: G finds one or two modes that fool D and hops "
            "between them instead of covering the ring -- mode collapse."),
     Preset("ring-fixed", TrainConfig(data="ring", loss="non_saturating", unrolled_steps=5, unrolled_lr=1e-2,
-                                     steps=2000, **_TOY),
+                                     steps=3000, **_TOY),
            "Same data, networks and seed, but G looks 5 steps ahead of D (unrolled GAN, Metz et al. 2017): "
            "collapsing onto one mode no longer pays, and G spreads over all eight."),
     Preset("grid-collapse", TrainConfig(data="grid", loss="non_saturating", steps=6000, **_TOY),
            "The standard GAN on a 5x5 grid of Gaussians, with G learning 10x faster than D: G piles onto one to "
            "four of the 25 modes and D never catches up."),
-    Preset("grid-fixed", TrainConfig(data="grid", loss="non_saturating", pack=4, steps=10_000,
+    Preset("grid-fixed", TrainConfig(data="grid", loss="non_saturating", pack=4, steps=16_000,
                                      **{**_TOY, "d_lr": 1e-3}),
            "Same data, networks and seed with two classic fixes together: D learns as fast as G (balanced "
            "learning rates) and judges packs of 4 samples (PacGAN, Lin et al. 2018), so a batch that "
-           "lacks variety is easy to spot. G spreads over (nearly) all 25 modes; the points sharpen after "
-           "~6,000 steps. On the grid neither fix alone was enough in our measurements (17-21 of 25 modes)."),
+           "lacks variety is easy to spot. G first spreads over (nearly) all 25 modes, then the points sharpen "
+           "onto them (after ~10,000 steps). Neither fix alone was enough here (17-21 of 25 modes)."),
 ]
 
 

@@ -140,7 +140,8 @@ def take(trainer, frames: FrameStore | None = None) -> Snapshot:
         x = x[: nrow * k].reshape(nrow, k, *x.shape[1:]).swapaxes(0, 1).reshape(-1, *x.shape[1:])
     scale = 3 if x.shape[-1] <= 8 else 2
     jpeg = jpeg_bytes(to_grid(x[:64], nrow), scale)
-    if frames is not None:
-        frames.add(trainer.step_count, jpeg)
+    if frames is not None and (trainer.step_count % c.log_every == 0 or trainer.step_count >= c.steps
+                               or not frames.frames):
+        frames.add(trainer.step_count, jpeg)  # one frame per logging step (snapshots also come in between)
     return Snapshot(**base, grid_jpeg=jpeg, real_jpeg=trainer.real_jpeg, grid_nrow=nrow,
                     frames=tuple(frames.frames) if frames is not None else ())

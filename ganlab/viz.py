@@ -95,7 +95,7 @@ def arrow_segments(starts: np.ndarray, vectors: np.ndarray, length: float) -> tu
     return seg[:, 0], seg[:, 1]
 
 
-def _field_traces(s) -> list[dict]:
+def _field_traces(s, max_real: int, max_fake: int) -> list[dict]:
     traces: list[dict] = []
     if s.heat is not None and s.extent is not None:
         xmin, xmax, ymin, ymax = s.extent
@@ -111,10 +111,12 @@ def _field_traces(s) -> list[dict]:
                            opacity=0.55, colorbar=dict(title=dict(text=bar), thickness=10),
                            hovertemplate="x=%{x:.2f} y=%{y:.2f} D=%{z:.2f}<extra></extra>", **z_range))
     if s.real is not None:
-        traces.append(dict(type="scatter", name="real", x=_f32(s.real[:, 0]), y=_f32(s.real[:, 1]),
+        real = s.real[:max_real]
+        traces.append(dict(type="scatter", name="real", x=_f32(real[:, 0]), y=_f32(real[:, 1]),
                            mode="markers", marker=dict(size=3, color=REAL_COLOR, opacity=0.5)))
     if s.fake is not None:
-        traces.append(dict(type="scatter", name="generated", x=_f32(s.fake[:, 0]), y=_f32(s.fake[:, 1]),
+        fake = s.fake[:max_fake]
+        traces.append(dict(type="scatter", name="generated", x=_f32(fake[:, 0]), y=_f32(fake[:, 1]),
                            mode="markers", marker=dict(size=4, color=FAKE_COLOR, opacity=0.8)))
     if s.arrows is not None and s.fake is not None and s.extent is not None:
         ax, ay = arrow_segments(s.fake[: len(s.arrows)], s.arrows, ARROW_FRAC * (s.extent[1] - s.extent[0]))
@@ -127,12 +129,15 @@ def _field_traces(s) -> list[dict]:
     return traces
 
 
-def toy_field_figure(snapshot, title: str = "", height: int = 430, fig: go.Figure | None = None) -> go.Figure:
+def toy_field_figure(snapshot, title: str = "", height: int = 430, fig: go.Figure | None = None,
+                     max_real: int = 250, max_fake: int = 500) -> go.Figure:
     """D's decision map (heat), real points, generated points, G's gradient arrows and the mode centres.
 
     heat[i, j] is D at (x_j, y_i) on a GRID_N x GRID_N grid over `extent` (rows = y): a probability for the
     probabilistic losses (0.5 = undecided), a raw critic score otherwise. Arrows: -grad_x L_G at generated
-    points, the way G's next update pushes each of them.
+    points, the way G's next update pushes each of them. At most `max_real` real and `max_fake` generated
+    points are drawn: each SVG marker costs the browser ~0.08 ms a redraw (Chromium here), and a live page
+    redraws this figure every half second; the snapshot's 1,000 points are i.i.d., so a prefix is a sample.
     """
     ext = snapshot.extent
 
@@ -143,7 +148,7 @@ def toy_field_figure(snapshot, title: str = "", height: int = 430, fig: go.Figur
             f.update_yaxes(range=[ext[2], ext[3]], scaleanchor="x", scaleratio=1)
         return f
 
-    return _figure(_field_traces(snapshot), fig, build, title, height)
+    return _figure(_field_traces(snapshot, max_real, max_fake), fig, build, title, height)
 
 
 def _curve_traces(histories: Histories, columns: Sequence[str], scale: Mapping[str, float] | None = None,

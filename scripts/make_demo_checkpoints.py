@@ -58,7 +58,9 @@ def make(name: str, out_dir: Path, steps: int | None = None, device: str = "cpu"
             "bytes": size, "steps": trainer.step_count, "seconds": round(time.perf_counter() - t0, 1),
             "fid": round(metrics.get("fid", float("nan")), 3),
             "classes_present": metrics.get("classes_present"),
-            "cond_accuracy": metrics.get("cond_accuracy")}
+            "class_hist": [round(v, 3) for v in metrics.get("class_hist", [])],
+            "cond_accuracy": metrics.get("cond_accuracy"),
+            "cond_per_class": [None if v is None else round(v, 3) for v in metrics.get("cond_per_class", [])]}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -25,11 +25,33 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import torch
+
+# One intra-op thread, as the app uses per run: with two, tiny models slow 5-10x whenever anything else
+# (a streamlit server of a browser test, another process) takes a core (DESIGN section 8).
+torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self, address):
+    """Tests run offline: any connection beyond this machine fails loudly instead of hanging or passing."""
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = str(address[0])
+        if not (host == "localhost" or host.startswith("127.") or host in ("::1", "0.0.0.0")):
+            raise OSError(f"a test tried to reach the network ({host}); tests must run offline")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,10 @@ def _step(page) -> int:
 @pytest.mark.timeout(120)
 def test_start_shows_the_grid_and_the_step_advances(streamlit_server, page):
     expect = pytest.importorskip("playwright.sync_api").expect
+    # The app's root first: on a fresh server, a first request straight to /image_gan would run the page
+    # without app.py (Streamlit's pages/-folder mode) until someone has opened "/".
+    page.goto(streamlit_server)
+    expect(page.get_by_role("link", name="Image GAN")).to_be_visible(timeout=60_000)
     page.goto(f"{streamlit_server}/image_gan?{_link()}")
     page.wait_for_selector('[data-testid="stApp"]')
     expect(page.get_by_role("heading", name="Image GAN")).to_be_visible(timeout=30_000)

@@ -18,7 +18,8 @@ def close(a, b):
 
 
 def test_minimax_d_is_bce_sum():
-    close(losses.minimax_d(R, F_), bce(torch.sigmoid(R), torch.ones_like(R)) + bce(torch.sigmoid(F_), torch.zeros_like(F_)))
+    ref = bce(torch.sigmoid(R), torch.ones_like(R)) + bce(torch.sigmoid(F_), torch.zeros_like(F_))
+    close(losses.minimax_d(R, F_), ref)
 
 
 def test_one_sided_label_smoothing():

@@ -91,20 +91,17 @@ def test_page_renders_with_the_default_preset(app_test):
     assert at.session_state.get(iv.SLOT) is None  # no job until Start
 
 
-@pytest.mark.parametrize("preset, expect", [
-    ("mnist-mlp", dict(model="mlp", real_label=0.9, batch_size=100, g_lr=1e-3, conditional=False)),
-    ("mnist-cgan", dict(model="dcgan", conditional=True, g_lr=2e-4, batch_size=64)),
-    ("mnist-wgan-gp", dict(loss="wgan_gp", d_steps=5, g_lr=1e-4, beta2=0.9, gp_weight=10.0)),
-])
-def test_choosing_a_preset_fills_the_widgets(app_test, preset, expect):
+@pytest.mark.parametrize("preset", ["mnist-mlp", "mnist-cgan", "mnist-wgan-gp"])
+def test_choosing_a_preset_fills_the_widgets(app_test, preset):
     at = app_test(PAGE).run()
     at.selectbox(key="ig_preset").set_value(preset).run()
     _ok(at)
-    widgets = {"model": at.radio, "conditional": at.checkbox, "loss": at.selectbox}
-    for field, want in expect.items():
+    want = PRESETS[preset].config
+    widgets = {"data": at.selectbox, "model": at.radio, "conditional": at.checkbox, "loss": at.selectbox}
+    for field in ims.FIELDS:
         got = widgets.get(field, at.number_input)(key=f"ig_{field}").value
-        assert got == pytest.approx(want) if isinstance(want, float) else got == want, field
-    assert any(i.value.startswith(f"**{preset}**") for i in at.info)
+        assert got == pytest.approx(getattr(want, field)), field
+    assert any(i.value.startswith(f"**{preset}**") for i in at.info)  # its lesson
     assert at.query_params["preset"] == preset  # the address bar is a link to this setup
 
 
@@ -156,14 +153,19 @@ def test_pause_step_and_the_timeline(app_test, wait_until):
     at.button(key="ig_step").click().run()
     _train_until(at, wait_until, lambda s: s.step == before + 20, "one Step")
     assert _shown_step(at) == before + 20  # paused: nothing moves after the Step
-    # scrub back: the first frame's grid is shown, and the timeline stops following
-    slider = at.select_slider(key=iv.FRAME_KEY)
-    assert slider.value == before + 20 and len(slider.options) >= 4
-    first = int(slider.options[0].split()[-1])
-    slider.set_value(first).run()
+    # scrub back: the first frame's grid is shown, the timeline's options stop changing; then follow again
+    slider = at.select_slider[0]
+    steps = [int(o.split()[-1]) for o in slider.options]
+    assert len(steps) >= 4 and all(v % 20 == 0 for v in steps)  # one frame per logging step
+    assert slider.value == f"step {steps[-1]}" or slider.value == steps[-1]
+    slider.set_value(steps[1]).run()
     _ok(at)
-    assert at.session_state[iv.FOLLOW_KEY] is False
-    assert at.get("image")[0].proto.imgs[0].caption.startswith(f"generated at step {first}:")
+    assert at.session_state[iv.PINNED_KEY] == tuple(steps) and at.session_state[iv.CHOSEN_KEY] == steps[1]
+    assert at.get("image")[0].proto.imgs[0].caption.startswith(f"generated at step {steps[1]}:")
+    at.button(key="ig_follow").click().run()
+    _ok(at)
+    assert at.session_state[iv.PINNED_KEY] is None
+    assert at.get("image")[0].proto.imgs[0].caption.startswith(f"generated at step {_shown_step(at)}:")
 
 
 def test_mnist_run_shows_quality_scores(app_test, wait_until):

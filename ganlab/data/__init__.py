@@ -45,7 +45,8 @@ class Dataset:
         return (float(c[0] - half), float(c[0] + half), float(c[1] - half), float(c[1] + half))
 
 
-def toy_points(name: str, n: int, seed: int, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float | None]:
+def toy_points(name: str, n: int, seed: int,
+               points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float | None]:
     rng = np.random.default_rng(seed + 7919)
     if name in toy.MIXTURES:
         make_centers, std = toy.MIXTURES[name]

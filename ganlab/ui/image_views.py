@@ -21,8 +21,9 @@ from . import controls, live
 from .image_setup import P, Setup, describe
 
 SLOT = P + "job"  # session-state key of this page's current job id
-FRAME_KEY = P + "frame"  # the timeline slider (a step of the frame shown)
-FOLLOW_KEY = P + "follow"  # True: the timeline follows the newest grid
+FRAME_KEY = P + "frame"  # prefix of the timeline slider's key
+PINNED_KEY = P + "pinned"  # the timeline's options while the user scrubs (None: follow the newest grid)
+CHOSEN_KEY = P + "chosen"  # the step chosen on a pinned timeline
 SAMPLES_EVERY_S = live.REFRESH_S
 CHARTS_EVERY_S = 1.0
 
@@ -54,7 +55,8 @@ def prefetch(data: str) -> None:
         except Exception:  # noqa: BLE001 - the run will say what is wrong
             pass
 
-    threading.Thread(target=work, name=f"ganlab-prefetch-{data}", daemon=True).start()
+    # not named "ganlab-...": the job manager's tests count those threads
+    threading.Thread(target=work, name=f"image-data-prefetch-{data}", daemon=True).start()
 
 
 # ---- the job (factories run in the worker thread) ---------------------------------------------------------
@@ -83,7 +85,7 @@ def resume_runners(run, steps: int, data_dir: str | None) -> list:
 
 def forget_view() -> None:
     live.forget_figures(SLOT)
-    st.session_state[FOLLOW_KEY] = True
+    st.session_state[PINNED_KEY] = None
 
 
 def start(setup: Setup, owner: str) -> None:
@@ -114,29 +116,51 @@ def is_fallback(note: str) -> bool:
 
 
 def pick_frame(frames: tuple, follow: bool, wanted: int | None) -> int:
-    """The step of the frame to show: the newest when following, else the frame nearest to `wanted`."""
+    """The step of the frame to show: the newest when following, else the frame nearest to `wanted` (the
+    timeline thins out old frames as it grows, so a chosen step may be gone)."""
     steps = [f[0] for f in frames]
     if follow or wanted is None:
         return steps[-1]
     return min(steps, key=lambda s: (abs(s - wanted), -s))
 
 
-def _on_scrub(newest: int) -> None:
-    st.session_state[FOLLOW_KEY] = st.session_state[FRAME_KEY] >= newest
+def _on_scrub(key: str, steps: tuple[int, ...]) -> None:
+    """Slider moved: pin its options (they stop changing under the user's hand), or follow again at the end."""
+    ss = st.session_state
+    chosen = ss[key]
+    if chosen >= steps[-1] and ss.get(PINNED_KEY) is None:
+        return  # moved to the newest frame: keep following
+    ss[PINNED_KEY], ss[CHOSEN_KEY] = steps, chosen
+
+
+def _follow() -> None:
+    st.session_state[PINNED_KEY] = None
 
 
 def timeline(s) -> tuple[int, bytes]:
-    """The timeline slider (when there are >= 2 frames); returns the (step, jpeg) to show."""
+    """The timeline slider (when there are >= 2 frames); returns the (step, jpeg) to show.
+
+    While following, the slider's options are the frames so far and its value the newest; each new set of
+    frames is a new widget (its key names the options), so the browser can never send back a value from an
+    older set. Once moved, the options are pinned until "Follow training"; the image is the frame nearest
+    the chosen step. Frames are taken at logging steps; while following, the image is the newest snapshot."""
     frames = s.frames or ((s.step, s.grid_jpeg),)
     ss = st.session_state
-    shown = pick_frame(frames, ss.get(FOLLOW_KEY, True), ss.get(FRAME_KEY))
-    if len(frames) >= 2:
-        ss[FRAME_KEY] = shown  # set before the slider is drawn: the options change as frames arrive
-        st.select_slider("Timeline: scrub back through earlier grids", [f[0] for f in frames], key=FRAME_KEY,
-                         format_func=lambda v: f"step {v}", on_change=_on_scrub, args=(frames[-1][0],),
-                         help="The same fixed noise at earlier steps; drag to the right end to follow training")
-    jpeg = dict(frames).get(shown, s.grid_jpeg)
-    return shown, jpeg
+    pinned = ss.get(PINNED_KEY)
+    steps = tuple(pinned) if pinned else tuple(f[0] for f in frames)
+    chosen = ss.get(CHOSEN_KEY) if pinned else steps[-1]
+    chosen = chosen if chosen in steps else steps[-1]
+    if len(steps) >= 2:
+        key = f"{FRAME_KEY}_{steps[0]}_{steps[-1]}_{len(steps)}"
+        chosen = st.select_slider("Timeline: scrub back through earlier grids", steps, value=chosen, key=key,
+                                  format_func=lambda v: f"step {v}", on_change=_on_scrub, args=(key, steps),
+                                  help="The same fixed noise at earlier steps")
+    if pinned:
+        st.button("Follow training", key=P + "follow", on_click=_follow, help="Show the newest grid again")
+    if not pinned:
+        return s.step, s.grid_jpeg  # the newest grid (snapshots also come between logging steps)
+    shown = pick_frame(frames, False, chosen)
+    return shown, dict(frames)[shown]
 
 
 def draw_samples(job: Job | None) -> None:

@@ -10,13 +10,16 @@ so a tick with nothing new costs only the sending of the figures (see ganlab/viz
 """
 from __future__ import annotations
 
+import time
 from typing import Callable, Hashable
 
 import plotly.graph_objects as go
 import streamlit as st
 
 REFRESH_S = 0.5
+SLOW_S = 2.0  # curves of the whole history: redrawn at most this often while a run is live
 _FIGS = "_ganlab_figs"
+_THROTTLE = "_ganlab_throttle"
 
 
 def refresh_every(live: bool, seconds: float = REFRESH_S) -> float | None:
@@ -41,6 +44,18 @@ def figure(key: Hashable, version: Hashable, draw: Callable[[go.Figure | None], 
     fig = draw(held[1] if held is not None else None)
     cache[key] = (version, fig)
     return fig
+
+
+def throttle(key: Hashable, version: Hashable, every_s: float = SLOW_S, now_anyway: bool = False) -> Hashable:
+    """`version`, but moving on at most once per `every_s` seconds (at once when `now_anyway`, e.g. the run
+    stopped). Streamlit remounts a chart whose figure changed, which costs the browser far more than the
+    server; history curves gain nothing from 2 Hz, so they follow a throttled version."""
+    cache = st.session_state.setdefault(_THROTTLE, {})
+    held = cache.get(key)
+    now = time.monotonic()
+    if held is None or (version != held[0] and (now_anyway or now - held[1] >= every_s)):
+        held = cache[key] = (version, now)
+    return held[0]
 
 
 def forget_figures(prefix: Hashable | None = None) -> None:

@@ -43,6 +43,7 @@ def _lease(owner: str) -> _SessionLease:
 
 def owner() -> str:
     """This browser session's owner id (created on first use); marks the owner alive in the job manager."""
+    configure_torch()  # also when a page is opened by its own URL before app.py has run (once per process)
     if OWNER_KEY not in st.session_state:
         st.session_state[OWNER_KEY] = uuid.uuid4().hex[:12]
     who = st.session_state[OWNER_KEY]

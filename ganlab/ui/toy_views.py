@@ -2,7 +2,8 @@
 
 Per run (one column each): status and step, D's heat-map with real/generated points and G's arrows, mode
 coverage numbers and per-mode counts. Below, the runs share the axes of three comparison charts: losses,
-mean D(x) vs D(G(z)), and coverage over time. Figures are redrawn only when job.version changed.
+mean D(x) vs D(G(z)), and coverage over time. Figures are redrawn only when job.version changed; the
+history charts (and per-mode counts) at most once a second (live.throttle), the field view at each tick.
 """
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
         m2.metric("high quality", "–" if hq is None else f"{100 * hq:.0f} %")
         m3.metric("reverse KL", "–" if rkl is None else f"{rkl:.2f}",
                   help="KL(p̂ || uniform) over the modes: 0 = balanced, log M = a single mode")
-        fig = live.figure(key + ("counts",), job.version, lambda f: viz.mode_counts_figure(s.counts, fig=f))
+        slow = live.throttle(key + ("counts",), job.version, now_anyway=not job.active)
+        fig = live.figure(key + ("counts",), slow, lambda f: viz.mode_counts_figure(s.counts, fig=f))
         live.chart(fig, key=f"{slot}_counts_{name}")
 
 
@@ -103,17 +105,18 @@ def draw(job: Job | None, slot: str) -> None:
             run_panel(slot, job, i, s)
     pairs = [(RUN_NAMES[i], s.history) for i, s in enumerate(snaps)]
     n_modes = len(snaps[0].centers) if snaps[0].centers is not None else None
+    slow = live.throttle((slot, job.id, "curves"), job.version, now_anyway=not job.active)
     c1, c2, c3 = st.columns(3)
     with c1:
-        live.chart(live.figure((slot, job.id, "losses"), job.version,
+        live.chart(live.figure((slot, job.id, "losses"), slow,
                                lambda f: viz.curves_figure(pairs, ("d_loss", "g_loss"), "losses", fig=f)),
                    key=f"{slot}_losses")
     with c2:
-        live.chart(live.figure((slot, job.id, "dprobs"), job.version, lambda f: viz.d_probs_figure(pairs, fig=f)),
+        live.chart(live.figure((slot, job.id, "dprobs"), slow, lambda f: viz.d_probs_figure(pairs, fig=f)),
                    key=f"{slot}_dprobs")
     with c3:
         if n_modes:
-            live.chart(live.figure((slot, job.id, "coverage"), job.version,
+            live.chart(live.figure((slot, job.id, "coverage"), slow,
                                    lambda f: viz.coverage_figure(pairs, n_modes, fig=f)), key=f"{slot}_coverage")
         else:
             st.caption("Mode coverage needs data with known modes (ring or grid).")
