@@ -12,8 +12,11 @@ Ways to train the same config (one torch thread, budget never reached), each for
                   timestamps every change of the step counter and of the grid image, so the page's refresh rate
                   is what the browser actually showed; steps/s comes from the same step counter.
 Rounds are interleaved (headless, headless+score, job, page, ...) and medians reported, with page/headless and
-page/headless+score. Needs /usr/bin/chromium and playwright. On a shared CPU the numbers are noisy: the JSON
-records the load average before and after.
+page/headless+score. Each non-page mode runs in a fresh process in its own session, like the Streamlit server
+(Linux's autogroup scheduler shares the CPU between sessions first), while Chromium runs in this one's.
+Wall-clock rates on a shared CPU are noisy (the JSON records the load average), so the page window also reads
+/proc: the CPU time of the training thread per step (vs headless+score), and how many cores the rest of the
+server (script runs) and the browser keep busy. Needs Linux, /usr/bin/chromium and playwright.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,13 +56,66 @@ OBSERVER = r"""() => {
 }"""
 
 
+def _ticks(stat_path: str) -> float:
+    """CPU seconds (user + system) from a /proc .../stat file."""
+    with open(stat_path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> dict[int, int]:
+    kids: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    kids[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    return kids
+
+
+def cpu_sample(server_pid: int) -> dict:
+    """CPU seconds so far: each thread of the server process, and every process under this one but the server
+    (Playwright's driver and Chromium). Linux /proc only."""
+    threads = {}
+    for tid in os.listdir(f"/proc/{server_pid}/task"):
+        try:
+            threads[int(tid)] = _ticks(f"/proc/{server_pid}/task/{tid}/stat")
+        except OSError:
+            pass
+    parents, mine, todo = _children(), set(), [os.getpid()]
+    while todo:
+        p = todo.pop()
+        for c, pp in parents.items():
+            if pp == p and c not in mine:
+                mine.add(c)
+                todo.append(c)
+    browser = 0.0
+    for pid in mine - {server_pid} - {int(t) for t in os.listdir(f"/proc/{server_pid}/task")}:
+        try:
+            browser += _ticks(f"/proc/{pid}/stat")
+        except OSError:
+            pass
+    return {"threads": threads, "server": _ticks(f"/proc/{server_pid}/stat"), "browser": browser}
+
+
+def cpu_split(a: dict, b: dict, seconds: float) -> dict:
+    """Cores in use over the window: the busiest server thread (training), the rest of the server process
+    (Streamlit's script runs and event loop, threads that ended included), and the browser."""
+    d = {t: b["threads"][t] - a["threads"].get(t, 0.0) for t in b["threads"]}
+    train = max(d.values()) if d else 0.0
+    return {"train_cores": train / seconds, "server_other_cores": (b["server"] - a["server"] - train) / seconds,
+            "browser_cores": (b["browser"] - a["browser"]) / seconds}
+
+
 def config(preset: str):
     from ganlab.presets import PRESETS
 
     return PRESETS[preset].config.replace(steps=BUDGET, device="cpu")
 
 
-def headless(preset: str, seconds: float, score: bool) -> float:
+def headless(preset: str, seconds: float, score: bool) -> dict:
     from ganlab import quality
     from ganlab.train import Trainer
 
@@ -67,10 +124,11 @@ def headless(preset: str, seconds: float, score: bool) -> float:
         quality.attach(t)
     n = t.config.log_every
     t.step(WARMUP_STEPS)
-    s0, t0 = t.step_count, time.perf_counter()
+    s0, t0, c0 = t.step_count, time.perf_counter(), time.thread_time()
     while time.perf_counter() - t0 < seconds:
         t.step(n)
-    return (t.step_count - s0) / (time.perf_counter() - t0)
+    wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+    return {"steps_per_sec": (t.step_count - s0) / wall, "cpu_s_per_step": cpu / (t.step_count - s0)}
 
 
 def job(preset: str, seconds: float) -> float:
@@ -106,7 +164,9 @@ def page_rate(browser, server: Server, preset: str, seconds: float) -> dict:
                   .some(e => /^Step \\d+ \\//.test(e.innerText) && parseInt(e.innerText.split(' ')[1]) >= n)""",
             arg=WARMUP_STEPS, timeout=180_000)
         page.evaluate(OBSERVER)
+        cpu0 = cpu_sample(server.proc.pid)
         time.sleep(seconds)
+        cpu = cpu_split(cpu0, cpu_sample(server.proc.pid), seconds)
         ticks = page.evaluate("() => window.__ganlabTicks")
         page.get_by_role("button", name="Reset", exact=True).click()
     finally:
@@ -118,7 +178,25 @@ def page_rate(browser, server: Server, preset: str, seconds: float) -> dict:
     gaps = [b[0] - a[0] for a, b in zip(steps, steps[1:])]
     return {"steps_per_sec": (sb - sa) / ((tb - ta) / 1000), "step_updates_per_sec": len(steps) / seconds,
             "grid_updates_per_sec": len(imgs) / seconds, "max_gap_s": max(gaps) / 1000,
-            "median_gap_s": statistics.median(gaps) / 1000}
+            "median_gap_s": statistics.median(gaps) / 1000, **cpu}
+
+
+def in_own_session(mode: str, preset: str, seconds: float):
+    """Run `headless` / `headless+score` / `job` in a fresh process in its own session, as the Streamlit server
+    runs: Linux's autogroup scheduler shares CPU between sessions first, so all modes compete alike."""
+    out = subprocess.run([sys.executable, __file__, "--mode", mode, "--preset", preset, "--seconds", str(seconds)],
+                         cwd=ROOT, capture_output=True, text=True, check=True, start_new_session=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def one_mode(mode: str, preset: str, seconds: float) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    if mode == "job":
+        print(json.dumps(job(preset, seconds)))
+    else:
+        print(json.dumps(headless(preset, seconds, score=mode == "headless+score")))
 
 
 def main() -> None:
@@ -127,7 +205,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--mode", choices=("headless", "headless+score", "job"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.mode:
+        return one_mode(args.mode, args.preset, args.seconds)
     import torch
     from playwright.sync_api import sync_playwright
 
@@ -139,25 +220,31 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             for r in range(args.rounds):
-                rates["headless"].append(headless(args.preset, args.seconds, score=False))
-                rates["headless+score"].append(headless(args.preset, args.seconds, score=True))
-                rates["job"].append(job(args.preset, args.seconds))
+                for mode in ("headless", "headless+score", "job"):
+                    rates[mode].append(in_own_session(mode, args.preset, args.seconds))
                 rates["page"].append(page_rate(browser, server, args.preset, args.seconds))
-                print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]}" for k, v in rates.items()), file=sys.stderr)
+                print(f"round {r + 1}: " + json.dumps({k: v[-1] for k, v in rates.items()}), file=sys.stderr)
             browser.close()
     finally:
         server.close()
-    med = {k: statistics.median(v) for k, v in rates.items() if k != "page"}
-    page = {k: statistics.median(p[k] for p in rates["page"]) for k in rates["page"][0]}
+    def med(kind: str, key: str = "steps_per_sec") -> float:
+        return statistics.median(r[key] if isinstance(r, dict) else r for r in rates[kind])
+
+    page = {k: med("page", k) for k in rates["page"][0]}
     out = {"case": args.preset, "device": "cpu", "torch_threads": 1, "seconds": args.seconds, "rounds": rates,
            "cpu_count": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
-           "headless_steps_per_sec": med["headless"], "headless_score_steps_per_sec": med["headless+score"],
-           "job_steps_per_sec": med["job"], "page_steps_per_sec": page["steps_per_sec"],
+           "headless_steps_per_sec": med("headless"), "headless_score_steps_per_sec": med("headless+score"),
+           "job_steps_per_sec": med("job"), "page_steps_per_sec": page["steps_per_sec"],
            "page_grid_updates_per_sec": page["grid_updates_per_sec"],
            "page_step_updates_per_sec": page["step_updates_per_sec"], "page_max_gap_s": page["max_gap_s"],
-           "page_vs_headless": page["steps_per_sec"] / med["headless"],
-           "page_vs_headless_score": page["steps_per_sec"] / med["headless+score"],
-           "job_vs_headless": med["job"] / med["headless"]}
+           "page_vs_headless": page["steps_per_sec"] / med("headless"),
+           "page_vs_headless_score": page["steps_per_sec"] / med("headless+score"),
+           "job_vs_headless": med("job") / med("headless"),
+           # CPU accounting (less sensitive to other users' load than wall-clock rates): training CPU per step
+           # headless and with the page, and the cores the page itself keeps busy (server script runs, browser)
+           "headless_score_cpu_s_per_step": med("headless+score", "cpu_s_per_step"),
+           "page_train_cpu_s_per_step": page["train_cores"] / page["steps_per_sec"],
+           "page_server_other_cores": page["server_other_cores"], "page_browser_cores": page["browser_cores"]}
     print(json.dumps(out, indent=1))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))

@@ -18,7 +18,7 @@ _PRESETS = [
            "The standard (non-saturating) GAN on 8 Gaussians: G finds one or two modes that fool D and hops "
            "between them instead of covering the ring -- mode collapse."),
     Preset("ring-fixed", TrainConfig(data="ring", loss="non_saturating", unrolled_steps=5, unrolled_lr=1e-2,
-                                     steps=3000, **_TOY),
+                                     steps=2000, **_TOY),
            "Same data, networks and seed, but G looks 5 steps ahead of D (unrolled GAN, Metz et al. 2017): "
            "collapsing onto one mode no longer pays, and G spreads over all eight."),
     Preset("grid-collapse", TrainConfig(data="grid", loss="non_saturating", steps=6000, **_TOY),

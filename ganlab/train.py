@@ -183,7 +183,9 @@ class Trainer:
         params = [p for p in self.G.parameters()]
         grads = torch.autograd.grad(g_loss, params)  # only G's gradients: D's are never formed here
         for p, g in zip(params, grads):
-            p.grad = g
+            # fused Adam (CPU) silently mis-applies a grad whose strides differ from its param's (e.g. a
+            # channels_last conv activation gives a channels_last weight grad); .backward() would match them
+            p.grad = g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)
         self.opt_g.step()
         if log_grads:
             self._grad_norms = torch.stack([

@@ -7,12 +7,14 @@ Points are drawn as SVG `scatter`, not `scattergl`: Streamlit remounts a chart w
 WebGL context per remount (2 Hz, several charts) costs more than 2,000 SVG markers, in software GL most of all.
 
 Building a Plotly figure validates every property (10-60 ms a figure here); swapping new arrays into an
-existing figure costs ~1-3 ms. So each function takes an optional `fig`: when it has the same traces (type
-and name, in order) the new data is written into it in place and it is returned; otherwise a new figure is
-built. A live page keeps its figures and passes them back (see ganlab/ui/live.py).
+existing figure costs ~1-3 ms, and into its plain-dict form (`to_spec`) well under 1 ms. So each function
+takes an optional `fig`, a figure or such a dict: when it has the same traces (type and name, in order) the
+new data is written into it in place and it is returned; otherwise a new one is built (a dict again when a
+dict was given). A live page keeps its figures and passes them back (see ganlab/ui/live.py).
 """
 from __future__ import annotations
 
+import base64
 from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
@@ -24,6 +26,10 @@ FAKE_COLOR = "#ff7f0e"
 ARROW_COLOR = "#2ca02c"
 ARROW_FRAC = 0.08  # the longest arrow is this share of the view's width
 RUN_DASH = ("solid", "dash", "dot", "dashdot")  # line style per run in comparison curves
+FIELD_LEGEND = ("Background: D's verdict, blue where D says *real*, red where it says *generated*, white where "
+                "it cannot tell (D = 0.5; for LSGAN, hinge and WGAN losses D's raw score, white = 0). Blue dots: "
+                "real data; orange: generated; green strokes: where G's next update pushes its points "
+                "(−∇ₓ L_G); ×: the modes' centres.")
 
 LABELS = {
     "d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
@@ -49,14 +55,48 @@ def _runs(histories: Histories) -> list[tuple[str, History]]:
 
 
 _DATA_KEYS = ("x", "y", "z", "zmin", "zmax", "zmid")
+Fig = Union[go.Figure, dict]  # a figure, or its plain-dict form (to_spec)
 
 
-def _figure(traces: list[dict], fig: go.Figure | None, build: Callable[[list[dict]], go.Figure],
-            title: str, height: int) -> go.Figure:
+def to_spec(fig: Fig) -> dict:
+    """The plain-dict form of a figure (numpy arrays as plotly.js typed-array specs); dicts pass through."""
+    return fig if isinstance(fig, dict) else fig.to_dict()
+
+
+def typed_array(a) -> Any:
+    """A numpy array as plotly.js's binary typed-array spec (what plotly.py's to_dict makes); scalars pass."""
+    if not isinstance(a, np.ndarray):
+        return a
+    a = np.ascontiguousarray(a, dtype="<f4")
+    spec = {"dtype": "f4", "bdata": base64.b64encode(a.tobytes()).decode("ascii")}
+    if a.ndim > 1:
+        spec["shape"] = ", ".join(map(str, a.shape))
+    return spec
+
+
+def _update_spec(spec: dict, traces: list[dict], title: str) -> bool:
+    data = spec.get("data", [])
+    if len(data) != len(traces) or any(t.get("type") != d["type"] or t.get("name") != d.get("name")
+                                       for t, d in zip(data, traces)):
+        return False
+    for t, d in zip(data, traces):
+        for k in _DATA_KEYS:
+            if k in d:
+                t[k] = typed_array(d[k])
+        if d["type"] == "bar":
+            t.setdefault("marker", {})["color"] = d["marker"]["color"]
+    spec.setdefault("layout", {}).setdefault("title", {})["text"] = title
+    return True
+
+
+def _figure(traces: list[dict], fig: Fig | None, build: Callable[[list[dict]], go.Figure],
+            title: str, height: int) -> Fig:
     """Update `fig` in place when its traces match `traces` (type, name, order); else `build` a new one.
 
     A change of style is signalled by a change of trace name (e.g. the heat-map's "D(x)" vs "D score").
     """
+    if isinstance(fig, dict):
+        return fig if _update_spec(fig, traces, title) else to_spec(_figure(traces, None, build, title, height))
     if fig is not None and len(fig.data) == len(traces) and all(
             t.type == d["type"] and t.name == d.get("name") for t, d in zip(fig.data, traces)):
         with fig.batch_update():
@@ -108,7 +148,7 @@ def _field_traces(s, max_real: int, max_fake: int) -> list[dict]:
             z_range, bar = dict(zmin=-m, zmax=m, zmid=0.0), "D score"
         traces.append(dict(type="heatmap", name=bar, x=np.linspace(xmin, xmax, nx, dtype=np.float32),
                            y=np.linspace(ymin, ymax, ny, dtype=np.float32), z=heat, colorscale="RdBu",
-                           opacity=0.55, colorbar=dict(title=dict(text=bar), thickness=10),
+                           opacity=0.55, showscale=False,  # a colour bar doubles the browser's redraw time
                            hovertemplate="x=%{x:.2f} y=%{y:.2f} D=%{z:.2f}<extra></extra>", **z_range))
     if s.real is not None:
         real = s.real[:max_real]
@@ -129,12 +169,13 @@ def _field_traces(s, max_real: int, max_fake: int) -> list[dict]:
     return traces
 
 
-def toy_field_figure(snapshot, title: str = "", height: int = 430, fig: go.Figure | None = None,
-                     max_real: int = 250, max_fake: int = 500) -> go.Figure:
+def toy_field_figure(snapshot, title: str = "", height: int = 430, fig: Fig | None = None,
+                     max_real: int = 250, max_fake: int = 500) -> Fig:
     """D's decision map (heat), real points, generated points, G's gradient arrows and the mode centres.
 
     heat[i, j] is D at (x_j, y_i) on a GRID_N x GRID_N grid over `extent` (rows = y): a probability for the
-    probabilistic losses (0.5 = undecided), a raw critic score otherwise. Arrows: -grad_x L_G at generated
+    probabilistic losses (blue = "real", red = "generated", white = 0.5, undecided), a raw critic score
+    centred on 0 otherwise (FIELD_LEGEND says so in words; there is no colour bar). Arrows: -grad_x L_G at generated
     points, the way G's next update pushes each of them. At most `max_real` real and `max_fake` generated
     points are drawn: each SVG marker costs the browser ~0.08 ms a redraw (Chromium here), and a live page
     redraws this figure every half second; the snapshot's 1,000 points are i.i.d., so a prefix is a sample.
@@ -175,7 +216,7 @@ def row_legend(row: int, n_runs: int) -> bool:
 
 
 def curves_figure(histories: Histories, columns: Sequence[str], title: str = "", height: int = 260,
-                  fig: go.Figure | None = None) -> go.Figure:
+                  fig: Fig | None = None) -> Fig:
     """One line per column against `step`; several runs share the axes (A solid, B dashed, ...)."""
     def build(traces: list[dict]) -> go.Figure:
         f = _plain(traces)
@@ -185,7 +226,7 @@ def curves_figure(histories: Histories, columns: Sequence[str], title: str = "",
     return _figure(_curve_traces(histories, columns), fig, build, title, height)
 
 
-def d_probs_figure(histories: Histories, height: int = 260, fig: go.Figure | None = None) -> go.Figure:
+def d_probs_figure(histories: Histories, height: int = 260, fig: Fig | None = None) -> Fig:
     """Mean D(x) on real and mean D(G(z)) on generated batches; at the game's optimum both are 1/2."""
     def build(traces: list[dict]) -> go.Figure:
         f = _plain(traces)
@@ -202,7 +243,7 @@ COVERAGE = ("modes_captured", "high_quality_frac", "reverse_kl")
 
 
 def coverage_figure(histories: Histories, n_modes: int | None = None, height: int = 420,
-                    fig: go.Figure | None = None) -> go.Figure:
+                    fig: Fig | None = None) -> Fig:
     """Modes captured, high-quality % and reverse KL over time, stacked (toy mixtures; DESIGN section 3)."""
     rows = {c: i for i, c in enumerate(COVERAGE, start=1)}
 
@@ -223,8 +264,8 @@ def coverage_figure(histories: Histories, n_modes: int | None = None, height: in
     return _figure(traces, fig, build, "", height)
 
 
-def mode_counts_figure(counts: np.ndarray | None, height: int = 200, fig: go.Figure | None = None,
-                       title: str = "high-quality samples per mode") -> go.Figure:
+def mode_counts_figure(counts: np.ndarray | None, height: int = 200, fig: Fig | None = None,
+                       title: str = "high-quality samples per mode") -> Fig:
     """High-quality generated samples per mode (bars); an empty (grey) mode is one G has dropped."""
     traces: list[dict[str, Any]] = []
     if counts is not None:

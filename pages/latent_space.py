@@ -195,7 +195,11 @@ linked = next((m for m in names if asked and m.lower().startswith(asked)), None)
 if linked and st.session_state.get("lat_mode_asked") != asked:  # a link wins once, then the radio does
     st.session_state["lat_mode_asked"] = asked
     state.put({"lat_mode": linked})
-if st.session_state.get("lat_mode") not in names:  # e.g. a toy generator after an image one
-    state.put({"lat_mode": names[0]})
+if st.session_state.get("lat_mode") not in names:
+    # Streamlit drops a widget's value in any run that does not draw it (e.g. while an upload is pending):
+    # fall back to the last mode chosen, else the first (e.g. a toy generator after an image one).
+    kept = st.session_state.get("lat_mode_kept")
+    state.put({"lat_mode": kept if kept in names else names[0]})
 mode = st.radio("Mode", names, horizontal=True, key="lat_mode")
+st.session_state["lat_mode_kept"] = mode
 MODES[mode]()

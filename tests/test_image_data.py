@@ -49,6 +49,30 @@ def test_missing_files_give_a_clear_error(tmp_path, monkeypatch, name):
     assert isinstance(e.value, ValueError)
 
 
+def _write_idx(folder, prefix: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """MNIST's IDX files: big-endian magic (0x0803 images / 0x0801 labels), sizes, then uint8 data."""
+    folder.mkdir(parents=True, exist_ok=True)
+    head = np.array([0x0803, len(images), 28, 28], ">i4").tobytes()
+    (folder / f"{prefix}-images-idx3-ubyte").write_bytes(head + images.astype(np.uint8).tobytes())
+    (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(np.array([0x0801, len(labels)], ">i4").tobytes()
+                                                         + labels.astype(np.uint8).tobytes())
+
+
+@pytest.mark.parametrize("name, folder", [("mnist-full", "MNIST"), ("fashion-mnist", "FashionMNIST")])
+def test_torchvision_files_on_disk_load_offline(tmp_path, monkeypatch, name, folder):
+    monkeypatch.delenv("GANLAB_ALLOW_DOWNLOAD", raising=False)
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (12, 28, 28)), np.arange(12) % 10
+    for prefix in ("train", "t10k"):
+        _write_idx(tmp_path / folder / "raw", prefix, images, labels)
+    img = load_images(name, data_dir=tmp_path)
+    assert img.x.shape == (12, 1, 28, 28) and img.x.dtype == np.float32
+    np.testing.assert_allclose(img.x[:, 0], images / 127.5 - 1, atol=1e-6)
+    assert img.y.tolist() == labels.tolist() and img.n_classes == 10
+    monkeypatch.setenv("GANLAB_DATA", str(tmp_path))  # the environment variable names the folder too
+    assert load_images(name).x.shape == (12, 1, 28, 28)
+
+
 def test_fallback_returns_embedded_mnist_with_a_note(tmp_path, monkeypatch):
     monkeypatch.delenv("GANLAB_ALLOW_DOWNLOAD", raising=False)
     img = load_images_or_fallback("fashion-mnist", data_dir=tmp_path)

@@ -139,3 +139,23 @@ def test_image_presets_train_and_sample(name, one_thread):
     assert (y is not None) == p.config.conditional
     if y is not None:
         assert y.tolist() == [i % 10 for i in range(20)]
+
+
+def test_g_update_respects_grad_layout(one_thread):
+    """A channels_last activation gives channels_last weight grads; the G step must still update each weight
+    by its own gradient (fused Adam once applied them by memory order: half the signs came out wrong)."""
+    from ganlab.train import Trainer
+
+    c = TrainConfig(**DC, batch_size=16, log_every=1, device="cpu", g_lr=1e-3, d_lr=1e-3)
+    a, b = Trainer(c), Trainer(c)
+
+    class ToChannelsLast(nn.Module):
+        def forward(self, x):
+            return x.contiguous(memory_format=torch.channels_last)
+
+    a.G.net.insert(2, ToChannelsLast())
+    w0 = b.G.net[4].weight.detach().clone()  # the 4w -> 2w transposed conv
+    a.step(1), b.step(1)
+    wa, wb = a.G.net[5].weight.detach(), b.G.net[4].weight.detach()
+    assert (wb - w0).abs().max() > 5e-4  # Adam's first step moves every weight by ~lr
+    assert ((wa - wb).abs() > 1e-4).float().mean() < 0.01

@@ -180,6 +180,19 @@ def test_mnist_run_shows_quality_scores(app_test, wait_until):
     assert any("MNIST" in c.value for c in at.caption)  # the data note
 
 
+def test_missing_dataset_falls_back_to_the_embedded_mnist_with_a_note(app_test, wait_until, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANLAB_DATA", str(tmp_path))  # an empty data directory, no download allowed
+    monkeypatch.delenv("GANLAB_ALLOW_DOWNLOAD", raising=False)
+    config = PRESETS["mnist-mlp"].config.replace(data="fashion-mnist", steps=20, log_every=10, batch_size=32,
+                                                 device="cpu")
+    at = _open(app_test, config, preset=ims.CUSTOM)
+    at.button(key="ig_start").click().run()
+    s = _train_until(at, wait_until, lambda s: s.step >= 10, "the fallback run")
+    assert s.config.data == "mnist"  # a consistent mnist run: its checkpoint and scores make sense
+    note = next(i.value for i in at.info if "fashion-mnist" in i.value)
+    assert str(tmp_path) in note and note.endswith("Using the embedded 5,000-digit MNIST subset instead.")
+
+
 def test_conditional_grid_has_one_row_per_class(app_test, wait_until):
     at = _open(app_test, TINY.replace(conditional=True, steps=20), preset=ims.CUSTOM)
     at.button(key="ig_start").click().run()
@@ -220,6 +233,20 @@ def test_read_upload_refuses_toy_runs_and_accepts_image_runs():
     assert run is None and "cannot be used" in err
     run, err = ick.read_upload(_checkpoint_bytes(TINY))
     assert err is None and run.step == 20 and run.config.data == "digits"
+
+
+def test_download_bytes_of_a_paused_and_of_a_finished_run_load_back():
+    from ganlab import checkpoint
+    from ganlab.train import Trainer
+
+    t = Trainer(TINY)
+    t.step(20)
+    live = checkpoint.load(ick.checkpoint_bytes(t))
+    assert live.step == 20 and live.opt_g is not None
+    t.park()  # what a finished job keeps: no optimisers
+    done = checkpoint.load(ick.checkpoint_bytes(t))
+    assert done.step == 20 and done.opt_g is None and done.config == TINY
+    assert ick.file_name(t) == "ganlab-digits-mlp-non_saturating-step20.pt"
 
 
 def test_upload_then_resume_continues_the_run(app_test, wait_until):

@@ -123,7 +123,10 @@ def test_interpolation_mode(at, runs):
 
 def test_sliders_mode_rerenders_on_move_and_resets(at, runs):
     at.query_params["mode"] = "sliders"  # a link can name the mode
+    at.run()
+    assert at.radio(key="lat_mode").value == "Sliders"  # on the bundled generator the page opens with
     _open_run(at, "dcgan", runs)
+    at.radio(key="lat_mode").set_value("Sliders").run()
     assert at.radio(key="lat_mode").value == "Sliders"
     sliders = [s for s in at.slider if s.key and s.key.startswith("lat_d")]
     assert len(sliders) == 12

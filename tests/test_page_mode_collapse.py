@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from ganlab import jobs
+from ganlab.config import TrainConfig
 from ganlab.presets import PRESETS
 from ganlab.ui import controls, toy_views
 from ganlab.ui import toy_setup as ts
@@ -71,22 +72,25 @@ def test_page_renders_the_default_preset_and_its_share_link(app_test):
     assert not at.button(key="mc_start").disabled and at.button(key="mc_pause").disabled
     q = at.query_params
     assert q["preset"] == "ring-collapse" and q["z_dim"] == "64" and q["b_unrolled_steps"] == "5"
+    longer = max(PRESETS["ring-collapse"].config.steps, PRESETS["ring-fixed"].config.steps)
+    assert int(q.get("steps", TrainConfig().steps)) == longer  # the pair trains for the longer budget
 
 
-@pytest.mark.parametrize("preset, data, a_unrolled, b_unrolled", [
-    ("grid-collapse", "grid", 0, 5), ("ring-fixed", "ring", 5, 0)])
-def test_choosing_a_preset_sets_the_widgets(app_test, preset, data, a_unrolled, b_unrolled):
+@pytest.mark.parametrize("preset, twin", [("grid-collapse", "grid-fixed"), ("ring-fixed", "ring-collapse")])
+def test_choosing_a_preset_sets_the_widgets_and_b_is_its_twin(app_test, preset, twin):
     at = _open(app_test)
     at.number_input(key="mc_z_dim").set_value(3).run()
     at.selectbox(key="mc_preset").set_value(preset).run()
     _ok(at)
-    c = PRESETS[preset].config
-    assert at.selectbox(key="mc_data").value == data
-    assert at.number_input(key="mc_z_dim").value == c.z_dim == 64
-    assert at.number_input(key="mc_d_lr").value == pytest.approx(c.d_lr)
-    assert at.number_input(key="mc_a_unrolled_steps").value == a_unrolled
-    assert at.number_input(key="mc_b_unrolled_steps").value == b_unrolled
+    a, b = PRESETS[preset].config, PRESETS[twin].config
+    assert at.selectbox(key="mc_data").value == a.data
+    assert at.number_input(key="mc_z_dim").value == a.z_dim == 64
+    assert at.number_input(key="mc_steps").value == max(a.steps, b.steps)  # both runs get the longer budget
+    for f in ts.RUN_FIELDS:  # A is the preset, B its twin (loss, learning rates, remedies)
+        assert at.session_state[f"mc_a_{f}"] == getattr(a, f), f
+        assert at.session_state[f"mc_b_{f}"] == getattr(b, f), f
     assert any(PRESETS[preset].lesson in i.value for i in at.info)
+    assert any(PRESETS[twin].lesson in c.value for c in at.caption)
 
 
 def test_start_creates_a_job_for_this_session_and_the_step_counter_advances(app_test, wait_until):
@@ -109,7 +113,7 @@ def test_switching_loss_and_lr_while_running_reaches_the_job(app_test, wait_unti
     job = _start_single(at)
     _until_step(at, wait_until, 0, "the first chunk")
     at.selectbox(key="mc_a_loss").set_value("hinge").run()
-    at.number_input(key="mc_g_lr").set_value(5e-4).run()
+    at.number_input(key="mc_a_g_lr").set_value(5e-4).run()
     _ok(at)
     wait_until(lambda: job.snapshots()[0].config.loss == "hinge" and job.snapshots()[0].config.g_lr == 5e-4,
                25, what="the new loss and lr in a snapshot")
@@ -182,7 +186,10 @@ def test_a_bad_share_link_keeps_the_defaults_with_a_warning(app_test):
 def test_restore_rules():
     a, b, preset, compare, warnings = ts.restore({})
     assert (preset, compare, warnings) == ("ring-collapse", True, [])
-    assert a == PRESETS["ring-collapse"].config and b.unrolled_steps == 5 and b.z_dim == a.z_dim
+    fixed = PRESETS["ring-fixed"].config
+    assert a == PRESETS["ring-collapse"].config.replace(steps=fixed.steps) and b == fixed
+    _, b, _, _, _ = ts.restore({"preset": "grid-collapse"})
+    assert b.pack == 4 and b.d_lr == PRESETS["grid-fixed"].config.d_lr
     a, b, preset, _, warnings = ts.restore({"data": "moons", "loss": "hinge", "compare": "0"})
     assert (preset, a.data, a.loss, b.loss, warnings) == ("(custom)", "moons", "hinge", "wgan_gp", [])
     _, _, preset, _, warnings = ts.restore({"preset": "mnist-mlp"})
@@ -204,8 +211,8 @@ def test_live_status_rules():
 def test_a_diverging_run_says_where_it_diverged(app_test, wait_until):
     at = _open(app_test)
     at.selectbox(key="mc_optimizer").set_value("sgd").run()
-    at.number_input(key="mc_g_lr").set_value(1.0).run()
-    at.number_input(key="mc_d_lr").set_value(1.0).run()
+    at.number_input(key="mc_a_g_lr").set_value(1.0).run()
+    at.number_input(key="mc_a_d_lr").set_value(1.0).run()
     at.selectbox(key="mc_a_loss").set_value("lsgan").run()
     job = _start_single(at)
     wait_until(lambda: job.status == "diverged", 25, what="the run to diverge")

@@ -72,6 +72,33 @@ def test_field_figure_updates_in_place_and_rebuilds_on_new_style(snaps):
     assert viz.toy_field_figure(critic, fig=fig) is not fig  # colour scale and bar change: a new figure
 
 
+def _decode(spec) -> np.ndarray:
+    """A plotly.js typed-array spec back to numpy."""
+    import base64
+
+    a = np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.float32)
+    return a.reshape([int(n) for n in spec["shape"].split(",")]) if "shape" in spec else a
+
+
+def test_plain_dict_figures_update_in_place_like_plotlys_own(snaps):
+    s1, s2 = snaps
+    spec = viz.to_spec(viz.toy_field_figure(s1, "step 50"))
+    assert viz.to_spec(spec) is spec
+    assert viz.toy_field_figure(s2, "step 100", fig=spec) is spec and spec["layout"]["title"]["text"] == "step 100"
+    fresh = viz.toy_field_figure(s2, "step 100").to_dict()  # what plotly itself makes of the same snapshot
+    for i in range(len(fresh["data"])):
+        for k in ("x", "y", "z"):
+            if k in fresh["data"][i]:
+                np.testing.assert_array_equal(_decode(spec["data"][i][k]), _decode(fresh["data"][i][k]))
+    assert _decode(spec["data"][0]["z"]).shape == (GRID_N, GRID_N)
+    critic = dataclasses.replace(s2, heat_is_prob=False)
+    rebuilt = viz.toy_field_figure(critic, fig=spec)
+    assert isinstance(rebuilt, dict) and rebuilt is not spec and rebuilt["data"][0]["name"] == "D score"
+    bars = viz.to_spec(viz.mode_counts_figure(np.array([0, 3])))
+    viz.mode_counts_figure(np.array([2, 0]), fig=bars)
+    assert bars["data"][0]["marker"]["color"] == [viz.FAKE_COLOR, "#cccccc"]
+
+
 def test_curves_one_run_and_two_runs(snaps):
     h1, h2 = snaps[0].history, snaps[1].history
     fig = viz.curves_figure(h1, ("d_loss", "g_loss", "not_a_column"), "losses")

@@ -46,6 +46,11 @@ def trainer_of(job: Job | None):
     return trainer if trainer is not None and getattr(trainer, "G", None) is not None else None
 
 
+def checkpoint_bytes(trainer) -> bytes:
+    """The run as a checkpoint file; a finished run has parked its optimisers, so it is saved without them."""
+    return checkpoint.to_bytes(trainer, optimizers=trainer.opt_g is not None)
+
+
 def file_name(trainer) -> str:
     c = trainer.config
     kind = ("c" if c.conditional else "") + c.model
@@ -60,8 +65,8 @@ def download_ui(job: Job | None) -> None:
         return
     ready = job.status in SAVABLE
 
-    def make() -> bytes:  # on click, in another thread; optimiser states are gone once a run is over
-        return checkpoint.to_bytes(trainer, optimizers=trainer.opt_g is not None)
+    def make() -> bytes:  # on click, in another thread
+        return checkpoint_bytes(trainer)
 
     st.download_button("Download checkpoint (.pt)", make if ready else b"", file_name=file_name(trainer),
                        mime="application/octet-stream", disabled=not ready, key=P + "download", on_click="ignore",

@@ -4,8 +4,9 @@ Two live parts, each in its own fragment on the page:
   samples (every SAMPLES_EVERY_S)  step counter, the fixed-noise grid (JPEG bytes from the worker) with a
                                    timeline slider over earlier grids, and real images beside it
   charts (every CHARTS_EVERY_S)    losses, mean D(x) vs D(G(z)), quality scores over time, class histogram
-Plotly figures are kept per session and redrawn only when job.version changed (ganlab/ui/live.py); the grid
-is a JPEG the worker already encoded, so a samples tick costs a few milliseconds.
+Plotly figures are kept per session and redrawn only when the run's history gained rows (a logging step; the
+job also publishes snapshots in between); the grid is a JPEG the worker already encoded, so a samples tick
+costs a few milliseconds.
 """
 from __future__ import annotations
 
@@ -61,11 +62,19 @@ def prefetch(data: str) -> None:
 
 # ---- the job (factories run in the worker thread) ---------------------------------------------------------
 def build_runners(config: TrainConfig, data_dir: str | None, score: bool = True) -> list:
-    """One TrainerRunner, with the quality evaluator attached (FID etc.; MNIST-like digits only)."""
+    """One TrainerRunner, with the quality evaluator attached (FID etc.; MNIST-like digits only).
+
+    A torchvision dataset whose files are missing falls back to the embedded MNIST: the run becomes an
+    `mnist` run (so its checkpoint, scores and grid are consistent) and its note says what happened."""
     from ganlab import quality
+    from ganlab.data.images import DataUnavailable
     from ganlab.runner import TrainerRunner
 
-    runner = TrainerRunner(config, data_dir=data_dir)
+    try:
+        runner = TrainerRunner(config, data_dir=data_dir)
+    except DataUnavailable as e:
+        runner = TrainerRunner(config.replace(data="mnist"))
+        runner.trainer.data.note = f"{e}. Using the embedded 5,000-digit MNIST subset instead."
     if score:
         quality.attach(runner.trainer)
     return [runner]
@@ -200,13 +209,21 @@ def _metric(col, label: str, value: float | None, fmt: str, help: str) -> None:
     col.metric(label, "–" if value is None else fmt.format(value), help=help)
 
 
+def history_version(h: dict) -> tuple[int, float]:
+    """Changes exactly when a logging step added (or the bounded history thinned) rows: (rows, last step).
+    An unchanged figure is sent unchanged, and the browser does not redraw it."""
+    steps = h.get("step", ())
+    return len(steps), float(steps[-1]) if len(steps) else -1.0
+
+
 def draw_charts(job: Job | None, class_names: tuple[str, ...] = ()) -> None:
     """The slower live part (inside the page's charts fragment)."""
     snaps = job.snapshots() if job is not None else ()
     if not snaps:
         return
-    s, v = snaps[0], job.version
+    s = snaps[0]
     h = s.history
+    v = history_version(h)  # snapshots also come between logging steps; the curves change only at them
     c1, c2 = st.columns(2)
     with c1:
         live.chart(live.figure((SLOT, job.id, "losses"), v,

@@ -11,14 +11,16 @@ so a tick with nothing new costs only the sending of the figures (see ganlab/viz
 from __future__ import annotations
 
 import time
-from typing import Callable, Hashable
+from typing import Callable, Hashable, Union
 
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 
 REFRESH_S = 0.5
 SLOW_S = 2.0  # curves of the whole history: redrawn at most this often while a run is live
 _FIGS = "_ganlab_figs"
+Fig = Union[go.Figure, dict]
 _THROTTLE = "_ganlab_throttle"
 
 
@@ -32,18 +34,46 @@ def stop_when_idle(was_live: bool, is_live: bool) -> None:
         st.rerun()
 
 
-def figure(key: Hashable, version: Hashable, draw: Callable[[go.Figure | None], go.Figure]) -> go.Figure:
+def figure(key: Hashable, version: Hashable, draw: Callable[[Fig | None], Fig]) -> Fig:
     """The session's figure under `key`, redrawn by `draw(previous_figure)` only when `version` changed.
 
-    `draw` receives the previous figure (or None) so a viz function can write new arrays into it.
+    `draw` receives the previous figure (or None) so a viz function can write new arrays into it. It may
+    return a go.Figure or its plain-dict form (ganlab.viz.to_spec): updating a dict skips plotly's
+    validation, the cheapest path for a figure redrawn at 2 Hz.
     """
     cache = st.session_state.setdefault(_FIGS, {})
     held = cache.get(key)
     if held is not None and held[0] == version:
         return held[1]
     fig = draw(held[1] if held is not None else None)
-    cache[key] = (version, fig)
+    cache[key] = [version, fig, None]  # [2]: its plain-dict form, made by chart() once per version
     return fig
+
+
+class _Frozen(BaseFigure):
+    """A figure already turned into a plain dict (numpy arrays base64-encoded by plotly's to_dict).
+
+    st.plotly_chart accepts any BaseFigure as validated and only calls its to_dict(); returning the dict
+    made once per version skips plotly's deep copy and re-encoding at every 2 Hz tick (about half of a
+    tick's server time with five charts). BaseFigure.__init__ is deliberately not called: nothing else of
+    the figure machinery is used.
+    """
+
+    def __init__(self, spec: dict):  # BaseFigure.__init__ not called on purpose
+        object.__setattr__(self, "_spec", spec)
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def _frozen(fig: go.Figure | dict) -> BaseFigure:
+    """The cached plain-dict form of a figure held by `figure()` (a dict is its own), else the figure."""
+    for held in st.session_state.get(_FIGS, {}).values():
+        if held[1] is fig:
+            if held[2] is None:
+                held[2] = _Frozen(fig if isinstance(fig, dict) else fig.to_dict())
+            return held[2]
+    return _Frozen(fig) if isinstance(fig, dict) else fig
 
 
 def throttle(key: Hashable, version: Hashable, every_s: float = SLOW_S, now_anyway: bool = False) -> Hashable:
@@ -68,6 +98,7 @@ def forget_figures(prefix: Hashable | None = None) -> None:
             del cache[k]
 
 
-def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A Plotly chart at the figure's own height (layout.height), as wide as its column."""
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False}, key=key)
+def chart(fig: Fig, key: str | None = None) -> None:
+    """A Plotly chart at the figure's own height (layout.height), as wide as its column. Figures from
+    `figure()` are sent from their cached plain-dict form (made once per version)."""
+    st.plotly_chart(_frozen(fig), width="stretch", config={"displaylogo": False}, key=key)

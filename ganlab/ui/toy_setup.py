@@ -26,8 +26,9 @@ P = "mc_"  # session-state prefix of this page
 CUSTOM = "(custom)"
 DEFAULT_PRESET = "ring-collapse"
 SHARED_FIELDS = ("data", "seed", "steps", "batch_size", "z_dim", "g_width", "g_depth", "d_width", "d_depth",
-                 "activation", "optimizer", "g_lr", "d_lr", "d_steps")
-RUN_FIELDS = ("loss", "unrolled_steps", "pack", "gp_weight", "r1_gamma")
+                 "activation", "optimizer")
+# What A and B may differ in: the loss, the learning rates / D:G ratio, and the remedies.
+RUN_FIELDS = ("loss", "g_lr", "d_lr", "d_steps", "unrolled_steps", "pack", "gp_weight", "r1_gamma")
 DATA_LABELS = {"ring": "Ring: 8 Gaussians", "grid": "Grid: 25 Gaussians", "spiral": "Spiral",
                "moons": "Two moons", "csv": "Your points (CSV upload)"}
 TOY_PRESETS = tuple(name for name, p in PRESETS.items() if p.config.is_toy)
@@ -62,12 +63,21 @@ def twin(name: str) -> str | None:
 
 
 def default_b(a: TrainConfig, preset: str) -> TrainConfig:
-    """Run B: the preset's twin (its loss and remedies, A's shared settings), else A with another loss."""
+    """Run B: the preset's twin (its loss, rates and remedies; A's shared settings), else A with another loss."""
     t = twin(preset) if preset in PRESETS else None
     if t is not None:
         tc = PRESETS[t].config
         return a.replace(**{f: getattr(tc, f) for f in RUN_FIELDS})
     return a.replace(loss="wgan_gp" if a.loss != "wgan_gp" else "non_saturating")
+
+
+def preset_pair(name: str) -> tuple[TrainConfig, TrainConfig]:
+    """(A, B) for a preset: B is its twin; both train for the longer of the two budgets."""
+    a = PRESETS[name].config
+    t = twin(name)
+    if t is not None:
+        a = a.replace(steps=max(a.steps, PRESETS[t].config.steps))
+    return a, default_b(a, name)
 
 
 def share_params(s: Setup) -> dict[str, str]:
@@ -80,7 +90,8 @@ def share_params(s: Setup) -> dict[str, str]:
         q["compare"] = "0"
     else:
         q["b_loss"] = s.b.loss  # always present: marks B as given by the link
-        q.update({f"b_{f}": str(getattr(s.b, f)) for f in RUN_FIELDS[1:] if getattr(s.b, f) != getattr(s.a, f)})
+        q.update({f"b_{f}": str(getattr(s.b, f)) for f in RUN_FIELDS
+                  if f != "loss" and getattr(s.b, f) != getattr(s.a, f)})
     return q
 
 
@@ -98,19 +109,22 @@ def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, TrainConfig, str, b
                         f"{', '.join(TOY_PRESETS)}")
         preset = DEFAULT_PRESET
     compare = params.get("compare", "1").strip().lower() not in ("0", "false", "no", "off")
-    base = PRESETS[preset].config if preset != CUSTOM else TrainConfig()
     try:
-        a = cfg.from_query(params) if fields_given else base
+        a, b = preset_pair(preset) if preset != CUSTOM else (TrainConfig(), None)
+        if fields_given:
+            a = cfg.from_query(params)
         if not a.is_toy:
             raise ConfigError(f"data {a.data!r} is image data; this page trains on 2-D toy data "
                               f"({', '.join(cfg.TOY_DATA)})")
         b_given = {f: params[f"b_{f}"] for f in RUN_FIELDS if f"b_{f}" in params}
-        b = cfg.from_dict({**a.to_dict(), **b_given}) if b_given else default_b(a, preset)
+        if b_given:
+            b = cfg.from_dict({**a.to_dict(), **b_given})
+        elif fields_given or b is None:
+            b = default_b(a, preset)
     except ConfigError as e:
         warnings.append(f"the link's setup could not be used ({e}); the defaults are kept")
         preset = preset if preset != CUSTOM else DEFAULT_PRESET
-        a = PRESETS[preset].config
-        b = default_b(a, preset)
+        a, b = preset_pair(preset)
     return a, b, preset, compare, warnings
 
 
@@ -138,8 +152,7 @@ def init() -> list[str]:
 def _on_preset() -> None:
     name = st.session_state[P + "preset"]
     if name in PRESETS:
-        a = PRESETS[name].config
-        load(a, default_b(a, name), name, True)
+        load(*preset_pair(name), name, True)
 
 
 def build(points: np.ndarray | None, csv_error: str | None) -> Setup:

@@ -2,12 +2,13 @@
 
 Per run (one column each): status and step, D's heat-map with real/generated points and G's arrows, mode
 coverage numbers and per-mode counts. Below, the runs share the axes of three comparison charts: losses,
-mean D(x) vs D(G(z)), and coverage over time. Figures are redrawn only when job.version changed; the
-history charts (and per-mode counts) at most once a second (live.throttle), the field view at each tick.
+mean D(x) vs D(G(z)), and coverage over time. Figures are redrawn only when job.version changed: the field
+view at each new snapshot, the history charts and per-mode counts at most every live.SLOW_S seconds. They are
+kept as plain dicts (viz.to_spec), so new arrays go straight in without plotly's validation.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import streamlit as st
@@ -32,6 +33,8 @@ def describe(c: TrainConfig) -> str:
         parts.append(f"pack {c.pack}")
     if c.r1_gamma:
         parts.append(f"R1 γ={c.r1_gamma:g}")
+    if c.d_steps > 1:
+        parts.append(f"{c.d_steps} D steps")
     if losses.LOSSES[c.loss].gradient_penalty:
         parts.append(f"λ={c.gp_weight:g}")
     return " + ".join(parts)
@@ -57,20 +60,26 @@ def _last(history: dict, col: str) -> float | None:
     return float(v[-1]) if v is not None and len(v) else None
 
 
+def _chart(key: tuple, version, make: Callable[[viz.Fig | None], viz.Fig]) -> None:
+    """The cached figure `key` (redrawn by `make(previous)` when `version` changed), as a plain dict."""
+    fig = live.figure(key, version, lambda f: viz.to_spec(make(f)))
+    live.chart(fig, key="_".join(map(str, key)))
+
+
 def run_panel(slot: str, job: Job, i: int, s) -> None:
     name = RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
     st.markdown(f"#### {name}: {describe(s.config)}")
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
     status = "diverged" if s.status == "diverged" else job.status
     st.markdown(f"Run {name} · step {s.step} / {s.config.steps} · {status}{rate}")
+    st.caption(f"learning rates G {s.config.g_lr:.0e}, D {s.config.d_lr:.0e} · {s.config.optimizer}")
     if s.status == "diverged":
         st.error(f"Run {name} diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
                  "Lower the learning rates or pick another loss, then Start again.")
     if s.note:
         st.caption(s.note)
     key = (slot, job.id, name)
-    fig = live.figure(key + ("field",), job.version, lambda f: viz.toy_field_figure(s, "", fig=f))
-    live.chart(fig, key=f"{slot}_field_{name}")
+    _chart(key + ("field",), job.version, lambda f: viz.toy_field_figure(s, "", fig=f))
     if s.counts is not None:
         h = s.history
         m1, m2, m3 = st.columns(3)
@@ -81,8 +90,7 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
         m3.metric("reverse KL", "–" if rkl is None else f"{rkl:.2f}",
                   help="KL(p̂ || uniform) over the modes: 0 = balanced, log M = a single mode")
         slow = live.throttle(key + ("counts",), job.version, now_anyway=not job.active)
-        fig = live.figure(key + ("counts",), slow, lambda f: viz.mode_counts_figure(s.counts, fig=f))
-        live.chart(fig, key=f"{slot}_counts_{name}")
+        _chart(key + ("counts",), slow, lambda f: viz.mode_counts_figure(s.counts, fig=f))
 
 
 def draw(job: Job | None, slot: str) -> None:
@@ -103,21 +111,19 @@ def draw(job: Job | None, slot: str) -> None:
     for i, (col, s) in enumerate(zip(st.columns(len(snaps)), snaps)):
         with col:
             run_panel(slot, job, i, s)
+    st.caption(viz.FIELD_LEGEND)
     pairs = [(RUN_NAMES[i], s.history) for i, s in enumerate(snaps)]
     n_modes = len(snaps[0].centers) if snaps[0].centers is not None else None
     slow = live.throttle((slot, job.id, "curves"), job.version, now_anyway=not job.active)
+    key = (slot, job.id)
     c1, c2, c3 = st.columns(3)
     with c1:
-        live.chart(live.figure((slot, job.id, "losses"), slow,
-                               lambda f: viz.curves_figure(pairs, ("d_loss", "g_loss"), "losses", fig=f)),
-                   key=f"{slot}_losses")
+        _chart(key + ("losses",), slow, lambda f: viz.curves_figure(pairs, ("d_loss", "g_loss"), "losses", fig=f))
     with c2:
-        live.chart(live.figure((slot, job.id, "dprobs"), slow, lambda f: viz.d_probs_figure(pairs, fig=f)),
-                   key=f"{slot}_dprobs")
+        _chart(key + ("dprobs",), slow, lambda f: viz.d_probs_figure(pairs, fig=f))
     with c3:
         if n_modes:
-            live.chart(live.figure((slot, job.id, "coverage"), slow,
-                                   lambda f: viz.coverage_figure(pairs, n_modes, fig=f)), key=f"{slot}_coverage")
+            _chart(key + ("coverage",), slow, lambda f: viz.coverage_figure(pairs, n_modes, fig=f))
         else:
             st.caption("Mode coverage needs data with known modes (ring or grid).")
 

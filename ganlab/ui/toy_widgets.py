@@ -68,10 +68,8 @@ def shared_ui(locked: bool):
             st.selectbox("Activation", ts.OPTIONS["activation"], key=P + "activation", disabled=locked)
         with c3:
             st.selectbox("Optimiser", ts.OPTIONS["optimizer"], key=P + "optimizer", disabled=locked)
-            a, b = st.columns(2)
-            _num(a, "G learning rate", "g_lr", locked, min_value=0.0, max_value=1.0, step=1e-4, format="%.1e")
-            _num(b, "D learning rate", "d_lr", locked, min_value=0.0, max_value=1.0, step=1e-4, format="%.1e")
-            _num(st, "D steps per G step (D:G ratio)", "d_steps", locked, min_value=1, max_value=20, step=1)
+            st.caption("Learning rates, the D:G step ratio, the loss and the remedies are set per run below "
+                       "and can change while the runs train.")
     return uploaded
 
 
@@ -81,6 +79,13 @@ def run_ui(run: str, locked: bool) -> None:
     st.markdown(f"**Run {run.upper()}**")
     st.selectbox("Loss", tuple(LOSSES), key=k + "loss", format_func=ts.loss_label,
                  help="Switchable while the run trains: the weights are kept")
+    c1, c2, c3 = st.columns(3)
+    _num(c1, "G learning rate", "g_lr", locked, key=k + "g_lr", min_value=0.0, max_value=1.0, step=1e-4,
+         format="%.1e")
+    _num(c2, "D learning rate", "d_lr", locked, key=k + "d_lr", min_value=0.0, max_value=1.0, step=1e-4,
+         format="%.1e")
+    _num(c3, "D steps per G step", "d_steps", locked, key=k + "d_steps", min_value=1, max_value=20, step=1,
+         help="The D:G ratio: D updates per G update")
     c1, c2, c3, c4 = st.columns(4)
     _num(c1, "Unrolled D steps", "unrolled_steps", locked, key=k + "unrolled_steps", min_value=0, max_value=20,
          step=1, help="Metz et al. 2017: G looks k steps of D ahead")
