@@ -46,7 +46,10 @@ def test_start_shows_the_grid_and_the_step_advances(streamlit_server, page):
     expect(page.get_by_text(re.compile(r"^Step [1-9]\d* / 100000 · running"))).to_be_visible(timeout=45_000)
     grid = page.locator('[data-testid="stImage"] img').first
     expect(grid).to_be_visible()
-    assert grid.evaluate("img => img.complete && img.naturalWidth") > 0  # a decoded JPEG, not a broken link
+    # a decoded JPEG, not a broken link (the fragment may swap the element while it loads: poll)
+    page.wait_for_function(
+        """() => { const i = document.querySelector('[data-testid="stImage"] img');
+                   return i && i.complete && i.naturalWidth > 0; }""", timeout=20_000)
     expect(page.get_by_text(re.compile(r"^generated at step \d+: fixed noise"))).to_be_visible()
     expect(page.get_by_text("real images from the training data")).to_be_visible()
 

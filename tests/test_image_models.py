@@ -120,8 +120,10 @@ def test_spectral_norm_wraps_d():
 def test_pack_stacks_samples_along_channels():
     _, D = build(TrainConfig(**DC, pack=2, batch_size=64), (1, 28, 28))
     assert D(torch.randn(6, 1, 28, 28)).shape == (3, 1)
-    with pytest.raises(ValueError, match="pack"):
-        DCGANDiscriminator((1, 28, 28), 8, n_classes=10, pack=2)
+    Dc = DCGANDiscriminator((1, 28, 28), 8, n_classes=10, pack=2).eval()
+    x = torch.randn(2, 1, 28, 28).repeat(2, 1, 1, 1)  # two packed pairs with the same images
+    s = Dc(x, torch.tensor([1, 2, 1, 5]))
+    assert s.shape == (2, 1) and (s[0] - s[1]).abs() > 1e-6  # the pair's labels reach the score
 
 
 @pytest.mark.parametrize("name", ["mnist-mlp", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])

@@ -78,8 +78,6 @@ class DCGANDiscriminator(nn.Module):
                  sn: bool = False, slope: float = 0.2, pack: int = 1):
         super().__init__()
         c, start, n_up = _layout(shape)
-        if pack > 1 and n_classes:
-            raise ValueError("pack > 1 (PacGAN) is not available for a conditional dcgan; set pack to 1")
         self.pack = pack
         c *= pack  # PacGAN: `pack` samples stacked along channels, (B, C, H, W) -> (B / pack, pack * C, H, W)
         chans = [width * 2 ** i for i in range(n_up)]  # 28: [w, 2w]; 32: [w, 2w, 4w]
@@ -108,8 +106,9 @@ class DCGANDiscriminator(nn.Module):
             x = x.reshape(x.shape[0] // self.pack, -1, *x.shape[2:])
         h = self.features(x)  # (B, F)
         s = self.head(h)  # (B, 1)
-        if self.embed is not None:
-            s = s + (self.embed(labels) * h).sum(1, keepdim=True)  # projection: e(y) . phi(x)
+        if self.embed is not None:  # projection: e(y) . phi(x); a packed group sums its members' e(y_j)
+            e = self.embed(labels).view(h.shape[0], self.pack, -1).sum(1)  # (B / pack, F)
+            s = s + (e * h).sum(1, keepdim=True)
         return s
 
 
