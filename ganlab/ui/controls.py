@@ -141,3 +141,23 @@ def status_line(job: jobs.Job | None) -> str:
 def changed_fields(before: TrainConfig, after: TrainConfig) -> Mapping[str, Any]:
     a, b = before.to_dict(), after.to_dict()
     return {k: b[k] for k in a if a[k] != b[k]}
+
+
+def live_snapshots(job: jobs.Job | None, idle_hint: str, building: str = "Building the networks…") -> tuple:
+    """The shared head of every live view: what to do when idle, the queue position, the job's last error.
+
+    Returns the job's snapshots, or () when there is nothing to draw yet (after saying why).
+    """
+    if job is None:
+        st.info(idle_hint)
+        return ()
+    if job.status == "queued":
+        st.info(f"Your run is {status_line(job)}.")
+    if job.error:
+        st.error(job.error)
+    snaps = job.snapshots()
+    if not snaps or snaps[0] is None:
+        if job.status in ("starting", "running"):
+            st.caption(building)
+        return ()
+    return snaps

@@ -174,18 +174,11 @@ def timeline(s) -> tuple[int, bytes]:
 
 def draw_samples(job: Job | None) -> None:
     """The fast live part (inside the page's samples fragment)."""
-    if job is None:
-        st.info("Pick a preset (or your own setup) and press **Start**: the grid below shows G's images for "
-                "the same 64 noise vectors as training goes on, next to real images.")
-        return
-    if job.status == "queued":
-        st.info(f"Your run is {controls.status_line(job)}.")
-    if job.error:
-        st.error(job.error)
-    snaps = job.snapshots()
+    snaps = controls.live_snapshots(
+        job, "Pick a preset (or your own setup) and press **Start**: the grid below shows G's images for "
+             "the same 64 noise vectors as training goes on, next to real images.",
+        building="Loading the data and building the networks…")
     if not snaps:
-        if job.status in ("starting", "running"):
-            st.caption("Loading the data and building the networks…")
         return
     s = snaps[0]
     st.markdown(status_line(job, s))

@@ -166,17 +166,10 @@ def _fmt(v: float) -> str:
 
 def draw(job: Job | None) -> None:
     """The live part (inside the page's fragment): figure, numbers, gradient panel, value history."""
-    if job is None:
-        st.info("Press **Start** to train, or **Freeze G, train D to optimum** to watch D learn D* against the "
-                "untrained G first.")
-        return
-    if job.status == "queued":
-        st.info(f"Your run is {controls.status_line(job)}.")
-    if job.error:
-        st.error(job.error)
-    snaps = job.snapshots()
-    if not snaps or snaps[0] is None:
-        st.caption("Building the networks…")
+    snaps = controls.live_snapshots(
+        job, "Press **Start** to train, or **Freeze G, train D to optimum** to watch D learn D* against the "
+             "untrained G first.")
+    if not snaps:
         return
     s = snaps[0]
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""

@@ -95,18 +95,10 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
 
 def draw(job: Job | None, slot: str) -> None:
     """The live part of the page (called inside the page's fragment)."""
-    if job is None:
-        st.info("Pick a preset (or your own setup) and press **Start**. Run A and run B train side by side "
-                "on the same data and seed; switch a loss while they train and watch what changes.")
-        return
-    if job.status == "queued":
-        st.info(f"Your run is {controls.status_line(job)}.")
-    if job.error:
-        st.error(job.error)
-    snaps = job.snapshots()
+    snaps = controls.live_snapshots(
+        job, "Pick a preset (or your own setup) and press **Start**. Run A and run B train side by side "
+             "on the same data and seed; switch a loss while they train and watch what changes.")
     if not snaps:
-        if job.status in ("starting", "running"):
-            st.caption("Building the networks…")
         return
     for i, (col, s) in enumerate(zip(st.columns(len(snaps)), snaps)):
         with col:
