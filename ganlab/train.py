@@ -66,6 +66,7 @@ class Trainer:
             self.G, self.D = build(config, self.data.sample_shape, self.data.n_classes)
         self.G.to(self.device)
         self.D.to(self.device)
+        self._g_params = list(self.G.parameters())  # .to() keeps the Parameter objects: build the list once
         self.gen = torch.Generator(self.device).manual_seed(config.seed)
         self.opt_g = _optimizer(config, self.G.parameters(), config.g_lr)
         self.opt_d = _optimizer(config, self.D.parameters(), config.d_lr)
@@ -180,7 +181,7 @@ class Trainer:
                 d_loss, r, f = self._d_update(real, yr, fake_ng, yf)
         f_g = self._unrolled_scores(fake, yf) if c.unrolled_steps else self.D(fake, yf)
         g_loss = self.loss.g_loss(f_g)
-        params = [p for p in self.G.parameters()]
+        params = self._g_params
         grads = torch.autograd.grad(g_loss, params)  # only G's gradients: D's are never formed here
         for p, g in zip(params, grads):
             # fused Adam (CPU) silently mis-applies a grad whose strides differ from its param's (e.g. a
