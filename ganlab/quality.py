@@ -51,7 +51,8 @@ SHAPE = (1, 28, 28)
 N_CLASSES = 10
 PRESENT_FRAC = 0.05  # a class "is present" when it holds >= 5 % of the samples
 EVAL_SEED = 20240  # fixed noise for the evaluator: the curve moves with G, not with the draw
-COLUMNS = ("fid", "classes_present")
+CLASS_COLUMNS = tuple(f"class_{i}" for i in range(N_CLASSES))  # share of samples judged to be digit i
+COLUMNS = ("fid", "classes_present") + CLASS_COLUMNS
 COND_COLUMNS = ("cond_acc",)
 
 
@@ -293,7 +294,7 @@ def _pow2_at_least(v: float) -> int:
 
 def image_evaluator(every: int | None = None, n: int = 1000, seed: int = EVAL_SEED, budget: float = 0.05,
                     max_every: int = 64) -> Callable[[object], dict[str, float]]:
-    """f(trainer) -> {fid, classes_present[, cond_acc]} on n samples from fixed noise (same z every time, so
+    """f(trainer) -> {fid, classes_present, class_0..class_9[, cond_acc]} on n samples from fixed noise (same z every time, so
     the curve moves with G, not with the draw). Other intervals return {} and leave those columns NaN.
 
     Scored intervals are 1, 1 + k, 1 + 2k, ... with k a power of two, so History's 2x decimation (it keeps
@@ -320,7 +321,8 @@ def image_evaluator(every: int | None = None, n: int = 1000, seed: int = EVAL_SE
                 per = (trainer.seconds - st["seconds"] - st["pending"]) / max(interval - st["interval"], 1)
             st["k"] = min(max_every, _pow2_at_least(cost / (budget * max(per, 1e-9))))
             st.update(seconds=trainer.seconds, interval=interval, pending=time.perf_counter() - t_in)
-        row = {"fid": s["fid"], "classes_present": float(s["classes_present"])}
+        row = {"fid": s["fid"], "classes_present": float(s["classes_present"]),
+               **dict(zip(CLASS_COLUMNS, s["class_hist"]))}
         if labels is not None:
             row["cond_acc"] = s["cond_accuracy"]
         return row

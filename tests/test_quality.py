@@ -11,7 +11,7 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 
-from ganlab import quality
+from ganlab import quality, viz_images
 from ganlab.config import TrainConfig
 from ganlab.data import Dataset
 from ganlab.train import Trainer
@@ -117,13 +117,16 @@ def _digit_trainer(conditional: bool, data: str = "mnist") -> Trainer:
 def test_evaluator_fills_columns_every_nth_interval():
     t = _digit_trainer(conditional=True)
     assert quality.attach(t, every=2, n=200)
-    assert t.history.columns[-3:] == ("fid", "classes_present", "cond_acc")
+    assert t.history.columns[-13:] == ("fid", "classes_present", *quality.CLASS_COLUMNS, "cond_acc")
     t.step(8)  # 4 logging intervals: scored at the 1st and 3rd
     h = t.history.arrays()
     assert np.isfinite(h["fid"][[0, 2]]).all() and np.isnan(h["fid"][[1, 3]]).all()
     assert (h["fid"][[0, 2]] > 50).all()  # an untrained G draws nothing like digits
     assert ((0 <= h["cond_acc"][[0, 2]]) & (h["cond_acc"][[0, 2]] <= 1)).all()
     assert set(h["classes_present"][[0, 2]]) <= set(range(11))
+    shares = np.stack([h[c] for c in quality.CLASS_COLUMNS], 1)  # (rows, 10): the page's class histogram
+    assert np.allclose(shares[[0, 2]].sum(1), 1.0, atol=1e-5) and np.isnan(shares[[1, 3]]).all()
+    assert np.allclose(viz_images.class_shares(h), shares[2])
 
 
 def test_unscored_data_is_skipped_clearly():
