@@ -76,6 +76,7 @@ def state(trainer, optimizers: bool = True) -> dict:
         "config": trainer.config.to_json(),
         "sample_shape": list(trainer.data.sample_shape), "n_classes": int(trainer.data.n_classes),
         "g_state": _cpu(trainer.G.state_dict()), "d_state": _cpu(trainer.D.state_dict()),
+        "g_ema_state": _cpu(trainer.G_ema.state_dict()) if getattr(trainer, "G_ema", None) is not None else None,
         # a parked run (Trainer.park: training over) has no optimisers left: weights and history only
         "opt_g": _cpu(trainer.opt_g.state_dict()) if optimizers and trainer.opt_g is not None else None,
         "opt_d": _cpu(trainer.opt_d.state_dict()) if optimizers and trainer.opt_d is not None else None,
@@ -128,20 +129,21 @@ class Run:
     opt_d: dict | None = None
     fixed_z: torch.Tensor | None = None
     rng_state: torch.Tensor | None = None
+    g_ema_state: dict[str, torch.Tensor] | None = None  # G's weight average (config.g_ema > 0)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
         return sample_shape(self.config)
 
     def make_generator(self, device: torch.device | str = "cpu") -> nn.Module:
-        """G with the saved weights, in eval mode (BatchNorm uses its running statistics)."""
+        """G with the saved weights (its weight average if saved), in eval mode (BatchNorm: running stats)."""
         from .models import build
         from .train import _INIT_LOCK  # build() draws init weights from torch's global RNG
 
         with _INIT_LOCK, torch.random.fork_rng(devices=[]):
             G, _ = build(self.config, self.sample_shape, n_classes(self.config))
-        G.load_state_dict(self.g_state)
-        return G.to(device).eval()
+        G.load_state_dict(self.g_ema_state if self.g_ema_state is not None else self.g_state)
+        return G.to(device).eval()  # the weight average when the run kept one: what its samples showed
 
     def make_trainer(self, device: str = "auto", dataset=None, points: np.ndarray | None = None,
                      data_dir: str | None = None, quality: bool = True):
@@ -154,6 +156,8 @@ class Run:
                                   f"checkpoint's models expect {self.sample_shape}")
         trainer.G.load_state_dict(self.g_state)
         trainer.D.load_state_dict(self.d_state)
+        if trainer.G_ema is not None:  # the saved average, or (none saved) a fresh one from G's weights
+            trainer.G_ema.load_state_dict(self.g_ema_state if self.g_ema_state is not None else self.g_state)
         try:
             if self.opt_g is not None and self.opt_d is not None:
                 trainer.opt_g.load_state_dict(self.opt_g)
@@ -264,6 +268,11 @@ def load(source: str | os.PathLike | bytes | IO[bytes], max_bytes: int = MAX_BYT
         raise CheckpointError(f"cannot build the models the config describes: {_line(e)}") from None
     _check_state("generator", ckpt["g_state"], G.state_dict())
     _check_state("discriminator", ckpt["d_state"], D.state_dict())
+    g_ema_state = ckpt.get("g_ema_state")
+    if g_ema_state is not None:
+        if not isinstance(g_ema_state, dict):
+            raise CheckpointError("checkpoint field 'g_ema_state' must be a dict of tensors")
+        _check_state("generator average", g_ema_state, G.state_dict())
     history = _check_history(ckpt["history"])
     opt_g, opt_d = ckpt.get("opt_g"), ckpt.get("opt_d")
     if not all(o is None or isinstance(o, dict) for o in (opt_g, opt_d)):
@@ -282,7 +291,7 @@ def load(source: str | os.PathLike | bytes | IO[bytes], max_bytes: int = MAX_BYT
     if not (meta["diverged_at"] is None or isinstance(meta["diverged_at"], int)):
         meta["diverged_at"] = None
     return Run(config, ckpt["g_state"], ckpt["d_state"], history, ckpt["step"], meta, opt_g, opt_d, fixed_z,
-               rng if isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8 else None)
+               rng if isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8 else None, g_ema_state)
 
 
 def describe(run: Run) -> str:

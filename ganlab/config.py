@@ -49,6 +49,7 @@ class TrainConfig:
     unrolled_steps: int = 0  # Metz et al. 2017: G looks k SGD steps ahead of D
     unrolled_lr: float = 1e-2
     pack: int = 1  # PacGAN: D judges `pack` samples at once
+    g_ema: float = 0.0  # decay of a running average of G's weights that samples/scores use; 0 = off
     # optimisation
     optimizer: str = "adam"
     g_lr: float = 1e-3
@@ -208,6 +209,8 @@ def validate(c: TrainConfig) -> None:
     _in_range(c, "unrolled_steps", 0, 20)
     _in_range(c, "unrolled_lr", 1e-6, 1.0)
     _in_range(c, "pack", 1, 16)
+    _check(c.g_ema == 0 or 0.5 <= c.g_ema <= 0.9999,
+           f"g_ema is the decay of G's weight average: 0 (off) or between 0.5 and 0.9999; got {c.g_ema}")
     for name in ("g_lr", "d_lr"):
         _in_range(c, name, 1e-7, 1.0)
     _in_range(c, "beta1", 0.0, 0.999)

@@ -129,10 +129,11 @@ def take(trainer, frames: FrameStore | None = None) -> Snapshot:
     if trainer.data.is_toy:
         return Snapshot(**base, **_toy_views(trainer))
     with torch.no_grad():
-        was = trainer.G.training
-        trainer.G.eval()
-        x = trainer.G(trainer.fixed_z, trainer.fixed_labels).cpu().numpy()
-        trainer.G.train(was)
+        G = trainer.sampler  # G, or its weight average when config.g_ema > 0
+        was = G.training
+        G.eval()
+        x = G(trainer.fixed_z, trainer.fixed_labels).cpu().numpy()
+        G.train(was)
     nrow = 8  # images per grid row
     if c.conditional:  # sample i has class i % k (fixed_labels): regroup so that row c shows class c
         k = trainer.data.n_classes

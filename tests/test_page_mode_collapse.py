@@ -228,7 +228,9 @@ def test_a_diverging_run_says_where_it_diverged(app_test, wait_until):
 def test_show_the_code_has_the_losses_and_the_training_step(app_test):
     at = _open(app_test)
     sources = " ".join(c.value for c in at.code)
-    for name in ("def minimax_d", "def non_saturating_g", "def _train_step", "def _unrolled_scores"):
+    for name in ("def minimax_d", "def non_saturating_g", "def _train_step", "def _unrolled_scores",
+                 "def _ema_update"):
         assert name in sources
     assert [f.__name__ for f in toy_views.code_objects([PRESETS["ring-collapse"].config])] == [
-        "minimax_d", "non_saturating_g", "_train_step", "_d_update"]
+        "minimax_d", "non_saturating_g", "_train_step", "_d_update", "_ema_update"]
+    assert "_ema_update" not in [f.__name__ for f in toy_views.code_objects([TrainConfig(data="ring")])]

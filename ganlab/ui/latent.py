@@ -137,7 +137,7 @@ def run_source(job: Any, i: int, refresh: bool = False) -> Source:
     live = job.active
     if cached is not None and (cached.extra.get("live") == live) and not (live and refresh):
         return cached
-    G = trainer.G if not live else copy.deepcopy(trainer.G).cpu().eval()
+    G = trainer.sampler if not live else copy.deepcopy(trainer.sampler).cpu().eval()
     real = None
     if trainer.data is not None and trainer.data.is_toy:
         real = trainer.data.x[:1000].detach().cpu().numpy()

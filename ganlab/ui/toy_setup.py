@@ -26,7 +26,7 @@ P = "mc_"  # session-state prefix of this page
 CUSTOM = "(custom)"
 DEFAULT_PRESET = "ring-collapse"
 SHARED_FIELDS = ("data", "seed", "steps", "batch_size", "z_dim", "g_width", "g_depth", "d_width", "d_depth",
-                 "activation", "optimizer")
+                 "activation", "optimizer", "g_ema")
 # What A and B may differ in: the loss, the learning rates / D:G ratio, and the remedies.
 RUN_FIELDS = ("loss", "g_lr", "d_lr", "d_steps", "unrolled_steps", "pack", "gp_weight", "r1_gamma")
 DATA_LABELS = {"ring": "Ring: 8 Gaussians", "grid": "Grid: 25 Gaussians", "spiral": "Spiral",

@@ -139,4 +139,6 @@ def code_objects(configs: Sequence[TrainConfig]) -> list:
     objs += [Trainer._train_step, Trainer._d_update]
     if any(c.unrolled_steps for c in configs):
         objs.append(Trainer._unrolled_scores)
+    if any(c.g_ema for c in configs):
+        objs.append(Trainer._ema_update)
     return objs

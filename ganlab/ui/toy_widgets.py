@@ -68,6 +68,11 @@ def shared_ui(locked: bool):
             st.selectbox("Activation", ts.OPTIONS["activation"], key=P + "activation", disabled=locked)
         with c3:
             st.selectbox("Optimiser", ts.OPTIONS["optimizer"], key=P + "optimizer", disabled=locked)
+            _num(st, "Average G's weights (EMA decay)", "g_ema", locked, min_value=0.0, max_value=0.9999,
+                 step=0.05, format="%.4g",
+                 help="The points are drawn from a running average of G's weights: θ̄ ← d·θ̄ + (1−d)·θ after "
+                      "each G step (0.9 ≈ the last 10 steps). Training is unchanged; the average removes Adam's "
+                      "step-to-step jitter. 0 = show G itself")
             st.caption("Learning rates, the D:G step ratio, the loss and the remedies are set per run below "
                        "and can change while the runs train.")
     return uploaded
