@@ -294,8 +294,8 @@ def _pow2_at_least(v: float) -> int:
 
 def image_evaluator(every: int | None = None, n: int = 1000, seed: int = EVAL_SEED, budget: float = 0.05,
                     max_every: int = 64) -> Callable[[object], dict[str, float]]:
-    """f(trainer) -> {fid, classes_present, class_0..class_9[, cond_acc]} on n samples from fixed noise (same z every time, so
-    the curve moves with G, not with the draw). Other intervals return {} and leave those columns NaN.
+    """f(trainer) -> {fid, classes_present, class_0..class_9[, cond_acc]} on n samples from fixed noise (same
+    z every time, so the curve moves with G, not with the draw). Other intervals return {} and leave those columns NaN.
 
     Scored intervals are 1, 1 + k, 1 + 2k, ... with k a power of two, so History's 2x decimation (it keeps
     rows 0, s, 2s, ... with s a power of two) always keeps scored rows. `every=k` fixes k; by default k is
