@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ui_overhead import Server  # noqa: E402  (streamlit run app.py on a free port)
+from benchmarks.ui_overhead import Server, pinning  # noqa: E402  (streamlit run app.py on a free port)
 
 BUDGET = 1_000_000  # never reached: the window ends first
 WARMUP_STEPS = 100
@@ -181,11 +181,14 @@ def page_rate(browser, server: Server, preset: str, seconds: float) -> dict:
             "median_gap_s": statistics.median(gaps) / 1000, **cpu}
 
 
-def in_own_session(mode: str, preset: str, seconds: float):
+def in_own_session(mode: str, preset: str, seconds: float, cpus: set[int] | None = None):
     """Run `headless` / `headless+score` / `job` in a fresh process in its own session, as the Streamlit server
-    runs: Linux's autogroup scheduler shares CPU between sessions first, so all modes compete alike."""
+    runs: Linux's autogroup scheduler shares CPU between sessions first, so all modes compete alike. `cpus`:
+    pinned to the server's CPUs (--pin)."""
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     out = subprocess.run([sys.executable, __file__, "--mode", mode, "--preset", preset, "--seconds", str(seconds)],
-                         cwd=ROOT, capture_output=True, text=True, check=True, start_new_session=True)
+                         cwd=ROOT, capture_output=True, text=True, check=True, start_new_session=True,
+                         preexec_fn=pin)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -205,6 +208,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--pin", action="store_true",
+                    help="server and headless runs on the first CPU, the browser on the others")
     ap.add_argument("--mode", choices=("headless", "headless+score", "job"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.mode:
@@ -215,13 +220,14 @@ def main() -> None:
     torch.set_num_threads(1)
     load_before = os.getloadavg()
     rates: dict[str, list] = {"headless": [], "headless+score": [], "job": [], "page": []}
-    server = Server()
+    server_cpus, chromium = pinning(args.pin)
+    server = Server(server_cpus)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             for r in range(args.rounds):
                 for mode in ("headless", "headless+score", "job"):
-                    rates[mode].append(in_own_session(mode, args.preset, args.seconds))
+                    rates[mode].append(in_own_session(mode, args.preset, args.seconds, server_cpus))
                 rates["page"].append(page_rate(browser, server, args.preset, args.seconds))
                 print(f"round {r + 1}: " + json.dumps({k: v[-1] for k, v in rates.items()}), file=sys.stderr)
             browser.close()
@@ -231,7 +237,8 @@ def main() -> None:
         return statistics.median(r[key] if isinstance(r, dict) else r for r in rates[kind])
 
     page = {k: med("page", k) for k in rates["page"][0]}
-    out = {"case": args.preset, "device": "cpu", "torch_threads": 1, "seconds": args.seconds, "rounds": rates,
+    out = {"case": args.preset, "device": "cpu", "torch_threads": 1, "seconds": args.seconds, "pinned": args.pin,
+           "rounds": rates,
            "cpu_count": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
            "headless_steps_per_sec": med("headless"), "headless_score_steps_per_sec": med("headless+score"),
            "job_steps_per_sec": med("job"), "page_steps_per_sec": page["steps_per_sec"],

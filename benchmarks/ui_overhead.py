@@ -90,6 +90,22 @@ def job(seconds: float) -> float:
         m.shutdown()
 
 
+def pinning(pin: bool) -> tuple[set[int] | None, str]:
+    """(CPUs for the server and the headless runs, Chromium executable). With `pin`: the first CPU for the
+    server, a wrapper that runs Chromium on the others (the browser of a student's laptop, not the server's)."""
+    chromium = os.environ.get("GANLAB_BENCH_CHROMIUM", "/usr/bin/chromium")
+    if not pin:
+        return None, chromium
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        sys.exit("--pin needs at least two CPUs")
+    rest = ",".join(map(str, cpus[1:]))
+    wrapper = Path(os.environ.get("TMPDIR", "/tmp")) / "ganlab-bench-chromium"
+    wrapper.write_text(f'#!/bin/sh\nexec taskset -c {rest} {chromium} "$@"\n')
+    wrapper.chmod(0o755)
+    return {cpus[0]}, str(wrapper)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -203,17 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
     eff: dict[str, list[float]] = {"headless": [], "page": []}  # steps per second of training-thread CPU
     ui_share: list[float] = []
     load: list[float] = []
-    chromium = os.environ.get("GANLAB_BENCH_CHROMIUM", "/usr/bin/chromium")
-    server_cpus = None
-    if args.pin:
-        cpus = sorted(os.sched_getaffinity(0))
-        if len(cpus) < 2:
-            sys.exit("--pin needs at least two CPUs")
-        server_cpus, rest = {cpus[0]}, ",".join(map(str, cpus[1:]))
-        wrapper = Path(os.environ.get("TMPDIR", "/tmp")) / "ganlab-bench-chromium"
-        wrapper.write_text(f'#!/bin/sh\nexec taskset -c {rest} {chromium} "$@"\n')
-        wrapper.chmod(0o755)
-        chromium = str(wrapper)
+    server_cpus, chromium = pinning(args.pin)
     server = Server(server_cpus)
     try:
         with sync_playwright() as pw:
@@ -266,13 +272,15 @@ DEFAULT = os.path.exists("/usr/bin/chromium")
 
 
 def measure(opts: dict) -> list[dict]:
-    """bench.py's extra case: a short run (rounds <= 3, 15 s windows, no in-process job mode)."""
+    """bench.py's extra case: a short run (rounds <= 3, 15 s windows, no in-process job mode, pinned)."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return [{"case": "ui_overhead", "skipped": "playwright is not installed"}]
     rounds = max(1, min(int(opts.get("rounds") or 3), 3))
-    out = main(["--seconds", "15", "--rounds", str(rounds), "--no-job"])
+    # --pin when there are two CPUs or more: the browser gets its own, as on a student's laptop
+    pin = ["--pin"] if len(os.sched_getaffinity(0)) >= 2 else []
+    out = main(["--seconds", "15", "--rounds", str(rounds), "--no-job", *pin])
     return [{"case": "ui_overhead", **{k: v for k, v in out.items() if k != "case"}}]
 
 

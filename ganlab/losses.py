@@ -19,7 +19,8 @@ from torch import Tensor
 def minimax_d(r: Tensor, f: Tensor, real_label: float = 1.0) -> Tensor:
     """-E[y log D(x) + (1-y) log(1-D(x))] - E[log(1 - D(G(z)))], y = real label (0.9 = one-sided smoothing)."""
     y = real_label
-    return (y * F.softplus(-r) + (1 - y) * F.softplus(r)).mean() + F.softplus(f).mean()
+    real = F.softplus(-r).mean() if y == 1.0 else (y * F.softplus(-r) + (1 - y) * F.softplus(r)).mean()
+    return real + F.softplus(f).mean()  # y = 1: the (1 - y) term is exactly 0 and not computed
 
 
 def minimax_g(f: Tensor) -> Tensor:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from . import losses
+from . import losses, optim
 from .config import ConfigError, TrainConfig
 from .data import Dataset, make_dataset
 from .history import History
@@ -42,11 +42,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def _optimizer(c: TrainConfig, params, lr: float) -> torch.optim.Optimizer:
-    if c.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(c.beta1, c.beta2), fused=True)
-    if c.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    return torch.optim.SGD(params, lr=lr, foreach=True)
+    return optim.make(c.optimizer, params, lr, (c.beta1, c.beta2))
 
 
 class Trainer:
@@ -171,9 +167,7 @@ class Trainer:
             d_loss = d_loss + c.gp_weight * losses.gradient_penalty(D, real, fake, *([yr] if yr is not None else []))
         if c.r1_gamma:
             d_loss = d_loss + 0.5 * c.r1_gamma * losses.r1_penalty(D, real, *([yr] if yr is not None else []))
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
+        optim.apply(self.opt_d, torch.autograd.grad(d_loss, self.opt_d.param_groups[0]["params"]))
         if loss.clip_weights:
             with torch.no_grad():
                 for p in D.parameters():
@@ -219,11 +213,7 @@ class Trainer:
         g_loss = self.loss.g_loss(f_g)
         params = self._g_params
         grads = torch.autograd.grad(g_loss, params)  # only G's gradients: D's are never formed here
-        for p, g in zip(params, grads):
-            # fused Adam (CPU) silently mis-applies a grad whose strides differ from its param's (e.g. a
-            # channels_last conv activation gives a channels_last weight grad); .backward() would match them
-            p.grad = g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)
-        self.opt_g.step()
+        optim.apply(self.opt_g, grads)
         if self.G_ema is not None:
             self._ema_update()
         if log_grads:
