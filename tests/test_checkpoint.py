@@ -17,15 +17,6 @@ from ganlab.data import Dataset
 from ganlab.train import Trainer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # tiny models on a shared 2-core machine: one thread is steadier (DESIGN section 8)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def toy_trainer(steps: int = 12) -> Trainer:
     t = Trainer(TrainConfig(data="ring", z_dim=4, g_width=16, d_width=16, batch_size=32, log_every=6,
                             device="cpu", seed=3))

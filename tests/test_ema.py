@@ -10,14 +10,6 @@ from ganlab.config import ConfigError, TrainConfig
 from ganlab.train import Trainer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def trainer(g_ema: float = 0.9, **kw) -> Trainer:
     cfg = TrainConfig(data="ring", z_dim=4, g_width=16, d_width=16, batch_size=32, log_every=5, device="cpu",
                       seed=2, g_ema=g_ema, **kw)

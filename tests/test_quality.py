@@ -17,15 +17,6 @@ from ganlab.data import Dataset
 from ganlab.train import Trainer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # tiny models on a shared 2-core machine: one thread is steadier (DESIGN section 8)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def digits():
     quality.prepare()  # one-time: torchmetrics import (it pulls in torchvision) and the reference statistics
