@@ -66,17 +66,23 @@ def _cpu(state: Any) -> Any:
     return state
 
 
-def state(trainer, optimizers: bool = True) -> dict:
-    """The checkpoint dict of a Trainer (call between steps, not while another thread steps it)."""
+def state(trainer, optimizers: bool = True, average_only: bool = False) -> dict:
+    """The checkpoint dict of a Trainer (call between steps, not while another thread steps it).
+
+    average_only: store G's weight average (config.g_ema > 0) as the generator and no second copy -- half the
+    generator's bytes, for files meant for sampling (the bundled demos); resuming one restarts the average."""
     h = trainer.history.state()
+    g_avg = getattr(trainer, "G_ema", None)
+    g_state, g_ema_state = trainer.G.state_dict(), None if g_avg is None else g_avg.state_dict()
+    if average_only and g_ema_state is not None:
+        g_state, g_ema_state = g_ema_state, None
     return {
         "format": FORMAT, "format_version": FORMAT_VERSION, "ganlab_version": __version__,
         "torch_version": str(torch.__version__),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "config": trainer.config.to_json(),
         "sample_shape": list(trainer.data.sample_shape), "n_classes": int(trainer.data.n_classes),
-        "g_state": _cpu(trainer.G.state_dict()), "d_state": _cpu(trainer.D.state_dict()),
-        "g_ema_state": _cpu(trainer.G_ema.state_dict()) if getattr(trainer, "G_ema", None) is not None else None,
+        "g_state": _cpu(g_state), "d_state": _cpu(trainer.D.state_dict()), "g_ema_state": _cpu(g_ema_state),
         # a parked run (Trainer.park: training over) has no optimisers left: weights and history only
         "opt_g": _cpu(trainer.opt_g.state_dict()) if optimizers and trainer.opt_g is not None else None,
         "opt_d": _cpu(trainer.opt_d.state_dict()) if optimizers and trainer.opt_d is not None else None,
@@ -89,9 +95,10 @@ def state(trainer, optimizers: bool = True) -> dict:
     }
 
 
-def save(trainer, target: str | os.PathLike | IO[bytes], optimizers: bool = True) -> None:
+def save(trainer, target: str | os.PathLike | IO[bytes], optimizers: bool = True,
+         average_only: bool = False) -> None:
     """Write one checkpoint file (atomically when `target` is a path) or into a binary file object."""
-    ckpt = state(trainer, optimizers)
+    ckpt = state(trainer, optimizers, average_only)
     if isinstance(target, (str, os.PathLike)):
         path = Path(target)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,9 @@
 
 For each preset (default: mnist-dcgan, mnist-cgan) it trains `ganlab.presets.get(name).config` with the
 quality evaluator attached (the history holds the FID curve), and writes `assets/demo-<name>.pt` with
-`ganlab.checkpoint.save(trainer, path, optimizers=False)`: G and D weights, config and history, no Adam
-moments (they would triple the size; a demo is for sampling, and resuming it just restarts Adam). The file
+`ganlab.checkpoint.save(trainer, path, optimizers=False, average_only=True)`: G's weight average (what the
+preset's grids show) as the generator, D's weights, config and history; no Adam moments and no second copy of
+G (each would add ~3 MB; a demo is for sampling, and resuming it just restarts Adam and the average). The file
 is then reloaded with `ganlab.checkpoint.load` as a check, and must stay under MAX_BYTES (5 MB).
 Seeds are the presets' own, so a rerun on the same machine and torch version gives the same weights.
 Run the presets one at a time on a shared machine: each takes minutes on a CPU.
@@ -45,7 +46,7 @@ def make(name: str, out_dir: Path, steps: int | None = None, device: str = "cpu"
     if trainer.status != "ready":
         raise SystemExit(f"{name} diverged at step {trainer.diverged_at}; not saving")
     path = out_dir / f"demo-{name}.pt"
-    checkpoint.save(trainer, path, optimizers=False)
+    checkpoint.save(trainer, path, optimizers=False, average_only=True)
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise SystemExit(f"{path} is {size / 2**20:.1f} MB, over the 5 MB limit for bundled demos")

@@ -2,6 +2,8 @@
 checkpoints that keep it."""
 from __future__ import annotations
 
+import io
+
 import pytest
 import torch
 
@@ -88,3 +90,17 @@ def test_checkpoint_refuses_a_misshapen_average(tmp_path):
     torch.save(state, path)
     with pytest.raises(checkpoint.CheckpointError, match="generator average"):
         checkpoint.load(path)
+
+
+def test_average_only_file_holds_the_average_once():
+    t = trainer()
+    t.step(10)
+    full = checkpoint.to_bytes(t)
+    buf = io.BytesIO()
+    checkpoint.save(t, buf, optimizers=True, average_only=True)
+    small = buf.getvalue()
+    run = checkpoint.load(io.BytesIO(small))
+    assert run.g_ema_state is None and len(small) < len(full)
+    z = torch.randn(5, 4, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        torch.testing.assert_close(run.make_generator()(z), t.G_ema(z), rtol=0, atol=0)
