@@ -178,6 +178,7 @@ def test_mnist_run_shows_quality_scores(app_test, wait_until):
     fid = next(m.value for m in at.metric if m.label == "feature FID")
     assert float(fid) > 0
     assert any("MNIST" in c.value for c in at.caption)  # the data note
+    assert not any("per-class histogram needs" in c.value for c in at.caption)  # class_0..9 are logged
 
 
 def test_missing_dataset_falls_back_to_the_embedded_mnist_with_a_note(app_test, wait_until, tmp_path, monkeypatch):

@@ -25,7 +25,7 @@ CUSTOM = "(custom)"
 DEFAULT_PRESET = "mnist-dcgan"
 PRESET_NAMES = tuple(name for name, p in PRESETS.items() if not p.config.is_toy)  # mnist-mlp, ...
 FIELDS = ("data", "model", "conditional", "loss", "g_lr", "d_lr", "beta1", "beta2", "batch_size", "d_steps",
-          "real_label", "gp_weight", "dcgan_width", "g_width", "d_width", "z_dim", "steps", "seed")
+          "real_label", "gp_weight", "dcgan_width", "g_width", "d_width", "z_dim", "steps", "seed", "g_ema")
 DATA_LABELS = {
     "mnist": "MNIST (5,000 embedded digits, offline)",
     "digits": "scikit-learn digits (8x8, offline)",

@@ -71,6 +71,10 @@ def data_model_ui(locked: bool) -> None:
         _num(b, "Adam β2", "beta2", locked, min_value=0.0, max_value=0.9999, step=0.001, format="%.4f")
         _num(a, "Batch size", "batch_size", locked, min_value=2, max_value=4096, step=16)
         _num(b, "D steps per G step", "d_steps", locked, min_value=1, max_value=20, step=1)
+        _num(a, "Average G's weights (EMA decay)", "g_ema", locked, min_value=0.0, max_value=0.9999, step=0.05,
+             format="%.4g", help="Grids and scores come from a running average of G's weights: θ̄ ← d·θ̄ + "
+                                 "(1−d)·θ after each G step (0.9 ≈ the last 10 steps). Training is unchanged; "
+                                 "the average removes Adam's step-to-step jitter. 0 = show G itself")
 
 
 def loss_ui(locked: bool) -> None:
