@@ -114,9 +114,12 @@ def test_switching_loss_and_lr_while_running_reaches_the_job(app_test, wait_unti
     _until_step(at, wait_until, 0, "the first chunk")
     at.selectbox(key="mc_a_loss").set_value("hinge").run()
     at.number_input(key="mc_a_g_lr").set_value(5e-4).run()
+    assert not at.number_input(key="mc_g_ema").disabled  # the weight average can change live too
+    at.number_input(key="mc_g_ema").set_value(0.0).run()
     _ok(at)
-    wait_until(lambda: job.snapshots()[0].config.loss == "hinge" and job.snapshots()[0].config.g_lr == 5e-4,
-               25, what="the new loss and lr in a snapshot")
+    wait_until(lambda: (job.snapshots()[0].config.loss, job.snapshots()[0].config.g_lr,
+                        job.snapshots()[0].config.g_ema) == ("hinge", 5e-4, 0.0),
+               25, what="the new loss, lr and weight average in a snapshot")
     assert job.status == "running" and job.error is None  # the same run goes on, with its weights
     at.run()
     assert any(m.value == "#### A: Hinge" for m in at.markdown)
