@@ -32,7 +32,7 @@ _PRESETS = [
            "Same data, networks and seed with two classic fixes together: D learns as fast as G (balanced "
            "learning rates) and judges packs of 4 samples (PacGAN, Lin et al. 2018), so a batch that "
            "lacks variety is easy to spot. G first spreads over (nearly) all 25 modes, then the points sharpen "
-           "onto them (after ~10,000 steps). Neither fix alone was enough here (17-21 of 25 modes)."),
+           "onto them (after ~10,000 steps). Neither fix alone was enough in our runs."),
 ]
 
 
