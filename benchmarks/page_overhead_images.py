@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ui_overhead import Server, pinning  # noqa: E402  (streamlit run app.py on a free port)
+from benchmarks.ui_overhead import Server, job_rate, pinning  # noqa: E402  (streamlit run app.py on a free port)
 
 BUDGET = 1_000_000  # never reached: the window ends first
 WARMUP_STEPS = 100
@@ -132,21 +132,10 @@ def headless(preset: str, seconds: float, score: bool) -> dict:
 
 
 def job(preset: str, seconds: float) -> float:
-    from ganlab import jobs
     from ganlab.ui.image_views import build_runners
 
-    m = jobs.JobManager()
     c = config(preset)
-    j = m.submit("bench", lambda: build_runners(c, None), label="bench")
-    try:
-        while not j.snapshots() or j.snapshots()[0].step < WARMUP_STEPS:
-            time.sleep(0.05)
-        s0, t0 = j.snapshots()[0].step, time.perf_counter()
-        time.sleep(seconds)
-        s1, t1 = j.snapshots()[0].step, time.perf_counter()
-        return (s1 - s0) / (t1 - t0)
-    finally:
-        m.shutdown()
+    return job_rate(lambda: build_runners(c, None), seconds, WARMUP_STEPS)
 
 
 def page_rate(browser, server: Server, preset: str, seconds: float) -> dict:

@@ -72,15 +72,15 @@ def headless(seconds: float, cpus: set[int] | None = None) -> tuple[float, float
     return rate, per_cpu
 
 
-def job(seconds: float) -> float:
+def job_rate(make_runners, seconds: float, warmup: int = 100) -> float:
+    """Steps/s of a job (runners from `make_runners()`) in a fresh in-process job manager, no page, measured
+    from its snapshots over `seconds` after `warmup` steps."""
     from ganlab import jobs
-    from ganlab.runner import TrainerRunner
 
     m = jobs.JobManager()
-    c = config()
-    j = m.submit("bench", lambda: [TrainerRunner(c)], label="bench")
+    j = m.submit("bench", make_runners, label="bench")
     try:
-        while not j.snapshots() or j.snapshots()[0].step < 100:
+        while not j.snapshots() or j.snapshots()[0].step < warmup:
             time.sleep(0.05)
         s0, t0 = j.snapshots()[0].step, time.perf_counter()
         time.sleep(seconds)
@@ -88,6 +88,13 @@ def job(seconds: float) -> float:
         return (s1 - s0) / (t1 - t0)
     finally:
         m.shutdown()
+
+
+def job(seconds: float) -> float:
+    from ganlab.runner import TrainerRunner
+
+    c = config()
+    return job_rate(lambda: [TrainerRunner(c)], seconds)
 
 
 def pinning(pin: bool) -> tuple[set[int] | None, str]:

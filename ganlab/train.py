@@ -41,8 +41,14 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _optimizer(c: TrainConfig, params, lr: float) -> torch.optim.Optimizer:
-    return optim.make(c.optimizer, params, lr, (c.beta1, c.beta2))
+def read_interval(buf: torch.Tensor, n: int, last_step: int) -> tuple[dict[str, float] | None, int | None]:
+    """The one host sync per logging interval. buf (>= n, 4) holds d_loss, g_loss, D(x), D(G(z)) of G steps
+    last_step - n + 1 .. last_step. Returns (their means, None), or (None, the first step with a NaN/inf)."""
+    rows = buf[:n].cpu().numpy()
+    bad = ~np.isfinite(rows).all(1)
+    if bad.any():
+        return None, last_step - n + 1 + int(np.argmax(bad))
+    return dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), rows.mean(0).tolist())), None
 
 
 class Trainer:
@@ -74,8 +80,9 @@ class Trainer:
         self.G_ema: nn.Module | None = None
         self._set_ema(config.g_ema)
         self.gen = torch.Generator(self.device).manual_seed(config.seed)
-        self.opt_g = _optimizer(config, self.G.parameters(), config.g_lr)
-        self.opt_d = _optimizer(config, self.D.parameters(), config.d_lr)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = optim.make(config.optimizer, self.G.parameters(), config.g_lr, betas)
+        self.opt_d = optim.make(config.optimizer, self.D.parameters(), config.d_lr, betas)
         self.loss = losses.get(config.loss)
         self.step_count = 0
         self.status = "ready"
@@ -151,8 +158,8 @@ class Trainer:
         while following G's real moves. BatchNorm running statistics are copied, not averaged."""
         avg, avg_buf, g_buf = self._ema_pairs
         torch._foreach_lerp_(avg, self._g_params, 1.0 - self.config.g_ema)
-        for a, b in zip(avg_buf, g_buf):
-            a.copy_(b)
+        if avg_buf:
+            torch._foreach_copy_(avg_buf, g_buf)
 
     # ---- one G update (and its d_steps D updates) ----------------------------------------------------
     def _d_update(self, real, yr, fake, yf) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -250,16 +257,13 @@ class Trainer:
         return self.history.last()
 
     def _log(self) -> bool:
-        rows = self._buf[: self._i].cpu().numpy()  # the one host sync per interval
-        n, self._i = len(rows), 0
-        first = self.step_count - n + 1
-        bad = ~np.isfinite(rows).all(1)
-        if bad.any():
+        row, bad_step = read_interval(self._buf, self._i, self.step_count)
+        self._i = 0
+        if row is None:
             self.status = "diverged"
-            self.diverged_at = first + int(np.argmax(bad))
+            self.diverged_at = bad_step
             return False
         gn = self._grad_norms.cpu().numpy()
-        row = dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), rows.mean(0).tolist()))
         row.update(step=self.step_count, g_grad=float(gn[0]), d_grad=float(gn[1]), seconds=self.seconds)
         for ev in self.evaluators:
             row.update(ev(self))

@@ -8,7 +8,7 @@ import functools
 
 import streamlit as st
 
-from ganlab.ui import code, controls, live, session
+from ganlab.ui import code, controls, links, live, session
 from ganlab.ui import image_checkpoint as ick
 from ganlab.ui import image_setup as ims
 from ganlab.ui import image_views as iv
@@ -60,7 +60,7 @@ if setup.ok:
     with st.expander("Share this setup"):
         st.markdown("This link opens the page with the same data, networks, loss and optimiser "
                     "(the address bar shows it too):")
-        st.code(ims.share_url(ims.share_params(setup)), language=None)
+        st.code(links.share_url(ims.share_params(setup)), language=None)
 code.show_code(iv.code_objects(setup.config),
                intro="The loss functions of this setup, the model builder and its networks, and one training "
                      "step of `ganlab.train.Trainer`.")

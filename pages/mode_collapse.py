@@ -7,7 +7,7 @@ import functools
 
 import streamlit as st
 
-from ganlab.ui import code, controls, live, session, toy_views
+from ganlab.ui import code, controls, links, live, session, toy_views
 from ganlab.ui import toy_setup as ts
 from ganlab.ui.toy_widgets import setup_ui
 
@@ -50,6 +50,6 @@ if setup.ok:
     with st.expander("Share this setup"):
         st.markdown("This link opens the lab with the same data, networks, losses and remedies "
                     "(the address bar shows it too):")
-        st.code(ts.share_url(ts.share_params(setup)), language=None)
+        st.code(links.share_url(ts.share_params(setup)), language=None)
 code.show_code(toy_views.code_objects(setup.configs), formulas=toy_views.formulas(setup.configs),
                intro="The losses of the runs above, and one training step of `ganlab.train.Trainer`.")

@@ -31,6 +31,16 @@ import torch
 # (a streamlit server of a browser test, another process) takes a core (DESIGN section 8).
 torch.set_num_threads(1)
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Every test starts on one thread, whatever the one before it set (the CLI's --threads, the bench)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 if str(ROOT) not in sys.path:

@@ -15,13 +15,6 @@ MLP = dict(data="mnist", model="mlp", z_dim=100, g_width=32, d_width=32, activat
            leaky_slope=0.01)
 
 
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _io(config: TrainConfig, shape, n=4):
     torch.manual_seed(0)

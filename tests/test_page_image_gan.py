@@ -22,13 +22,6 @@ TINY = PRESETS["mnist-mlp"].config.replace(data="digits", z_dim=16, g_width=64, 
                                            steps=200, log_every=20, device="cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_engine():

@@ -4,19 +4,11 @@ import json
 import math
 
 import pytest
-import torch
 
 from ganlab import jobs
 
 PAGE = "pages/theory.py"
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _ok(at):

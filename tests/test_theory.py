@@ -24,13 +24,6 @@ def uniform(lo, hi):
     return m1.normalize(m1.uniform(GRID, lo, hi), GRID)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 # ---- JSD and KL ---------------------------------------------------------------------------------------------
 def test_jsd_is_zero_for_identical_densities():

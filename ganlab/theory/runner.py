@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import losses
+from .. import losses, optim
 from ..config import ConfigError
 from ..history import History
 from ..models.mlp import MLPDiscriminator, MLPGenerator
-from ..train import _INIT_LOCK, resolve_device
+from ..train import _INIT_LOCK, read_interval, resolve_device
 from . import math1d as m1
 from .config import LIVE_KEYS, TheoryConfig
 from .measure import Measures, TheorySnapshot, measure
@@ -42,8 +42,8 @@ class Theory1D:
             torch.manual_seed(c.seed)
             self.G = MLPGenerator(c.z_dim, (1,), c.g_width, c.g_depth, act).to(self.device)
             self.D = MLPDiscriminator((1,), c.d_width, c.d_depth, act).to(self.device)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.g_lr, betas=(c.beta1, c.beta2), fused=True)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.d_lr, betas=(c.beta1, c.beta2), fused=True)
+        self.opt_g = optim.make("adam", self.G.parameters(), c.g_lr, (c.beta1, c.beta2))
+        self.opt_d = optim.make("adam", self.D.parameters(), c.d_lr, (c.beta1, c.beta2))
         self.loss = losses.get(c.loss)
         # data mixture on the device: component k has mean mu_k, std sigma_k, weight w_k
         k = len(c.means)
@@ -95,9 +95,7 @@ class Theory1D:
         real = self._real(fake.shape[0])
         r, f = self.D(torch.cat([real, fake])).chunk(2)  # logits (B, 1) each
         d_loss = self.loss.d_loss(r, f, 1.0)
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
+        optim.apply(self.opt_d, torch.autograd.grad(d_loss, self.opt_d.param_groups[0]["params"]))
         return d_loss.detach(), r.detach(), f.detach()
 
     def _train_step(self) -> None:
@@ -107,10 +105,8 @@ class Theory1D:
             d_loss, r, f = self._d_update(fake.detach())
         f_g = self.D(fake)  # logits of G's batch under the D just updated
         g_loss = self.loss.g_loss(f_g)  # minimax: E[log(1 - D)]; non-saturating: -E[log D]
-        params = list(self.G.parameters())
-        for p, g in zip(params, torch.autograd.grad(g_loss, params)):  # only G's gradients are formed
-            p.grad = g
-        self.opt_g.step()
+        params = self.opt_g.param_groups[0]["params"]
+        optim.apply(self.opt_g, torch.autograd.grad(g_loss, params))  # only G's gradients are formed
         self._last_f = f_g.detach()
         torch.stack([d_loss, g_loss.detach(), torch.sigmoid(r).mean(), torch.sigmoid(f).mean()],
                     out=self._buf[self._i])
@@ -171,14 +167,13 @@ class Theory1D:
 
     # ---- logging and measurement --------------------------------------------------------------------------
     def _log(self) -> bool:
-        rows = self._buf[: self._i].cpu().numpy()  # the one host sync per interval
-        n, self._i = len(rows), 0
-        bad = ~np.isfinite(rows).all(1)
-        if bad.any():
+        row, bad_step = read_interval(self._buf, self._i, self.step_count)
+        self._i = 0
+        if row is None:
             self.status = "diverged"
-            self.diverged_at = self.step_count - n + 1 + int(np.argmax(bad))
+            self.diverged_at = bad_step
             return False
-        return self._log_row(dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), rows.mean(0).tolist())))
+        return self._log_row(row)
 
     def _log_row(self, row: dict[str, float]) -> bool:
         e = self._evaluate()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Mapping
-from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -18,10 +17,10 @@ from ganlab.config import ConfigError, TrainConfig
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
 
-from . import state
+from . import links, state
 
 P = "ig_"  # session-state prefix of this page
-CUSTOM = "(custom)"
+CUSTOM = links.CUSTOM  # the preset picker's "no preset" entry
 DEFAULT_PRESET = "mnist-dcgan"
 PRESET_NAMES = tuple(name for name, p in PRESETS.items() if not p.config.is_toy)  # mnist-mlp, ...
 FIELDS = ("data", "model", "conditional", "loss", "g_lr", "d_lr", "beta1", "beta2", "batch_size", "d_steps",
@@ -70,16 +69,8 @@ def share_params(s: Setup) -> dict[str, str]:
 
 def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, str, list[str]]:
     """(config, preset, warnings) from URL params; anything invalid keeps the default preset, with a warning."""
-    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
-    warnings: list[str] = []
-    unknown = sorted(set(params) - LINK_KEYS)
-    if unknown:
-        warnings.append(f"ignored unknown link parameter(s): {', '.join(unknown)}")
-    fields_given = any(k in cfg.FIELD_TYPES for k in params)
-    preset = params.get("preset", CUSTOM if fields_given else DEFAULT_PRESET)
-    if preset not in PRESET_NAMES and preset != CUSTOM:
-        warnings.append(f"preset {preset!r} is not an Image GAN preset; choose one of {', '.join(PRESET_NAMES)}")
-        preset = DEFAULT_PRESET
+    params, preset, fields_given, warnings = links.read(params, LINK_KEYS, PRESET_NAMES, DEFAULT_PRESET,
+                                                       "an Image GAN")
     try:
         c = cfg.from_query(params) if fields_given else PRESETS[preset if preset != CUSTOM else DEFAULT_PRESET].config
         if c.is_toy:
@@ -130,11 +121,3 @@ def build() -> Setup:
         s.errors.append(str(e))
     return s
 
-
-def share_url(params: Mapping[str, str]) -> str:
-    base = ""
-    try:
-        base = (st.context.url or "").split("?")[0]
-    except Exception:  # no browser context (tests)
-        pass
-    return f"{base}?{urlencode(params)}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Mapping
-from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
@@ -20,10 +19,10 @@ from ganlab.data.toy import parse_csv_points
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
 
-from . import state
+from . import links, state
 
 P = "mc_"  # session-state prefix of this page
-CUSTOM = "(custom)"
+CUSTOM = links.CUSTOM  # the preset picker's "no preset" entry
 DEFAULT_PRESET = "ring-collapse"
 SHARED_FIELDS = ("data", "seed", "steps", "batch_size", "z_dim", "g_width", "g_depth", "d_width", "d_depth",
                  "activation", "optimizer", "g_ema")
@@ -97,17 +96,8 @@ def share_params(s: Setup) -> dict[str, str]:
 
 def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, TrainConfig, str, bool, list[str]]:
     """(A, B, preset, compare, warnings) from URL params; anything invalid keeps the defaults, with a warning."""
-    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
-    warnings: list[str] = []
-    unknown = sorted(set(params) - LINK_KEYS)
-    if unknown:
-        warnings.append(f"ignored unknown link parameter(s): {', '.join(unknown)}")
-    fields_given = any(k in cfg.FIELD_TYPES for k in params)
-    preset = params.get("preset", CUSTOM if fields_given else DEFAULT_PRESET)
-    if preset not in TOY_PRESETS and preset != CUSTOM:
-        warnings.append(f"preset {preset!r} is not a Mode collapse lab preset; choose one of "
-                        f"{', '.join(TOY_PRESETS)}")
-        preset = DEFAULT_PRESET
+    params, preset, fields_given, warnings = links.read(params, LINK_KEYS, TOY_PRESETS, DEFAULT_PRESET,
+                                                       "a Mode collapse lab")
     compare = params.get("compare", "1").strip().lower() not in ("0", "false", "no", "off")
     try:
         a, b = preset_pair(preset) if preset != CUSTOM else (TrainConfig(), None)
@@ -174,14 +164,6 @@ def build(points: np.ndarray | None, csv_error: str | None) -> Setup:
             s.errors.append("Upload a CSV file with two columns (x, y) to train on your own points.")
     return s
 
-
-def share_url(params: Mapping[str, str]) -> str:
-    base = ""
-    try:
-        base = (st.context.url or "").split("?")[0]
-    except Exception:  # no browser context (tests)
-        pass
-    return f"{base}?{urlencode(params)}"
 
 
 def parse_upload(uploaded) -> tuple[np.ndarray | None, str | None]:
