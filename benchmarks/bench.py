@@ -84,7 +84,7 @@ def _random_images(device: str):
 
 
 def _trainer(case: Case, device: str):
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     t = Trainer(case.train_config(device), dataset=_random_images(device) if case.images else None)
     t.evaluators.clear()  # the textbook loop computes no metrics

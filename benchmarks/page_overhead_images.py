@@ -117,7 +117,7 @@ def config(preset: str):
 
 def headless(preset: str, seconds: float, score: bool) -> dict:
     from ganlab import quality
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     t = Trainer(config(preset))
     if score:
@@ -132,7 +132,7 @@ def headless(preset: str, seconds: float, score: bool) -> dict:
 
 
 def job(preset: str, seconds: float) -> float:
-    from ganlab.ui.image_views import build_runners
+    from ganlab.ui.image_gan.views import build_runners
 
     c = config(preset)
     return job_rate(lambda: build_runners(c, None), seconds, WARMUP_STEPS)

@@ -50,7 +50,7 @@ def _headless_here(seconds: float) -> tuple[float, float]:
     """(steps per wall second, steps per second of the training thread's CPU time), in this process."""
     import torch
 
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     torch.set_num_threads(1)
     t = Trainer(config())
@@ -91,7 +91,7 @@ def job_rate(make_runners, seconds: float, warmup: int = 100) -> float:
 
 
 def job(seconds: float) -> float:
-    from ganlab.runner import TrainerRunner
+    from ganlab.engine.runner import TrainerRunner
 
     c = config()
     return job_rate(lambda: [TrainerRunner(c)], seconds)

@@ -1,4 +1,4 @@
 """`python -m ganlab train|presets|bench` (see ganlab/cli.py)."""
-from .cli import main
+from ganlab.cli.main import main
 
 raise SystemExit(main())

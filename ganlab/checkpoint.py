@@ -26,9 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
-from .config import IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig, from_json
-from .history import History
+from ganlab import __version__
+from ganlab.config import IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig, from_json
+from ganlab.engine.history import History
 
 FORMAT = "ganlab-checkpoint"
 FORMAT_VERSION = 1
@@ -144,8 +144,8 @@ class Run:
 
     def make_generator(self, device: torch.device | str = "cpu") -> nn.Module:
         """G with the saved weights (its weight average if saved), in eval mode (BatchNorm: running stats)."""
-        from .models import build
-        from .train import _INIT_LOCK  # build() draws init weights from torch's global RNG
+        from ganlab.models import build
+        from ganlab.engine.trainer import _INIT_LOCK  # build() draws init weights from torch's global RNG
 
         with _INIT_LOCK, torch.random.fork_rng(devices=[]):
             G, _ = build(self.config, self.sample_shape, n_classes(self.config))
@@ -155,7 +155,7 @@ class Run:
     def make_trainer(self, device: str = "auto", dataset=None, points: np.ndarray | None = None,
                      data_dir: str | None = None, quality: bool = True):
         """A Trainer that continues this run: weights, optimiser states, history, step count, fixed noise."""
-        from .train import Trainer
+        from ganlab.engine.trainer import Trainer
 
         trainer = Trainer(self.config.replace(device=device), dataset=dataset, points=points, data_dir=data_dir)
         if tuple(trainer.data.sample_shape) != self.sample_shape:
@@ -172,7 +172,7 @@ class Run:
         except (ValueError, KeyError, TypeError, RuntimeError) as e:
             raise CheckpointError(f"optimiser state does not fit the model: {_line(e)}") from None
         if quality:
-            from . import quality as q
+            from ganlab import quality as q
 
             if any(c in self.history.columns for c in q.COLUMNS):
                 q.attach(trainer)
@@ -266,7 +266,7 @@ def load(source: str | os.PathLike | bytes | IO[bytes], max_bytes: int = MAX_BYT
         config = from_json(ckpt["config"])
     except ConfigError as e:
         raise CheckpointError(f"the checkpoint's config is invalid: {_line(e)}") from None
-    from .models import build
+    from ganlab.models import build
 
     try:
         with torch.device("meta"):

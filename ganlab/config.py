@@ -181,7 +181,7 @@ def _one_of(c: TrainConfig, name: str, allowed: tuple[str, ...]) -> None:
 
 
 def validate(c: TrainConfig) -> None:
-    from .losses import LOSSES  # late import: losses imports nothing from here
+    from ganlab.losses import LOSSES  # late import: losses imports nothing from here
 
     for f in fields(c):
         v = getattr(c, f.name)

@@ -12,8 +12,6 @@ sqrt(d / 2), a region G never saw in training. slerp walks along the great circl
 from __future__ import annotations
 
 import copy
-import io
-import zipfile
 
 import numpy as np
 import torch
@@ -219,60 +217,3 @@ def toy_path(G: torch.nn.Module, rest: np.ndarray, p0, p1, n: int = 24, mode: st
     z = np.repeat(np.asarray(rest, np.float32)[None], n, 0)  # (n, d)
     z[:, :2] = interpolate(np.asarray(p0, np.float32), np.asarray(p1, np.float32), n, mode)
     return render(G, z)
-
-
-def images_jpeg(x: np.ndarray, nrow: int = 8, scale: int = 4, quality: int = 92) -> bytes:
-    """(N, C, H, W) in [-1, 1] -> one JPEG grid, nrow images a row, upscaled `scale` times (nearest)."""
-    from .snapshot import jpeg_bytes, to_grid
-
-    return jpeg_bytes(to_grid(x, max(1, min(nrow, len(x)))), scale, quality)
-
-
-# ---- export -------------------------------------------------------------------------------------------------------
-
-
-def to_uint8(frames: np.ndarray, scale: int = 1) -> np.ndarray:
-    """(N, C, H, W) in [-1, 1] -> (N, H*scale, W*scale, C) uint8 (nearest-neighbour upscale)."""
-    x = ((np.clip(frames, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(0, 2, 3, 1)
-    if scale > 1:
-        x = x.repeat(scale, 1).repeat(scale, 2)
-    return x
-
-
-def _pil(img: np.ndarray):
-    from PIL import Image
-
-    return Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
-
-
-def gif_bytes(frames: np.ndarray, fps: float = 8.0, scale: int = 4, bounce: bool = True) -> bytes:
-    """Animated GIF of frames (N, C, H, W) in [-1, 1], looping forever; bounce plays it forth and back."""
-    imgs = to_uint8(frames, scale)
-    if bounce and len(imgs) > 2:
-        imgs = np.concatenate([imgs, imgs[-2:0:-1]])
-    pil = [_pil(im) for im in imgs]
-    if pil and pil[0].mode == "RGB":  # GIF holds <= 256 colours: one palette fitted to all frames at once
-        pal = _pil(np.concatenate(imgs[:: max(1, len(imgs) // 16)], 0)).quantize(256)
-        pil = [im.quantize(palette=pal, dither=0) for im in pil]
-    buf = io.BytesIO()
-    pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=int(round(1000 / fps)), loop=0,
-                optimize=False, disposal=1)
-    return buf.getvalue()
-
-
-def frames_npz_bytes(frames: np.ndarray, **arrays: np.ndarray) -> bytes:
-    """NPZ with `frames` (N, C, H, W) float32 in [-1, 1] plus any named arrays (z, labels, t)."""
-    buf = io.BytesIO()
-    np.savez_compressed(buf, frames=np.asarray(frames, np.float32), **{k: np.asarray(v) for k, v in arrays.items()})
-    return buf.getvalue()
-
-
-def frames_png_zip_bytes(frames: np.ndarray, scale: int = 1) -> bytes:
-    """A zip of frame_000.png, frame_001.png, ... (one PNG per frame)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-        for i, img in enumerate(to_uint8(frames, scale)):
-            png = io.BytesIO()
-            _pil(img).save(png, format="PNG")
-            zf.writestr(f"frame_{i:03d}.png", png.getvalue())
-    return buf.getvalue()

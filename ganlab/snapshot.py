@@ -6,14 +6,14 @@ and a bounded timeline of earlier grids. Both: the downsampled metric history.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from .config import TrainConfig
-from .metrics import mode_counts
+from ganlab.config import TrainConfig
+from ganlab.imaging import jpeg_bytes, to_grid
+from ganlab.metrics import mode_counts
 
 N_POINTS = 1000
 N_ARROWS = 150
@@ -44,29 +44,6 @@ class Snapshot:
     real_jpeg: bytes | None = None
     grid_nrow: int = 8
     frames: tuple[tuple[int, bytes], ...] = field(default_factory=tuple)  # (step, jpeg) timeline
-
-
-def to_grid(x: np.ndarray, nrow: int = 8, pad: int = 2) -> np.ndarray:
-    """(N, C, H, W) in [-1, 1] -> (rows*(H+pad)+pad, nrow*(W+pad)+pad, C) uint8 tiled image."""
-    n, ch, h, w = x.shape
-    rows = -(-n // nrow)
-    out = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, ch), dtype=np.uint8)
-    img = ((np.clip(x, -1, 1) + 1) * 127.5).round().astype(np.uint8).transpose(0, 2, 3, 1)
-    for i in range(n):
-        r, c = divmod(i, nrow)
-        out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img[i]
-    return out
-
-
-def jpeg_bytes(grid: np.ndarray, scale: int = 1, quality: int = 90) -> bytes:
-    from PIL import Image
-
-    im = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
-    if scale > 1:
-        im = im.resize((im.width * scale, im.height * scale), Image.NEAREST)
-    buf = io.BytesIO()
-    im.save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
 
 
 class FrameStore:

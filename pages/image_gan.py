@@ -9,10 +9,10 @@ import functools
 import streamlit as st
 
 from ganlab.ui import code, controls, links, live, session
-from ganlab.ui import image_checkpoint as ick
-from ganlab.ui import image_setup as ims
-from ganlab.ui import image_views as iv
-from ganlab.ui.image_widgets import setup_ui
+from ganlab.ui.image_gan import checkpoint as ick
+from ganlab.ui.image_gan import setup as ims
+from ganlab.ui.image_gan import views as iv
+from ganlab.ui.image_gan.widgets import setup_ui
 
 owner = session.owner()
 st.title("Image GAN")

@@ -9,10 +9,10 @@ import time
 import numpy as np
 import streamlit as st
 
-from ganlab import latent
-from ganlab.latent_viz import manifold_figure, norm_figure
+from ganlab import imaging, latent
+from ganlab.viz.latent_space import manifold_figure, norm_figure
 from ganlab.ui import code, state
-from ganlab.ui.latent import on_warm_thread, source_ui
+from ganlab.ui.latent_space.source import on_warm_thread, source_ui
 
 RANGE = 3.0  # slider range: |z_k| <= 3 holds 99.7 % of N(0, 1)
 SEED_MAX = 2**31 - 1
@@ -42,13 +42,13 @@ def _class_ui(key: str) -> np.ndarray | None:
 
 def _exports(frames: np.ndarray, fps: float, stem: str, **arrays: np.ndarray) -> None:
     """The animation, and downloads (NPZ and PNG zip are built only when clicked)."""
-    gif = latent.gif_bytes(frames, fps, scale=max(1, 224 // frames.shape[-1]))
+    gif = imaging.gif_bytes(frames, fps, scale=max(1, 224 // frames.shape[-1]))
     st.image(gif, caption="animation (GIF, plays forth and back)")
     a, b, c = st.columns(3)
     a.download_button("GIF", gif, f"{stem}.gif", "image/gif", key=f"{stem}_gif", on_click="ignore")
-    b.download_button("Frames (NPZ)", lambda: latent.frames_npz_bytes(frames, **arrays), f"{stem}.npz",
+    b.download_button("Frames (NPZ)", lambda: imaging.frames_npz_bytes(frames, **arrays), f"{stem}.npz",
                       "application/octet-stream", key=f"{stem}_npz", on_click="ignore")
-    c.download_button("Frames (PNG zip)", lambda: latent.frames_png_zip_bytes(frames, scale=4), f"{stem}_png.zip",
+    c.download_button("Frames (PNG zip)", lambda: imaging.frames_png_zip_bytes(frames, scale=4), f"{stem}_png.zip",
                       "application/zip", key=f"{stem}_zip", on_click="ignore")
 
 
@@ -64,7 +64,7 @@ def interpolation_mode() -> None:
         sheet = left.number_input("Sample sheet (seed)", 0, SEED_MAX, key="lat_i_sheet")
         cand = latent.noise(sheet, d, 16)  # (16, d)
         imgs = latent.render(src.G, cand, None if not src.n_classes else np.zeros(16, np.int64))
-        st.image([latent.images_jpeg(x[None], 1, 2) for x in imgs], caption=[f"#{i}" for i in range(16)], width=64)
+        st.image([imaging.images_jpeg(x[None], 1, 2) for x in imgs], caption=[f"#{i}" for i in range(16)], width=64)
         ia = left.selectbox("Sample A", range(16), key="lat_i_pa")
         ib = left.selectbox("Sample B", range(16), key="lat_i_pb")
         z0, z1 = cand[ia], cand[ib]
@@ -76,7 +76,7 @@ def interpolation_mode() -> None:
         y = _class_ui("lat_i_class")
     zs = latent.interpolate(z0, z1, n, mode)  # (n, d)
     frames = latent.render(src.G, zs, None if y is None else np.repeat(y, n))  # (n, C, H, W)
-    st.image(latent.images_jpeg(frames, nrow=min(n, 12), scale=2), caption=f"{mode}: {n} frames from A to B")
+    st.image(imaging.images_jpeg(frames, nrow=min(n, 12), scale=2), caption=f"{mode}: {n} frames from A to B")
     _exports(frames, fps, f"interpolation_{mode}", z=zs)
     norms = {m: np.linalg.norm(latent.interpolate(z0, z1, n, m), axis=1) for m in ("lerp", "slerp")}
     st.plotly_chart(norm_figure(np.linspace(0, 1, n), norms, float(np.sqrt(d))), key="lat_i_norm")
@@ -98,7 +98,7 @@ def _randomise(d: int) -> None:
 
 
 def _one_image(G, z: np.ndarray, y: np.ndarray | None) -> bytes:
-    return latent.images_jpeg(latent.render(G, z, y), nrow=1, scale=8)
+    return imaging.images_jpeg(latent.render(G, z, y), nrow=1, scale=8)
 
 
 @st.fragment
@@ -130,9 +130,9 @@ def sliders_mode() -> None:
         values = np.linspace(-RANGE, RANGE, 9)
         labels = None if y is None else np.repeat(y, 9)
         grid = on_warm_thread(latent.render, src.G, latent.sweep(z, [k], values), labels)  # (9, C, H, W)
-        st.image(latent.images_jpeg(grid, nrow=9, scale=2),
+        st.image(imaging.images_jpeg(grid, nrow=9, scale=2),
                  caption=f"z[{k}] from {-RANGE:g} to {RANGE:g}, every other dimension as above")
-    code.show_code([latent.render, latent.images_jpeg, latent.sweep])
+    code.show_code([latent.render, imaging.images_jpeg, latent.sweep])
 
 
 def conditional_mode() -> None:
@@ -144,7 +144,7 @@ def conditional_mode() -> None:
     n_styles = a.slider("Styles (columns)", 2, 10, key="lat_c_styles")
     seed = b.number_input("Style seed", 0, SEED_MAX, key="lat_c_seed")
     z, labels = latent.conditional_grid(src.n_classes, n_styles, src.z_dim, seed)  # (K * S, d), (K * S,)
-    st.image(latent.images_jpeg(latent.render(src.G, z, labels), nrow=n_styles, scale=2),
+    st.image(imaging.images_jpeg(latent.render(src.G, z, labels), nrow=n_styles, scale=2),
              caption="rows: classes (the label); columns: one fixed z each (the style)")
     st.subheader("Class morph: change the class, keep the style")
     a, b, c, e = st.columns(4)
@@ -156,7 +156,7 @@ def conditional_mode() -> None:
     col = c.selectbox("Style (column)", range(n_styles), key="lat_c_col")
     n = e.slider("Frames", 4, 24, key="lat_c_n")
     frames = latent.class_morph(src.G, z[col], y0, y1, n)  # (n, C, H, W)
-    st.image(latent.images_jpeg(frames, nrow=n, scale=2),
+    st.image(imaging.images_jpeg(frames, nrow=n, scale=2),
              caption=f"label embedding blended from {names[y0]} to {names[y1]}, z fixed")
     _exports(frames, 8, "class_morph", z=np.repeat(z[col][None], n, 0), t=np.linspace(0, 1, n))
     code.show_code([latent.conditional_grid, latent.class_codes, latent.class_morph])

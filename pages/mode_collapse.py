@@ -7,9 +7,10 @@ import functools
 
 import streamlit as st
 
-from ganlab.ui import code, controls, links, live, session, toy_views
-from ganlab.ui import toy_setup as ts
-from ganlab.ui.toy_widgets import setup_ui
+from ganlab.ui import code, controls, links, live, session
+from ganlab.ui.mode_collapse import views as toy_views
+from ganlab.ui.mode_collapse import setup as ts
+from ganlab.ui.mode_collapse.widgets import setup_ui
 
 SLOT = "mc_job"  # session-state key of this page's current job id
 

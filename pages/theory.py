@@ -7,7 +7,7 @@ snapshots (ganlab/ui/theory_views.py, figures from ganlab/theory/viz.py).
 import streamlit as st
 
 from ganlab.ui import code, controls, live, session
-from ganlab.ui import theory_views as tv
+from ganlab.ui.theory import views as tv
 
 owner = session.owner()
 st.title("Theory: the minimax game in 1-D")

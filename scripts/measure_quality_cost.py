@@ -17,7 +17,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ganlab import quality  # noqa: E402
 from ganlab.config import TrainConfig  # noqa: E402
-from ganlab.train import Trainer  # noqa: E402
+from ganlab.engine.trainer import Trainer  # noqa: E402
 
 
 def main() -> None:

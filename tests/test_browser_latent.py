@@ -21,7 +21,7 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     """A DCGAN trained for a few steps, saved like any user's run."""
     from ganlab import checkpoint
     from ganlab.config import TrainConfig
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     torch.set_num_threads(1)
     t = Trainer(TrainConfig(data="mnist", model="dcgan", z_dim=16, dcgan_width=8, batch_size=32, steps=4,

@@ -14,7 +14,7 @@ from ganlab import checkpoint
 from ganlab.checkpoint import CheckpointError
 from ganlab.config import TrainConfig
 from ganlab.data import Dataset
-from ganlab.train import Trainer
+from ganlab.engine.trainer import Trainer
 
 
 def toy_trainer(steps: int = 12) -> Trainer:

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ganlab import cli, losses
+from ganlab import losses
+from ganlab.cli import main as cli
 from ganlab.config import from_json
 from ganlab.presets import PRESETS
 
@@ -176,7 +177,7 @@ def test_diverged_run_reports_status_and_step(capsys, monkeypatch):
 
 
 def test_ctrl_c_stops_and_still_prints(capsys, monkeypatch):
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     real_step, calls = Trainer.step, []
 

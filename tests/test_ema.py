@@ -9,7 +9,7 @@ import torch
 
 from ganlab import checkpoint, snapshot
 from ganlab.config import ConfigError, TrainConfig
-from ganlab.train import Trainer
+from ganlab.engine.trainer import Trainer
 
 
 def trainer(g_ema: float = 0.9, **kw) -> Trainer:

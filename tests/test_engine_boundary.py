@@ -44,7 +44,7 @@ def test_scanner_finds_the_forms_we_forbid():
 
 def test_engine_sources_do_not_import_streamlit():
     files = engine_files()
-    assert PKG / "train.py" in files and PKG / "cli.py" in files
+    assert PKG / "engine" / "trainer.py" in files and PKG / "cli" / "main.py" in files
     assert not any("ui" in p.relative_to(PKG).parts[:1] for p in files)
     bad = {str(p.relative_to(REPO)): lines for p in files if (lines := streamlit_imports(p.read_text()))}
     assert bad == {}, f"streamlit imported outside ganlab/ui/: {bad}"
@@ -67,5 +67,5 @@ def test_importing_every_engine_module_leaves_streamlit_unloaded():
     p = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=90)
     assert p.returncode == 0, p.stderr[-2000:]
     r = json.loads(p.stdout.strip().splitlines()[-1])
-    assert set(r["loaded"]) == set(modules) and "ganlab.cli" in modules and "ganlab.train" in modules
+    assert set(r["loaded"]) == set(modules) and "ganlab.cli.main" in modules and "ganlab.engine.trainer" in modules
     assert r["streamlit"] == [], f"importing the engine loaded {r['streamlit'][:5]}"

@@ -1,6 +1,6 @@
 import numpy as np
 
-from ganlab.history import History
+from ganlab.engine.history import History
 
 
 def test_bounded_and_evenly_decimated():

@@ -122,7 +122,7 @@ def test_pack_stacks_samples_along_channels():
 @pytest.mark.parametrize("name", ["mnist-mlp", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])
 def test_image_presets_train_and_sample(name, one_thread):
     from ganlab.presets import get
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     p = get(name)
     assert p.config.data == "mnist" and len(p.lesson) > 40
@@ -139,7 +139,7 @@ def test_image_presets_train_and_sample(name, one_thread):
 def test_g_update_respects_grad_layout(one_thread):
     """A channels_last activation gives channels_last weight grads; the G step must still update each weight
     by its own gradient (fused Adam once applied them by memory order: half the signs came out wrong)."""
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     c = TrainConfig(**DC, batch_size=16, log_every=1, device="cpu", g_lr=1e-3, d_lr=1e-3)
     a, b = Trainer(c), Trainer(c)

@@ -6,7 +6,7 @@ import pytest
 
 from ganlab.config import TrainConfig
 from ganlab.jobs import JobLimitError, JobManager
-from ganlab.runner import TrainerRunner
+from ganlab.engine.runner import TrainerRunner
 
 FAST = TrainConfig(data="ring", z_dim=2, g_width=32, d_width=32, batch_size=64, log_every=10, steps=100_000)
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ganlab import latent
+from ganlab import imaging, latent
 from ganlab.config import TrainConfig
 from ganlab.models import build
 
@@ -149,7 +149,7 @@ def test_toy_manifold_and_path():
 @pytest.mark.parametrize("channels", [1, 3])
 def test_gif_is_a_valid_animation(channels):
     frames = np.linspace(-1, 1, 6, dtype=np.float32)[:, None, None, None] * np.ones((6, channels, 8, 8), np.float32)
-    data = latent.gif_bytes(frames, fps=10, scale=2)
+    data = imaging.gif_bytes(frames, fps=10, scale=2)
     im = Image.open(io.BytesIO(data))
     assert im.format == "GIF" and im.n_frames > 1 and im.size == (16, 16)
     assert im.info.get("loop") == 0
@@ -159,20 +159,20 @@ def test_gif_is_a_valid_animation(channels):
 def test_npz_and_png_zip():
     frames = np.random.default_rng(0).uniform(-1, 1, (4, 1, 8, 8)).astype(np.float32)
     z = np.zeros((4, 3), np.float32)
-    with np.load(io.BytesIO(latent.frames_npz_bytes(frames, z=z))) as f:
+    with np.load(io.BytesIO(imaging.frames_npz_bytes(frames, z=z))) as f:
         np.testing.assert_array_equal(f["frames"], frames)
         assert f["z"].shape == (4, 3)
-    with zipfile.ZipFile(io.BytesIO(latent.frames_png_zip_bytes(frames, scale=3))) as zf:
+    with zipfile.ZipFile(io.BytesIO(imaging.frames_png_zip_bytes(frames, scale=3))) as zf:
         names = zf.namelist()
         assert names == [f"frame_{i:03d}.png" for i in range(4)]
         img = Image.open(io.BytesIO(zf.read(names[1])))
         assert img.size == (24, 24)
-        np.testing.assert_array_equal(np.asarray(img)[::3, ::3], latent.to_uint8(frames[1:2])[0, :, :, 0])
+        np.testing.assert_array_equal(np.asarray(img)[::3, ::3], imaging.to_uint8(frames[1:2])[0, :, :, 0])
 
 
 def test_images_jpeg_grid_size():
     x = np.zeros((6, 1, 28, 28), np.float32)
-    im = Image.open(io.BytesIO(latent.images_jpeg(x, nrow=3, scale=2)))
+    im = Image.open(io.BytesIO(imaging.images_jpeg(x, nrow=3, scale=2)))
     assert im.format == "JPEG" and im.size == (2 * (3 * 30 + 2), 2 * (2 * 30 + 2))
 
 
@@ -187,7 +187,7 @@ def test_slider_rerender_is_interactive():
     for i in range(21):
         z[0] = -3 + 0.3 * i
         t0 = time.perf_counter()
-        jpeg = latent.images_jpeg(latent.render(G, z), nrow=1, scale=8)
+        jpeg = imaging.images_jpeg(latent.render(G, z), nrow=1, scale=8)
         times.append(time.perf_counter() - t0)
     assert jpeg[:2] == b"\xff\xd8"
     assert np.median(times[1:]) < 0.150

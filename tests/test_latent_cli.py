@@ -8,10 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from ganlab import checkpoint, latent_cli
-from ganlab.cli import UsageError
+from ganlab import checkpoint
+from ganlab.cli import latent as latent_cli
+from ganlab.cli.main import UsageError
 from ganlab.config import TrainConfig
-from ganlab.train import Trainer
+from ganlab.engine.trainer import Trainer
 
 
 def _parser():

@@ -7,7 +7,7 @@ import copy
 import pytest
 import torch
 
-from ganlab import optim
+from ganlab.engine import optim
 
 
 def _net() -> torch.nn.Module:

@@ -12,9 +12,9 @@ from PIL import Image
 
 from ganlab import jobs
 from ganlab.presets import PRESETS
-from ganlab.ui import image_checkpoint as ick
-from ganlab.ui import image_setup as ims
-from ganlab.ui import image_views as iv
+from ganlab.ui.image_gan import checkpoint as ick
+from ganlab.ui.image_gan import setup as ims
+from ganlab.ui.image_gan import views as iv
 
 PAGE = "pages/image_gan.py"
 # The tutorials' MLP GAN, small: 8x8 digits, a logging interval (= one grid frame) every 20 G steps.
@@ -199,7 +199,7 @@ def test_conditional_grid_has_one_row_per_class(app_test, wait_until):
 
 def _checkpoint_bytes(config) -> bytes:
     from ganlab import checkpoint
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     t = Trainer(config)
     t.step(config.log_every)
@@ -231,7 +231,7 @@ def test_read_upload_refuses_toy_runs_and_accepts_image_runs():
 
 def test_download_bytes_of_a_paused_and_of_a_finished_run_load_back():
     from ganlab import checkpoint
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     t = Trainer(TINY)
     t.step(20)

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 import ganlab.ui.latent as ui_latent
 from ganlab import jobs, latent
 from ganlab.config import TrainConfig
-from ganlab.runner import TrainerRunner
+from ganlab.engine.runner import TrainerRunner
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "latent_space.py")
 OWNER = "latent-page-test"
@@ -38,7 +38,7 @@ class QuietRunner(TrainerRunner):
 def trained():
     """name -> checkpoint bytes of a run trained for a few steps (trained once per module)."""
     from ganlab import checkpoint
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     torch.set_num_threads(1)
     out = {}

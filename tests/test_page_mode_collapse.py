@@ -10,8 +10,9 @@ import torch
 from ganlab import jobs
 from ganlab.config import TrainConfig
 from ganlab.presets import PRESETS
-from ganlab.ui import controls, toy_views
-from ganlab.ui import toy_setup as ts
+from ganlab.ui import controls
+from ganlab.ui.mode_collapse import views as toy_views
+from ganlab.ui.mode_collapse import setup as ts
 
 SLOT = "mc_job"
 

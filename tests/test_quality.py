@@ -11,10 +11,11 @@ import scipy.linalg
 import torch
 import torch.nn.functional as F
 
-from ganlab import quality, viz_images
+from ganlab import quality
+from ganlab.viz import image_gan as viz_images
 from ganlab.config import TrainConfig
 from ganlab.data import Dataset
-from ganlab.train import Trainer
+from ganlab.engine.trainer import Trainer
 
 
 @pytest.fixture(scope="module")

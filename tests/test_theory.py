@@ -11,7 +11,8 @@ import torch
 from ganlab import losses
 from ganlab.config import ConfigError
 from ganlab.jobs import JobManager
-from ganlab.theory import DATA_PRESETS, Theory1D, TheoryConfig, measure, parse_floats, viz
+from ganlab.theory import DATA_PRESETS, Theory1D, TheoryConfig, measure, parse_floats
+from ganlab.viz import theory as viz
 from ganlab.theory import math1d as m1
 
 LOG2, LOG4 = math.log(2), math.log(4)
@@ -309,7 +310,7 @@ def test_figures_are_built_from_plain_arrays():
 
 
 def test_headless_entry_point(capsys):
-    from ganlab.theory.__main__ import main
+    from ganlab.cli.theory import main
 
     assert main(["--steps", "20", "--d-optimum", "20", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from ganlab import viz
+from ganlab.viz import common as viz
 from ganlab.presets import PRESETS
-from ganlab.runner import TrainerRunner
+from ganlab.engine.runner import TrainerRunner
 from ganlab.snapshot import GRID_N, N_ARROWS, N_POINTS
 
 

@@ -1,7 +1,7 @@
 """ganlab/viz_images.py: quality panels plot only the scored (finite) rows; the class histogram; in-place updates."""
 import numpy as np
 
-from ganlab import viz_images as vi
+from ganlab.viz import image_gan as vi
 
 NAN = np.nan
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..config import TOY_DATA, TrainConfig
-from . import toy
+from ganlab.config import TOY_DATA, TrainConfig
+from ganlab.data import toy
 
 POOL = 65_536
 
@@ -71,7 +71,7 @@ def make_dataset(config: TrainConfig, device: torch.device | str = "cpu", points
     if config.data in TOY_DATA:
         pts, centers, std = toy_points(config.data, POOL, config.seed, points)
         return Dataset(config.data, torch.as_tensor(pts, device=device), centers=centers, std=std)
-    from .images import load_images  # torchvision only when images are asked for
+    from ganlab.data.images import load_images  # torchvision only when images are asked for
 
     img = load_images(config.data, data_dir=data_dir, size=32 if config.data == "cifar10" else None)
     # Some sources are sorted by class (the embedded MNIST is): one fixed shuffle makes every prefix

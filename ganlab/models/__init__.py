@@ -5,8 +5,8 @@ from typing import Callable
 
 from torch import nn
 
-from ..config import TrainConfig
-from .mlp import MLPDiscriminator, MLPGenerator
+from ganlab.config import TrainConfig
+from ganlab.models.mlp import MLPDiscriminator, MLPGenerator
 
 
 def _mlp(c: TrainConfig, shape: tuple[int, ...], n_classes: int) -> tuple[nn.Module, nn.Module]:
@@ -19,7 +19,7 @@ def _mlp(c: TrainConfig, shape: tuple[int, ...], n_classes: int) -> tuple[nn.Mod
 
 
 def _dcgan(c: TrainConfig, shape: tuple[int, ...], n_classes: int) -> tuple[nn.Module, nn.Module]:
-    from .dcgan import build_dcgan
+    from ganlab.models.dcgan import build_dcgan
 
     return build_dcgan(c, shape, n_classes)
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..config import ConfigError
+from ganlab.config import ConfigError
 
 LOSS_KEYS = ("minimax", "non_saturating")  # both train D with the minimax objective, so D* is the formula
 Z_DISTS = ("normal", "uniform")

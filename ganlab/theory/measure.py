@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import math1d as m1
-from .config import TheoryConfig
+from ganlab.theory import math1d as m1
+from ganlab.theory.config import TheoryConfig
 
 _F32 = np.float32
 

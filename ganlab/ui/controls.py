@@ -11,7 +11,7 @@ import streamlit as st
 
 from ganlab import jobs
 from ganlab.config import TrainConfig
-from ganlab.train import LIVE_KEYS
+from ganlab.engine.trainer import LIVE_KEYS
 
 LIVE_STATUSES = ("queued", "starting", "running")
 

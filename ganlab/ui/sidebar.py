@@ -5,7 +5,7 @@ import streamlit as st
 
 from ganlab import jobs
 
-from . import live, session
+from ganlab.ui import live, session
 
 SIDEBAR_REFRESH_S = 2.0
 

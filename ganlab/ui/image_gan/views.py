@@ -14,12 +14,14 @@ import threading
 
 import streamlit as st
 
-from ganlab import losses, viz, viz_images
+from ganlab import losses
+from ganlab.viz import common as viz
+from ganlab.viz import image_gan as viz_images
 from ganlab.config import TrainConfig
 from ganlab.jobs import Job
 
-from . import controls, live
-from .image_setup import P, Setup, describe
+from ganlab.ui import controls, live
+from ganlab.ui.image_gan.setup import P, Setup, describe
 
 SLOT = P + "job"  # session-state key of this page's current job id
 FRAME_KEY = P + "frame"  # prefix of the timeline slider's key
@@ -68,7 +70,7 @@ def build_runners(config: TrainConfig, data_dir: str | None, score: bool = True)
     `mnist` run (so its checkpoint, scores and grid are consistent) and its note says what happened."""
     from ganlab import quality
     from ganlab.data.images import DataUnavailable
-    from ganlab.runner import TrainerRunner
+    from ganlab.engine.runner import TrainerRunner
 
     try:
         runner = TrainerRunner(config, data_dir=data_dir)
@@ -83,7 +85,7 @@ def build_runners(config: TrainConfig, data_dir: str | None, score: bool = True)
 def resume_runners(run, steps: int, data_dir: str | None) -> list:
     """A runner that continues a checkpoint (ganlab.checkpoint.Run) up to `steps` G steps in all."""
     from ganlab import quality
-    from ganlab.runner import TrainerRunner
+    from ganlab.engine.runner import TrainerRunner
 
     trainer = run.make_trainer(data_dir=data_dir)
     quality.attach(trainer)
@@ -254,7 +256,7 @@ def draw_charts(job: Job | None, class_names: tuple[str, ...] = ()) -> None:
 def code_objects(config: TrainConfig | None) -> list:
     """The functions behind this config, for the "Show the code" expander: losses, model builder, one step."""
     from ganlab.models import BUILDERS, mlp
-    from ganlab.train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     objs: list = []
     if config is not None:

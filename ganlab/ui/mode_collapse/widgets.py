@@ -10,10 +10,10 @@ import streamlit as st
 
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
-from ganlab.train import LIVE_KEYS
+from ganlab.engine.trainer import LIVE_KEYS
 
-from . import toy_setup as ts
-from .toy_setup import P
+from ganlab.ui.mode_collapse import setup as ts
+from ganlab.ui.mode_collapse.setup import P
 
 
 def _lock(name: str, locked: bool) -> bool:

@@ -16,11 +16,12 @@ import streamlit as st
 from ganlab import losses
 from ganlab.config import ConfigError
 from ganlab.jobs import Job
-from ganlab.theory import DATA_PRESETS, Theory1D, TheoryConfig, math1d, parse_floats, viz
+from ganlab.theory import DATA_PRESETS, Theory1D, TheoryConfig, math1d, parse_floats
+from ganlab.viz import theory as viz
 from ganlab.theory.config import LIVE_KEYS, LOSS_KEYS
 from ganlab.theory.measure import measure
 
-from . import controls, live, state
+from ganlab.ui import controls, live, state
 
 P = "th_"
 SLOT = "th_job"  # session-state key of the page's current job id

@@ -17,12 +17,13 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from . import losses, optim
-from .config import ConfigError, TrainConfig
-from .data import Dataset, make_dataset
-from .history import History
-from .metrics import mode_stats
-from .models import build
+from ganlab import losses
+from ganlab.engine import optim
+from ganlab.config import ConfigError, TrainConfig
+from ganlab.data import Dataset, make_dataset
+from ganlab.engine.history import History
+from ganlab.metrics import mode_stats
+from ganlab.models import build
 
 # Settings that can change while a run is live (weights are kept); anything else needs a new run.
 LIVE_KEYS = frozenset({"loss", "g_lr", "d_lr", "beta1", "beta2", "d_steps", "real_label", "gp_weight",
@@ -298,7 +299,7 @@ class Trainer:
     @functools.cached_property
     def real_jpeg(self) -> bytes:
         """64 real images as a JPEG grid (rows = classes for conditional runs), for real-vs-fake."""
-        from .snapshot import jpeg_bytes, to_grid
+        from ganlab.imaging import jpeg_bytes, to_grid
 
         x, y = self.data.x, self.data.y  # all of it: files may be sorted by class (the embedded MNIST is)
         if self.config.conditional and y is not None:

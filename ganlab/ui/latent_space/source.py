@@ -20,9 +20,9 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
-from .. import latent
-from ..config import TrainConfig
-from . import state
+from ganlab import latent
+from ganlab.config import TrainConfig
+from ganlab.ui import state
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 BUNDLED = {"MNIST DCGAN (demo)": "demo-mnist-dcgan.pt", "MNIST conditional GAN (demo)": "demo-mnist-cgan.pt"}
@@ -53,7 +53,7 @@ class Source:
 
 
 def class_names(data: str, k: int) -> tuple[str, ...]:
-    from ..data.images import DIGITS, TORCHVISION
+    from ganlab.data.images import DIGITS, TORCHVISION
 
     if data in TORCHVISION and len(TORCHVISION[data][2]) == k:
         return TORCHVISION[data][2]
@@ -67,7 +67,7 @@ def make_source(G: Any, config: TrainConfig, key: str, label: str, real: np.ndar
     shape = tuple(latent.render(G, np.zeros(config.z_dim, np.float32)).shape[1:])
     centers = None
     if len(shape) == 1 and config.data != "csv":
-        from ..data import toy_points
+        from ganlab.data import toy_points
 
         pts, centers, _ = toy_points(config.data, 1000, config.seed)
         real = pts if real is None else real
@@ -83,7 +83,7 @@ def bundled_assets() -> dict[str, Path]:
 
 @st.cache_resource(show_spinner="Loading the bundled generator...", max_entries=4)
 def _load_bundled(path: str, mtime: float) -> Source:
-    from .. import checkpoint
+    from ganlab import checkpoint
 
     run = checkpoint.load(path)
     return make_source(run.make_generator("cpu"), run.config, f"bundled:{path}:{mtime}", Path(path).name,
@@ -96,7 +96,7 @@ def load_bundled(path: Path) -> Source:
 
 def load_upload(data: bytes, name: str) -> Source:
     """Through the safe checkpoint loader (size cap, weights_only, shape checks); raises ValueError with the reason."""
-    from .. import checkpoint
+    from ganlab import checkpoint
 
     run = checkpoint.load(data)
     return make_source(run.make_generator("cpu"), run.config, "upload:" + hashlib.sha256(data).hexdigest()[:16], name,
@@ -104,7 +104,7 @@ def load_upload(data: bytes, name: str) -> Source:
 
 
 def _owner() -> str:
-    from .session import owner
+    from ganlab.ui.session import owner
 
     return owner()
 
@@ -114,7 +114,7 @@ def run_choices(owner: str) -> dict[tuple[int, int], tuple[str, Any]]:
 
     The keys stay the same while a run trains (its label's step count does not), so the picker keeps its choice.
     """
-    from .. import jobs
+    from ganlab import jobs
 
     out = {}
     for job in jobs.manager().jobs_of(owner):
@@ -173,7 +173,7 @@ def on_warm_thread(fn: Callable, *args, **kwargs):
 
 def source_ui() -> Source | None:
     """Draw the generator picker; returns the chosen Source, or None (with a message shown) when there is none."""
-    from .session import configure_torch
+    from ganlab.ui.session import configure_torch
 
     configure_torch()  # one torch thread per run on CPU (DESIGN section 8): renders stay steady under load
     bundled = bundled_assets()

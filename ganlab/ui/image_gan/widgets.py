@@ -13,10 +13,10 @@ from ganlab import config as cfg
 from ganlab.data.images import TORCHVISION
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
-from ganlab.train import LIVE_KEYS
+from ganlab.engine.trainer import LIVE_KEYS
 
-from . import image_setup as ims
-from .image_setup import P
+from ganlab.ui.image_gan import setup as ims
+from ganlab.ui.image_gan.setup import P
 
 
 def _lock(name: str, locked: bool) -> bool:

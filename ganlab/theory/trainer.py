@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import losses, optim
-from ..config import ConfigError
-from ..history import History
-from ..models.mlp import MLPDiscriminator, MLPGenerator
-from ..train import _INIT_LOCK, read_interval, resolve_device
-from . import math1d as m1
-from .config import LIVE_KEYS, TheoryConfig
-from .measure import Measures, TheorySnapshot, measure
+from ganlab import losses
+from ganlab.engine import optim
+from ganlab.config import ConfigError
+from ganlab.engine.history import History
+from ganlab.models.mlp import MLPDiscriminator, MLPGenerator
+from ganlab.engine.trainer import _INIT_LOCK, read_interval, resolve_device
+from ganlab.theory import math1d as m1
+from ganlab.theory.config import LIVE_KEYS, TheoryConfig
+from ganlab.theory.measure import Measures, TheorySnapshot, measure
 
 COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "v_d", "v_star", "jsd", "identity", "seconds")
 MAPPING_POINTS = 41  # z -> G(z) lines drawn under the densities

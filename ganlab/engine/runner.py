@@ -5,9 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import TrainConfig
-from .snapshot import FrameStore, Snapshot, take
-from .train import Trainer
+from ganlab.config import TrainConfig
+from ganlab.snapshot import FrameStore, Snapshot, take
+from ganlab.engine.trainer import Trainer
 
 
 class TrainerRunner:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import ConfigError, TrainConfig
+from ganlab.config import ConfigError, TrainConfig
 
 TOY_METRIC_SAMPLES = 2500  # DESIGN section 3: toy metrics are defined on K = 2500 samples
 MAX_SAMPLES = 100_000
@@ -89,7 +89,7 @@ class Progress:
 
 # ---- train --------------------------------------------------------------------------------------------------
 def build_config(args: argparse.Namespace) -> tuple[str, TrainConfig]:
-    from . import presets
+    from ganlab import presets
 
     try:
         preset = presets.get(args.preset)
@@ -144,7 +144,7 @@ def run_metrics(trainer, n: int) -> tuple[dict[str, Any], Any, Any]:
     quality summary, skipped for a diverged run (its samples are NaN).
     """
     if trainer.data.centers is not None:
-        from .metrics import mode_stats
+        from ganlab.metrics import mode_stats
 
         x, _ = trainer.sample(max(n, TOY_METRIC_SAMPLES))
         x = x.float().cpu().numpy()
@@ -155,7 +155,7 @@ def run_metrics(trainer, n: int) -> tuple[dict[str, Any], Any, Any]:
     labels = None if labels is None else labels.cpu().numpy().astype(np.int64)
     if not trainer.data.is_toy and trainer.status != "diverged":
         try:
-            from .quality import summary_metrics
+            from ganlab.quality import summary_metrics
         except ImportError as e:
             print(f"note: image metrics unavailable ({e})", file=sys.stderr)
             return {}, samples, labels
@@ -176,7 +176,7 @@ def _save_outputs(args: argparse.Namespace, trainer, samples, labels) -> None:
         out = Path(args.out)
         (out / "config.json").write_text(trainer.config.to_json() + "\n")
         try:
-            from .checkpoint import save
+            from ganlab.checkpoint import save
         except ImportError as e:
             print(f"warning: checkpoint not written ({e}); config.json only", file=sys.stderr)
             return
@@ -186,7 +186,7 @@ def _save_outputs(args: argparse.Namespace, trainer, samples, labels) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from .train import Trainer
+    from ganlab.engine.trainer import Trainer
 
     name, config = build_config(args)
     _check_outputs(args, config)
@@ -200,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from None
     if trainer.data.x.dim() == 4:  # images: live quality columns (FID, classes present) in the history
-        from . import quality
+        from ganlab import quality
 
         quality.attach(trainer)
     if trainer.data.note and not args.quiet:
@@ -235,7 +235,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 # ---- presets, bench -----------------------------------------------------------------------------------------
 def cmd_presets(args: argparse.Namespace) -> int:
-    from .presets import PRESETS
+    from ganlab.presets import PRESETS
 
     if args.markdown:  # the README's table
         print("| preset | data | model | loss / remedy | steps | lesson |\n|---|---|---|---|---|---|")
@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", metavar="FILE.json", help="also write the JSON list to FILE")
     b.set_defaults(func=cmd_bench)
 
-    from .latent_cli import add_parser as add_latent  # `latent CHECKPOINT interpolate|sweep|grid|...`
+    from ganlab.cli.latent import add_parser as add_latent  # `latent CHECKPOINT interpolate|sweep|grid|...`
 
     add_latent(sub)
     return p

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .viz import FAKE_COLOR, _f32, _figure, _plain
+from ganlab.viz.common import FAKE_COLOR, _f32, _figure, _plain
 
 History = Mapping[str, np.ndarray]
 N_CLASSES = 10

@@ -17,7 +17,7 @@ from ganlab.config import ConfigError, TrainConfig
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
 
-from . import links, state
+from ganlab.ui import links, state
 
 P = "ig_"  # session-state prefix of this page
 CUSTOM = links.CUSTOM  # the preset picker's "no preset" entry

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import latent
+from ganlab import imaging, latent
 
 WHAT = ("interpolate", "sweep", "grid", "morph", "manifold")
 SUFFIXES = (".gif", ".npz", ".zip", ".png", ".jpg", ".jpeg")
@@ -72,27 +72,21 @@ def frames_for(G, z_dim: int, args) -> tuple[np.ndarray, np.ndarray, int]:
 def write(frames: np.ndarray, z: np.ndarray, nrow: int, out: Path, fps: float) -> None:
     suffix = out.suffix.lower()
     if suffix == ".gif":
-        data = latent.gif_bytes(frames, fps, scale=max(1, 224 // frames.shape[-1]))
+        data = imaging.gif_bytes(frames, fps, scale=max(1, 224 // frames.shape[-1]))
     elif suffix == ".npz":
-        data = latent.frames_npz_bytes(frames, z=z)
+        data = imaging.frames_npz_bytes(frames, z=z)
     elif suffix == ".zip":
-        data = latent.frames_png_zip_bytes(frames, scale=4)
+        data = imaging.frames_png_zip_bytes(frames, scale=4)
     else:
-        from PIL import Image
-
-        from .snapshot import to_grid
-
-        grid = to_grid(frames, nrow)
-        buf = io.BytesIO()
-        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(buf, "PNG" if suffix == ".png" else "JPEG")
-        data = buf.getvalue()
+        grid = imaging.to_grid(frames, nrow)
+        data = imaging.png_bytes(grid) if suffix == ".png" else imaging.jpeg_bytes(grid, quality=75)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
 
 
 def cmd_latent(args) -> int:
-    from . import checkpoint
-    from .cli import UsageError
+    from ganlab import checkpoint
+    from ganlab.cli.main import UsageError
 
     out = Path(args.out)
     if out.suffix.lower() not in SUFFIXES:

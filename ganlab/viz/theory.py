@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import math1d as m1
+from ganlab.theory import math1d as m1
 
 DATA_C, GEN_C, D_C, DSTAR_C = "#222222", "#2ca02c", "#1f77b4", "#d62728"
 SAT_C, NS_C = "#9467bd", "#ff7f0e"

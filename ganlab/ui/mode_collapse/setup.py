@@ -19,7 +19,7 @@ from ganlab.data.toy import parse_csv_points
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
 
-from . import links, state
+from ganlab.ui import links, state
 
 P = "mc_"  # session-state prefix of this page
 CUSTOM = links.CUSTOM  # the preset picker's "no preset" entry

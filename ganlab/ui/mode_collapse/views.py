@@ -13,13 +13,14 @@ from typing import Callable, Sequence
 import numpy as np
 import streamlit as st
 
-from ganlab import losses, viz
+from ganlab import losses
+from ganlab.viz import common as viz
 from ganlab.config import TrainConfig
 from ganlab.jobs import Job
-from ganlab.train import Trainer
+from ganlab.engine.trainer import Trainer
 
-from . import controls, live
-from .toy_setup import Setup, loss_label
+from ganlab.ui import controls, live
+from ganlab.ui.mode_collapse.setup import Setup, loss_label
 
 RUN_NAMES = ("A", "B")
 
@@ -42,7 +43,7 @@ def describe(c: TrainConfig) -> str:
 
 def build_runners(configs: Sequence[TrainConfig], points: np.ndarray | None) -> list:
     """The job's factory body (runs in the worker thread): one TrainerRunner per config."""
-    from ganlab.runner import TrainerRunner
+    from ganlab.engine.runner import TrainerRunner
 
     return [TrainerRunner(c, points=points) for c in configs]
 

@@ -11,12 +11,14 @@ import hashlib
 
 import streamlit as st
 
-from ganlab import checkpoint, viz, viz_images
+from ganlab import checkpoint
+from ganlab.viz import common as viz
+from ganlab.viz import image_gan as viz_images
 from ganlab.jobs import Job
 
-from . import image_views as iv
-from . import live
-from .image_setup import CUSTOM, P, describe, load
+from ganlab.ui.image_gan import views as iv
+from ganlab.ui import live
+from ganlab.ui.image_gan.setup import CUSTOM, P, describe, load
 
 UPLOAD_KEY = P + "upload"
 GOOD = P + "ckpt_run"  # (sha256, Run) of the last good upload

@@ -21,8 +21,8 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
-ACTIVE = ("queued", "starting", "running", "paused")
-FINISHED = ("done", "stopped", "diverged", "error")
+from ganlab.jobs.status import ACTIVE, FINISHED, Status
+
 CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
 
 
@@ -38,7 +38,7 @@ class Job:
         self.id = next(Job._ids)
         self.owner, self.label = owner, label
         self.created = time.time()
-        self.status = "queued"
+        self.status = Status.QUEUED
         self.error: str | None = None
         self.runners: list[Any] = []
         self._manager, self._factory = manager, factory
@@ -63,7 +63,7 @@ class Job:
         self._cmds.put(("step", n))
 
     def stop(self) -> None:
-        if self.status == "queued":
+        if self.status == Status.QUEUED:
             self._manager._cancel_queued(self)
         self._cmds.put(("stop",))
 
@@ -109,11 +109,11 @@ class Job:
             while True:
                 cmd = self._cmds.get(timeout=0.2) if block else self._cmds.get_nowait()
                 block = False
-                if cmd[0] == "pause" and self.status == "running":
-                    self.status = "paused"
+                if cmd[0] == "pause" and self.status == Status.RUNNING:
+                    self.status = Status.PAUSED
                     self._publish()  # the page must show the step it paused at, not one chunk before
-                elif cmd[0] == "resume" and self.status == "paused":
-                    self.status = "running"
+                elif cmd[0] == "resume" and self.status == Status.PAUSED:
+                    self.status = Status.RUNNING
                 elif cmd[0] == "stop":
                     stop = True
                 elif cmd[0] == "step":
@@ -134,7 +134,7 @@ class Job:
 
     def _advance(self, n: int | None) -> None:
         """n None: one chunk (see _chunk); n 0: one logging interval (Step); else n G steps."""
-        live = [r for r in self.runners if r.status != "diverged" and r.step_count < r.budget]
+        live = [r for r in self.runners if r.status != Status.DIVERGED and r.step_count < r.budget]
         self._boundary = False
         if not live:
             return
@@ -159,22 +159,22 @@ class Job:
         return min(k, interval - live[0].step_count % interval)  # chunks end on logging steps
 
     def _finished(self) -> bool:
-        return all(r.status == "diverged" or r.step_count >= r.budget for r in self.runners)
+        return all(r.status == Status.DIVERGED or r.step_count >= r.budget for r in self.runners)
 
     def _run(self) -> None:
         try:
             self.runners = list(self._factory())
             self._factory = None
-            if self.status == "starting":
-                self.status = "running"
+            if self.status == Status.STARTING:
+                self.status = Status.RUNNING
             self._publish()
             last = time.monotonic()
             while True:
-                stop, step_n = self._drain(block=self.status == "paused")
+                stop, step_n = self._drain(block=self.status == Status.PAUSED)
                 if stop:
-                    self.status = "stopped"
+                    self.status = Status.STOPPED
                     break
-                if self.status == "paused" and step_n is None:
+                if self.status == Status.PAUSED and step_n is None:
                     continue
                 self._advance(step_n)
                 now = time.monotonic()
@@ -182,10 +182,10 @@ class Job:
                     self._publish()
                     last = now
                 if self._finished():
-                    self.status = "diverged" if any(r.status == "diverged" for r in self.runners) else "done"
+                    self.status = Status.DIVERGED if any(r.status == Status.DIVERGED for r in self.runners) else Status.DONE
                     break
         except Exception as e:  # a broken run must never take the server down
-            self.status = "error"
+            self.status = Status.ERROR
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
         finally:
@@ -234,7 +234,7 @@ class JobManager:
             return job
 
     def _running(self, owner: str | None = None) -> int:
-        return sum(1 for j in self._jobs.values() if j.status in ("starting", "running", "paused")
+        return sum(1 for j in self._jobs.values() if j.status in (Status.STARTING, Status.RUNNING, Status.PAUSED)
                    and (owner is None or j.owner == owner))
 
     def _dispatch(self) -> None:
@@ -245,7 +245,7 @@ class JobManager:
                 if self._running(job.owner) >= self.max_running_per_owner:
                     continue
                 self._queue.remove(job)
-                job.status = "starting"
+                job.status = Status.STARTING
                 job._thread = threading.Thread(target=job._run, name=f"ganlab-job-{job.id}", daemon=True)
                 job._thread.start()
 
@@ -257,7 +257,7 @@ class JobManager:
         with self._lock:
             if job in self._queue:
                 self._queue.remove(job)
-                job.status = "stopped"
+                job.status = Status.STOPPED
 
     def _on_finished(self, job: Job) -> None:
         with self._lock:

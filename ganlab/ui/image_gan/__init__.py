@@ -1,0 +1,1 @@
+"""Image GAN page: setup, widgets, live views and checkpoints."""

@@ -1,0 +1,1 @@
+"""Latent space page: the generator source and the views of each exploration mode."""

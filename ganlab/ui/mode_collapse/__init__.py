@@ -1,0 +1,1 @@
+"""Mode collapse lab (2-D toy data): setup, widgets and live views."""
