@@ -67,7 +67,7 @@ def offline(monkeypatch):
 @pytest.fixture(autouse=True)
 def reset_job_manager():
     yield
-    jobs = sys.modules.get("ganlab.jobs")
+    jobs = sys.modules.get("ganlab.jobs.job_manager")
     if jobs is not None and jobs._MANAGER is not None:
         jobs._MANAGER.shutdown()  # a closed manager is replaced by a fresh one on the next jobs.manager()
 

@@ -3,7 +3,7 @@ publishes a snapshot about every jobs.CHUNK_S), advances runners together, and S
 import itertools
 import time
 
-from ganlab import jobs
+from ganlab.jobs import job_manager as jobs
 
 
 class SlowRunner:

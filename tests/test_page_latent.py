@@ -11,7 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-import ganlab.ui.latent as ui_latent
+import ganlab.ui.latent_space.source as ui_latent
 from ganlab import jobs, latent
 from ganlab.config import TrainConfig
 from ganlab.engine.runner import TrainerRunner

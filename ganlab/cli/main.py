@@ -255,7 +255,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Runs benchmarks/bench.py from the checkout (it needs ../shared/bench/textbook_gan.py beside the repo)."""
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     if not (repo / "benchmarks" / "bench.py").is_file():
         raise UsageError(f"benchmarks/bench.py not found under {repo}: run bench from a ganlab checkout")
     if str(repo) not in sys.path:

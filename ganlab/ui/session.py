@@ -105,7 +105,7 @@ def warm_up_engine() -> None:
     def work() -> None:
         import torch
 
-        import ganlab.runner  # noqa: F401  (the training stack)
+        import ganlab.engine.runner  # noqa: F401  (the training stack)
 
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)
 

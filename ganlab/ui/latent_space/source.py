@@ -24,7 +24,7 @@ from ganlab import latent
 from ganlab.config import TrainConfig
 from ganlab.ui import state
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASSETS = Path(__file__).resolve().parents[3] / "assets"
 BUNDLED = {"MNIST DCGAN (demo)": "demo-mnist-dcgan.pt", "MNIST conditional GAN (demo)": "demo-mnist-cgan.pt"}
 KINDS = ("Bundled demo", "My runs", "Upload a checkpoint")
 
