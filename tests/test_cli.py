@@ -1,7 +1,8 @@
-"""The CLI contract (DESIGN section 3): `python -m ganlab train|presets|bench`.
+"""The CLI contract (docs/architecture.md, "CLI"): `python -m ganlab train|presets|bench|latent|theory`.
 
 Most tests call `cli.main([...])` in-process (fast); a few run `python -m ganlab` in a subprocess to check
-the real entry point, exit codes and what goes to stdout vs stderr.
+the real entry point, exit codes and what goes to stdout vs stderr. The latent and theory subcommands have
+their own tests (tests/test_latent_cli.py, tests/test_theory.py); here: the shared parser and error format.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from ganlab import losses
 from ganlab.cli import main as cli
+from ganlab.cli.common import Progress
 from ganlab.config import from_json
 from ganlab.presets import PRESETS
 
@@ -205,7 +207,7 @@ def test_subprocess_json_is_the_only_stdout_and_progress_goes_to_stderr():
 
 def test_progress_bar_without_tty_prints_at_most_one_line_per_tenth():
     s = io.StringIO()
-    bar = cli.Progress(1000, enabled=True, stream=s)
+    bar = Progress(1000, enabled=True, stream=s)
     for done in range(10, 1001, 10):
         bar.update(done, {"d_loss": 1.0, "g_loss": 0.5})
     bar.close()
@@ -238,3 +240,27 @@ def test_bench_toy_quick(capsys, tmp_path):
     assert r["case"] == "toy" and r["threads"] == 1 and r["params_match"] is True
     assert len(r["ganlab_rounds"]) == len(r["textbook_rounds"]) == 2
     assert r["ratio"] == pytest.approx(r["ganlab_steps_per_sec"] / r["textbook_steps_per_sec"], rel=0.01)
+
+
+# ---- one parser, one error format --------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["train", "presets", "bench", "latent", "theory"])
+def test_every_subcommand_has_help(capsys, command):
+    with pytest.raises(SystemExit) as e:
+        cli.main([command, "--help"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m ganlab {command}")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--preset", "nope"], "unknown preset 'nope'"),
+    (["bench", "--cases", "nope"], "unknown bench case(s) nope"),
+    (["latent", "run.pt", "grid", "--out", "grid.txt"], "--out must end in one of"),
+    (["latent", "no-such-file.pt", "grid", "--out", "grid.png"], "no-such-file.pt"),
+    (["theory", "--means", "1, x"], "means: write numbers"),
+    (["theory", "--steps", "-1"], "--steps and --d-optimum must be >= 0"),
+])
+def test_every_subcommand_reports_bad_input_in_one_format(capsys, argv, words):
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
