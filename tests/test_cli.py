@@ -242,6 +242,82 @@ def test_bench_toy_quick(capsys, tmp_path):
     assert r["ratio"] == pytest.approx(r["ganlab_steps_per_sec"] / r["textbook_steps_per_sec"], rel=0.01)
 
 
+class _Printer:
+    """A bench case that misbehaves: prints on stdout and changes torch's thread count."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, opts):
+        import torch
+
+        self.calls.append(opts)
+        print("a stray line on stdout", flush=True)
+        opts["log"]("a log line")
+        torch.set_num_threads(3)
+        return [{"case": "printer", "ratio": 1.0, "device": "cpu", "threads": 3}]
+
+
+@pytest.fixture
+def bench_module(monkeypatch):
+    """benchmarks.bench without the yardstick file (its check passes): cases can run without textbook_gan.py."""
+    from benchmarks import bench, textbook_runner
+
+    monkeypatch.setattr(textbook_runner, "load", lambda: None)
+    return bench
+
+
+def test_bench_json_is_one_document_even_when_a_case_prints(capsys, monkeypatch, bench_module):
+    import torch
+
+    printer = _Printer()
+    monkeypatch.setitem(bench_module.CASES, "printer", printer)
+    before = torch.get_num_threads()
+    assert cli.main(["bench", "--cases", "printer", "--rounds", "2", "--steps", "7", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert _strict_json(out) == [{"case": "printer", "ratio": 1.0, "device": "cpu", "threads": 3}]
+    assert "a stray line on stdout" in err and "a log line" in err
+    assert torch.get_num_threads() == before  # restored after the case
+    (opts,) = printer.calls
+    assert (opts["steps"], opts["rounds"], opts["threads"], opts["device"]) == (7, 2, None, "cpu")
+
+
+def test_bench_ui_overhead_case_prints_one_json_document(capsys, monkeypatch, bench_module):
+    """The ui_overhead case through `bench --json`, with the browser, server and timed windows stubbed."""
+    import contextlib
+    from types import SimpleNamespace
+
+    pytest.importorskip("playwright.sync_api")
+    from benchmarks import ui_overhead
+
+    @contextlib.contextmanager
+    def fake_app(pin):
+        yield SimpleNamespace(proc=SimpleNamespace(pid=0)), object(), None
+
+    monkeypatch.setattr(ui_overhead, "open_app", fake_app)
+    monkeypatch.setattr(ui_overhead, "headless", lambda seconds, cpus=None: (100.0, 400.0))
+    monkeypatch.setattr(ui_overhead, "page_rate",
+                        lambda browser, server, seconds: {"rate": 90.0, "steps_per_cpu_s": 360.0, "ui_cpu_share": 0.1})
+    assert cli.main(["bench", "--cases", "ui_overhead", "--rounds", "1", "--json"]) == 0
+    out, err = capsys.readouterr()
+    (row,) = _strict_json(out)  # the whole of stdout is one JSON list
+    assert row["case"] == "ui_overhead" and row["device"] == "cpu" and row["seconds"] == 15.0
+    assert row["page_vs_headless"] == pytest.approx(0.9) and row["page_vs_headless_server_side"] == pytest.approx(0.81)
+    assert "round 1" in err
+
+
+def test_bench_cases_run_by_default_unless_their_check_fails(monkeypatch, bench_module):
+    ran = []
+
+    def case(name):
+        return lambda opts: ran.append(name) or []
+
+    monkeypatch.setattr(bench_module, "CASES", {"a": case("a"), "b": case("b")})
+    monkeypatch.setattr(bench_module, "RUNS_BY_DEFAULT", {"b": lambda: False})
+    bench_module.run(device="cpu", log=lambda msg: None)
+    assert ran == ["a"]
+
+
 # ---- one parser, one error format --------------------------------------------------------------------------
 @pytest.mark.parametrize("command", ["train", "presets", "bench", "latent", "theory"])
 def test_every_subcommand_has_help(capsys, command):
