@@ -4,19 +4,31 @@ For each case and torch thread count we alternate `rounds` times between ganlab'
 textbook loop (ABAB..., swapping who goes first each round so drift hits both) and report the medians:
     {case, threads, ganlab_steps_per_sec, textbook_steps_per_sec, ratio = ganlab / textbook, device, ...}
 Each case builds exactly the textbook's networks, batch, loss and optimiser (checked by parameter counts).
-Both loops warm up the same number of untimed steps (20; DCGAN 5 on a CPU, where a step takes ~1 s). ganlab is timed
+Both loops warm up the same number of untimed steps (20; DCGAN 5 on a CPU, where its steps are slow). ganlab is timed
 as it trains for real: device-side loss logging, one host read per `log_every` = 50 steps; its live
 mode-coverage evaluator is switched off, since the textbook loop computes no metrics. Image data is random
 but correctly shaped, as in the textbook file.
 
-Extra measurements (hook): a module `benchmarks/<name>.py` listed in EXTRA_MODULES that defines
-`measure(opts) -> list[dict]` becomes case `<name>`; it runs by default unless it sets `DEFAULT = False`.
-The page-open vs headless measurement (UI overhead) is meant to live in `benchmarks/ui_overhead.py`.
+Every case is one entry of CASES: name -> function(opts) -> list of result rows. `opts` is a dict with
+steps (int or None), rounds (int), threads (list of ints or None), device ("cpu" or "cuda") and log (a function
+taking one line of progress text). A row is a JSON-safe dict with at least `case`, and where it compares
+speeds `ratio`, `device` and `threads`.
+
+How to add a case (say `classroom`, measured in benchmarks/classroom.py):
+  1. write `def measure(opts: dict) -> list[dict]` there; report progress through `opts["log"]` (stderr) and
+     never print on stdout: `bench --json` prints exactly one JSON document there, the list of all rows;
+  2. add `"classroom": from_module("classroom")` to CASES below (the module is imported only when the case
+     runs, so a heavy import costs nothing to the other cases);
+  3. if it should run without `--cases` only when something is installed, add a check to RUNS_BY_DEFAULT.
+The torch thread count is restored after each case, so a case may set its own.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -27,11 +39,13 @@ from typing import Any, Callable
 import torch
 
 from benchmarks import textbook_runner
+from benchmarks.live_app import CHROMIUM
 from benchmarks.textbook_runner import BenchError
 
-__all__ = ["BenchError", "CASES", "main", "run"]
+__all__ = ["BenchError", "CASES", "RUNS_BY_DEFAULT", "SPEED_CASES", "from_module", "main", "run"]
 
-EXTRA_MODULES = ("ui_overhead",)  # page open vs headless; see the module docstring
+Row = dict[str, Any]
+Measure = Callable[[dict[str, Any]], list[Row]]
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ _MLP = dict(data="mnist", model="mlp", z_dim=100, g_width=128, g_depth=2, d_widt
             activation="leaky_relu", leaky_slope=0.01, g_lr=1e-3, d_lr=1e-3, **_ADAM)
 # textbook `dcgan` 28x28: G 256 -> 128 channels, D 64 -> 128 = ganlab dcgan_width 64; batch 64, Adam 2e-4
 _DCGAN = dict(data="mnist", model="dcgan", z_dim=100, dcgan_width=64, g_lr=2e-4, d_lr=2e-4, **_ADAM)
-CASES: dict[str, Case] = {c.name: c for c in (
+SPEED_CASES: dict[str, Case] = {c.name: c for c in (
     Case("toy", "toy", batch=256, steps=1000, gpu_steps=3000, config=_TOY),
     Case("mnist-mlp", "mlp", batch=100, steps=300, gpu_steps=2000, config=_MLP, images=True),
     Case("dcgan", "dcgan", batch=64, steps=20, warmup=5, gpu_steps=500, config=_DCGAN, images=True),
@@ -153,28 +167,44 @@ def _device_name(device: str) -> str:
     return torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"
 
 
-def _extras() -> tuple[dict[str, Any], list[str]]:
-    """EXTRA_MODULES present in benchmarks/ that define `measure(opts) -> list[dict]`, and notes on the rest."""
-    found, notes = {}, []
-    for name in EXTRA_MODULES:
-        if (Path(__file__).parent / f"{name}.py").is_file():
-            mod = importlib.import_module(f"benchmarks.{name}")
-            if callable(getattr(mod, "measure", None)):
-                found[name] = mod
-            else:
-                notes.append(f"note: benchmarks/{name}.py defines no measure(opts); `bench` does not run it")
-    return found, notes
+def speed_case(case: Case, opts: dict[str, Any]) -> list[Row]:
+    """One row per torch thread count (default: toy 1 and all, others all) of `case` against the textbook."""
+    why = missing_piece(case)
+    if why:
+        opts["log"](f"skipping case {case.name}: {why}")
+        return []
+    all_threads = torch.get_num_threads()
+    device = opts["device"]
+    steps = opts["steps"] or (case.gpu_steps if device.startswith("cuda") else case.steps)
+    counts = opts["threads"] or sorted({1, all_threads} if case.name == "toy" else {all_threads})
+    return [run_case(case, n, steps, opts["rounds"], device, opts["log"]) for n in counts]
+
+
+def from_module(name: str) -> Measure:
+    """The case whose code is `measure(opts) -> list[dict]` in benchmarks/<name>.py, imported when it runs."""
+    def measure(opts: dict[str, Any]) -> list[Row]:
+        return importlib.import_module(f"benchmarks.{name}").measure(opts)
+
+    measure.__name__ = f"measure_{name}"
+    return measure
+
+
+# name -> function(opts) -> rows; `bench` runs them in this order (see the module docstring to add one)
+CASES: dict[str, Measure] = {
+    **{name: functools.partial(speed_case, case) for name, case in SPEED_CASES.items()},
+    "ui_overhead": from_module("ui_overhead"),  # training with the page open vs headless (needs Chromium)
+}
+# Cases that run without --cases only when their check passes (every other case always runs by default).
+RUNS_BY_DEFAULT: dict[str, Callable[[], bool]] = {"ui_overhead": lambda: os.path.exists(CHROMIUM)}
 
 
 def run(cases: list[str] | None = None, steps: int | None = None, rounds: int = 3, threads: list[int] | None = None,
-        device: str = "auto", log: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    extras, notes = _extras()
-    known = list(CASES) + list(extras)
+        device: str = "auto", log: Callable[[str], None] = print) -> list[Row]:
     if cases is None:
-        cases = list(CASES) + [n for n, m in extras.items() if getattr(m, "DEFAULT", True)]
-    bad = [c for c in cases if c not in known]
+        cases = [name for name in CASES if RUNS_BY_DEFAULT.get(name, lambda: True)()]
+    bad = [c for c in cases if c not in CASES]
     if bad:
-        raise BenchError(f"unknown bench case(s) {', '.join(bad)}; choose from {', '.join(known)}")
+        raise BenchError(f"unknown bench case(s) {', '.join(bad)}; choose from {', '.join(CASES)}")
     if rounds < 1 or (steps is not None and steps < 1):
         raise BenchError("--rounds and --steps must be at least 1")
     if device == "auto":
@@ -182,30 +212,21 @@ def run(cases: list[str] | None = None, steps: int | None = None, rounds: int = 
     elif device == "cuda" and not torch.cuda.is_available():
         raise BenchError("--device cuda was asked for but no CUDA GPU is available")
     textbook_runner.load()  # fail early, with a clear message, when the yardstick is missing
-    for note in notes:
-        log(note)
-    all_threads = torch.get_num_threads()
-    results: list[dict[str, Any]] = []
+    opts = dict(steps=steps, rounds=rounds, threads=threads, device=device, log=log)
+    results: list[Row] = []
     for name in cases:
-        if name in extras:
-            results += extras[name].measure(dict(steps=steps, rounds=rounds, threads=threads, device=device))
-            continue
-        case = CASES[name]
-        why = missing_piece(case)
-        if why:
-            log(f"skipping case {name}: {why}")
-            continue
-        counts = threads or sorted({1, all_threads} if name == "toy" else {all_threads})
-        for n in counts:
-            default = case.gpu_steps if device.startswith("cuda") else case.steps
-            results.append(run_case(case, n, steps or default, rounds, device, log))
+        before = torch.get_num_threads()
+        try:
+            results += CASES[name](dict(opts))
+        finally:
+            torch.set_num_threads(before)
     return results
 
 
 def _table(results: list[dict[str, Any]]) -> str:
     rows = ["case        threads  ganlab/s  textbook/s  ratio  device"]
     for r in results:
-        if "ratio" in r:
+        if "ganlab_steps_per_sec" in r:  # a speed case; any other row (ui_overhead, ...) is shown as its JSON
             rows.append(f"{r['case']:<11} {r['threads']:>7} {r['ganlab_steps_per_sec']:>9.1f} "
                         f"{r['textbook_steps_per_sec']:>11.1f} {r['ratio']:>6.2f}  {r['device']}")
         else:
@@ -226,7 +247,8 @@ def main(args) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    results = run(cases, args.steps, args.rounds, threads, args.device, log)
+    with contextlib.redirect_stdout(sys.stderr):  # whatever a case prints is a log: stdout holds the one result
+        results = run(cases, args.steps, args.rounds, threads, args.device, log)
     text = json.dumps(results, indent=1)
     if args.out:
         Path(args.out).write_text(text + "\n")

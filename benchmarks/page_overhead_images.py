@@ -5,8 +5,8 @@
 Ways to train the same config (one torch thread, budget never reached), each for `--seconds` of wall time:
   headless        Trainer.step(log_every) in a loop in this process (the CLI's loop)
   headless+score  the same with the quality evaluator attached, as the page's runs have it (FID etc.)
-  job             the page's own factory (image_views.build_runners) through ganlab.jobs, no page: adds the
-                  worker's snapshots (fixed-noise grid JPEG every 0.25 s)
+  job             the page's own factory (ganlab.ui.image_gan.views.build_runners) through ganlab.jobs, no
+                  page: adds the worker's snapshots (fixed-noise grid JPEG every 0.25 s)
   page            `streamlit run app.py` + Chromium (Playwright) on the Image GAN page, opened from a share link
                   of the config, Start pressed, both live fragments refreshing. A MutationObserver in the page
                   timestamps every change of the step counter and of the grid image, so the page's refresh rate
@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ui_overhead import Server, job_rate, pinning  # noqa: E402  (streamlit run app.py on a free port)
+from benchmarks.live_app import Server, cpu_seconds, job_rate, open_app, thread_cpu_seconds  # noqa: E402
 
 BUDGET = 1_000_000  # never reached: the window ends first
 WARMUP_STEPS = 100
@@ -56,13 +56,6 @@ OBSERVER = r"""() => {
 }"""
 
 
-def _ticks(stat_path: str) -> float:
-    """CPU seconds (user + system) from a /proc .../stat file."""
-    with open(stat_path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _children() -> dict[int, int]:
     kids: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -78,12 +71,7 @@ def _children() -> dict[int, int]:
 def cpu_sample(server_pid: int) -> dict:
     """CPU seconds so far: each thread of the server process, and every process under this one but the server
     (Playwright's driver and Chromium). Linux /proc only."""
-    threads = {}
-    for tid in os.listdir(f"/proc/{server_pid}/task"):
-        try:
-            threads[int(tid)] = _ticks(f"/proc/{server_pid}/task/{tid}/stat")
-        except OSError:
-            pass
+    threads = thread_cpu_seconds(server_pid)
     parents, mine, todo = _children(), set(), [os.getpid()]
     while todo:
         p = todo.pop()
@@ -94,10 +82,10 @@ def cpu_sample(server_pid: int) -> dict:
     browser = 0.0
     for pid in mine - {server_pid} - {int(t) for t in os.listdir(f"/proc/{server_pid}/task")}:
         try:
-            browser += _ticks(f"/proc/{pid}/stat")
+            browser += cpu_seconds(f"/proc/{pid}/stat")
         except OSError:
             pass
-    return {"threads": threads, "server": _ticks(f"/proc/{server_pid}/stat"), "browser": browser}
+    return {"threads": threads, "server": cpu_seconds(f"/proc/{server_pid}/stat"), "browser": browser}
 
 
 def cpu_split(a: dict, b: dict, seconds: float) -> dict:
@@ -204,24 +192,17 @@ def main() -> None:
     if args.mode:
         return one_mode(args.mode, args.preset, args.seconds)
     import torch
-    from playwright.sync_api import sync_playwright
 
     torch.set_num_threads(1)
     load_before = os.getloadavg()
     rates: dict[str, list] = {"headless": [], "headless+score": [], "job": [], "page": []}
-    server_cpus, chromium = pinning(args.pin)
-    server = Server(server_cpus)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            for r in range(args.rounds):
-                for mode in ("headless", "headless+score", "job"):
-                    rates[mode].append(in_own_session(mode, args.preset, args.seconds, server_cpus))
-                rates["page"].append(page_rate(browser, server, args.preset, args.seconds))
-                print(f"round {r + 1}: " + json.dumps({k: v[-1] for k, v in rates.items()}), file=sys.stderr)
-            browser.close()
-    finally:
-        server.close()
+    with open_app(args.pin) as (server, browser, server_cpus):
+        for r in range(args.rounds):
+            for mode in ("headless", "headless+score", "job"):
+                rates[mode].append(in_own_session(mode, args.preset, args.seconds, server_cpus))
+            rates["page"].append(page_rate(browser, server, args.preset, args.seconds))
+            print(f"round {r + 1}: " + json.dumps({k: v[-1] for k, v in rates.items()}), file=sys.stderr)
+
     def med(kind: str, key: str = "steps_per_sec") -> float:
         return statistics.median(r[key] if isinstance(r, dict) else r for r in rates[kind])
 

@@ -25,8 +25,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from ganlab import checkpoint, quality  # noqa: E402
-from ganlab.presets import get  # noqa: E402
 from ganlab.engine.trainer import Trainer  # noqa: E402
+from ganlab.presets import get  # noqa: E402
 
 DEFAULT = ("mnist-dcgan", "mnist-cgan")
 MAX_BYTES = 5 * 2**20

@@ -1,7 +1,8 @@
-"""The CLI contract (DESIGN section 3): `python -m ganlab train|presets|bench`.
+"""The CLI contract (docs/architecture.md, "CLI"): `python -m ganlab train|presets|bench|latent|theory`.
 
 Most tests call `cli.main([...])` in-process (fast); a few run `python -m ganlab` in a subprocess to check
-the real entry point, exit codes and what goes to stdout vs stderr.
+the real entry point, exit codes and what goes to stdout vs stderr. The latent and theory subcommands have
+their own tests (tests/test_latent_cli.py, tests/test_theory.py); here: the shared parser and error format.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from ganlab import losses
 from ganlab.cli import main as cli
+from ganlab.cli.common import Progress
 from ganlab.config import from_json
 from ganlab.presets import PRESETS
 
@@ -205,7 +207,7 @@ def test_subprocess_json_is_the_only_stdout_and_progress_goes_to_stderr():
 
 def test_progress_bar_without_tty_prints_at_most_one_line_per_tenth():
     s = io.StringIO()
-    bar = cli.Progress(1000, enabled=True, stream=s)
+    bar = Progress(1000, enabled=True, stream=s)
     for done in range(10, 1001, 10):
         bar.update(done, {"d_loss": 1.0, "g_loss": 0.5})
     bar.close()
@@ -238,3 +240,103 @@ def test_bench_toy_quick(capsys, tmp_path):
     assert r["case"] == "toy" and r["threads"] == 1 and r["params_match"] is True
     assert len(r["ganlab_rounds"]) == len(r["textbook_rounds"]) == 2
     assert r["ratio"] == pytest.approx(r["ganlab_steps_per_sec"] / r["textbook_steps_per_sec"], rel=0.01)
+
+
+class _Printer:
+    """A bench case that misbehaves: prints on stdout and changes torch's thread count."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, opts):
+        import torch
+
+        self.calls.append(opts)
+        print("a stray line on stdout", flush=True)
+        opts["log"]("a log line")
+        torch.set_num_threads(3)
+        return [{"case": "printer", "ratio": 1.0, "device": "cpu", "threads": 3}]
+
+
+@pytest.fixture
+def bench_module(monkeypatch):
+    """benchmarks.bench without the yardstick file (its check passes): cases can run without textbook_gan.py."""
+    from benchmarks import bench, textbook_runner
+
+    monkeypatch.setattr(textbook_runner, "load", lambda: None)
+    return bench
+
+
+def test_bench_json_is_one_document_even_when_a_case_prints(capsys, monkeypatch, bench_module):
+    import torch
+
+    printer = _Printer()
+    monkeypatch.setitem(bench_module.CASES, "printer", printer)
+    before = torch.get_num_threads()
+    assert cli.main(["bench", "--cases", "printer", "--rounds", "2", "--steps", "7", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert _strict_json(out) == [{"case": "printer", "ratio": 1.0, "device": "cpu", "threads": 3}]
+    assert "a stray line on stdout" in err and "a log line" in err
+    assert torch.get_num_threads() == before  # restored after the case
+    (opts,) = printer.calls
+    assert (opts["steps"], opts["rounds"], opts["threads"], opts["device"]) == (7, 2, None, "cpu")
+
+
+def test_bench_ui_overhead_case_prints_one_json_document(capsys, monkeypatch, bench_module):
+    """The ui_overhead case through `bench --json`, with the browser, server and timed windows stubbed."""
+    import contextlib
+    from types import SimpleNamespace
+
+    pytest.importorskip("playwright.sync_api")
+    from benchmarks import ui_overhead
+
+    @contextlib.contextmanager
+    def fake_app(pin):
+        yield SimpleNamespace(proc=SimpleNamespace(pid=0)), object(), None
+
+    monkeypatch.setattr(ui_overhead, "open_app", fake_app)
+    monkeypatch.setattr(ui_overhead, "headless", lambda seconds, cpus=None: (100.0, 400.0))
+    monkeypatch.setattr(ui_overhead, "page_rate",
+                        lambda browser, server, seconds: {"rate": 90.0, "steps_per_cpu_s": 360.0, "ui_cpu_share": 0.1})
+    assert cli.main(["bench", "--cases", "ui_overhead", "--rounds", "1", "--json"]) == 0
+    out, err = capsys.readouterr()
+    (row,) = _strict_json(out)  # the whole of stdout is one JSON list
+    assert row["case"] == "ui_overhead" and row["device"] == "cpu" and row["seconds"] == 15.0
+    assert row["page_vs_headless"] == pytest.approx(0.9) and row["page_vs_headless_server_side"] == pytest.approx(0.81)
+    assert "round 1" in err
+
+
+def test_bench_cases_run_by_default_unless_their_check_fails(monkeypatch, bench_module):
+    ran = []
+
+    def case(name):
+        return lambda opts: ran.append(name) or []
+
+    monkeypatch.setattr(bench_module, "CASES", {"a": case("a"), "b": case("b")})
+    monkeypatch.setattr(bench_module, "RUNS_BY_DEFAULT", {"b": lambda: False})
+    bench_module.run(device="cpu", log=lambda msg: None)
+    assert ran == ["a"]
+
+
+# ---- one parser, one error format --------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["train", "presets", "bench", "latent", "theory"])
+def test_every_subcommand_has_help(capsys, command):
+    with pytest.raises(SystemExit) as e:
+        cli.main([command, "--help"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m ganlab {command}")
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--preset", "nope"], "unknown preset 'nope'"),
+    (["bench", "--cases", "nope"], "unknown bench case(s) nope"),
+    (["latent", "run.pt", "grid", "--out", "grid.txt"], "--out must end in one of"),
+    (["latent", "no-such-file.pt", "grid", "--out", "grid.png"], "no-such-file.pt"),
+    (["theory", "--means", "1, x"], "means: write numbers"),
+    (["theory", "--steps", "-1"], "--steps and --d-optimum must be >= 0"),
+])
+def test_every_subcommand_reports_bad_input_in_one_format(capsys, argv, words):
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == "" and len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]

@@ -1,4 +1,4 @@
-"""`python -m ganlab latent ...` (ganlab/latent_cli.py): each view written to each kind of file, clear refusals."""
+"""`python -m ganlab latent ...` (ganlab/cli/latent.py): each view written to each kind of file, clear refusals."""
 import argparse
 import io
 import zipfile
@@ -10,7 +10,7 @@ from PIL import Image
 
 from ganlab import checkpoint
 from ganlab.cli import latent as latent_cli
-from ganlab.cli.main import UsageError
+from ganlab.cli.common import UsageError
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import Trainer
 

@@ -310,11 +310,34 @@ def test_figures_are_built_from_plain_arrays():
 
 
 def test_headless_entry_point(capsys):
-    from ganlab.cli.theory import main
+    from ganlab.cli.main import main
 
-    assert main(["--steps", "20", "--d-optimum", "20", "--json"]) == 0
+    assert main(["theory", "--steps", "20", "--d-optimum", "20", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["trained"]["step"] == 20 and out["d_optimum"]["d_only_steps"] == 20
     assert out["d_optimum"]["identity_error"] < 1e-9
-    assert main(["--means", "1, x"]) == 2
-    assert "means: write numbers" in capsys.readouterr().err
+    assert main(["theory", "--means", "1, x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # the CLI's one error format: one line, no traceback
+    assert len(err) == 1 and err[0].startswith("error: means: write numbers")
+
+
+def test_old_entry_point_is_an_alias_of_the_theory_subcommand():
+    """`python -m ganlab.theory ARGS` prints what `python -m ganlab theory ARGS` prints, errors included."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+
+    def run(*argv):
+        p = subprocess.run([sys.executable, "-m", *argv], cwd=repo, env=env, capture_output=True, text=True,
+                           timeout=120)
+        return p.returncode, p.stdout, p.stderr
+
+    for args in (["--steps", "5", "--json"], ["--means", "1, x"]):
+        old, new = run("ganlab.theory", *args), run("ganlab", "theory", *args)
+        assert old == new
+    rc, out, err = new
+    assert (rc, out, err) == (2, "", "error: means: write numbers separated by commas, e.g. '-2, 2' (got '1, x')\n")

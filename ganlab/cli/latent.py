@@ -7,7 +7,7 @@
     python -m ganlab latent toy.pt manifold --seeds 0 1 --out manifold.npz   (2-D toy runs: warped grid + path)
 
 The output kind follows the file suffix: .gif (animation), .npz (frames + z), .zip (one PNG per frame),
-.png / .jpg (one grid image). Wire it into ganlab/cli.py with `add_parser(sub)`.
+.png / .jpg (one grid image). Bad requests raise UsageError (one line on stderr, exit 2).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ganlab import imaging, latent
+from ganlab.cli.common import UsageError
 
 WHAT = ("interpolate", "sweep", "grid", "morph", "manifold")
 SUFFIXES = (".gif", ".npz", ".zip", ".png", ".jpg", ".jpeg")
@@ -86,7 +87,6 @@ def write(frames: np.ndarray, z: np.ndarray, nrow: int, out: Path, fps: float) -
 
 def cmd_latent(args) -> int:
     from ganlab import checkpoint
-    from ganlab.cli.main import UsageError
 
     out = Path(args.out)
     if out.suffix.lower() not in SUFFIXES:

@@ -1,27 +1,22 @@
-"""Headless theory runs: `python -m ganlab.theory [--data NAME | --means ... --stds ... --weights ...] ...`.
+"""Headless theory runs: `python -m ganlab theory [--data NAME | --means ... --stds ... --weights ...] ...`.
 
 Trains the 1-D GAN for --steps G steps, optionally freezes G and trains D for --d-optimum steps, and prints
 the paper's numbers: V(D, G), V(D*, G), JSD, -log 4 + 2 JSD, |V(D*, G) - (-log 4 + 2 JSD)|, max |D - D*|.
 Bad arguments exit 2 with a one-line reason (the same ConfigError messages as the page).
+`python -m ganlab.theory ...` is an alias of `python -m ganlab theory ...`.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ganlab.config import ConfigError
 from ganlab.theory.config import DATA_PRESETS, LOSS_KEYS, TheoryConfig, parse_floats
 
 
-def _numbers(s) -> dict:
-    return {"step": s.step, "d_only_steps": s.d_only_steps, "status": s.status, "v_d": s.v_d, "v_star": s.v_star,
-            "jsd": s.jsd, "identity": s.identity, "identity_error": abs(s.v_star - s.identity),
-            "max_d_error": s.max_d_error, "mass_out": s.mass_out}
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ganlab.theory", description=__doc__.splitlines()[0])
+def add_parser(sub) -> argparse.ArgumentParser:
+    ap = sub.add_parser("theory", help="the 1-D game headless: V(D, G), JSD and D vs D*",
+                        description=__doc__.splitlines()[0])
     ap.add_argument("--data", default="gaussian", choices=sorted(DATA_PRESETS))
     ap.add_argument("--means", help="custom mixture, e.g. '-2, 2' (overrides --data)")
     ap.add_argument("--stds", default="0.5")
@@ -33,19 +28,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--g-lr", type=float, default=1e-3)
     ap.add_argument("--d-lr", type=float, default=1e-3)
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    a = ap.parse_args(argv)
-    try:
-        kw = dict(loss=a.loss, seed=a.seed, g_lr=a.g_lr, d_lr=a.d_lr, steps=max(a.steps, 1))
-        if a.means is not None:
-            config = TheoryConfig(means=parse_floats(a.means, "means"), stds=parse_floats(a.stds, "stds"),
-                                  weights=parse_floats(a.weights, "weights"), **kw)
-        else:
-            config = TheoryConfig.from_preset(a.data, **kw)
-        if a.steps < 0 or a.d_optimum < 0:
-            raise ConfigError("--steps and --d-optimum must be >= 0")
-    except ConfigError as e:
-        print(f"python -m ganlab.theory: {e}", file=sys.stderr)
-        return 2
+    ap.set_defaults(func=cmd_theory)
+    return ap
+
+
+def build_config(a: argparse.Namespace) -> TheoryConfig:
+    """The TheoryConfig the options describe; ConfigError (one line, exit 2) on anything invalid."""
+    kw = dict(loss=a.loss, seed=a.seed, g_lr=a.g_lr, d_lr=a.d_lr, steps=max(a.steps, 1))
+    if a.means is not None:
+        config = TheoryConfig(means=parse_floats(a.means, "means"), stds=parse_floats(a.stds, "stds"),
+                              weights=parse_floats(a.weights, "weights"), **kw)
+    else:
+        config = TheoryConfig.from_preset(a.data, **kw)
+    if a.steps < 0 or a.d_optimum < 0:
+        raise ConfigError("--steps and --d-optimum must be >= 0")
+    return config
+
+
+def _numbers(s) -> dict:
+    return {"step": s.step, "d_only_steps": s.d_only_steps, "status": s.status, "v_d": s.v_d, "v_star": s.v_star,
+            "jsd": s.jsd, "identity": s.identity, "identity_error": abs(s.v_star - s.identity),
+            "max_d_error": s.max_d_error, "mass_out": s.mass_out}
+
+
+def cmd_theory(a: argparse.Namespace) -> int:
+    config = build_config(a)
     import torch
 
     from ganlab.theory.trainer import Theory1D
@@ -65,7 +72,3 @@ def main(argv: list[str] | None = None) -> int:
             print(phase + ": " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                             for k, v in nums.items()))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
