@@ -1,4 +1,4 @@
-"""Process-wide job manager: runs training "runners" in worker threads, with caps, a queue and cleanup.
+"""Process-wide job manager: admits runs under caps, steps them fairly on a worker pool, and cleans up.
 
 A runner is any object with
     step(n) -> dict          advance n steps (G updates); may stop early when it diverges
@@ -9,7 +9,11 @@ A runner is any object with
     status: str              'ready' | 'diverged';  step_count: int;  budget: int;  log_every: int
 A job holds one or more runners (the Mode collapse lab's A and B) that advance together, one logging interval
 at a time. Pages talk to a job only through its methods (commands go into a queue the worker drains between
-chunks) and read `job.snapshots()`. Workers never touch Streamlit.
+chunks) and read `job.snapshots()` (heavy: points, heat-map, grids) or `job.progress()` (cheap: steps and
+status, read from the runners without a snapshot). Workers never touch Streamlit.
+
+Admitted jobs (at most `max_running` at once, `max_running_per_owner` per owner) all advance: a WorkerPool
+(ganlab/jobs/pool.py) gives each a time slice in turn. Only jobs beyond the caps wait in a queue.
 """
 from __future__ import annotations
 
@@ -21,9 +25,12 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
+from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.status import ACTIVE, FINISHED, Status
 
 CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
+SNAPSHOT_SHARE = 0.1  # under load, a job publishes every SNAPSHOT_SHARE * (runnable jobs / workers) seconds
+MAX_RUNNING_FLOOR = 40  # default cap on admitted jobs: a class of 30 (+ a few A/B pairs) all train at once
 
 
 class JobLimitError(RuntimeError):
@@ -49,27 +56,33 @@ class Job:
         self._version = 0
         self._step_s: float | None = None  # seconds per G step (all runners), averaged over recent chunks
         self._boundary = False  # the last chunk of a slow run ended on a logging step
-        self._thread: threading.Thread | None = None
+        self._done = threading.Event()  # set once the job has finished and parked its runners
+        self._last_publish = 0.0
 
     # ---- commands from pages (any thread) --------------------------------------------------------------
     def pause(self) -> None:
-        self._cmds.put(("pause",))
+        self._command(("pause",))
 
     def resume(self) -> None:
-        self._cmds.put(("resume",))
+        self._command(("resume",))
 
     def step_once(self, n: int | None = None) -> None:
         """Advance one chunk (n G steps, default one logging interval) while paused."""
-        self._cmds.put(("step", n))
+        self._command(("step", n))
 
     def stop(self) -> None:
         if self.status == Status.QUEUED:
             self._manager._cancel_queued(self)
-        self._cmds.put(("stop",))
+        self._command(("stop",))
 
     def apply(self, index: int | None = None, **changes: Any) -> None:
         """Change live settings of runner `index` (None: all runners)."""
-        self._cmds.put(("apply", index, changes))
+        self._command(("apply", index, changes))
+
+    def _command(self, cmd: tuple) -> None:
+        self._cmds.put(cmd)
+        if self.status not in (Status.QUEUED, *FINISHED):
+            self._manager._pool.schedule(self)  # a paused job gets a slice to carry the command out
 
     # ---- reading (any thread) ------------------------------------------------------------------------------
     def snapshots(self) -> tuple:
@@ -89,11 +102,12 @@ class Job:
         return self._manager._queue_position(self)
 
     def join(self, timeout: float | None = None) -> bool:
-        t = self._thread
-        if t is not None:
-            t.join(timeout)
-            return not t.is_alive()
-        return self.status in FINISHED
+        """Wait until the job has finished (True) or `timeout` passed (False)."""
+        return self._done.wait(timeout)
+
+    def progress(self) -> tuple[tuple[int, str], ...]:
+        """(step_count, runner status) per runner, read live without building a snapshot (cheap, any thread)."""
+        return tuple((r.step_count, r.status) for r in self.runners)
 
     # ---- worker side ----------------------------------------------------------------------------------------
     def _publish(self) -> None:
@@ -102,13 +116,12 @@ class Job:
             self._snapshots = snaps
             self._version += 1
 
-    def _drain(self, block: bool) -> tuple[bool, int | None]:
+    def _drain(self) -> tuple[bool, int | None]:
         """Apply queued commands. Returns (stop requested, steps asked by 'step once')."""
         stop, step_n = False, None
         try:
             while True:
-                cmd = self._cmds.get(timeout=0.2) if block else self._cmds.get_nowait()
-                block = False
+                cmd = self._cmds.get_nowait()
                 if cmd[0] == "pause" and self.status == Status.RUNNING:
                     self.status = Status.PAUSED
                     self._publish()  # the page must show the step it paused at, not one chunk before
@@ -132,14 +145,14 @@ class Job:
             pass
         return stop, step_n
 
-    def _advance(self, n: int | None) -> None:
-        """n None: one chunk (see _chunk); n 0: one logging interval (Step); else n G steps."""
+    def _advance(self, n: int | None, slice_s: float = CHUNK_S) -> None:
+        """n None: one chunk of about slice_s (see _chunk); n 0: one logging interval (Step); else n G steps."""
         live = [r for r in self.runners if r.status != Status.DIVERGED and r.step_count < r.budget]
         self._boundary = False
         if not live:
             return
         interval = min(r.log_every for r in live)
-        k = self._chunk(live, interval) if n is None else n or interval
+        k = self._chunk(live, interval, slice_s) if n is None else n or interval
         t0 = time.perf_counter()
         for r in live:
             r.step(min(k, r.budget - r.step_count))
@@ -148,62 +161,82 @@ class Job:
         # a slow run that just finished a logging interval publishes at once (image runs add a timeline frame)
         self._boundary = n is None and k < interval and live[0].step_count % interval == 0
 
-    def _chunk(self, live: list, interval: int) -> int:
-        """G steps per worker iteration while running: up to the next logging step, and fewer when that would
-        take longer than CHUNK_S (a DCGAN on a CPU), so snapshots and commands are still handled about every
-        CHUNK_S. The runners advance together; their speed is a moving average over chunks (the first chunk,
-        one step, measures it)."""
+    def _chunk(self, live: list, interval: int, slice_s: float = CHUNK_S) -> int:
+        """G steps per slice while running: up to the next logging step, and fewer when that would take longer
+        than the slice (a DCGAN on a CPU, or a full class sharing the workers), so snapshots and commands are
+        still handled about every slice. The runners advance together; their speed is a moving average over
+        chunks (the first chunk, one step, measures it)."""
         if self._step_s is None:
             return 1
-        k = max(1, min(interval, int(CHUNK_S / max(self._step_s, 1e-9))))
+        k = max(1, min(interval, int(slice_s / max(self._step_s, 1e-9))))
         return min(k, interval - live[0].step_count % interval)  # chunks end on logging steps
 
     def _finished(self) -> bool:
         return all(r.status == Status.DIVERGED or r.step_count >= r.budget for r in self.runners)
 
-    def _run(self) -> None:
+    def _snapshot_due(self, now: float) -> bool:
+        """Publish every snapshot_every_s, or less often under load: building a toy snapshot (heat-map, samples,
+        arrows) costs a few steps' time, and 30 jobs publishing 4 times a second would eat a core."""
+        pool = self._manager._pool
+        every = max(self._snapshot_every_s, SNAPSHOT_SHARE * pool.runnable() / pool.workers)
+        return now - self._last_publish >= every
+
+    def run_slice(self, seconds: float) -> bool:
+        """One turn on a worker: start the runners if needed, apply commands, step for about `seconds`.
+        Returns True while there is more to do without a new command (the pool queues the job again)."""
+        if self._done.is_set() or self.status in FINISHED:
+            return False
         try:
-            self.runners = list(self._factory())
-            self._factory = None
             if self.status == Status.STARTING:
+                self.runners = list(self._factory())
+                self._factory = None
                 self.status = Status.RUNNING
-            self._publish()
-            last = time.monotonic()
-            while True:
-                stop, step_n = self._drain(block=self.status == Status.PAUSED)
-                if stop:
-                    self.status = Status.STOPPED
-                    break
-                if self.status == Status.PAUSED and step_n is None:
-                    continue
-                self._advance(step_n)
+                self._publish()
+                self._last_publish = time.monotonic()
+            stop, step_n = self._drain()
+            if stop:
+                self.status = Status.STOPPED
+            elif self.status == Status.RUNNING or step_n is not None:
+                self._advance(step_n, seconds)
                 now = time.monotonic()
-                if step_n is not None or self._boundary or now - last >= self._snapshot_every_s or self._finished():
+                if step_n is not None or self._boundary or self._finished() or self._snapshot_due(now):
                     self._publish()
-                    last = now
+                    self._last_publish = now
                 if self._finished():
-                    self.status = Status.DIVERGED if any(r.status == Status.DIVERGED for r in self.runners) else Status.DONE
-                    break
+                    self.status = Status.DIVERGED if any(r.status == "diverged" for r in self.runners) \
+                        else Status.DONE
         except Exception as e:  # a broken run must never take the server down
             self.status = Status.ERROR
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
+        if self.status in FINISHED:
+            self._finish()
+            return False
+        return self.status == Status.RUNNING
+
+    def _finish(self) -> None:
+        try:
+            if self.runners:
+                self._publish()
+            for r in self.runners:
+                r.park()
+        except Exception:
+            traceback.print_exc()
         finally:
-            try:
-                if self.runners:
-                    self._publish()
-                for r in self.runners:
-                    r.park()
-            except Exception:
-                traceback.print_exc()
+            self._done.set()
             self._manager._on_finished(self)
 
 
 class JobManager:
+    """max_running: admitted jobs at once (all of them train, sharing `workers` threads); the rest queue.
+    workers: pool threads (default: one per core)."""
+
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
-                 snapshot_every_s: float = 0.25):
-        self.max_running = max_running or max(2, os.cpu_count() or 2)
+                 snapshot_every_s: float = 0.25, workers: int | None = None):
+        cores = os.cpu_count() or 2
+        self.max_running = max_running or max(MAX_RUNNING_FLOOR, 4 * cores)
+        self._pool = WorkerPool(workers or cores)
         self.max_running_per_owner = max_running_per_owner
         self.max_jobs_per_owner = max_jobs_per_owner
         self.keep_finished_per_owner = keep_finished_per_owner
@@ -246,8 +279,7 @@ class JobManager:
                     continue
                 self._queue.remove(job)
                 job.status = Status.STARTING
-                job._thread = threading.Thread(target=job._run, name=f"ganlab-job-{job.id}", daemon=True)
-                job._thread.start()
+                self._pool.schedule(job)
 
     def _queue_position(self, job: Job) -> int | None:
         with self._lock:
@@ -258,6 +290,7 @@ class JobManager:
             if job in self._queue:
                 self._queue.remove(job)
                 job.status = Status.STOPPED
+                job._done.set()
 
     def _on_finished(self, job: Job) -> None:
         with self._lock:
@@ -286,7 +319,12 @@ class JobManager:
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"running": self._running(), "queued": len(self._queue), "max_running": self.max_running}
+            return {"running": self._running(), "queued": len(self._queue), "max_running": self.max_running,
+                    "workers": self._pool.workers}
+
+    def all_jobs(self) -> list[Job]:
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.id)
 
     # ---- session lifetime ---------------------------------------------------------------------------------
     def touch(self, owner: str) -> None:
@@ -321,12 +359,17 @@ class JobManager:
                 self._release_at.pop(owner, None)
 
     def _reap(self) -> None:
+        """Stop the runs of owners who left; forget owners who never started a run."""
         now = time.monotonic()
         with self._lock:
             owners = {o for o, t in self._release_at.items() if t <= now}
             owners |= {o for o, t in self._last_seen.items() if now - t > self.idle_timeout_s}
         for owner in owners:
             self.stop_owner(owner)
+        with self._lock:
+            with_jobs = {j.owner for j in self._jobs.values()}
+            for o in [o for o in self._last_seen if o not in with_jobs and o not in self._release_at]:
+                del self._last_seen[o]  # a page visit without a run leaves nothing behind
 
     def _ensure_reaper(self) -> None:
         if self._reaper is None or not self._reaper.is_alive():
@@ -334,9 +377,15 @@ class JobManager:
             self._reaper.start()
 
     def _reap_loop(self) -> None:
+        """Every 2 s; the thread ends when no job is left (submit starts it again), so an empty server has
+        no ganlab threads."""
         while not self._closed.wait(2.0):
             try:
-                self._reap()
+                self._reap()  # not under the lock: stopping a run waits for its worker, which takes the lock
+                with self._lock:
+                    if not (self._jobs or self._release_at):
+                        self._reaper = None
+                        return
             except Exception:
                 traceback.print_exc()
 
@@ -345,8 +394,10 @@ class JobManager:
         self._closed.set()
         for owner in {j.owner for j in list(self._jobs.values())}:
             self.stop_owner(owner, timeout=timeout)
-        if self._reaper is not None:
-            self._reaper.join(timeout)
+        reaper = self._reaper
+        if reaper is not None:
+            reaper.join(timeout)
+        self._pool.close(timeout)
 
 
 _MANAGER: JobManager | None = None
