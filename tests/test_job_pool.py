@@ -128,3 +128,19 @@ def test_a_failing_slice_does_not_kill_the_worker():
         assert ok.wait(5)
     finally:
         pool.close()
+
+
+def test_runs_stay_while_another_tab_of_the_student_is_open():
+    m = jm.JobManager(workers=1)
+    r = SleepRunner()
+    try:
+        job = m.submit("kid", lambda: [r], "x", page="lab")
+        m.touch("kid", session="tab1")
+        m.touch("kid", session="tab2")
+        m.release_owner("kid", grace_s=0, session="tab1")  # one tab closed
+        assert wait(lambda: r.step_count > 0) and job.status == "running"
+        assert m.latest("kid", "lab") is job and m.latest("kid", "other") is None
+        m.release_owner("kid", grace_s=0, session="tab2")  # the last one closed: released
+        assert job.join(10) and job.status == "stopped"
+    finally:
+        m.shutdown()

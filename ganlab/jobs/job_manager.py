@@ -41,9 +41,10 @@ class Job:
     _ids = itertools.count(1)
 
     def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Any]], label: str,
-                 snapshot_every_s: float):
+                 snapshot_every_s: float, page: str = "", meta: dict | None = None):
         self.id = next(Job._ids)
-        self.owner, self.label = owner, label
+        self.owner, self.label, self.page = owner, label, page
+        self.meta = dict(meta or {})  # what the Class page shows beside the run, e.g. {"preset": "ring-fixed"}
         self.created = time.time()
         self.status = Status.QUEUED
         self.error: str | None = None
@@ -247,18 +248,21 @@ class JobManager:
         self._queue: list[Job] = []
         self._last_seen: dict[str, float] = {}
         self._release_at: dict[str, float] = {}
+        self._sessions: dict[str, set[str]] = {}  # owner -> its open browser sessions (tabs)
         self._reaper: threading.Thread | None = None
         self._closed = threading.Event()
 
     # ---- submitting -------------------------------------------------------------------------------------------
-    def submit(self, owner: str, factory: Callable[[], Sequence[Any]], label: str = "run") -> Job:
-        """Queue a job whose runners `factory()` builds in the worker thread. Raises JobLimitError."""
+    def submit(self, owner: str, factory: Callable[[], Sequence[Any]], label: str = "run", page: str = "",
+               meta: dict | None = None) -> Job:
+        """Queue a job whose runners `factory()` builds in a worker. `page` tags the page that started it (a
+        reloaded page finds its run again). Raises JobLimitError."""
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
                 raise JobLimitError(f"you already have {len(mine)} runs going (the limit is "
                                     f"{self.max_jobs_per_owner}); stop one first")
-            job = Job(self, owner, factory, label, self.snapshot_every_s)
+            job = Job(self, owner, factory, label, self.snapshot_every_s, page, meta)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._touch_locked(owner)
@@ -317,6 +321,12 @@ class JobManager:
         with self._lock:
             return sorted((j for j in self._jobs.values() if j.owner == owner), key=lambda j: j.id)
 
+    def latest(self, owner: str, page: str) -> Job | None:
+        """The owner's newest job started on `page` (a reloaded page shows it again)."""
+        with self._lock:
+            mine = [j for j in self._jobs.values() if j.owner == owner and j.page == page]
+            return max(mine, key=lambda j: j.id) if mine else None
+
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {"running": self._running(), "queued": len(self._queue), "max_running": self.max_running,
@@ -327,18 +337,27 @@ class JobManager:
             return sorted(self._jobs.values(), key=lambda j: j.id)
 
     # ---- session lifetime ---------------------------------------------------------------------------------
-    def touch(self, owner: str) -> None:
-        """A page of this owner is alive (call on every rerun / fragment tick)."""
+    def touch(self, owner: str, session: str | None = None) -> None:
+        """A page of this owner is alive (call on every rerun / fragment tick); `session` names the tab."""
         with self._lock:
             self._touch_locked(owner)
+            if session is not None:
+                self._sessions.setdefault(owner, set()).add(session)
 
     def _touch_locked(self, owner: str) -> None:
         self._last_seen[owner] = time.monotonic()
         self._release_at.pop(owner, None)
 
-    def release_owner(self, owner: str, grace_s: float = 0.0) -> None:
-        """The owner's session ended: stop its runs after `grace_s` unless it comes back (touch) first."""
+    def release_owner(self, owner: str, grace_s: float = 0.0, session: str | None = None) -> None:
+        """A session of the owner ended: once none of its sessions is left, stop its runs after `grace_s`
+        unless it comes back (touch: a reload, a reconnect) first."""
         with self._lock:
+            if session is not None:
+                open_tabs = self._sessions.get(owner, set())
+                open_tabs.discard(session)
+                if open_tabs:
+                    return  # another tab of the same student is still open
+                self._sessions.pop(owner, None)
             self._release_at[owner] = time.monotonic() + grace_s
         if grace_s <= 0:
             self._reap()
@@ -357,6 +376,7 @@ class JobManager:
                         self._forget(j)
                 self._last_seen.pop(owner, None)
                 self._release_at.pop(owner, None)
+                self._sessions.pop(owner, None)
 
     def _reap(self) -> None:
         """Stop the runs of owners who left; forget owners who never started a run."""
