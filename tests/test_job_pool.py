@@ -144,3 +144,27 @@ def test_runs_stay_while_another_tab_of_the_student_is_open():
         assert job.join(10) and job.status == "stopped"
     finally:
         m.shutdown()
+
+
+def test_process_exit_with_runs_training_is_clean(tmp_path):
+    """A script that exits while two runs train: exit status 0, no abort (torch threads stopped first)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    code = ("import time\n"
+            "from ganlab.jobs import manager\n"
+            "from ganlab.engine.runner import TrainerRunner\n"
+            "from ganlab.presets import get\n"
+            "m = manager()\n"
+            "jobs = [m.submit(f'o{i}', lambda: [TrainerRunner(get('ring-collapse').config)], 'x') for i in range(2)]\n"
+            "end = time.monotonic() + 30\n"
+            "while time.monotonic() < end and not all(j.progress() and j.progress()[0][0] > 0 for j in jobs):\n"
+            "    time.sleep(0.05)\n"
+            "print('training', flush=True)\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PYTHONPATH": str(repo)})
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "training" in p.stdout and "terminate called" not in p.stderr and "Traceback" not in p.stderr

@@ -17,6 +17,7 @@ Admitted jobs (at most `max_running` at once, `max_running_per_owner` per owner)
 """
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import queue
@@ -410,18 +411,31 @@ class JobManager:
                 traceback.print_exc()
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop everything (tests, process exit)."""
+        """Stop everything within about `timeout` seconds (tests, process exit): every job is asked to stop at
+        once, then the workers finish their slices and park the runners."""
         self._closed.set()
-        for owner in {j.owner for j in list(self._jobs.values())}:
-            self.stop_owner(owner, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        jobs = self.all_jobs()
+        for j in jobs:
+            j.stop()
+        for j in jobs:
+            j.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            for j in jobs:
+                if j.status in FINISHED:
+                    self._forget(j)
+            self._last_seen.clear()
+            self._release_at.clear()
+            self._sessions.clear()
         reaper = self._reaper
         if reaper is not None:
-            reaper.join(timeout)
-        self._pool.close(timeout)
+            reaper.join(max(0.0, deadline - time.monotonic()))
+        self._pool.close(max(0.1, deadline - time.monotonic()))
 
 
 _MANAGER: JobManager | None = None
 _MANAGER_LOCK = threading.Lock()
+EXIT_TIMEOUT_S = 5.0
 
 
 def manager() -> JobManager:
@@ -429,5 +443,17 @@ def manager() -> JobManager:
     global _MANAGER
     with _MANAGER_LOCK:
         if _MANAGER is None or _MANAGER._closed.is_set():
-            _MANAGER = JobManager(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None)
+            if _MANAGER is None:
+                atexit.register(_shutdown_at_exit)
+            _MANAGER = JobManager(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
+                                  workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
         return _MANAGER
+
+
+def _shutdown_at_exit() -> None:
+    """Process exit (Ctrl-C or SIGTERM to `streamlit run`, end of a script): stop the workers before the
+    interpreter tears down. A worker thread still inside a torch op at that moment aborts the whole process
+    ("terminate called without an active exception", exit status 134)."""
+    m = _MANAGER
+    if m is not None and not m._closed.is_set():
+        m.shutdown(EXIT_TIMEOUT_S)
