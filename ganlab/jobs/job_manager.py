@@ -1,4 +1,4 @@
-"""Process-wide job manager: runs training "runners" in worker threads, with caps, a queue and cleanup.
+"""Process-wide job manager: admits runs under caps, steps them fairly on a worker pool, and cleans up.
 
 A runner is any object with
     step(n) -> dict          advance n steps (G updates); may stop early when it diverges
@@ -9,10 +9,15 @@ A runner is any object with
     status: str              'ready' | 'diverged';  step_count: int;  budget: int;  log_every: int
 A job holds one or more runners (the Mode collapse lab's A and B) that advance together, one logging interval
 at a time. Pages talk to a job only through its methods (commands go into a queue the worker drains between
-chunks) and read `job.snapshots()`. Workers never touch Streamlit.
+chunks) and read `job.snapshots()` (heavy: points, heat-map, grids) or `job.progress()` (cheap: steps and
+status, read from the runners without a snapshot). Workers never touch Streamlit.
+
+Admitted jobs (at most `max_running` at once, `max_running_per_owner` per owner) all advance: a WorkerPool
+(ganlab/jobs/pool.py) gives each a time slice in turn. Only jobs beyond the caps wait in a queue.
 """
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import queue
@@ -21,9 +26,12 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
+from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.status import ACTIVE, FINISHED, Status
 
 CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
+SNAPSHOT_SHARE = 0.1  # under load, a job publishes every SNAPSHOT_SHARE * (runnable jobs / workers) seconds
+MAX_RUNNING_FLOOR = 40  # default cap on admitted jobs: a class of 30 (+ a few A/B pairs) all train at once
 
 
 class JobLimitError(RuntimeError):
@@ -34,9 +42,10 @@ class Job:
     _ids = itertools.count(1)
 
     def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Any]], label: str,
-                 snapshot_every_s: float):
+                 snapshot_every_s: float, page: str = "", meta: dict | None = None):
         self.id = next(Job._ids)
-        self.owner, self.label = owner, label
+        self.owner, self.label, self.page = owner, label, page
+        self.meta = dict(meta or {})  # what the Class page shows beside the run, e.g. {"preset": "ring-fixed"}
         self.created = time.time()
         self.status = Status.QUEUED
         self.error: str | None = None
@@ -49,27 +58,33 @@ class Job:
         self._version = 0
         self._step_s: float | None = None  # seconds per G step (all runners), averaged over recent chunks
         self._boundary = False  # the last chunk of a slow run ended on a logging step
-        self._thread: threading.Thread | None = None
+        self._done = threading.Event()  # set once the job has finished and parked its runners
+        self._last_publish = 0.0
 
     # ---- commands from pages (any thread) --------------------------------------------------------------
     def pause(self) -> None:
-        self._cmds.put(("pause",))
+        self._command(("pause",))
 
     def resume(self) -> None:
-        self._cmds.put(("resume",))
+        self._command(("resume",))
 
     def step_once(self, n: int | None = None) -> None:
         """Advance one chunk (n G steps, default one logging interval) while paused."""
-        self._cmds.put(("step", n))
+        self._command(("step", n))
 
     def stop(self) -> None:
         if self.status == Status.QUEUED:
             self._manager._cancel_queued(self)
-        self._cmds.put(("stop",))
+        self._command(("stop",))
 
     def apply(self, index: int | None = None, **changes: Any) -> None:
         """Change live settings of runner `index` (None: all runners)."""
-        self._cmds.put(("apply", index, changes))
+        self._command(("apply", index, changes))
+
+    def _command(self, cmd: tuple) -> None:
+        self._cmds.put(cmd)
+        if self.status not in (Status.QUEUED, *FINISHED):
+            self._manager._pool.schedule(self)  # a paused job gets a slice to carry the command out
 
     # ---- reading (any thread) ------------------------------------------------------------------------------
     def snapshots(self) -> tuple:
@@ -89,11 +104,12 @@ class Job:
         return self._manager._queue_position(self)
 
     def join(self, timeout: float | None = None) -> bool:
-        t = self._thread
-        if t is not None:
-            t.join(timeout)
-            return not t.is_alive()
-        return self.status in FINISHED
+        """Wait until the job has finished (True) or `timeout` passed (False)."""
+        return self._done.wait(timeout)
+
+    def progress(self) -> tuple[tuple[int, str], ...]:
+        """(step_count, runner status) per runner, read live without building a snapshot (cheap, any thread)."""
+        return tuple((r.step_count, r.status) for r in self.runners)
 
     # ---- worker side ----------------------------------------------------------------------------------------
     def _publish(self) -> None:
@@ -102,13 +118,12 @@ class Job:
             self._snapshots = snaps
             self._version += 1
 
-    def _drain(self, block: bool) -> tuple[bool, int | None]:
+    def _drain(self) -> tuple[bool, int | None]:
         """Apply queued commands. Returns (stop requested, steps asked by 'step once')."""
         stop, step_n = False, None
         try:
             while True:
-                cmd = self._cmds.get(timeout=0.2) if block else self._cmds.get_nowait()
-                block = False
+                cmd = self._cmds.get_nowait()
                 if cmd[0] == "pause" and self.status == Status.RUNNING:
                     self.status = Status.PAUSED
                     self._publish()  # the page must show the step it paused at, not one chunk before
@@ -132,14 +147,14 @@ class Job:
             pass
         return stop, step_n
 
-    def _advance(self, n: int | None) -> None:
-        """n None: one chunk (see _chunk); n 0: one logging interval (Step); else n G steps."""
+    def _advance(self, n: int | None, slice_s: float = CHUNK_S) -> None:
+        """n None: one chunk of about slice_s (see _chunk); n 0: one logging interval (Step); else n G steps."""
         live = [r for r in self.runners if r.status != Status.DIVERGED and r.step_count < r.budget]
         self._boundary = False
         if not live:
             return
         interval = min(r.log_every for r in live)
-        k = self._chunk(live, interval) if n is None else n or interval
+        k = self._chunk(live, interval, slice_s) if n is None else n or interval
         t0 = time.perf_counter()
         for r in live:
             r.step(min(k, r.budget - r.step_count))
@@ -148,62 +163,82 @@ class Job:
         # a slow run that just finished a logging interval publishes at once (image runs add a timeline frame)
         self._boundary = n is None and k < interval and live[0].step_count % interval == 0
 
-    def _chunk(self, live: list, interval: int) -> int:
-        """G steps per worker iteration while running: up to the next logging step, and fewer when that would
-        take longer than CHUNK_S (a DCGAN on a CPU), so snapshots and commands are still handled about every
-        CHUNK_S. The runners advance together; their speed is a moving average over chunks (the first chunk,
-        one step, measures it)."""
+    def _chunk(self, live: list, interval: int, slice_s: float = CHUNK_S) -> int:
+        """G steps per slice while running: up to the next logging step, and fewer when that would take longer
+        than the slice (a DCGAN on a CPU, or a full class sharing the workers), so snapshots and commands are
+        still handled about every slice. The runners advance together; their speed is a moving average over
+        chunks (the first chunk, one step, measures it)."""
         if self._step_s is None:
             return 1
-        k = max(1, min(interval, int(CHUNK_S / max(self._step_s, 1e-9))))
+        k = max(1, min(interval, int(slice_s / max(self._step_s, 1e-9))))
         return min(k, interval - live[0].step_count % interval)  # chunks end on logging steps
 
     def _finished(self) -> bool:
         return all(r.status == Status.DIVERGED or r.step_count >= r.budget for r in self.runners)
 
-    def _run(self) -> None:
+    def _snapshot_due(self, now: float) -> bool:
+        """Publish every snapshot_every_s, or less often under load: building a toy snapshot (heat-map, samples,
+        arrows) costs a few steps' time, and 30 jobs publishing 4 times a second would eat a core."""
+        pool = self._manager._pool
+        every = max(self._snapshot_every_s, SNAPSHOT_SHARE * pool.runnable() / pool.workers)
+        return now - self._last_publish >= every
+
+    def run_slice(self, seconds: float) -> bool:
+        """One turn on a worker: start the runners if needed, apply commands, step for about `seconds`.
+        Returns True while there is more to do without a new command (the pool queues the job again)."""
+        if self._done.is_set() or self.status in FINISHED:
+            return False
         try:
-            self.runners = list(self._factory())
-            self._factory = None
             if self.status == Status.STARTING:
+                self.runners = list(self._factory())
+                self._factory = None
                 self.status = Status.RUNNING
-            self._publish()
-            last = time.monotonic()
-            while True:
-                stop, step_n = self._drain(block=self.status == Status.PAUSED)
-                if stop:
-                    self.status = Status.STOPPED
-                    break
-                if self.status == Status.PAUSED and step_n is None:
-                    continue
-                self._advance(step_n)
+                self._publish()
+                self._last_publish = time.monotonic()
+            stop, step_n = self._drain()
+            if stop:
+                self.status = Status.STOPPED
+            elif self.status == Status.RUNNING or step_n is not None:
+                self._advance(step_n, seconds)
                 now = time.monotonic()
-                if step_n is not None or self._boundary or now - last >= self._snapshot_every_s or self._finished():
+                if step_n is not None or self._boundary or self._finished() or self._snapshot_due(now):
                     self._publish()
-                    last = now
+                    self._last_publish = now
                 if self._finished():
-                    self.status = Status.DIVERGED if any(r.status == Status.DIVERGED for r in self.runners) else Status.DONE
-                    break
+                    self.status = Status.DIVERGED if any(r.status == "diverged" for r in self.runners) \
+                        else Status.DONE
         except Exception as e:  # a broken run must never take the server down
             self.status = Status.ERROR
             self.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
+        if self.status in FINISHED:
+            self._finish()
+            return False
+        return self.status == Status.RUNNING
+
+    def _finish(self) -> None:
+        try:
+            if self.runners:
+                self._publish()
+            for r in self.runners:
+                r.park()
+        except Exception:
+            traceback.print_exc()
         finally:
-            try:
-                if self.runners:
-                    self._publish()
-                for r in self.runners:
-                    r.park()
-            except Exception:
-                traceback.print_exc()
+            self._done.set()
             self._manager._on_finished(self)
 
 
 class JobManager:
+    """max_running: admitted jobs at once (all of them train, sharing `workers` threads); the rest queue.
+    workers: pool threads (default: one per core)."""
+
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
-                 snapshot_every_s: float = 0.25):
-        self.max_running = max_running or max(2, os.cpu_count() or 2)
+                 snapshot_every_s: float = 0.25, workers: int | None = None):
+        cores = os.cpu_count() or 2
+        self.max_running = max_running or max(MAX_RUNNING_FLOOR, 4 * cores)
+        self._pool = WorkerPool(workers or cores)
         self.max_running_per_owner = max_running_per_owner
         self.max_jobs_per_owner = max_jobs_per_owner
         self.keep_finished_per_owner = keep_finished_per_owner
@@ -214,18 +249,21 @@ class JobManager:
         self._queue: list[Job] = []
         self._last_seen: dict[str, float] = {}
         self._release_at: dict[str, float] = {}
+        self._sessions: dict[str, set[str]] = {}  # owner -> its open browser sessions (tabs)
         self._reaper: threading.Thread | None = None
         self._closed = threading.Event()
 
     # ---- submitting -------------------------------------------------------------------------------------------
-    def submit(self, owner: str, factory: Callable[[], Sequence[Any]], label: str = "run") -> Job:
-        """Queue a job whose runners `factory()` builds in the worker thread. Raises JobLimitError."""
+    def submit(self, owner: str, factory: Callable[[], Sequence[Any]], label: str = "run", page: str = "",
+               meta: dict | None = None) -> Job:
+        """Queue a job whose runners `factory()` builds in a worker. `page` tags the page that started it (a
+        reloaded page finds its run again). Raises JobLimitError."""
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
                 raise JobLimitError(f"you already have {len(mine)} runs going (the limit is "
                                     f"{self.max_jobs_per_owner}); stop one first")
-            job = Job(self, owner, factory, label, self.snapshot_every_s)
+            job = Job(self, owner, factory, label, self.snapshot_every_s, page, meta)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._touch_locked(owner)
@@ -246,8 +284,7 @@ class JobManager:
                     continue
                 self._queue.remove(job)
                 job.status = Status.STARTING
-                job._thread = threading.Thread(target=job._run, name=f"ganlab-job-{job.id}", daemon=True)
-                job._thread.start()
+                self._pool.schedule(job)
 
     def _queue_position(self, job: Job) -> int | None:
         with self._lock:
@@ -258,6 +295,7 @@ class JobManager:
             if job in self._queue:
                 self._queue.remove(job)
                 job.status = Status.STOPPED
+                job._done.set()
 
     def _on_finished(self, job: Job) -> None:
         with self._lock:
@@ -284,23 +322,43 @@ class JobManager:
         with self._lock:
             return sorted((j for j in self._jobs.values() if j.owner == owner), key=lambda j: j.id)
 
+    def latest(self, owner: str, page: str) -> Job | None:
+        """The owner's newest job started on `page` (a reloaded page shows it again)."""
+        with self._lock:
+            mine = [j for j in self._jobs.values() if j.owner == owner and j.page == page]
+            return max(mine, key=lambda j: j.id) if mine else None
+
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"running": self._running(), "queued": len(self._queue), "max_running": self.max_running}
+            return {"running": self._running(), "queued": len(self._queue), "max_running": self.max_running,
+                    "workers": self._pool.workers}
+
+    def all_jobs(self) -> list[Job]:
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.id)
 
     # ---- session lifetime ---------------------------------------------------------------------------------
-    def touch(self, owner: str) -> None:
-        """A page of this owner is alive (call on every rerun / fragment tick)."""
+    def touch(self, owner: str, session: str | None = None) -> None:
+        """A page of this owner is alive (call on every rerun / fragment tick); `session` names the tab."""
         with self._lock:
             self._touch_locked(owner)
+            if session is not None:
+                self._sessions.setdefault(owner, set()).add(session)
 
     def _touch_locked(self, owner: str) -> None:
         self._last_seen[owner] = time.monotonic()
         self._release_at.pop(owner, None)
 
-    def release_owner(self, owner: str, grace_s: float = 0.0) -> None:
-        """The owner's session ended: stop its runs after `grace_s` unless it comes back (touch) first."""
+    def release_owner(self, owner: str, grace_s: float = 0.0, session: str | None = None) -> None:
+        """A session of the owner ended: once none of its sessions is left, stop its runs after `grace_s`
+        unless it comes back (touch: a reload, a reconnect) first."""
         with self._lock:
+            if session is not None:
+                open_tabs = self._sessions.get(owner, set())
+                open_tabs.discard(session)
+                if open_tabs:
+                    return  # another tab of the same student is still open
+                self._sessions.pop(owner, None)
             self._release_at[owner] = time.monotonic() + grace_s
         if grace_s <= 0:
             self._reap()
@@ -319,14 +377,20 @@ class JobManager:
                         self._forget(j)
                 self._last_seen.pop(owner, None)
                 self._release_at.pop(owner, None)
+                self._sessions.pop(owner, None)
 
     def _reap(self) -> None:
+        """Stop the runs of owners who left; forget owners who never started a run."""
         now = time.monotonic()
         with self._lock:
             owners = {o for o, t in self._release_at.items() if t <= now}
             owners |= {o for o, t in self._last_seen.items() if now - t > self.idle_timeout_s}
         for owner in owners:
             self.stop_owner(owner)
+        with self._lock:
+            with_jobs = {j.owner for j in self._jobs.values()}
+            for o in [o for o in self._last_seen if o not in with_jobs and o not in self._release_at]:
+                del self._last_seen[o]  # a page visit without a run leaves nothing behind
 
     def _ensure_reaper(self) -> None:
         if self._reaper is None or not self._reaper.is_alive():
@@ -334,23 +398,44 @@ class JobManager:
             self._reaper.start()
 
     def _reap_loop(self) -> None:
+        """Every 2 s; the thread ends when no job is left (submit starts it again), so an empty server has
+        no ganlab threads."""
         while not self._closed.wait(2.0):
             try:
-                self._reap()
+                self._reap()  # not under the lock: stopping a run waits for its worker, which takes the lock
+                with self._lock:
+                    if not (self._jobs or self._release_at):
+                        self._reaper = None
+                        return
             except Exception:
                 traceback.print_exc()
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop everything (tests, process exit)."""
+        """Stop everything within about `timeout` seconds (tests, process exit): every job is asked to stop at
+        once, then the workers finish their slices and park the runners."""
         self._closed.set()
-        for owner in {j.owner for j in list(self._jobs.values())}:
-            self.stop_owner(owner, timeout=timeout)
-        if self._reaper is not None:
-            self._reaper.join(timeout)
+        deadline = time.monotonic() + timeout
+        jobs = self.all_jobs()
+        for j in jobs:
+            j.stop()
+        for j in jobs:
+            j.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            for j in jobs:
+                if j.status in FINISHED:
+                    self._forget(j)
+            self._last_seen.clear()
+            self._release_at.clear()
+            self._sessions.clear()
+        reaper = self._reaper
+        if reaper is not None:
+            reaper.join(max(0.0, deadline - time.monotonic()))
+        self._pool.close(max(0.1, deadline - time.monotonic()))
 
 
 _MANAGER: JobManager | None = None
 _MANAGER_LOCK = threading.Lock()
+EXIT_TIMEOUT_S = 5.0
 
 
 def manager() -> JobManager:
@@ -358,5 +443,17 @@ def manager() -> JobManager:
     global _MANAGER
     with _MANAGER_LOCK:
         if _MANAGER is None or _MANAGER._closed.is_set():
-            _MANAGER = JobManager(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None)
+            if _MANAGER is None:
+                atexit.register(_shutdown_at_exit)
+            _MANAGER = JobManager(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
+                                  workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
         return _MANAGER
+
+
+def _shutdown_at_exit() -> None:
+    """Process exit (Ctrl-C or SIGTERM to `streamlit run`, end of a script): stop the workers before the
+    interpreter tears down. A worker thread still inside a torch op at that moment aborts the whole process
+    ("terminate called without an active exception", exit status 134)."""
+    m = _MANAGER
+    if m is not None and not m._closed.is_set():
+        m.shutdown(EXIT_TIMEOUT_S)
