@@ -4,7 +4,7 @@ Per run (one column each): status and step, D's heat-map with real/generated poi
 coverage numbers and per-mode counts. Below, the runs share the axes of three comparison charts: losses,
 mean D(x) vs D(G(z)), and coverage over time. Figures are redrawn only when job.version changed: the field
 view at each new snapshot, the history charts and per-mode counts at most every live.SLOW_S seconds. They are
-kept as plain dicts (viz.to_spec), so new arrays go straight in without plotly's validation.
+kept as plain dicts (ganlab.viz.common.to_spec), so new arrays go straight in without plotly's validation.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import streamlit as st
 
 from ganlab import losses
 from ganlab.viz import common as viz
+from ganlab.viz import mode_collapse as mc_viz
 from ganlab.config import TrainConfig
 from ganlab.jobs import Job
 from ganlab.engine.trainer import Trainer
@@ -80,7 +81,7 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
     if s.note:
         st.caption(s.note)
     key = (slot, job.id, name)
-    _chart(key + ("field",), job.version, lambda f: viz.toy_field_figure(s, "", fig=f))
+    _chart(key + ("field",), job.version, lambda f: mc_viz.toy_field_figure(s, "", fig=f))
     if s.counts is not None:
         h = s.history
         m1, m2, m3 = st.columns(3)
@@ -91,7 +92,7 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
         m3.metric("reverse KL", "–" if rkl is None else f"{rkl:.2f}",
                   help="KL(p̂ || uniform) over the modes: 0 = balanced, log M = a single mode")
         slow = live.throttle(key + ("counts",), job.version, now_anyway=not job.active)
-        _chart(key + ("counts",), slow, lambda f: viz.mode_counts_figure(s.counts, fig=f))
+        _chart(key + ("counts",), slow, lambda f: mc_viz.mode_counts_figure(s.counts, fig=f))
 
 
 def draw(job: Job | None, slot: str) -> None:
@@ -104,7 +105,7 @@ def draw(job: Job | None, slot: str) -> None:
     for i, (col, s) in enumerate(zip(st.columns(len(snaps)), snaps)):
         with col:
             run_panel(slot, job, i, s)
-    st.caption(viz.FIELD_LEGEND)
+    st.caption(mc_viz.FIELD_LEGEND)
     pairs = [(RUN_NAMES[i], s.history) for i, s in enumerate(snaps)]
     n_modes = len(snaps[0].centers) if snaps[0].centers is not None else None
     slow = live.throttle((slot, job.id, "curves"), job.version, now_anyway=not job.active)
@@ -116,7 +117,7 @@ def draw(job: Job | None, slot: str) -> None:
         _chart(key + ("dprobs",), slow, lambda f: viz.d_probs_figure(pairs, fig=f))
     with c3:
         if n_modes:
-            _chart(key + ("coverage",), slow, lambda f: viz.coverage_figure(pairs, n_modes, fig=f))
+            _chart(key + ("coverage",), slow, lambda f: mc_viz.coverage_figure(pairs, n_modes, fig=f))
         else:
             st.caption("Mode coverage needs data with known modes (ring or grid).")
 
