@@ -14,14 +14,13 @@ import numpy as np
 import streamlit as st
 
 from ganlab import losses
-from ganlab.viz import common as viz
-from ganlab.viz import mode_collapse as mc_viz
 from ganlab.config import TrainConfig
-from ganlab.jobs import Job
 from ganlab.engine.trainer import Trainer
-
+from ganlab.jobs import Job, Status
 from ganlab.ui import controls, live
 from ganlab.ui.mode_collapse.setup import Setup, loss_label
+from ganlab.viz import common as viz
+from ganlab.viz import mode_collapse as mc_viz
 
 RUN_NAMES = ("A", "B")
 
@@ -72,10 +71,9 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
     name = RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
     st.markdown(f"#### {name}: {describe(s.config)}")
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
-    status = "diverged" if s.status == "diverged" else job.status
-    st.markdown(f"Run {name} · step {s.step} / {s.config.steps} · {status}{rate}")
+    st.markdown(f"Run {name} · step {s.step} / {s.config.steps} · {controls.run_status(job, s)}{rate}")
     st.caption(f"learning rates G {s.config.g_lr:.0e}, D {s.config.d_lr:.0e} · {s.config.optimizer}")
-    if s.status == "diverged":
+    if s.status == Status.DIVERGED:
         st.error(f"Run {name} diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
                  "Lower the learning rates or pick another loss, then Start again.")
     if s.note:
