@@ -18,7 +18,8 @@ from ganlab.config import TrainConfig
 from ganlab.engine.trainer import Trainer
 from ganlab.jobs import Job, Status
 from ganlab.ui import controls, live
-from ganlab.ui.mode_collapse.setup import Setup, loss_label
+from ganlab.ui.mode_collapse.setup import Setup
+from ganlab.ui.setup_form import loss_label
 from ganlab.viz import common as viz
 from ganlab.viz import mode_collapse as mc_viz
 
