@@ -19,7 +19,7 @@ owner = session.owner()
 st.title("Image GAN")
 st.caption("G turns 100 random numbers into a picture; D learns to tell G's pictures from real digits. The grid "
            "shows G's pictures for the same 64 noise vectors as it trains: watch noise become digits.")
-for w in ims.init():
+for w in ims.FORM.init():
     st.warning(f"Share link: {w}")
 
 job = controls.current_job(iv.SLOT)

@@ -20,7 +20,7 @@ st.title("Mode collapse lab")
 st.caption("A GAN's generator G learns to turn noise into points like the real ones; its discriminator D "
            "learns to tell them apart. When G finds a few points that fool D and stays there, it has "
            "*collapsed*: most modes of the data are never generated.")
-for w in ts.init():
+for w in ts.FORM.init():
     st.warning(f"Share link: {w}")
 
 job = controls.current_job(SLOT)

@@ -87,16 +87,7 @@ def _load_link(params: Mapping[str, Any]) -> list[str]:
     return warnings
 
 
-def init() -> list[str]:
-    """First visit in this session: restore from the URL (or the default preset). Returns warnings to show."""
-    return setup_form.restore_once(P, _load_link)
-
-
-def on_preset() -> None:
-    """The preset picker's callback: load the preset's config into the widgets."""
-    name = st.session_state[P + "preset"]
-    if name in PRESETS:
-        load(PRESETS[name].config, name)
+FORM = setup_form.SetupForm(P, PRESET_NAMES, _load_link, lambda name: load(PRESETS[name].config, name))
 
 
 def build() -> Setup:

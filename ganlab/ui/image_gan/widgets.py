@@ -7,32 +7,24 @@ the running job (controls.sync_live). The shared rules are in ganlab/ui/setup_fo
 """
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
 from ganlab import config as cfg
 from ganlab.data.images import TORCHVISION
 from ganlab.losses import LOSSES
-from ganlab.presets import PRESETS
 from ganlab.ui import setup_form
 from ganlab.ui.image_gan import setup as ims
 from ganlab.ui.image_gan.setup import P
 
-_num = functools.partial(setup_form.number, prefix=P)
+_num = ims.FORM.number
 
 
 def preset_ui(locked: bool) -> None:
     c1, c2 = st.columns([1, 3])
     with c1:
-        st.selectbox("Preset", (ims.CUSTOM, *ims.PRESET_NAMES), key=P + "preset", on_change=ims.on_preset,
-                     disabled=locked, help="A tutorial's GAN: it sets every widget below")
-    name = st.session_state[P + "preset"]
+        name = ims.FORM.preset_select(locked, help="A tutorial's GAN: it sets every widget below")
     with c2:
-        if name in PRESETS:
-            st.info(f"**{name}** — {PRESETS[name].lesson}")
-        else:
-            st.caption("Custom setup: pick a preset to load one of the tutorials' GANs.")
+        setup_form.lesson(name, "Custom setup: pick a preset to load one of the tutorials' GANs.")
 
 
 def data_model_ui(locked: bool) -> None:

@@ -130,16 +130,7 @@ def _load_link(params: Mapping[str, Any]) -> list[str]:
     return warnings
 
 
-def init() -> list[str]:
-    """First visit in this session: restore from the URL (or the default preset). Returns warnings to show."""
-    return setup_form.restore_once(P, _load_link)
-
-
-def on_preset() -> None:
-    """The preset picker's callback: load the preset and its twin into runs A and B."""
-    name = st.session_state[P + "preset"]
-    if name in PRESETS:
-        load(*preset_pair(name), name, True)
+FORM = setup_form.SetupForm(P, TOY_PRESETS, _load_link, lambda name: load(*preset_pair(name), name, True))
 
 
 def build(points: np.ndarray | None, csv_error: str | None) -> Setup:

@@ -6,8 +6,6 @@ remedies other than packing, the step budget) stay editable; they are sent to th
 """
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
 from ganlab.losses import LOSSES
@@ -16,25 +14,20 @@ from ganlab.ui import setup_form
 from ganlab.ui.mode_collapse import setup as ts
 from ganlab.ui.mode_collapse.setup import P
 
-_num = functools.partial(setup_form.number, prefix=P)
+_num = ts.FORM.number
 
 
 def preset_ui(locked: bool) -> None:
     c1, c2 = st.columns([1, 3])
     with c1:
-        st.selectbox("Preset", (ts.CUSTOM, *ts.TOY_PRESETS), key=P + "preset", on_change=ts.on_preset,
-                     disabled=locked, help="A classroom scenario: it sets every widget below")
+        name = ts.FORM.preset_select(locked, help="A classroom scenario: it sets every widget below")
         st.checkbox("Compare with a second run B", key=P + "compare", disabled=locked,
                     help="B trains on the same data with the same seed and networks, with its own loss/remedies")
-    name = st.session_state[P + "preset"]
     with c2:
-        if name in PRESETS:
-            st.info(f"**{name}** — {PRESETS[name].lesson}")
+        if setup_form.lesson(name, "Custom setup: pick a preset to load a classroom scenario."):
             t = ts.twin(name)
             if t and st.session_state[P + "compare"]:
                 st.caption(f"Run B starts as **{t}**: {PRESETS[t].lesson}")
-        else:
-            st.caption("Custom setup: pick a preset to load a classroom scenario.")
 
 
 def shared_ui(locked: bool):
