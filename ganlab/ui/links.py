@@ -17,7 +17,7 @@ def share_url(params: Mapping[str, str]) -> str:
     base = ""
     try:
         base = (st.context.url or "").split("?")[0]
-    except Exception:  # no browser context (tests)
+    except Exception:  # no browser context (a script run without one): the link stays relative
         pass
     return f"{base}?{urlencode(params)}"
 

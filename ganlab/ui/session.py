@@ -75,8 +75,9 @@ def wanted_threads(env_value: str | None, cuda: bool) -> int | None:
 def configure_torch() -> int:
     """One intra-op thread per run in the server process on CPU, set once per process.
 
-    Several concurrent runs each get a core instead of fighting over a shared pool: tiny models slow 5-10x
-    when two threads wait on each other and another process takes a core. Returns the thread count in use.
+    Several concurrent runs each get a core instead of fighting over a shared pool: tiny models slow down
+    several-fold when two threads wait on each other and another process takes a core. Returns the thread
+    count in use.
     """
     global _threads_set
     import torch
