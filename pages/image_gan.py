@@ -1,8 +1,9 @@
 """Image GAN: the tutorials' MNIST GANs (MLP, DCGAN, conditional, WGAN-GP) trained live, with a fixed-noise
 sample grid and its timeline, D(x) vs D(G(z)), quality scores over time, and checkpoints.
 
-Thin page: widgets -> TrainConfig (ganlab/ui/image_setup.py, image_widgets.py) -> one job (ganlab.jobs) ->
-the live view of its snapshots (ganlab/ui/image_views.py, figures from ganlab/viz.py and viz_images.py).
+Thin page: widgets -> TrainConfig (ganlab/ui/image_gan/widgets.py, setup.py) -> one job (ganlab.jobs) ->
+the live view of its snapshots (ganlab/ui/image_gan/views.py, checkpoint.py; figures from
+ganlab/viz/image_gan.py and ganlab/viz/common.py).
 """
 import functools
 
@@ -18,7 +19,7 @@ owner = session.owner()
 st.title("Image GAN")
 st.caption("G turns 100 random numbers into a picture; D learns to tell G's pictures from real digits. The grid "
            "shows G's pictures for the same 64 noise vectors as it trains: watch noise become digits.")
-for w in ims.init():
+for w in ims.FORM.init():
     st.warning(f"Share link: {w}")
 
 job = controls.current_job(iv.SLOT)
@@ -63,4 +64,4 @@ if setup.ok:
         st.code(links.share_url(ims.share_params(setup)), language=None)
 code.show_code(iv.code_objects(setup.config),
                intro="The loss functions of this setup, the model builder and its networks, and one training "
-                     "step of `ganlab.train.Trainer`.")
+                     "step of `ganlab.engine.trainer.Trainer`.")

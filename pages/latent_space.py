@@ -1,26 +1,16 @@
 """Latent space: what a trained generator has learned, explored by moving its noise vector z.
 
-Thin page: widgets -> ganlab.latent (numpy in, numpy / bytes out) -> st.image / Plotly. The generator comes
-from ganlab.ui.latent (bundled checkpoint, the user's runs, an upload) as an opaque handle; widget defaults
-are declared with ganlab.ui.state so they survive a visit to another page.
+Thin page: pick the generator (ganlab/ui/latent_space/source.py: the bundled checkpoint, the user's runs, an
+upload; an opaque handle) and the mode, then that mode's view (ganlab/ui/latent_space/views.py: ganlab.latent,
+numpy in, numpy / bytes out -> st.image / Plotly figures from ganlab/viz/latent_space.py).
 """
-import time
-
-import numpy as np
 import streamlit as st
 
-from ganlab import imaging, latent
-from ganlab.viz.latent_space import manifold_figure, norm_figure
-from ganlab.ui import code, state
-from ganlab.ui.latent_space.source import on_warm_thread, source_ui
+from ganlab.ui import state
+from ganlab.ui.latent_space import views as lv
+from ganlab.ui.latent_space.source import source_ui
 
-RANGE = 3.0  # slider range: |z_k| <= 3 holds 99.7 % of N(0, 1)
-SEED_MAX = 2**31 - 1
-state.defaults({"lat_i_how": "Two seeds", "lat_i_a": 0, "lat_i_b": 1, "lat_i_sheet": 0, "lat_i_pa": 0, "lat_i_pb": 1,
-                "lat_i_mode": "slerp", "lat_i_n": 10, "lat_i_fps": 8, "lat_s_seed": 0, "lat_s_sweep": 0,
-                "lat_c_styles": 8, "lat_c_seed": 0, "lat_c_from": 0, "lat_c_to": 1, "lat_c_col": 0, "lat_c_n": 10,
-                "lat_t_grid": 11, "lat_t_span": 2.5, "lat_t_rest": "zero", "lat_t_rseed": 0, "lat_t_a": 0,
-                "lat_t_b": 1, "lat_t_mode": "lerp"})
+state.defaults(lv.DEFAULTS)
 
 st.title("Latent space")
 st.caption("A generator turns a noise vector z into a sample. Nearby z give nearby samples; a path in z-space "
@@ -29,177 +19,4 @@ st.caption("A generator turns a noise vector z into a sample. Nearby z give near
 src = source_ui()
 if src is None:
     st.stop()
-
-
-def _class_ui(key: str) -> np.ndarray | None:
-    """For a conditional G: a class picker; returns labels for one sample (1,) or None."""
-    if not src.n_classes:
-        return None
-    state.defaults({key: 0})
-    c = st.selectbox("Class", range(src.n_classes), format_func=lambda i: src.class_names[i], key=key)
-    return np.array([c])
-
-
-def _exports(frames: np.ndarray, fps: float, stem: str, **arrays: np.ndarray) -> None:
-    """The animation, and downloads (NPZ and PNG zip are built only when clicked)."""
-    gif = imaging.gif_bytes(frames, fps, scale=max(1, 224 // frames.shape[-1]))
-    st.image(gif, caption="animation (GIF, plays forth and back)")
-    a, b, c = st.columns(3)
-    a.download_button("GIF", gif, f"{stem}.gif", "image/gif", key=f"{stem}_gif", on_click="ignore")
-    b.download_button("Frames (NPZ)", lambda: imaging.frames_npz_bytes(frames, **arrays), f"{stem}.npz",
-                      "application/octet-stream", key=f"{stem}_npz", on_click="ignore")
-    c.download_button("Frames (PNG zip)", lambda: imaging.frames_png_zip_bytes(frames, scale=4), f"{stem}_png.zip",
-                      "application/zip", key=f"{stem}_zip", on_click="ignore")
-
-
-def interpolation_mode() -> None:
-    d = src.z_dim
-    left, right = st.columns(2)
-    how = left.radio("Endpoints", ("Two seeds", "Pick two samples"), horizontal=True, key="lat_i_how")
-    if how == "Two seeds":
-        sa = left.number_input("Seed A", 0, SEED_MAX, key="lat_i_a")
-        sb = left.number_input("Seed B", 0, SEED_MAX, key="lat_i_b")
-        z0, z1 = latent.noise(sa, d)[0], latent.noise(sb, d)[0]
-    else:
-        sheet = left.number_input("Sample sheet (seed)", 0, SEED_MAX, key="lat_i_sheet")
-        cand = latent.noise(sheet, d, 16)  # (16, d)
-        imgs = latent.render(src.G, cand, None if not src.n_classes else np.zeros(16, np.int64))
-        st.image([imaging.images_jpeg(x[None], 1, 2) for x in imgs], caption=[f"#{i}" for i in range(16)], width=64)
-        ia = left.selectbox("Sample A", range(16), key="lat_i_pa")
-        ib = left.selectbox("Sample B", range(16), key="lat_i_pb")
-        z0, z1 = cand[ia], cand[ib]
-    mode = right.radio("Path", ("slerp", "lerp"), horizontal=True, key="lat_i_mode",
-                       help="lerp: the straight line. slerp: the great circle, which keeps ||z|| near sqrt(d).")
-    n = right.slider("Frames", 4, 32, key="lat_i_n")
-    fps = right.slider("Animation speed (frames / s)", 2, 24, key="lat_i_fps")
-    with right:
-        y = _class_ui("lat_i_class")
-    zs = latent.interpolate(z0, z1, n, mode)  # (n, d)
-    frames = latent.render(src.G, zs, None if y is None else np.repeat(y, n))  # (n, C, H, W)
-    st.image(imaging.images_jpeg(frames, nrow=min(n, 12), scale=2), caption=f"{mode}: {n} frames from A to B")
-    _exports(frames, fps, f"interpolation_{mode}", z=zs)
-    norms = {m: np.linalg.norm(latent.interpolate(z0, z1, n, m), axis=1) for m in ("lerp", "slerp")}
-    st.plotly_chart(norm_figure(np.linspace(0, 1, n), norms, float(np.sqrt(d))), key="lat_i_norm")
-    code.show_code([latent.interpolate, latent.slerp, latent.lerp, latent.render],
-                   intro="For z ~ N(0, I) in d dimensions ||z|| is close to sqrt(d); the straight line between "
-                         "two such points dips inside that shell, the great circle (slerp) does not.")
-
-
-def _set_from_seed(d: int) -> None:
-    """Every slider back to the seed's z (clipped to the slider range)."""
-    base = latent.noise(st.session_state["lat_s_seed"], d)[0]
-    state.put({f"lat_d{k}": float(np.round(np.clip(base[k], -RANGE, RANGE), 2)) for k in range(d)})
-    st.session_state["lat_s_for"] = (st.session_state["lat_s_seed"], d)
-
-
-def _randomise(d: int) -> None:
-    st.session_state["lat_s_seed"] = int(np.random.default_rng().integers(0, 100_000))
-    _set_from_seed(d)
-
-
-def _one_image(G, z: np.ndarray, y: np.ndarray | None) -> bytes:
-    return imaging.images_jpeg(latent.render(G, z, y), nrow=1, scale=8)
-
-
-@st.fragment
-def sliders_mode() -> None:
-    """Runs as a fragment: a slider move re-runs only this function (one render of one z, one JPEG)."""
-    d = src.z_dim
-    state.defaults({f"lat_s_dims_{d}": list(range(min(12, d)))})
-    if st.session_state.get("lat_s_for") != (st.session_state["lat_s_seed"], d):
-        _set_from_seed(d)
-    a, b, c = st.columns([2, 1, 1], vertical_alignment="bottom")
-    a.number_input("Seed", 0, SEED_MAX, key="lat_s_seed", on_change=_set_from_seed, args=(d,))
-    b.button("Randomise", key="lat_s_rand", on_click=_randomise, args=(d,))
-    c.button("Reset", key="lat_s_reset", on_click=_set_from_seed, args=(d,),
-             help="put every slider back to the seed's value")
-    dims = st.multiselect("Dimensions to expose (8-16)", range(d), max_selections=16, key=f"lat_s_dims_{d}")
-    z = latent.noise(st.session_state["lat_s_seed"], d)[0]  # (d,): the seed's z; exposed dims come from sliders
-    img_col, sl_col = st.columns([1, 2])
-    with sl_col:
-        y = _class_ui("lat_s_class")
-        cols = st.columns(2)
-        for j, k in enumerate(dims):
-            z[k] = cols[j % 2].slider(f"z[{k}]", -RANGE, RANGE, step=0.05, key=f"lat_d{k}")
-    t0 = time.perf_counter()
-    jpeg = on_warm_thread(_one_image, src.G, z, y)  # the slider callback's work: one G(z), one JPEG
-    ms = (time.perf_counter() - t0) * 1000
-    img_col.image(jpeg, caption=f"G(z), rendered in {ms:.1f} ms")
-    with st.expander("Sweep one dimension", expanded=True):
-        k = st.selectbox("Dimension", range(d), key="lat_s_sweep")
-        values = np.linspace(-RANGE, RANGE, 9)
-        labels = None if y is None else np.repeat(y, 9)
-        grid = on_warm_thread(latent.render, src.G, latent.sweep(z, [k], values), labels)  # (9, C, H, W)
-        st.image(imaging.images_jpeg(grid, nrow=9, scale=2),
-                 caption=f"z[{k}] from {-RANGE:g} to {RANGE:g}, every other dimension as above")
-    code.show_code([latent.render, imaging.images_jpeg, latent.sweep])
-
-
-def conditional_mode() -> None:
-    if not src.n_classes:
-        st.info("This generator is not conditional (it takes no class label). Pick a conditional model, e.g. "
-                "the bundled MNIST conditional GAN.")
-        return
-    a, b = st.columns(2)
-    n_styles = a.slider("Styles (columns)", 2, 10, key="lat_c_styles")
-    seed = b.number_input("Style seed", 0, SEED_MAX, key="lat_c_seed")
-    z, labels = latent.conditional_grid(src.n_classes, n_styles, src.z_dim, seed)  # (K * S, d), (K * S,)
-    st.image(imaging.images_jpeg(latent.render(src.G, z, labels), nrow=n_styles, scale=2),
-             caption="rows: classes (the label); columns: one fixed z each (the style)")
-    st.subheader("Class morph: change the class, keep the style")
-    a, b, c, e = st.columns(4)
-    names, k = src.class_names, src.n_classes
-    y0 = a.selectbox("From", range(k), format_func=lambda i: names[i], key="lat_c_from")
-    y1 = b.selectbox("To", range(k), format_func=lambda i: names[i], key="lat_c_to")
-    if st.session_state["lat_c_col"] >= n_styles:
-        st.session_state["lat_c_col"] = 0
-    col = c.selectbox("Style (column)", range(n_styles), key="lat_c_col")
-    n = e.slider("Frames", 4, 24, key="lat_c_n")
-    frames = latent.class_morph(src.G, z[col], y0, y1, n)  # (n, C, H, W)
-    st.image(imaging.images_jpeg(frames, nrow=n, scale=2),
-             caption=f"label embedding blended from {names[y0]} to {names[y1]}, z fixed")
-    _exports(frames, 8, "class_morph", z=np.repeat(z[col][None], n, 0), t=np.linspace(0, 1, n))
-    code.show_code([latent.conditional_grid, latent.class_codes, latent.class_morph])
-
-
-def toy_mode() -> None:
-    d = src.z_dim
-    a, b, c = st.columns(3)
-    n_grid = a.slider("Grid lines", 5, 21, step=2, key="lat_t_grid")
-    span = a.slider("Noise range +-", 1.0, 4.0, step=0.5, key="lat_t_span")
-    rest = None
-    if d > 2:
-        how = b.radio(f"Other {d - 2} noise dims", ("zero", "from a seed"), key="lat_t_rest")
-        if how == "from a seed":
-            rest = b.number_input("Seed for them", 0, SEED_MAX, key="lat_t_rseed")
-    sa = c.number_input("Path start (seed)", 0, SEED_MAX, key="lat_t_a")
-    sb = c.number_input("Path end (seed)", 0, SEED_MAX, key="lat_t_b")
-    mode = c.radio("Path", ("lerp", "slerp"), horizontal=True, key="lat_t_mode")
-    m = latent.toy_manifold(src.G, d, n_grid, span, seed=rest)
-    p0, p1 = latent.noise(sa, 2)[0], latent.noise(sb, 2)[0]
-    path_z = latent.interpolate(p0, p1, 24, mode)  # (24, 2) in the noise plane
-    path_x = latent.toy_path(src.G, m["rest"], p0, p1, 24, mode)  # (24, 2) in data space
-    st.plotly_chart(manifold_figure(m, path_z, path_x, span, src.real, src.centers), key="lat_t_fig")
-    st.caption("GAN Lab's view: the square noise grid (left) and where G sends it (right). Where the grid "
-               "stretches, G spreads little noise over much space; where it folds onto a mode, many z give "
-               "(almost) the same point -- the picture of mode collapse." +
-               (f" Only z[0] and z[1] move; the other {d - 2} dims are held fixed." if d > 2 else ""))
-    code.show_code([latent.toy_manifold, latent.toy_path])
-
-
-MODES = {"Toy manifold": toy_mode} if src.is_toy else {"Interpolation": interpolation_mode, "Sliders": sliders_mode,
-                                                       "Conditional": conditional_mode}
-names = list(MODES)
-asked = str(st.query_params.get("mode", "")).lower()  # a shareable link: ?mode=sliders
-linked = next((m for m in names if asked and m.lower().startswith(asked)), None)
-if linked and st.session_state.get("lat_mode_asked") != asked:  # a link wins once, then the radio does
-    st.session_state["lat_mode_asked"] = asked
-    state.put({"lat_mode": linked})
-if st.session_state.get("lat_mode") not in names:
-    # Streamlit drops a widget's value in any run that does not draw it (e.g. while an upload is pending):
-    # fall back to the last mode chosen, else the first (e.g. a toy generator after an image one).
-    kept = st.session_state.get("lat_mode_kept")
-    state.put({"lat_mode": kept if kept in names else names[0]})
-mode = st.radio("Mode", names, horizontal=True, key="lat_mode")
-st.session_state["lat_mode_kept"] = mode
-MODES[mode]()
+lv.draw(src, lv.mode_ui(src))

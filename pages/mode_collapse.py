@@ -1,15 +1,16 @@
 """Mode collapse lab: two GANs side by side on 2-D toy data; watch one collapse and the other cover the modes.
 
-Thin page: widgets -> TrainConfig (ganlab/ui/toy_setup.py) -> one job with runs A and B (ganlab.jobs) ->
-the live view of its snapshots (ganlab/ui/toy_views.py, figures from ganlab/viz.py).
+Thin page: widgets -> TrainConfig (ganlab/ui/mode_collapse/widgets.py, setup.py) -> one job with runs A and B
+(ganlab.jobs) -> the live view of its snapshots (ganlab/ui/mode_collapse/views.py, figures from
+ganlab/viz/mode_collapse.py and ganlab/viz/common.py).
 """
 import functools
 
 import streamlit as st
 
 from ganlab.ui import code, controls, links, live, session
-from ganlab.ui.mode_collapse import views as toy_views
 from ganlab.ui.mode_collapse import setup as ts
+from ganlab.ui.mode_collapse import views as toy_views
 from ganlab.ui.mode_collapse.widgets import setup_ui
 
 SLOT = "mc_job"  # session-state key of this page's current job id
@@ -19,7 +20,7 @@ st.title("Mode collapse lab")
 st.caption("A GAN's generator G learns to turn noise into points like the real ones; its discriminator D "
            "learns to tell them apart. When G finds a few points that fool D and stays there, it has "
            "*collapsed*: most modes of the data are never generated.")
-for w in ts.init():
+for w in ts.FORM.init():
     st.warning(f"Share link: {w}")
 
 job = controls.current_job(SLOT)
@@ -53,4 +54,4 @@ if setup.ok:
                     "(the address bar shows it too):")
         st.code(links.share_url(ts.share_params(setup)), language=None)
 code.show_code(toy_views.code_objects(setup.configs), formulas=toy_views.formulas(setup.configs),
-               intro="The losses of the runs above, and one training step of `ganlab.train.Trainer`.")
+               intro="The losses of the runs above, and one training step of `ganlab.engine.trainer.Trainer`.")

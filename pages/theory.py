@@ -1,13 +1,14 @@
 """Theory: the minimax game in one dimension, live -- p_data, p_g, the learned D and the optimal D*, the value
 V(D, G), the JS divergence, and why the non-saturating loss exists.
 
-Thin page: widgets -> TheoryConfig -> one job with a Theory1D runner (ganlab.jobs) -> the live view of its
-snapshots (ganlab/ui/theory_views.py, figures from ganlab/theory/viz.py).
+Thin page: widgets -> TheoryConfig (ganlab/ui/theory/widgets.py) -> one job with a Theory1D runner
+(ganlab.jobs) -> the live view of its snapshots (ganlab/ui/theory/views.py, figures from ganlab/viz/theory.py).
 """
 import streamlit as st
 
 from ganlab.ui import code, controls, live, session
 from ganlab.ui.theory import views as tv
+from ganlab.ui.theory.widgets import setup_ui
 
 owner = session.owner()
 st.title("Theory: the minimax game in 1-D")
@@ -37,7 +38,7 @@ with st.expander("The formulas", expanded=True):
 
 job = controls.current_job(tv.SLOT)
 active = job is not None and job.active
-setup = tv.setup_ui(locked=active)
+setup = setup_ui(locked=active)
 for e in setup.errors:
     st.error(e)
 if setup.ok:

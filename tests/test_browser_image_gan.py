@@ -1,7 +1,7 @@
 """Real browser: open the Image GAN page from a share link of a small, fast setup (the tutorials' MLP GAN on
 the 8x8 digits), press Start, and see the sample grid appear and the step counter advance; Reset stops the run.
 
-`streamlit run app.py` (conftest.streamlit_server, DESIGN section 8 flags) driven by Playwright's Chromium.
+`streamlit run app.py` (conftest.streamlit_server: headless, no file watcher) driven by Playwright's Chromium.
 """
 import re
 from pathlib import Path

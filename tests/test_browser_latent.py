@@ -1,6 +1,6 @@
 """Real browser: upload a checkpoint on the Latent space page, move a latent slider, see the image change.
 
-`streamlit run app.py` (conftest.streamlit_server, DESIGN section 8 flags) driven by Playwright's Chromium.
+`streamlit run app.py` (conftest.streamlit_server: headless, no file watcher) driven by Playwright's Chromium.
 """
 import time
 from pathlib import Path

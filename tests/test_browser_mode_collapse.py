@@ -7,11 +7,14 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-# The generated points of the field figure ("generated" trace), as decoded by plotly.js in the page.
+# The generated points of the field figure ("generated" trace), read from the plot's public `data` (the spec
+# the page sent: a binary typed-array spec {dtype, bdata}, or a plain array).
 FAKE_POINTS_JS = """() => {
   const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-  const t = gd && gd._fullData && gd._fullData.find(d => d.name === 'generated');
-  return t ? Array.from(t.x.slice(0, 8)).map(v => v.toFixed(4)).join(',') : null;
+  const t = gd && gd.data && gd.data.find(d => d.name === 'generated');
+  if (!t || !t.x) return null;
+  if (t.x.bdata !== undefined) return t.x.bdata.slice(0, 96);
+  return Array.from(t.x.slice(0, 8)).map(v => v.toFixed(4)).join(',');
 }"""
 
 

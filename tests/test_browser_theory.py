@@ -1,7 +1,7 @@
 """Real browser: on the Theory page, "Freeze G, train D to optimum" (which starts a paused run), then Step, and
 see the figure follow: D-only steps counted, the figure's title goes from step 0 to step 25, the curves move.
 
-`streamlit run app.py` (conftest.streamlit_server, DESIGN section 8 flags) driven by Playwright's Chromium.
+`streamlit run app.py` (conftest.streamlit_server: headless, no file watcher) driven by Playwright's Chromium.
 """
 import re
 from pathlib import Path

@@ -81,7 +81,7 @@ def _no_errors(at):
 
 def _open_run(at, name, runs):
     at.run()
-    at.radio(key="lat_kind").set_value("My runs").run()
+    at.radio(key="lat_kind").set_value("runs").run()
     sel = at.selectbox(key="lat_run")
     assert any(o.startswith(f"#{runs[name].id} test-{name} (done, step") for o in sel.options)
     sel.set_value((runs[name].id, 0)).run()
@@ -95,7 +95,7 @@ def _images(at):
 
 def test_no_runs_says_what_to_do():
     at = _app("nobody-here").run()
-    at.radio(key="lat_kind").set_value("My runs").run()
+    at.radio(key="lat_kind").set_value("runs").run()
     _no_errors(at)
     assert any("no runs yet" in i.value for i in at.info)
     assert not _images(at)
@@ -104,7 +104,7 @@ def test_no_runs_says_what_to_do():
 def test_interpolation_mode(at, runs):
     _open_run(at, "dcgan", runs)
     assert at.radio(key="lat_mode").options == ["Interpolation", "Sliders", "Conditional"]
-    assert at.radio(key="lat_mode").value == "Interpolation"
+    assert at.radio(key="lat_mode").value == "interpolation"
     caps = [c for img in _images(at) for c in img.captions]
     assert any(c.startswith("slerp: 10 frames") for c in caps) and any("animation" in c for c in caps)
     assert [b.label for b in at.get("download_button")] == ["GIF", "Frames (NPZ)", "Frames (PNG zip)"]
@@ -114,7 +114,7 @@ def test_interpolation_mode(at, runs):
     at.radio(key="lat_i_mode").set_value("lerp").run()
     _no_errors(at)
     assert _images(at)[0].value != strip  # a different path gives different frames
-    at.radio(key="lat_i_how").set_value("Pick two samples").run()
+    at.radio(key="lat_i_how").set_value("samples").run()
     _no_errors(at)
     assert len(_images(at)[0].value) == 16  # the candidate sheet
     at.selectbox(key="lat_i_pb").set_value(5).run()
@@ -124,10 +124,10 @@ def test_interpolation_mode(at, runs):
 def test_sliders_mode_rerenders_on_move_and_resets(at, runs):
     at.query_params["mode"] = "sliders"  # a link can name the mode
     at.run()
-    assert at.radio(key="lat_mode").value == "Sliders"  # on the bundled generator the page opens with
+    assert at.radio(key="lat_mode").value == "sliders"  # on the bundled generator the page opens with
     _open_run(at, "dcgan", runs)
-    at.radio(key="lat_mode").set_value("Sliders").run()
-    assert at.radio(key="lat_mode").value == "Sliders"
+    at.radio(key="lat_mode").set_value("sliders").run()
+    assert at.radio(key="lat_mode").value == "sliders"
     sliders = [s for s in at.slider if s.key and s.key.startswith("lat_d")]
     assert len(sliders) == 12
     z = np.round(np.clip(latent.noise(0, 16)[0], -3, 3), 2)
@@ -158,10 +158,10 @@ def test_sliders_mode_rerenders_on_move_and_resets(at, runs):
 
 def test_conditional_mode(at, runs):
     _open_run(at, "dcgan", runs)
-    at.radio(key="lat_mode").set_value("Conditional").run()
+    at.radio(key="lat_mode").set_value("conditional").run()
     assert any("not conditional" in i.value for i in at.info)
     _open_run(at, "cgan", runs)
-    at.radio(key="lat_mode").set_value("Conditional").run()
+    at.radio(key="lat_mode").set_value("conditional").run()
     _no_errors(at)
     caps = [c for img in _images(at) for c in img.captions]
     assert any(c.startswith("rows: classes") for c in caps)
@@ -171,7 +171,7 @@ def test_conditional_mode(at, runs):
     _no_errors(at)
     assert any("blended from 0 to 7" in c for img in _images(at) for c in img.captions)
     # the class picker appears in the other modes for a conditional model
-    at.radio(key="lat_mode").set_value("Sliders").run()
+    at.radio(key="lat_mode").set_value("sliders").run()
     at.selectbox(key="lat_s_class").set_value(3).run()
     _no_errors(at)
 
@@ -182,7 +182,7 @@ def test_toy_mode(at, runs):
     spec = at.get("plotly_chart")[0].proto.spec
     assert "noise space" in spec and "data space" in spec and "interpolation path" in spec
     assert "real data" in spec and "mode centres" in spec
-    at.radio(key="lat_t_rest").set_value("from a seed").run()
+    at.radio(key="lat_t_rest").set_value("seed").run()
     at.radio(key="lat_t_mode").set_value("slerp").run()
     at.slider(key="lat_t_grid").set_value(7).run()
     _no_errors(at)
@@ -194,7 +194,7 @@ def test_a_live_run_is_copied_and_refreshed_on_request(at, wait_until):
     wait_until(lambda: job.status == "running" and job.runners and job.runners[0].trainer.step_count > 0,
                what="the live run to start")
     at.run()
-    at.radio(key="lat_kind").set_value("My runs").run()
+    at.radio(key="lat_kind").set_value("runs").run()
     _no_errors(at)
     assert any("still training" in c.value for c in at.caption)
     src = at.session_state["lat_run_cache"][f"run:{job.id}:0"]
@@ -211,7 +211,7 @@ def test_a_live_run_is_copied_and_refreshed_on_request(at, wait_until):
 
 def test_upload_refuses_garbage_and_keeps_the_last_good_one(at, trained):
     at.run()
-    at.radio(key="lat_kind").set_value("Upload a checkpoint").run()
+    at.radio(key="lat_kind").set_value("upload").run()
     assert any("Upload a checkpoint" in i.value for i in at.info)
     at.file_uploader(key="lat_upload").set_value(("junk.pt", b"not a checkpoint at all", "application/octet-stream"))
     at.run()
@@ -233,7 +233,7 @@ def _fresh_app_on_latent_page(app_test):
     at = app_test("app.py").run()
     at.switch_page("pages/latent_space.py").run()
     _no_errors(at)
-    assert at.radio(key="lat_kind").value == "Bundled demo"
+    assert at.radio(key="lat_kind").value == "bundled"
     # Interpolation opens first: a strip of generated digits and its animation
     assert any(c.startswith("slerp: 10 frames") for img in _images(at) for c in img.captions)
     return at
@@ -247,7 +247,7 @@ def test_bundled_source_opens_by_default(trained, tmp_path, monkeypatch, app_tes
     at = _fresh_app_on_latent_page(app_test)
     assert at.selectbox(key="lat_bundled").options == list(ui_latent.BUNDLED)
     at.selectbox(key="lat_bundled").set_value("MNIST conditional GAN (demo)").run()
-    at.radio(key="lat_mode").set_value("Conditional").run()
+    at.radio(key="lat_mode").set_value("conditional").run()
     _no_errors(at)
     assert any(c.startswith("rows: classes") for img in _images(at) for c in img.captions)
 
@@ -256,7 +256,7 @@ def test_bundled_source_opens_by_default(trained, tmp_path, monkeypatch, app_tes
 def test_fresh_app_shows_digits_from_the_bundled_checkpoint(app_test):
     at = _fresh_app_on_latent_page(app_test)
     assert "dcgan on mnist" in " ".join(c.value for c in at.caption)
-    at.radio(key="lat_mode").set_value("Sliders").run()
+    at.radio(key="lat_mode").set_value("sliders").run()
     before = _images(at)[0].value
     at.slider(key="lat_d0").set_value(-2.0).run()
     _no_errors(at)

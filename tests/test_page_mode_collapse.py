@@ -11,8 +11,8 @@ from ganlab import jobs
 from ganlab.config import TrainConfig
 from ganlab.presets import PRESETS
 from ganlab.ui import controls
-from ganlab.ui.mode_collapse import views as toy_views
 from ganlab.ui.mode_collapse import setup as ts
+from ganlab.ui.mode_collapse import views as toy_views
 
 SLOT = "mc_job"
 

@@ -1,4 +1,4 @@
-"""ganlab/viz_images.py: quality panels plot only the scored (finite) rows; the class histogram; in-place updates."""
+"""ganlab/viz/image_gan.py: quality panels plot only the scored (finite) rows; the class histogram; in-place updates."""
 import numpy as np
 
 from ganlab.viz import image_gan as vi

@@ -12,8 +12,7 @@ import streamlit as st
 from ganlab import jobs
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import LIVE_KEYS
-
-LIVE_STATUSES = ("queued", "starting", "running")
+from ganlab.jobs import Status
 
 
 def current_job(slot: str) -> jobs.Job | None:
@@ -28,9 +27,9 @@ def _pending_key(slot: str) -> str:
 def live_status(status: str, version: int, pending: tuple[str, int] | None) -> bool:
     """Should the page keep refreshing? Running or queued; or paused with a Resume not yet carried out, or
     a Step whose snapshot (a new version) has not arrived."""
-    if status in LIVE_STATUSES:
+    if status in jobs.LIVE:
         return True
-    if status == "paused" and pending is not None:
+    if status == Status.PAUSED and pending is not None:
         kind, since = pending
         return kind == "resume" or (kind == "step" and version == since)
     return False
@@ -43,7 +42,7 @@ def is_live(job: jobs.Job | None, slot: str) -> bool:
     key = _pending_key(slot)
     pending = st.session_state.get(key)
     live = live_status(job.status, job.version, pending)
-    if pending is not None and (job.status in LIVE_STATUSES or not live):
+    if pending is not None and (job.status in jobs.LIVE or not live):
         st.session_state.pop(key, None)
     return live
 
@@ -89,7 +88,7 @@ def sync_live(job: jobs.Job | None, slot: str, configs: Sequence[TrainConfig]) -
 
 
 def _pause_or_resume(job: jobs.Job, slot: str) -> None:
-    if job.status == "paused":
+    if job.status == Status.PAUSED:
         job.resume()
         st.session_state[_pending_key(slot)] = ("resume", job.version)
     else:
@@ -113,12 +112,12 @@ def buttons(slot: str, start: Callable[[], Any], can_start: bool, key_prefix: st
     """One row: Start (or Restart), Pause/Resume, Step (while paused), Reset. Actions run as callbacks."""
     job = current_job(slot)
     active = job is not None and job.active
-    paused = active and job.status == "paused"
+    paused = active and job.status == Status.PAUSED
     c1, c2, c3, c4 = st.columns(4)
     c1.button("Restart" if active else "Start", type="primary", on_click=start, disabled=not can_start,
               key=f"{key_prefix}_start", help=help_start, width="stretch")
     c2.button("Resume" if paused else "Pause", on_click=_pause_or_resume, args=(job, slot), key=f"{key_prefix}_pause",
-              disabled=not active or job.status == "queued", width="stretch")
+              disabled=not active or job.status == Status.QUEUED, width="stretch")
     c3.button("Step", on_click=_step, args=(job, slot), disabled=not paused, key=f"{key_prefix}_step",
               help="Advance one logging interval while paused", width="stretch")
     c4.button("Reset", on_click=_reset, args=(job, slot), disabled=job is None, key=f"{key_prefix}_reset",
@@ -132,10 +131,16 @@ def status_line(job: jobs.Job | None) -> str:
     """A one-line job status for captions: queue position, errors."""
     if job is None:
         return ""
-    if job.status == "queued":
+    if job.status == Status.QUEUED:
         pos = job.queue_position()
-        return f"queued: position {pos} in line; it starts when a worker is free" if pos else "queued"
+        return f"queued: position {pos} in line; it starts when a worker is free" if pos else Status.QUEUED
     return job.status
+
+
+def run_status(job: jobs.Job, snapshot) -> str:
+    """The status shown for one run of a job: 'diverged' when this run diverged (the other run of the job
+    may train on), else the job's."""
+    return Status.DIVERGED if snapshot.status == Status.DIVERGED else job.status
 
 
 def changed_fields(before: TrainConfig, after: TrainConfig) -> Mapping[str, Any]:
@@ -151,13 +156,13 @@ def live_snapshots(job: jobs.Job | None, idle_hint: str, building: str = "Buildi
     if job is None:
         st.info(idle_hint)
         return ()
-    if job.status == "queued":
+    if job.status == Status.QUEUED:
         st.info(f"Your run is {status_line(job)}.")
     if job.error:
         st.error(job.error)
     snaps = job.snapshots()
     if not snaps or snaps[0] is None:
-        if job.status in ("starting", "running"):
+        if job.status in (Status.STARTING, Status.RUNNING):
             st.caption(building)
         return ()
     return snaps

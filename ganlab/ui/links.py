@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ganlab import config as cfg
+from ganlab.config import TrainConfig
 
 CUSTOM = "(custom)"
 
@@ -16,9 +17,17 @@ def share_url(params: Mapping[str, str]) -> str:
     base = ""
     try:
         base = (st.context.url or "").split("?")[0]
-    except Exception:  # no browser context (tests)
+    except Exception:  # no browser context (a script run without one): the link stays relative
         pass
     return f"{base}?{urlencode(params)}"
+
+
+def setup_params(preset: str, config: TrainConfig) -> dict[str, str]:
+    """The query params every setup link starts with: the preset's name (unless CUSTOM), then the config's
+    non-default fields."""
+    q = {} if preset == CUSTOM else {"preset": preset}
+    q.update(config.to_query())
+    return q
 
 
 def read(params: Mapping[str, Any], link_keys: frozenset[str], presets: tuple[str, ...], default: str,

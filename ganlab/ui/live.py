@@ -6,16 +6,19 @@ it calls `stop_when_idle`, which reruns the whole app once: the fragment is then
 `run_every`, and the page's buttons catch up with the run's status.
 
 Figures are kept per session and updated in place only when the job published a new snapshot (job.version),
-so a tick with nothing new costs only the sending of the figures (see ganlab/viz.py).
+so a tick with nothing new costs only the sending of the figures (see ganlab/viz/common.py).
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import Callable, Hashable, Union
 
+import plotly
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
+from plotly.tools import return_figure_from_figure_or_data
 
 REFRESH_S = 0.5
 SLOW_S = 2.0  # curves of the whole history: redrawn at most this often while a run is live
@@ -38,7 +41,7 @@ def figure(key: Hashable, version: Hashable, draw: Callable[[Fig | None], Fig]) 
     """The session's figure under `key`, redrawn by `draw(previous_figure)` only when `version` changed.
 
     `draw` receives the previous figure (or None) so a viz function can write new arrays into it. It may
-    return a go.Figure or its plain-dict form (ganlab.viz.to_spec): updating a dict skips plotly's
+    return a go.Figure or its plain-dict form (ganlab.viz.common.to_spec): updating a dict skips plotly's
     validation, the cheapest path for a figure redrawn at 2 Hz.
     """
     cache = st.session_state.setdefault(_FIGS, {})
@@ -46,17 +49,21 @@ def figure(key: Hashable, version: Hashable, draw: Callable[[Fig | None], Fig]) 
     if held is not None and held[0] == version:
         return held[1]
     fig = draw(held[1] if held is not None else None)
-    cache[key] = [version, fig, None]  # [2]: its plain-dict form, made by chart() once per version
+    cache[key] = [version, fig, None]  # [2]: what chart() sends (sendable), made once per version
     return fig
+
+
+# ---- the one private Plotly use, behind a guard (docs/architecture.md, "Private APIs") ---------------------
+FROZEN_CHECKED = "7.1"  # plotly major.minor on which the frozen fast path was checked (requirements.txt pins it)
 
 
 class _Frozen(BaseFigure):
     """A figure already turned into a plain dict (numpy arrays base64-encoded by plotly's to_dict).
 
-    st.plotly_chart accepts any BaseFigure as validated and only calls its to_dict(); returning the dict
-    made once per version skips plotly's deep copy and re-encoding at every 2 Hz tick (about half of a
-    tick's server time with five charts). BaseFigure.__init__ is deliberately not called: nothing else of
-    the figure machinery is used.
+    st.plotly_chart accepts any BaseFigure as validated and only calls its to_dict(); returning the dict made
+    once per version skips plotly's deep copy and re-encoding at every 2 Hz tick. BaseFigure.__init__ is
+    deliberately not called (private: nothing else of the figure machinery is used), so this class is only
+    used where frozen_path_ok() says the behaviour is the checked one.
     """
 
     def __init__(self, spec: dict):  # BaseFigure.__init__ not called on purpose
@@ -66,14 +73,40 @@ class _Frozen(BaseFigure):
         return self._spec
 
 
-def _frozen(fig: go.Figure | dict) -> BaseFigure:
-    """The cached plain-dict form of a figure held by `figure()` (a dict is its own), else the figure."""
+@functools.cache
+def frozen_path_ok() -> bool:
+    """May charts take the private fast path? Only on the checked plotly version, and only when plotly's own
+    figure-or-dict conversion (what st.plotly_chart calls) still hands a frozen figure's dict through as is."""
+    try:
+        if ".".join(plotly.__version__.split(".")[:2]) != FROZEN_CHECKED:
+            return False
+        probe = {"data": [{"type": "scatter", "x": [0.0, 1.0], "y": [1.0, 0.0]}], "layout": {}}
+        return return_figure_from_figure_or_data(_Frozen(probe), validate_figure=True) is probe
+    except Exception:  # noqa: BLE001 - any surprise means: use the public path
+        return False
+
+
+def sendable(fig: Fig, fast: bool | None = None) -> BaseFigure:
+    """What st.plotly_chart is given for `fig` (a go.Figure or its plain-dict form); the chart is the same.
+
+    fast (default: frozen_path_ok()): a frozen figure whose to_dict() returns the dict made here, once.
+    Otherwise the public path: the go.Figure itself, or go.Figure(spec) for a dict (plotly validates it; a
+    plain dict cannot be passed as is, st.plotly_chart refuses one without traces).
+    """
+    if frozen_path_ok() if fast is None else fast:
+        return _Frozen(fig if isinstance(fig, dict) else fig.to_dict())
+    return fig if isinstance(fig, BaseFigure) else go.Figure(fig)
+
+
+def _cached_sendable(fig: Fig) -> BaseFigure:
+    """sendable(fig), made once per version for a figure held by `figure()`; a figure held nowhere is sent as
+    is (a dict through sendable)."""
     for held in st.session_state.get(_FIGS, {}).values():
         if held[1] is fig:
             if held[2] is None:
-                held[2] = _Frozen(fig if isinstance(fig, dict) else fig.to_dict())
+                held[2] = sendable(fig)
             return held[2]
-    return _Frozen(fig) if isinstance(fig, dict) else fig
+    return sendable(fig) if isinstance(fig, dict) else fig
 
 
 def throttle(key: Hashable, version: Hashable, every_s: float = SLOW_S, now_anyway: bool = False) -> Hashable:
@@ -100,5 +133,5 @@ def forget_figures(prefix: Hashable | None = None) -> None:
 
 def chart(fig: Fig, key: str | None = None) -> None:
     """A Plotly chart at the figure's own height (layout.height), as wide as its column. Figures from
-    `figure()` are sent from their cached plain-dict form (made once per version)."""
-    st.plotly_chart(_frozen(fig), width="stretch", config={"displaylogo": False}, key=key)
+    `figure()` are sent in their cached sendable form (made once per version)."""
+    st.plotly_chart(_cached_sendable(fig), width="stretch", config={"displaylogo": False}, key=key)

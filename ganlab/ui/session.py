@@ -1,7 +1,8 @@
 """Who owns a run, and for how long: one owner id per browser session, kept in st.session_state.
 
-Lifetime (DESIGN section 8): a session-scoped `st.cache_resource` entry is dropped ~10 ms after the browser's
-websocket closes, and its `on_release` asks the job manager to stop the owner's runs after GRACE_S seconds.
+Lifetime (docs/architecture.md, "Reliability rules"): a session-scoped `st.cache_resource` entry is dropped
+right after the browser's websocket closes, and its `on_release` asks the job manager to stop the owner's runs
+after GRACE_S seconds.
 A reconnect after a network blip reruns the app in the same session, which calls `owner()` again: that
 rebuilds the entry and `touch`es the owner, cancelling the pending release. The manager's idle reaper
 (`idle_timeout_s`) is the backstop when no release ever arrives.
@@ -72,10 +73,11 @@ def wanted_threads(env_value: str | None, cuda: bool) -> int | None:
 
 
 def configure_torch() -> int:
-    """One intra-op thread per run in the server process on CPU (DESIGN section 8), set once per process.
+    """One intra-op thread per run in the server process on CPU, set once per process.
 
-    Several concurrent runs each get a core instead of fighting over a shared pool: tiny models slow 5-10x
-    when two threads wait on each other and another process takes a core. Returns the thread count in use.
+    Several concurrent runs each get a core instead of fighting over a shared pool: tiny models slow down
+    several-fold when two threads wait on each other and another process takes a core. Returns the thread
+    count in use.
     """
     global _threads_set
     import torch
@@ -95,8 +97,8 @@ _warm = threading.Event()
 def warm_up_engine() -> None:
     """Once per server process, in the background: pay torch's lazy imports before the first Start.
 
-    Building the first fused Adam imports ~900 modules (torch._dynamo, sympy: 3-5 s on this CPU); done here,
-    a student's first run starts training at once instead of after a silent pause.
+    Building the first fused Adam imports hundreds of modules (torch._dynamo, sympy: seconds of CPU); done
+    here, a student's first run starts training at once instead of after a silent pause.
     """
     if _warm.is_set():
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab import jobs
-
+from ganlab.jobs import Status
 from ganlab.ui import live, session
 
 SIDEBAR_REFRESH_S = 2.0
@@ -21,13 +21,13 @@ def job_step(job: jobs.Job) -> tuple[int, int]:
 def job_summary(job: jobs.Job) -> str:
     step, budget = job_step(job)
     parts = [f"**#{job.id}** {job.label}", job.status]
-    if job.status == "queued":
+    if job.status == Status.QUEUED:
         pos = job.queue_position()
         if pos:
             parts.append(f"queue position {pos}")
     elif budget:
         parts.append(f"step {step} / {budget}")
-    if job.status == "diverged":
+    if job.status == Status.DIVERGED:
         at = [s.diverged_at for s in job.snapshots() if s.diverged_at is not None]
         if at:
             parts.append(f"diverged at step {min(at)}")
@@ -35,7 +35,7 @@ def job_summary(job: jobs.Job) -> str:
 
 
 def _running(owner: str) -> bool:
-    return any(j.status in ("queued", "starting", "running") for j in jobs.manager().jobs_of(owner))
+    return any(j.status in jobs.LIVE for j in jobs.manager().jobs_of(owner))
 
 
 def render(owner: str) -> None:

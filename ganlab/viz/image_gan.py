@@ -1,8 +1,9 @@
-"""Plotly figures for image runs, built from a Snapshot's history (plain numpy). No Streamlit here.
+"""Image GAN figures, built from a Snapshot's history (plain numpy). No Streamlit here.
 
 The quality columns (ganlab/quality.py) are written only at scored logging intervals and are NaN in between,
-so these figures plot the finite rows only. Like ganlab/viz.py, each function takes the previous figure and
-writes new arrays into it when its traces still match (a live page redraws in ~1-3 ms instead of ~30 ms).
+so these figures plot the finite rows only. Like every figure function, each takes the previous figure and
+writes new arrays into it when its traces still match (ganlab.viz.common.update_or_build), far cheaper than
+building it again.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ganlab.viz.common import FAKE_COLOR, _f32, _figure, _plain
+from ganlab.viz.common import FAKE_COLOR, f32, plain_figure, update_or_build
 
 History = Mapping[str, np.ndarray]
 N_CLASSES = 10
@@ -27,8 +28,8 @@ QUALITY_PANELS = {  # column -> (panel title, colour, scale)
 
 def finite(history: History, col: str) -> tuple[np.ndarray, np.ndarray]:
     """(steps, values) of the rows where `col` was recorded (finite), float32."""
-    y = _f32(history.get(col, ()))
-    x = _f32(history.get("step", ()))[: len(y)]
+    y = f32(history.get(col, ()))
+    x = f32(history.get("step", ()))[: len(y)]
     ok = np.isfinite(y)
     return x[ok], y[ok]
 
@@ -71,7 +72,7 @@ def quality_figure(history: History, height: int | None = None, fig: go.Figure |
         f.update_xaxes(title_text="G step", row=len(cols), col=1)
         return f
 
-    return _figure(traces, fig, build, "", height or 150 * max(len(cols), 1) + 60)
+    return update_or_build(traces, fig, build, "", height or 150 * max(len(cols), 1) + 60)
 
 
 def class_shares(history: History, n_classes: int = N_CLASSES) -> np.ndarray | None:
@@ -79,7 +80,7 @@ def class_shares(history: History, n_classes: int = N_CLASSES) -> np.ndarray | N
     cols = [f"{CLASS_PREFIX}{i}" for i in range(n_classes)]
     if not all(c in history for c in cols):
         return None
-    m = np.stack([_f32(history[c]) for c in cols], 1)  # (rows, classes)
+    m = np.stack([f32(history[c]) for c in cols], 1)  # (rows, classes)
     ok = np.isfinite(m).all(1)
     return m[ok][-1] if ok.any() else None
 
@@ -90,13 +91,13 @@ def class_hist_figure(shares: np.ndarray | None, class_names: Sequence[str] = ()
     (nearly) dropped, < 5 % of samples -- mode collapse on digits. 10 % each is perfect balance."""
     traces = []
     if shares is not None:
-        s = _f32(shares) * np.float32(100)
+        s = f32(shares) * np.float32(100)
         names = list(class_names) if len(class_names) == len(s) else [str(i) for i in range(len(s))]
         traces.append(dict(type="bar", name="share of samples", x=names, y=s,
                            marker=dict(color=np.where(s >= 100 * PRESENT_FRAC, FAKE_COLOR, "#bbbbbb").tolist())))
 
     def build(tr: list[dict]) -> go.Figure:
-        f = _plain(tr)
+        f = plain_figure(tr)
         if shares is not None:
             f.add_hline(y=100 / len(shares), line=dict(dash="dot", color="grey", width=1))
         f.update_yaxes(title_text="% of samples", rangemode="tozero")
@@ -104,4 +105,4 @@ def class_hist_figure(shares: np.ndarray | None, class_names: Sequence[str] = ()
         f.update_layout(showlegend=False)
         return f
 
-    return _figure(traces, fig, build, "generated samples per class (the judge's verdict)", height)
+    return update_or_build(traces, fig, build, "generated samples per class (the judge's verdict)", height)

@@ -37,7 +37,7 @@ def game_figure(snap, height: int = 520, fig: go.Figure | None = None) -> go.Fig
     """Densities (left axis) and D(x), D*(x) in [0, 1] (right axis) over x; the mapping z -> G(z) below.
 
     With `fig` (a figure this function built for the same grid) only the arrays and the title are replaced:
-    ~10x cheaper than building the subplots again, which matters at a live refresh of 2 Hz.
+    far cheaper than building the subplots again, which matters at a live refresh of 2 Hz.
     """
     if fig is not None and len(fig.data) == 7:
         xs, ys = _segments(snap.z_line, snap.gz_line, 0.0, 1.0)

@@ -12,19 +12,19 @@ import hashlib
 import streamlit as st
 
 from ganlab import checkpoint
+from ganlab.jobs import Job, Status
+from ganlab.ui import live
+from ganlab.ui.image_gan import views as iv
+from ganlab.ui.image_gan.setup import CUSTOM, P, describe, load
 from ganlab.viz import common as viz
 from ganlab.viz import image_gan as viz_images
-from ganlab.jobs import Job
-
-from ganlab.ui.image_gan import views as iv
-from ganlab.ui import live
-from ganlab.ui.image_gan.setup import CUSTOM, P, describe, load
 
 UPLOAD_KEY = P + "upload"
 GOOD = P + "ckpt_run"  # (sha256, Run) of the last good upload
 BAD = P + "ckpt_bad"  # (sha256, message) of the last refused upload
 MORE_KEY = P + "ckpt_more"
-SAVABLE = ("paused", "done", "stopped", "diverged")
+# The worker no longer steps the weights (a run that raised, Status.ERROR, may hold half-updated ones).
+SAVABLE = (Status.PAUSED, Status.DONE, Status.STOPPED, Status.DIVERGED)
 
 
 # ---- pure helpers ------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Image GAN page setup: widgets' session-state values <-> a validated image TrainConfig, presets, share link.
 
 Widget values live in st.session_state under `ig_*` keys (no widget gets `value=`), so a preset or a share link
-sets them before the widgets are drawn (ganlab/ui/state.py keeps them across page switches). Settings no
+sets them before the widgets are drawn (ganlab/ui/setup_form.py). Settings no
 widget shows (depths, activation, log_every, ...) come from the setup's base config: the chosen preset, or
 the config a share link restored.
 """
@@ -14,10 +14,8 @@ import streamlit as st
 
 from ganlab import config as cfg
 from ganlab.config import ConfigError, TrainConfig
-from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
-
-from ganlab.ui import links, state
+from ganlab.ui import links, setup_form, state
 
 P = "ig_"  # session-state prefix of this page
 CUSTOM = links.CUSTOM  # the preset picker's "no preset" entry
@@ -48,23 +46,15 @@ class Setup:
 
 
 # ---- pure helpers (no widgets) ----------------------------------------------------------------------------
-def loss_label(key: str) -> str:
-    return LOSSES[key].label if key in LOSSES else key
-
-
 def describe(c: TrainConfig) -> str:
     """'conditional DCGAN on mnist, Non-saturating' -- for job labels and captions."""
     model = {"mlp": "MLP GAN", "dcgan": "DCGAN"}.get(c.model, c.model)
-    return f"{'conditional ' if c.conditional else ''}{model} on {c.data}, {loss_label(c.loss)}"
+    return f"{'conditional ' if c.conditional else ''}{model} on {c.data}, {setup_form.loss_label(c.loss)}"
 
 
 def share_params(s: Setup) -> dict[str, str]:
     """URL query params for this setup: the preset's name and the config's non-default fields."""
-    q: dict[str, str] = {}
-    if s.preset != CUSTOM:
-        q["preset"] = s.preset
-    q.update(s.config.to_query())
-    return q
+    return links.setup_params(s.preset, s.config)
 
 
 def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, str, list[str]]:
@@ -90,21 +80,14 @@ def load(c: TrainConfig, preset: str) -> None:
     state.put({**{P + f: getattr(c, f) for f in FIELDS}, P + "preset": preset})
 
 
-def init() -> list[str]:
-    """First visit in this session: restore from the URL (or the default preset). Returns warnings to show."""
-    if not st.session_state.get(P + "ready"):
-        c, preset, warnings = restore(st.query_params.to_dict())
-        load(c, preset)
-        state.defaults({P + "data_dir": ""})
-        st.session_state[P + "ready"] = True
-        st.session_state[P + "link_warnings"] = warnings
-    return st.session_state.get(P + "link_warnings", [])
+def _load_link(params: Mapping[str, Any]) -> list[str]:
+    c, preset, warnings = restore(params)
+    load(c, preset)
+    state.defaults({P + "data_dir": ""})
+    return warnings
 
 
-def on_preset() -> None:
-    name = st.session_state[P + "preset"]
-    if name in PRESETS:
-        load(PRESETS[name].config, name)
+FORM = setup_form.SetupForm(P, PRESET_NAMES, _load_link, lambda name: load(PRESETS[name].config, name))
 
 
 def build() -> Setup:

@@ -15,13 +15,12 @@ import threading
 import streamlit as st
 
 from ganlab import losses
-from ganlab.viz import common as viz
-from ganlab.viz import image_gan as viz_images
 from ganlab.config import TrainConfig
-from ganlab.jobs import Job
-
+from ganlab.jobs import Job, Status
 from ganlab.ui import controls, live
 from ganlab.ui.image_gan.setup import P, Setup, describe
+from ganlab.viz import common as viz
+from ganlab.viz import image_gan as viz_images
 
 SLOT = P + "job"  # session-state key of this page's current job id
 FRAME_KEY = P + "frame"  # prefix of the timeline slider's key
@@ -38,8 +37,8 @@ _prefetch_lock = threading.Lock()
 def prefetch(data: str) -> None:
     """Load an embedded dataset in the background (once per process) so Start does not wait for it.
 
-    The loaders cache per process (ganlab.data.images); the first load pays imports (pandas, scikit-learn),
-    several seconds on a busy 2-core machine. Errors are left for the run itself to report.
+    The loaders cache per process (ganlab.data.images); the first load pays slow imports (pandas,
+    scikit-learn). Errors are left for the run itself to report.
     """
     from ganlab.data.images import EMBEDDED
 
@@ -58,7 +57,7 @@ def prefetch(data: str) -> None:
         except Exception:  # noqa: BLE001 - the run will say what is wrong
             pass
 
-    # not named "ganlab-...": the job manager's tests count those threads
+    # not "ganlab-...": that prefix names the job manager's own threads
     threading.Thread(target=work, name=f"image-data-prefetch-{data}", daemon=True).start()
 
 
@@ -116,7 +115,7 @@ def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
 
 # ---- samples: status, grid with timeline, real images -----------------------------------------------------
 def status_line(job: Job, s) -> str:
-    status = "diverged" if s.status == "diverged" else job.status
+    status = controls.run_status(job, s)
     rate = f" · {s.step / s.seconds:.1f} steps/s" if s.seconds > 0 and s.step else ""
     return f"Step {s.step} / {s.config.steps} · {status}{rate}"
 
@@ -184,7 +183,7 @@ def draw_samples(job: Job | None) -> None:
         return
     s = snaps[0]
     st.markdown(status_line(job, s))
-    if s.status == "diverged":
+    if s.status == Status.DIVERGED:
         st.error(f"The run diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
                  "Lower the learning rates or pick another loss, then Start again.")
     if s.note:
@@ -255,8 +254,8 @@ def draw_charts(job: Job | None, class_names: tuple[str, ...] = ()) -> None:
 
 def code_objects(config: TrainConfig | None) -> list:
     """The functions behind this config, for the "Show the code" expander: losses, model builder, one step."""
-    from ganlab.models import BUILDERS, mlp
     from ganlab.engine.trainer import Trainer
+    from ganlab.models import BUILDERS, mlp
 
     objs: list = []
     if config is not None:

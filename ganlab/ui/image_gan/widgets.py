@@ -1,9 +1,9 @@
-"""Image GAN page widgets. Values live in st.session_state (see image_setup.load); no widget gets `value=`.
+"""Image GAN page widgets. Values live in st.session_state (see setup.load); no widget gets `value=`.
 
 Every widget is always drawn (disabled where it does not apply, e.g. DCGAN width for an MLP), so its value
-survives a change of model. While a run is active (`locked`) only the settings a live run can take
-(ganlab.train.LIVE_KEYS: loss, learning rates, betas, D:G ratio, label smoothing, GP weight, budget) stay
-editable; the page sends them to the running job (controls.sync_live).
+survives a change of model. While a run is active (`locked`) only the settings a live run can take (loss,
+learning rates, betas, D:G ratio, label smoothing, GP weight, budget) stay editable; the page sends them to
+the running job (controls.sync_live). The shared rules are in ganlab/ui/setup_form.py.
 """
 from __future__ import annotations
 
@@ -12,32 +12,19 @@ import streamlit as st
 from ganlab import config as cfg
 from ganlab.data.images import TORCHVISION
 from ganlab.losses import LOSSES
-from ganlab.presets import PRESETS
-from ganlab.engine.trainer import LIVE_KEYS
-
+from ganlab.ui import setup_form
 from ganlab.ui.image_gan import setup as ims
 from ganlab.ui.image_gan.setup import P
 
-
-def _lock(name: str, locked: bool) -> bool:
-    return locked and name not in LIVE_KEYS
-
-
-def _num(col, label: str, name: str, locked: bool, off: bool = False, **kw) -> None:
-    col.number_input(label, key=P + name, disabled=_lock(name, locked) or off, **kw)
+_num = ims.FORM.number
 
 
 def preset_ui(locked: bool) -> None:
     c1, c2 = st.columns([1, 3])
     with c1:
-        st.selectbox("Preset", (ims.CUSTOM, *ims.PRESET_NAMES), key=P + "preset", on_change=ims.on_preset,
-                     disabled=locked, help="A tutorial's GAN: it sets every widget below")
-    name = st.session_state[P + "preset"]
+        name = ims.FORM.preset_select(locked, help="A tutorial's GAN: it sets every widget below")
     with c2:
-        if name in PRESETS:
-            st.info(f"**{name}** — {PRESETS[name].lesson}")
-        else:
-            st.caption("Custom setup: pick a preset to load one of the tutorials' GANs.")
+        setup_form.lesson(name, "Custom setup: pick a preset to load one of the tutorials' GANs.")
 
 
 def data_model_ui(locked: bool) -> None:
@@ -81,7 +68,7 @@ def loss_ui(locked: bool) -> None:
     ss = st.session_state
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1:
-        st.selectbox("Loss", tuple(LOSSES), key=P + "loss", format_func=ims.loss_label,
+        st.selectbox("Loss", tuple(LOSSES), key=P + "loss", format_func=setup_form.loss_label,
                      help="Switchable while the run trains: the weights are kept")
     loss = LOSSES.get(ss[P + "loss"])
     _num(c2, "Real label (0.9 = one-sided smoothing)", "real_label", locked, min_value=0.5, max_value=1.0,

@@ -1,4 +1,4 @@
-"""Latent space page helpers: where the generator comes from (bundled checkpoint, the user's runs, an upload) and
+"""Latent space page: where the generator comes from (bundled checkpoint, the user's runs, an upload) and
 how it is cached, so the page itself never touches a tensor.
 
 A `Source` carries the generator as an opaque handle; pages pass it to `ganlab.latent` functions that take
@@ -26,7 +26,7 @@ from ganlab.ui import state
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
 BUNDLED = {"MNIST DCGAN (demo)": "demo-mnist-dcgan.pt", "MNIST conditional GAN (demo)": "demo-mnist-cgan.pt"}
-KINDS = ("Bundled demo", "My runs", "Upload a checkpoint")
+KINDS = {"bundled": "Bundled demo", "runs": "My runs", "upload": "Upload a checkpoint"}  # key -> radio label
 
 
 @dataclass(eq=False)
@@ -162,8 +162,8 @@ def on_warm_thread(fn: Callable, *args, **kwargs):
     """Run fn(*args) on a long-lived render thread and return its result (the slider path).
 
     Streamlit runs every rerun (and every fragment rerun) on a fresh script thread, and the first oneDNN
-    convolution on a fresh thread costs 10-40 ms here (measured: a DCGAN G forward of one z takes ~1.5 ms
-    warm). Two process-wide threads stay warm; they only run ganlab.latent functions, never st.*.
+    convolution on a fresh thread costs many times a warm G forward of one z. Two process-wide threads stay
+    warm; they only run ganlab.latent functions, never st.*.
     """
     return _render_pool().submit(fn, *args, **kwargs).result()
 
@@ -175,13 +175,13 @@ def source_ui() -> Source | None:
     """Draw the generator picker; returns the chosen Source, or None (with a message shown) when there is none."""
     from ganlab.ui.session import configure_torch
 
-    configure_torch()  # one torch thread per run on CPU (DESIGN section 8): renders stay steady under load
+    configure_torch()  # one torch thread per run on CPU: renders stay steady under load
     bundled = bundled_assets()
-    state.defaults({"lat_kind": KINDS[0] if bundled else KINDS[1]})
+    state.defaults({"lat_kind": "bundled" if bundled else "runs"})
     if bundled and st.session_state.get("lat_bundled") not in bundled:
         state.put({"lat_bundled": next(iter(bundled))})
-    kind = st.radio("Generator", KINDS, horizontal=True, key="lat_kind")
-    if kind == KINDS[0]:
+    kind = st.radio("Generator", tuple(KINDS), format_func=KINDS.get, horizontal=True, key="lat_kind")
+    if kind == "bundled":
         if not bundled:
             st.info("No bundled checkpoint is installed (assets/demo-mnist-*.pt). Pick one of your runs or "
                     "upload a checkpoint.")
@@ -194,7 +194,7 @@ def source_ui() -> Source | None:
             return None
         st.caption(src.note)
         return src
-    if kind == KINDS[1]:
+    if kind == "runs":
         choices = run_choices(_owner())
         if not choices:
             st.info("You have no runs yet: train one on the Image GAN or Mode collapse page, then come back.")

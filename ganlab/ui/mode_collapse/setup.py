@@ -16,10 +16,8 @@ import streamlit as st
 from ganlab import config as cfg
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.data.toy import parse_csv_points
-from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
-
-from ganlab.ui import links, state
+from ganlab.ui import links, setup_form, state
 
 P = "mc_"  # session-state prefix of this page
 CUSTOM = links.CUSTOM  # the preset picker's "no preset" entry
@@ -81,10 +79,7 @@ def preset_pair(name: str) -> tuple[TrainConfig, TrainConfig]:
 
 def share_params(s: Setup) -> dict[str, str]:
     """URL query params for this setup: A's non-default fields, `preset`, and B's differing run fields."""
-    q: dict[str, str] = {}
-    if s.preset != CUSTOM:
-        q["preset"] = s.preset
-    q.update(s.a.to_query())
+    q = links.setup_params(s.preset, s.a)
     if s.b is None:
         q["compare"] = "0"
     else:
@@ -129,20 +124,13 @@ def load(a: TrainConfig, b: TrainConfig, preset: str, compare: bool) -> None:
     state.put(values)
 
 
-def init() -> list[str]:
-    """First visit in this session: restore from the URL (or the default preset). Returns warnings to show."""
-    if not st.session_state.get(P + "ready"):
-        a, b, preset, compare, warnings = restore(st.query_params.to_dict())
-        load(a, b, preset, compare)
-        st.session_state[P + "ready"] = True
-        st.session_state[P + "link_warnings"] = warnings
-    return st.session_state.get(P + "link_warnings", [])
+def _load_link(params: Mapping[str, Any]) -> list[str]:
+    a, b, preset, compare, warnings = restore(params)
+    load(a, b, preset, compare)
+    return warnings
 
 
-def _on_preset() -> None:
-    name = st.session_state[P + "preset"]
-    if name in PRESETS:
-        load(*preset_pair(name), name, True)
+FORM = setup_form.SetupForm(P, TOY_PRESETS, _load_link, lambda name: load(*preset_pair(name), name, True))
 
 
 def build(points: np.ndarray | None, csv_error: str | None) -> Setup:
@@ -165,7 +153,6 @@ def build(points: np.ndarray | None, csv_error: str | None) -> Setup:
     return s
 
 
-
 def parse_upload(uploaded) -> tuple[np.ndarray | None, str | None]:
     """(points, error) for an uploaded CSV, parsed once per file (cached in session state by file id)."""
     if uploaded is None:
@@ -179,10 +166,6 @@ def parse_upload(uploaded) -> tuple[np.ndarray | None, str | None]:
         pts, err = None, str(e)
     st.session_state[P + "csv_cache"] = (uploaded.file_id, pts, err)
     return pts, err
-
-
-def loss_label(key: str) -> str:
-    return LOSSES[key].label if key in LOSSES else key
 
 
 OPTIONS = {"data": cfg.TOY_DATA, "activation": cfg.ACTIVATIONS, "optimizer": cfg.OPTIMIZERS}

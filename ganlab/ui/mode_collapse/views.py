@@ -4,7 +4,7 @@ Per run (one column each): status and step, D's heat-map with real/generated poi
 coverage numbers and per-mode counts. Below, the runs share the axes of three comparison charts: losses,
 mean D(x) vs D(G(z)), and coverage over time. Figures are redrawn only when job.version changed: the field
 view at each new snapshot, the history charts and per-mode counts at most every live.SLOW_S seconds. They are
-kept as plain dicts (viz.to_spec), so new arrays go straight in without plotly's validation.
+kept as plain dicts (ganlab.viz.common.to_spec), so new arrays go straight in without plotly's validation.
 """
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ import numpy as np
 import streamlit as st
 
 from ganlab import losses
-from ganlab.viz import common as viz
 from ganlab.config import TrainConfig
-from ganlab.jobs import Job
 from ganlab.engine.trainer import Trainer
-
+from ganlab.jobs import Job, Status
 from ganlab.ui import controls, live
-from ganlab.ui.mode_collapse.setup import Setup, loss_label
+from ganlab.ui.mode_collapse.setup import Setup
+from ganlab.ui.setup_form import loss_label
+from ganlab.viz import common as viz
+from ganlab.viz import mode_collapse as mc_viz
 
 RUN_NAMES = ("A", "B")
 
@@ -71,16 +72,15 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
     name = RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
     st.markdown(f"#### {name}: {describe(s.config)}")
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
-    status = "diverged" if s.status == "diverged" else job.status
-    st.markdown(f"Run {name} · step {s.step} / {s.config.steps} · {status}{rate}")
+    st.markdown(f"Run {name} · step {s.step} / {s.config.steps} · {controls.run_status(job, s)}{rate}")
     st.caption(f"learning rates G {s.config.g_lr:.0e}, D {s.config.d_lr:.0e} · {s.config.optimizer}")
-    if s.status == "diverged":
+    if s.status == Status.DIVERGED:
         st.error(f"Run {name} diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
                  "Lower the learning rates or pick another loss, then Start again.")
     if s.note:
         st.caption(s.note)
     key = (slot, job.id, name)
-    _chart(key + ("field",), job.version, lambda f: viz.toy_field_figure(s, "", fig=f))
+    _chart(key + ("field",), job.version, lambda f: mc_viz.toy_field_figure(s, "", fig=f))
     if s.counts is not None:
         h = s.history
         m1, m2, m3 = st.columns(3)
@@ -91,7 +91,7 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
         m3.metric("reverse KL", "–" if rkl is None else f"{rkl:.2f}",
                   help="KL(p̂ || uniform) over the modes: 0 = balanced, log M = a single mode")
         slow = live.throttle(key + ("counts",), job.version, now_anyway=not job.active)
-        _chart(key + ("counts",), slow, lambda f: viz.mode_counts_figure(s.counts, fig=f))
+        _chart(key + ("counts",), slow, lambda f: mc_viz.mode_counts_figure(s.counts, fig=f))
 
 
 def draw(job: Job | None, slot: str) -> None:
@@ -104,7 +104,7 @@ def draw(job: Job | None, slot: str) -> None:
     for i, (col, s) in enumerate(zip(st.columns(len(snaps)), snaps)):
         with col:
             run_panel(slot, job, i, s)
-    st.caption(viz.FIELD_LEGEND)
+    st.caption(mc_viz.FIELD_LEGEND)
     pairs = [(RUN_NAMES[i], s.history) for i, s in enumerate(snaps)]
     n_modes = len(snaps[0].centers) if snaps[0].centers is not None else None
     slow = live.throttle((slot, job.id, "curves"), job.version, now_anyway=not job.active)
@@ -116,7 +116,7 @@ def draw(job: Job | None, slot: str) -> None:
         _chart(key + ("dprobs",), slow, lambda f: viz.d_probs_figure(pairs, fig=f))
     with c3:
         if n_modes:
-            _chart(key + ("coverage",), slow, lambda f: viz.coverage_figure(pairs, n_modes, fig=f))
+            _chart(key + ("coverage",), slow, lambda f: mc_viz.coverage_figure(pairs, n_modes, fig=f))
         else:
             st.caption("Mode coverage needs data with known modes (ring or grid).")
 

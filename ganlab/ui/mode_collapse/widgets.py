@@ -1,8 +1,8 @@
-"""Mode collapse lab widgets. Values live in st.session_state (see toy_setup.load); no widget gets `value=`.
+"""Mode collapse lab widgets. Values live in st.session_state (see setup.load); no widget gets `value=`.
 
-While a run is active (`locked`), only the settings a live run can take (ganlab.train.LIVE_KEYS: losses,
-learning rates, D steps, remedies other than packing, the step budget) stay editable; they are sent to the
-running job by the page (controls.sync_live).
+While a run is active (`locked`), only the settings a live run can take (losses, learning rates, D steps,
+remedies other than packing, the step budget) stay editable; they are sent to the running job by the page
+(controls.sync_live). The shared rules are in ganlab/ui/setup_form.py.
 """
 from __future__ import annotations
 
@@ -10,36 +10,24 @@ import streamlit as st
 
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
-from ganlab.engine.trainer import LIVE_KEYS
-
+from ganlab.ui import setup_form
 from ganlab.ui.mode_collapse import setup as ts
 from ganlab.ui.mode_collapse.setup import P
 
-
-def _lock(name: str, locked: bool) -> bool:
-    return locked and name not in LIVE_KEYS
-
-
-def _num(col, label: str, name: str, locked: bool, key: str | None = None, **kw) -> None:
-    col.number_input(label, key=key or P + name, disabled=_lock(name, locked), **kw)
+_num = ts.FORM.number
 
 
 def preset_ui(locked: bool) -> None:
     c1, c2 = st.columns([1, 3])
     with c1:
-        st.selectbox("Preset", (ts.CUSTOM, *ts.TOY_PRESETS), key=P + "preset", on_change=ts._on_preset,
-                     disabled=locked, help="A classroom scenario: it sets every widget below")
+        name = ts.FORM.preset_select(locked, help="A classroom scenario: it sets every widget below")
         st.checkbox("Compare with a second run B", key=P + "compare", disabled=locked,
                     help="B trains on the same data with the same seed and networks, with its own loss/remedies")
-    name = st.session_state[P + "preset"]
     with c2:
-        if name in PRESETS:
-            st.info(f"**{name}** — {PRESETS[name].lesson}")
+        if setup_form.lesson(name, "Custom setup: pick a preset to load a classroom scenario."):
             t = ts.twin(name)
             if t and st.session_state[P + "compare"]:
                 st.caption(f"Run B starts as **{t}**: {PRESETS[t].lesson}")
-        else:
-            st.caption("Custom setup: pick a preset to load a classroom scenario.")
 
 
 def shared_ui(locked: bool):
@@ -82,7 +70,7 @@ def run_ui(run: str, locked: bool) -> None:
     """Loss and remedies of run `run` ('a' or 'b')."""
     k = f"{P}{run}_"
     st.markdown(f"**Run {run.upper()}**")
-    st.selectbox("Loss", tuple(LOSSES), key=k + "loss", format_func=ts.loss_label,
+    st.selectbox("Loss", tuple(LOSSES), key=k + "loss", format_func=setup_form.loss_label,
                  help="Switchable while the run trains: the weights are kept")
     c1, c2, c3 = st.columns(3)
     _num(c1, "G learning rate", "g_lr", locked, key=k + "g_lr", min_value=0.0, max_value=1.0, step=1e-4,

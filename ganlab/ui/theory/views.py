@@ -1,98 +1,27 @@
-"""Theory page: widgets -> TheoryConfig, the job's commands (incl. "freeze G, train D to optimum"), the live view.
+"""Theory page: the job's commands (incl. "freeze G, train D to optimum") and the live view of its snapshots.
 
-Widget values live in st.session_state under keys starting with P (declared with state.defaults, never with
-`value=`). While a run is active only ganlab.theory.config.LIVE_KEYS stay editable; changes go to the running
-job with job.apply. Figures come from ganlab.theory.viz and are rebuilt only when the job published a new
-snapshot (job.version).
+One job with one Theory1D runner; live settings reach it with job.apply. Figures come from
+ganlab/viz/theory.py and are rebuilt only when the job published a new snapshot (job.version).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from ganlab import losses
-from ganlab.config import ConfigError
-from ganlab.jobs import Job
-from ganlab.theory import DATA_PRESETS, Theory1D, TheoryConfig, math1d, parse_floats
-from ganlab.viz import theory as viz
-from ganlab.theory.config import LIVE_KEYS, LOSS_KEYS
+from ganlab.jobs import Job, Status
+from ganlab.theory import Theory1D, TheoryConfig, math1d
+from ganlab.theory.config import LIVE_KEYS
 from ganlab.theory.measure import measure
+from ganlab.ui import controls, live
+from ganlab.ui.theory.widgets import P, Setup
+from ganlab.viz import theory as viz
 
-from ganlab.ui import controls, live, state
-
-P = "th_"
 SLOT = "th_job"  # session-state key of the page's current job id
-CUSTOM = "custom"
-LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)
 _LIVE = SLOT + "__live"  # live settings last sent to the job
 _DOPT = SLOT + "__dopt"  # (job id, d_only_steps the page waits for) while "train D to optimum" runs
-
-DEFAULTS = {P + "data": "gaussian", P + "means": "-1, 2", P + "stds": "0.5, 0.5", P + "weights": "1, 1",
-            P + "loss": "non_saturating", P + "g_lr": 1e-3, P + "d_lr": 1e-3, P + "d_steps": 1,
-            P + "z_dist": "normal", P + "z_dim": 1, P + "seed": 0, P + "dopt_steps": 800}
-
-
-@dataclass
-class Setup:
-    config: TheoryConfig | None
-    errors: list[str] = field(default_factory=list)
-    dopt_steps: int = 800
-
-    @property
-    def ok(self) -> bool:
-        return self.config is not None
-
-
-def _data_label(name: str) -> str:
-    return f"{name}: {DATA_PRESETS[name][3]}" if name in DATA_PRESETS else "custom mixture (type it)"
-
-
-def setup_ui(locked: bool) -> Setup:
-    """The widgets; returns the validated config or the reasons it is not valid."""
-    state.defaults(DEFAULTS)
-    fixed = dict(disabled=locked)
-    errors: list[str] = []
-    c1, c2, c3 = st.columns([2, 1.3, 1.3])
-    with c1:
-        st.selectbox("Data density p_data", (*DATA_PRESETS, CUSTOM), key=P + "data", format_func=_data_label,
-                     help="A Gaussian mixture; 'custom' lets you type its means, stds and weights", **fixed)
-        if st.session_state[P + "data"] == CUSTOM:
-            a, b, c = st.columns(3)
-            a.text_input("means", key=P + "means", help="comma-separated, inside (-5, 5)", **fixed)
-            b.text_input("stds", key=P + "stds", help="one, or one per mean; 0.05..3", **fixed)
-            c.text_input("weights", key=P + "weights", help="one, or one per mean; normalised", **fixed)
-        a, b, c = st.columns(3)
-        a.selectbox("noise z", ("normal", "uniform"), key=P + "z_dist", help="z ~ N(0, I) or U[-1, 1]^k", **fixed)
-        b.number_input("z dims", key=P + "z_dim", min_value=1, max_value=4, step=1, **fixed,
-                       help="the mapping below draws z's first coordinate")
-        c.number_input("seed", key=P + "seed", min_value=0, max_value=2**31 - 1, step=1, **fixed)
-    with c2:
-        st.radio("Generator loss", LOSS_KEYS, key=P + "loss", format_func=lambda k: losses.LOSSES[k].label,
-                 help="Both train D the same way; they differ in what G minimises. Can change while it runs.")
-        st.number_input("D steps per G step", key=P + "d_steps", min_value=1, max_value=10, step=1)
-    with c3:
-        st.select_slider("G learning rate", LRS, key=P + "g_lr", format_func=lambda v: f"{v:g}")
-        st.select_slider("D learning rate", LRS, key=P + "d_lr", format_func=lambda v: f"{v:g}")
-        st.number_input("D steps for 'train D to optimum'", key=P + "dopt_steps", min_value=50, max_value=5000,
-                        step=50)
-    ss = st.session_state
-    kw: dict[str, Any] = dict(loss=ss[P + "loss"], g_lr=float(ss[P + "g_lr"]), d_lr=float(ss[P + "d_lr"]),
-                              d_steps=int(ss[P + "d_steps"]), z_dist=ss[P + "z_dist"], z_dim=int(ss[P + "z_dim"]),
-                              seed=int(ss[P + "seed"]))
-    config = None
-    try:
-        if ss[P + "data"] == CUSTOM:
-            kw.update(means=parse_floats(ss[P + "means"], "means"), stds=parse_floats(ss[P + "stds"], "stds"),
-                      weights=parse_floats(ss[P + "weights"], "weights"))
-            config = TheoryConfig(**kw)
-        else:
-            config = TheoryConfig.from_preset(ss[P + "data"], **kw)
-    except ConfigError as e:
-        errors.append(str(e))
-    return Setup(config, errors, int(ss[P + "dopt_steps"]))
 
 
 # ---- commands --------------------------------------------------------------------------------------------------
@@ -176,7 +105,7 @@ def draw(job: Job | None) -> None:
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
     dopt = " · training D alone…" if d_training_pending(job) else ""
     st.markdown(f"**step {s.step}** · D-only steps {s.d_only_steps} · {job.status}{rate}{dopt}")
-    if s.status == "diverged":
+    if s.status == Status.DIVERGED:
         st.error(f"The run diverged at step {s.diverged_at}: a loss became NaN or infinite. Lower the learning "
                  "rates and Start again.")
     if s.mass_out > 0.001:

@@ -1,0 +1,77 @@
+"""What the training pages' setup forms share (Mode collapse lab, Image GAN).
+
+A setup form keeps its widget values in st.session_state under the page's prefix (no widget gets `value=`), so
+a preset or a share link writes them before the widgets are drawn (ganlab/ui/state.py keeps them across page
+switches). While a run is active (`locked`), only the settings a live run can take (LIVE_KEYS: losses,
+learning rates, betas, D steps, remedies other than packing, the step budget) stay editable; the page sends
+them to the running job (controls.sync_live).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import streamlit as st
+
+from ganlab.engine.trainer import LIVE_KEYS
+from ganlab.losses import LOSSES
+from ganlab.presets import PRESETS
+from ganlab.ui.links import CUSTOM
+
+
+def loss_label(key: str) -> str:
+    """The loss's name as the user reads it ('Non-saturating'); an unknown key as itself."""
+    return LOSSES[key].label if key in LOSSES else key
+
+
+def locked_out(name: str, locked: bool) -> bool:
+    """Is the setting `name` disabled? While a run is active, all but the live-changeable ones are."""
+    return locked and name not in LIVE_KEYS
+
+
+@dataclass(frozen=True)
+class SetupForm:
+    """One page's setup form: its session-state prefix, its presets, and how a share link or a preset is
+    written into its widgets' values."""
+
+    prefix: str
+    presets: tuple[str, ...]  # the picker's presets (CUSTOM comes first)
+    load_link: Callable[[Mapping[str, Any]], list[str]]  # a link's query params -> widget values; its warnings
+    load_preset: Callable[[str], None]  # a preset's name -> widget values
+
+    def init(self) -> list[str]:
+        """First visit in this session: write the URL's setup (or the default preset) into the widgets' values.
+        Every run returns that link's warnings, for the page to show."""
+        ss, p = st.session_state, self.prefix
+        if not ss.get(p + "ready"):
+            warnings = self.load_link(st.query_params.to_dict())
+            ss[p + "ready"] = True
+            ss[p + "link_warnings"] = warnings
+        return ss.get(p + "link_warnings", [])
+
+    def on_preset(self) -> None:
+        """The preset picker's callback: load the chosen preset (CUSTOM keeps the widgets as they are)."""
+        name = st.session_state[self.prefix + "preset"]
+        if name in PRESETS:
+            self.load_preset(name)
+
+    def preset_select(self, locked: bool, help: str) -> str:
+        """The preset picker; returns the chosen preset's name (or CUSTOM)."""
+        st.selectbox("Preset", (CUSTOM, *self.presets), key=self.prefix + "preset", on_change=self.on_preset,
+                     disabled=locked, help=help)
+        return st.session_state[self.prefix + "preset"]
+
+    def number(self, col, label: str, name: str, locked: bool, *, key: str | None = None, off: bool = False,
+               **kw: Any) -> None:
+        """A number input for the config field `name` (value under `key`, else prefix + name), disabled while
+        the run holds it (locked_out) or when it does not apply (`off`, e.g. a DCGAN width for an MLP)."""
+        col.number_input(label, key=key or self.prefix + name, disabled=locked_out(name, locked) or off, **kw)
+
+
+def lesson(name: str, custom_hint: str) -> bool:
+    """The preset's lesson in a box (True), or `custom_hint` when no preset is chosen (False)."""
+    if name in PRESETS:
+        st.info(f"**{name}** — {PRESETS[name].lesson}")
+        return True
+    st.caption(custom_hint)
+    return False
