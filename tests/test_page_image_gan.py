@@ -126,9 +126,12 @@ def test_start_trains_this_session_and_the_grid_advances(app_test, wait_until):
     assert shown >= s1.step and _step_text(at).startswith(f"Step {shown} / 200 ·")
     images = at.get("image")
     assert len(images) == 2  # generated grid and real images, side by side
-    assert images[0].proto.imgs[0].caption.startswith(f"generated at step {shown}:") and images[0].value[0]
-    _train_until(at, wait_until, lambda s: s.step >= shown + 40, "more steps")
-    assert _shown_step(at) >= shown + 40
+    caption = images[0].proto.imgs[0].caption  # the grid is the last snapshot's; the line reads the live step
+    grid_step = int(caption.split("generated at step ")[1].split(":")[0])
+    assert s1.step <= grid_step <= shown and images[0].value[0]
+    target = min(shown + 40, 200)  # the budget is 200 steps
+    _train_until(at, wait_until, lambda s: s.step >= target, "more steps")
+    assert _shown_step(at) >= target
     assert len(at.get("plotly_chart")) >= 2  # losses and D(x) vs D(G(z))
 
 

@@ -166,3 +166,10 @@ def live_snapshots(job: jobs.Job | None, idle_hint: str, building: str = "Buildi
             st.caption(building)
         return ()
     return snaps
+
+
+def live_step(job: jobs.Job, i: int, snapshot) -> int:
+    """Run i's step count now: read from the runner (cheap, every tick) rather than from its last snapshot,
+    which a busy server publishes only every second or two."""
+    progress = job.progress()
+    return max(snapshot.step, progress[i][0]) if i < len(progress) else snapshot.step

@@ -27,8 +27,27 @@ Fig = Union[go.Figure, dict]
 _THROTTLE = "_ganlab_throttle"
 
 
+MAX_LIVE_S = 0.9  # a live run's view never refreshes less than about once a second, however busy the server
+JOBS_PER_WORKER = 4  # runs a worker carries before views start refreshing less often
+
+
+def load_factor() -> float:
+    """>= 1: how much busier the server is than its workers carry at full refresh rate. Fragment reruns
+    compete with training for the same cores, so under load every view refreshes less often."""
+    from ganlab import jobs
+
+    stats = jobs.manager().stats()
+    return max(1.0, stats["running"] / (JOBS_PER_WORKER * max(1, stats.get("workers", 1))))
+
+
 def refresh_every(live: bool, seconds: float = REFRESH_S) -> float | None:
-    return seconds if live else None
+    """The fragment interval for a view: `seconds` on a quiet server, longer under load (a live run's main
+    view at most MAX_LIVE_S; slower views, such as history charts, at most 4x their quiet interval); None
+    (no auto-refresh) when nothing is live."""
+    if not live:
+        return None
+    ceiling = MAX_LIVE_S if seconds <= MAX_LIVE_S else 4 * seconds
+    return round(min(ceiling, seconds * load_factor()), 2)
 
 
 def stop_when_idle(was_live: bool, is_live: bool) -> None:

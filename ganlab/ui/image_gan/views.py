@@ -117,7 +117,7 @@ def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
 def status_line(job: Job, s) -> str:
     status = controls.run_status(job, s)
     rate = f" · {s.step / s.seconds:.1f} steps/s" if s.seconds > 0 and s.step else ""
-    return f"Step {s.step} / {s.config.steps} · {status}{rate}"
+    return f"Step {controls.live_step(job, 0, s)} / {s.config.steps} · {status}{rate}"
 
 
 def is_fallback(note: str) -> bool:

@@ -72,7 +72,8 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
     name = RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
     st.markdown(f"#### {name}: {describe(s.config)}")
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
-    st.markdown(f"Run {name} · step {s.step} / {s.config.steps} · {controls.run_status(job, s)}{rate}")
+    step = controls.live_step(job, i, s)
+    st.markdown(f"Run {name} · step {step} / {s.config.steps} · {controls.run_status(job, s)}{rate}")
     st.caption(f"learning rates G {s.config.g_lr:.0e}, D {s.config.d_lr:.0e} · {s.config.optimizer}")
     if s.status == Status.DIVERGED:
         st.error(f"Run {name} diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
