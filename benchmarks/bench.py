@@ -12,6 +12,8 @@ but correctly shaped, as in the textbook file.
 Extra measurements (hook): a module `benchmarks/<name>.py` listed in EXTRA_MODULES that defines
 `measure(opts) -> list[dict]` becomes case `<name>`; it runs by default unless it sets `DEFAULT = False`.
 The page-open vs headless measurement (UI overhead) is meant to live in `benchmarks/ui_overhead.py`.
+Case `classroom` (`benchmarks/classroom.py`): 10 simulated students against a real `streamlit run app.py`,
+ratio = a class member's median steps in 20 s / a lone student's steps in 20 s (1.0 = no slowdown per student).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from benchmarks.textbook_runner import BenchError
 
 __all__ = ["BenchError", "CASES", "main", "run"]
 
-EXTRA_MODULES = ("ui_overhead",)  # page open vs headless; see the module docstring
+EXTRA_MODULES = ("ui_overhead", "classroom")  # page open vs headless; simulated students; see the docstring
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,7 @@ def run(cases: list[str] | None = None, steps: int | None = None, rounds: int = 
 def _table(results: list[dict[str, Any]]) -> str:
     rows = ["case        threads  ganlab/s  textbook/s  ratio  device"]
     for r in results:
-        if "ratio" in r:
+        if "ganlab_steps_per_sec" in r:
             rows.append(f"{r['case']:<11} {r['threads']:>7} {r['ganlab_steps_per_sec']:>9.1f} "
                         f"{r['textbook_steps_per_sec']:>11.1f} {r['ratio']:>6.2f}  {r['device']}")
         else:

@@ -895,7 +895,8 @@ def measure(opts: dict) -> list[dict]:
 
     ratio = median G steps a student of the ten reached in its 20 s / steps the lone student reached in its 20 s
     (both 20 s windows, so the same in 60-s-normalised terms): 1.0 = a class trains as fast per student as one
-    student alone; 0.1 = ten students share one student's speed; near 0 = most of the class waits in a queue."""
+    student alone; 0.1 = ten students share one student's speed; near 0 = most of the class waits in a queue.
+    mean_ratio (mean instead of median) is the class's total training speed per student, whoever got it."""
     sys.path.insert(0, str(ROOT))
     threads = (opts.get("threads") or [1])[0]
     env = {"CUDA_VISIBLE_DEVICES": ""} if opts.get("device") == "cpu" else None
@@ -907,7 +908,9 @@ def measure(opts: dict) -> list[dict]:
     alone = solo["runs"].get("A", {}).get("steps", {}).get("p50") or 0
     dev = out.get("device") or ""
     lat = r["latency_s"]["all"]
+    steps = [p["runs"].get("A", {}).get("steps", 0) for p in r["per_student"]]
     return [{"case": "classroom", "ratio": round(med / alone, 3) if alone else None,
+             "mean_ratio": round(statistics.mean(steps) / alone, 3) if alone else None,
              "device": "cpu" if dev.startswith("CPU") or not dev else dev.removeprefix("CUDA: "),
              "threads": threads, "students": n, "seconds": seconds,
              "solo_steps": alone, "median_steps": med, "min_steps": r["runs"]["A"]["steps"]["min"],
