@@ -410,6 +410,7 @@ class Student:
     sent: dict[str, int] = field(default_factory=lambda: {"full": 0, "fragment": 0})
     bytes_in: int = 0
     msgs_in: int = 0
+    interrupted: int = 0  # requests whose run ended early for the next rerun (never finished)
 
     def __post_init__(self):
         self._widgets: dict[str, Any] = {}
@@ -419,6 +420,8 @@ class Student:
         self._timers: dict[str, tuple[float, asyncio.Task]] = {}
         self._pending: dict[str, list[float]] = {}  # "" = full run, else fragment id -> send times
         self._run_seen: dict[str, float] = {}  # key -> when the current run's new_session arrived
+        self._every: dict[str, float] = {}  # fragment id -> its run_every interval
+        self.fragment_runs: dict[str, dict[str, int]] = {}  # "every 0.5 s" -> {finished, interrupted}
         self._ws = None
         self._loaded: asyncio.Event | None = None
         self._full_done: asyncio.Event | None = None
@@ -462,13 +465,21 @@ class Student:
                 held[1].cancel()
 
     # -- receiving --
-    def _answer(self, key: str, kind: str, started: float | None, now: float) -> None:
+    def _answer(self, key: str, kind: str | None, started: float | None, now: float) -> int:
+        """Requests of `key` sent before the run that just ended began (all, when its start is unknown) are
+        answered: their latency is recorded under `kind` (None: dropped). Returns how many."""
         sent = self._pending.get(key, [])
         keep = [t for t in sent if started is not None and t > started]
-        for t in sent:
-            if started is None or t <= started:
-                self.latencies.append((kind, now - t))
+        if kind is not None:
+            self.latencies += [(kind, now - t) for t in sent if started is None or t <= started]
         self._pending[key] = keep
+        return len(sent) - len(keep)
+
+    def _count_fragment_run(self, fid: str, outcome: str) -> None:
+        every = self._every.get(fid)
+        label = f"every {every:g} s" if every is not None else "no run_every"
+        runs = self.fragment_runs.setdefault(label, {"finished": 0, "interrupted": 0})
+        runs[outcome] += 1
 
     def _element(self, delta, now: float) -> None:
         el = delta.new_element
@@ -534,6 +545,7 @@ class Student:
         elif kind == "auto_rerun":
             fid, every = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
             held = self._timers.get(fid)
+            self._every[fid] = every
             if fid and not self._leaving and (held is None or held[0] != every):
                 self._stop_timers([fid])
                 self._timers[fid] = (every, asyncio.get_running_loop().create_task(self._tick(fid, every)))
@@ -557,6 +569,14 @@ class Student:
             elif status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
                 for key in fids:
                     self._answer(key, "fragment", self._run_seen.get(key), now)
+                    self._count_fragment_run(key, "finished")
+            elif status == ForwardMsg.FINISHED_EARLY_FOR_RERUN and fids:
+                # a fragment run stopped by the next rerun request: Streamlit does not run it again, so its
+                # requests end here, unfinished (not in the latencies). A full run stopped early: its requests
+                # wait for the run that replaces it.
+                for key in fids:
+                    self.interrupted += self._answer(key, None, self._run_seen.get(key), now)
+                    self._count_fragment_run(key, "interrupted")
             elif status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                 self.errors.append("script_finished: compile error")
         elif kind == "session_event" and msg.session_event.HasField("script_compilation_exception"):
@@ -645,7 +665,8 @@ class Student:
         pending = sum(len(v) for v in self._pending.values())
         return {"student": self.idx, "started": self.t_start is not None, "runs": runs,
                 "page_load_s": self.page_load_s, "max_queue_position": max(self.queue_positions, default=None),
-                "reruns_sent": dict(self.sent), "reruns_unanswered": pending, "errors": self.errors,
+                "reruns_sent": dict(self.sent), "reruns_unanswered": pending, "reruns_interrupted": self.interrupted,
+                "fragment_runs": self.fragment_runs, "errors": self.errors,
                 "unsupported_widgets": sorted(self.unsupported), "mb_received": round(self.bytes_in / 2**20, 2),
                 "messages_received": self.msgs_in}
 
@@ -682,11 +703,23 @@ def _summarize_students(students: list[Student], seconds: float) -> dict[str, An
         "disconnects": sum(1 for e in errors if e.startswith("disconnected")),
         "reruns_sent": {k: sum(r["reruns_sent"][k] for r in reports) for k in ("full", "fragment")},
         "reruns_unanswered": sum(r["reruns_unanswered"] for r in reports),
+        "reruns_interrupted": sum(r["reruns_interrupted"] for r in reports),
+        "fragment_runs": _add_counts(r["fragment_runs"] for r in reports),
         "unsupported_widgets": sorted({w for r in reports for w in r["unsupported_widgets"]}),
         "mb_received": round(sum(r["mb_received"] for r in reports), 1),
         "device": next((s.device for s in students if s.device), None),
         "per_student": reports,
     }
+
+
+def _add_counts(dicts: Iterable[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for d in dicts:
+        for label, counts in d.items():
+            for k, v in counts.items():
+                out.setdefault(label, {}).setdefault(k, 0)
+                out[label][k] += v
+    return out
 
 
 def _proc_view(s: ProcSample) -> dict[str, Any]:
@@ -835,7 +868,9 @@ def _round_line(r: dict[str, Any]) -> str:
                      f"{100 * (run['changed_share_live']['p50'] or 0):.0f} % once stepping")
     lat, srv = r["latency_s"]["all"], r["server"]
     cpu = srv["cpu_s"]
-    lines.append(f"  rerun latency p50/p95/max {lat['p50']}/{lat['p95']}/{lat['max']} s over {lat['n']} reruns; "
+    lines.append(f"  rerun latency p50/p95/max {lat['p50']}/{lat['p95']}/{lat['max']} s over {lat['n']} reruns "
+                 f"({r['reruns_interrupted']} fragment reruns interrupted, {r['reruns_unanswered']} unanswered at "
+                 f"leave; fragment runs {r['fragment_runs']}); "
                  f"errors {r['errors_total']} (disconnects {r['disconnects']}); queued students "
                  f"{r['queued_students']} (max position {r['max_queue_position']})")
     lines.append(f"  server CPU {cpu.get('total')} s in {cpu.get('wall_s')} s: training {cpu.get('training')} s, "

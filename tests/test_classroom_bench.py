@@ -161,6 +161,24 @@ def test_fragment_latency_is_matched_by_run_identity():
     assert [k for k, _ in s.latencies] == ["fragment"] and s._pending["frag"] == [later]
 
 
+def test_a_fragment_run_stopped_for_the_next_rerun_ends_its_requests_unfinished():
+    s = cb.Student(0, 1, "q", seconds=5)
+    every = ForwardMsg()
+    every.auto_rerun.fragment_id, every.auto_rerun.interval = "side", 2.0
+    s._every["side"] = 2.0  # (what the auto_rerun message records; its timer needs a running loop)
+    s._pending["side"] = [time.monotonic()]
+    start = ForwardMsg()
+    start.metadata.run.fragment_ids.append("side")
+    start.new_session.page_script_hash = "h"
+    s._handle(start.SerializeToString())
+    early = ForwardMsg()
+    early.metadata.run.fragment_ids.append("side")
+    early.script_finished = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    s._handle(early.SerializeToString())
+    assert s.latencies == [] and s._pending["side"] == [] and s.interrupted == 1
+    assert s.fragment_runs == {"every 2 s": {"finished": 0, "interrupted": 1}}
+
+
 def test_errors_are_recorded():
     s = cb.Student(0, 1, "q", seconds=5)
 
