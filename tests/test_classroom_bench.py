@@ -163,9 +163,7 @@ def test_fragment_latency_is_matched_by_run_identity():
 
 def test_a_fragment_run_stopped_for_the_next_rerun_ends_its_requests_unfinished():
     s = cb.Student(0, 1, "q", seconds=5)
-    every = ForwardMsg()
-    every.auto_rerun.fragment_id, every.auto_rerun.interval = "side", 2.0
-    s._every["side"] = 2.0  # (what the auto_rerun message records; its timer needs a running loop)
+    s._every["side"] = 2.0  # what an auto_rerun message records (its timer needs a running loop)
     s._pending["side"] = [time.monotonic()]
     start = ForwardMsg()
     start.metadata.run.fragment_ids.append("side")
