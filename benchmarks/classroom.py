@@ -405,6 +405,7 @@ class Student:
     latencies: list[tuple[str, float]] = field(default_factory=list)  # ("full" | "fragment", seconds)
     device: str | None = None
     t_start: float | None = None
+    t_left: float | None = None  # when the student began to close its connection
     page_load_s: float | None = None
     unsupported: set[str] = field(default_factory=set)
     sent: dict[str, int] = field(default_factory=lambda: {"full": 0, "fragment": 0})
@@ -617,6 +618,7 @@ class Student:
                     await self._session(receiver, press_start)
                 finally:
                     self._leaving = True  # from here on, the connection closing is us leaving
+                    self.t_left = time.monotonic()
                     self._stop_timers()
                     receiver.cancel()
         except Exception as e:  # connection refused, handshake timeout, a send after the server hung up
@@ -763,8 +765,9 @@ async def run_round(server: Server, n: int, seconds: float, arrive_s: float, que
     meter.add()
     during = meter.samples
     cpu = meter.split()
-    # after they leave: poll until the threads are back to the baseline (or drain_s pass)
-    t_left = time.monotonic()
+    # after they leave: poll until the threads are back to the baseline (or drain_s pass), timed from the moment
+    # the last student began to close its connection
+    t_left = max((s.t_left for s in students if s.t_left is not None), default=time.monotonic())
     after, returned, no_training = sample_process(server.pid), None, None
     while time.monotonic() - t_left < drain_s:
         after = sample_process(server.pid)
