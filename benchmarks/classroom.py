@@ -818,13 +818,24 @@ async def classroom(students: int = 30, seconds: float = 60, arrive_s: float = 5
     """Start the server, run `rounds` rounds on it, stop it; the whole report as a dict.
 
     solo_first: a first round of one student (who presses Reset before leaving) as the yardstick."""
+    mine = os.sched_getaffinity(0)
     server_cpus = None
     if pin:
-        cpus = sorted(os.sched_getaffinity(0))
+        cpus = sorted(mine)
         if len(cpus) < 2:
             raise SystemExit("--pin needs at least two CPUs")
         server_cpus = {cpus[0]}
         os.sched_setaffinity(0, set(cpus[1:]))
+    try:
+        return await _classroom(students, seconds, arrive_s, query, rounds, port, torch_threads, server_cpus,
+                                thread_names, drain_s, load_timeout, warm_up, solo_first, env, log)
+    finally:
+        os.sched_setaffinity(0, mine)
+
+
+async def _classroom(students, seconds, arrive_s, query, rounds, port, torch_threads, server_cpus, thread_names,
+                     drain_s, load_timeout, warm_up, solo_first, env, log) -> dict[str, Any]:
+    pin = server_cpus is not None
     log(f"starting streamlit (query {query!r})")
     with Server(port, torch_threads, server_cpus, thread_names, env) as server:
         log(f"  server pid {server.pid} on port {server.port}, healthy after {server.start_s:.1f} s")
@@ -835,7 +846,8 @@ async def classroom(students: int = 30, seconds: float = 60, arrive_s: float = 5
         baseline = sample_process(server.pid)
         out: dict[str, Any] = {
             "students": students, "seconds": seconds, "arrive_s": arrive_s, "query": query, "rounds": rounds,
-            "torch_threads": torch_threads, "pinned": pin, "cpus": len(os.sched_getaffinity(0)) + (1 if pin else 0),
+            "torch_threads": torch_threads, "pinned": pin,
+            "cpus": len(os.sched_getaffinity(0)) + (len(server_cpus) if pin else 0),
             "load_average_1min": round(os.getloadavg()[0], 2), "server_start_s": round(server.start_s, 1),
             "thread_names": "launcher" if thread_names else "none",
             "server_cold": _proc_view(cold),
