@@ -193,6 +193,9 @@ def from_module(name: str) -> Measure:
 CASES: dict[str, Measure] = {
     **{name: functools.partial(speed_case, case) for name, case in SPEED_CASES.items()},
     "ui_overhead": from_module("ui_overhead"),  # training with the page open vs headless (needs Chromium)
+    # 10 simulated students on a real `streamlit run app.py`: ratio = a class member's median steps in 20 s /
+    # a lone student's steps in 20 s (1.0 = no slowdown per student)
+    "classroom": from_module("classroom"),
 }
 # Cases that run without --cases only when their check passes (every other case always runs by default).
 RUNS_BY_DEFAULT: dict[str, Callable[[], bool]] = {"ui_overhead": lambda: os.path.exists(CHROMIUM)}
