@@ -1,15 +1,10 @@
-"""Process-wide job manager: runs training "runners" in worker threads, with caps, a queue and cleanup.
+"""Process-wide job manager: runs training runners in worker threads, with caps, a queue and cleanup.
 
-A runner is any object with
-    step(n) -> dict          advance n steps (G updates); may stop early when it diverges
-    snapshot() -> object     plain numpy / bytes view of its state, built in the worker thread
-    apply(**changes)         live setting changes between steps
-    park()                   the run is over: free the device, keep what a page may still show
-    release()                drop everything (GPU memory included)
-    status: str              'ready' | 'diverged';  step_count: int;  budget: int;  log_every: int
-A job holds one or more runners (the Mode collapse lab's A and B) that advance together, one logging interval
-at a time. Pages talk to a job only through its methods (commands go into a queue the worker drains between
-chunks) and read `job.snapshots()`. Workers never touch Streamlit.
+A runner is anything that satisfies ganlab.jobs.runner.Runner (step, snapshot, apply, park, release, status,
+step_count, budget, log_every). A job holds one or more runners (the Mode collapse lab's A and B) that advance
+together, in chunks that end on logging steps. Pages talk to a job only through its methods (commands go into a
+queue the worker drains between chunks) and read `job.snapshots()`. Workers never touch Streamlit.
+Job statuses are ganlab.jobs.status.Status; a runner's own are ganlab.engine.loop.RunStatus.
 """
 from __future__ import annotations
 
@@ -21,7 +16,9 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
-from ganlab.jobs.status import ACTIVE, FINISHED, Status
+from ganlab.engine.loop import RunStatus
+from ganlab.jobs.runner import Runner
+from ganlab.jobs.status import ACTIVE, FINISHED, HOLDS_WORKER, Status
 
 CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
 
@@ -33,14 +30,14 @@ class JobLimitError(RuntimeError):
 class Job:
     _ids = itertools.count(1)
 
-    def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Any]], label: str,
+    def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Runner]], label: str,
                  snapshot_every_s: float):
         self.id = next(Job._ids)
         self.owner, self.label = owner, label
         self.created = time.time()
         self.status = Status.QUEUED
         self.error: str | None = None
-        self.runners: list[Any] = []
+        self.runners: list[Runner] = []
         self._manager, self._factory = manager, factory
         self._snapshot_every_s = snapshot_every_s
         self._cmds: queue.SimpleQueue = queue.SimpleQueue()
@@ -134,7 +131,7 @@ class Job:
 
     def _advance(self, n: int | None) -> None:
         """n None: one chunk (see _chunk); n 0: one logging interval (Step); else n G steps."""
-        live = [r for r in self.runners if r.status != Status.DIVERGED and r.step_count < r.budget]
+        live = [r for r in self.runners if r.status != RunStatus.DIVERGED and r.step_count < r.budget]
         self._boundary = False
         if not live:
             return
@@ -148,7 +145,7 @@ class Job:
         # a slow run that just finished a logging interval publishes at once (image runs add a timeline frame)
         self._boundary = n is None and k < interval and live[0].step_count % interval == 0
 
-    def _chunk(self, live: list, interval: int) -> int:
+    def _chunk(self, live: list[Runner], interval: int) -> int:
         """G steps per worker iteration while running: up to the next logging step, and fewer when that would
         take longer than CHUNK_S (a DCGAN on a CPU), so snapshots and commands are still handled about every
         CHUNK_S. The runners advance together; their speed is a moving average over chunks (the first chunk,
@@ -159,7 +156,7 @@ class Job:
         return min(k, interval - live[0].step_count % interval)  # chunks end on logging steps
 
     def _finished(self) -> bool:
-        return all(r.status == Status.DIVERGED or r.step_count >= r.budget for r in self.runners)
+        return all(r.status == RunStatus.DIVERGED or r.step_count >= r.budget for r in self.runners)
 
     def _run(self) -> None:
         try:
@@ -182,7 +179,8 @@ class Job:
                     self._publish()
                     last = now
                 if self._finished():
-                    self.status = Status.DIVERGED if any(r.status == Status.DIVERGED for r in self.runners) else Status.DONE
+                    diverged = any(r.status == RunStatus.DIVERGED for r in self.runners)
+                    self.status = Status.DIVERGED if diverged else Status.DONE
                     break
         except Exception as e:  # a broken run must never take the server down
             self.status = Status.ERROR
@@ -218,7 +216,7 @@ class JobManager:
         self._closed = threading.Event()
 
     # ---- submitting -------------------------------------------------------------------------------------------
-    def submit(self, owner: str, factory: Callable[[], Sequence[Any]], label: str = "run") -> Job:
+    def submit(self, owner: str, factory: Callable[[], Sequence[Runner]], label: str = "run") -> Job:
         """Queue a job whose runners `factory()` builds in the worker thread. Raises JobLimitError."""
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
@@ -234,8 +232,7 @@ class JobManager:
             return job
 
     def _running(self, owner: str | None = None) -> int:
-        return sum(1 for j in self._jobs.values() if j.status in (Status.STARTING, Status.RUNNING, Status.PAUSED)
-                   and (owner is None or j.owner == owner))
+        return sum(1 for j in self._jobs.values() if j.status in HOLDS_WORKER and (owner is None or j.owner == owner))
 
     def _dispatch(self) -> None:
         with self._lock:
