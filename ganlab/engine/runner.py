@@ -15,31 +15,21 @@ from ganlab.engine.trainer import Trainer
 from ganlab.snapshot import RunViews, Snapshot, take
 
 
+def _trainer_attr(name: str, doc: str) -> property:
+    return property(lambda self: getattr(self.trainer, name), doc=doc)
+
+
 class TrainerRunner:
+    config = _trainer_attr("config", "The run's TrainConfig (changes with live settings).")
+    status = _trainer_attr("status", "'ready' | 'diverged' (RunStatus).")
+    step_count = _trainer_attr("step_count", "G updates made so far.")
+    budget = _trainer_attr("budget", "config.steps: the G updates the job runs to.")
+    log_every = _trainer_attr("log_every", "G updates per logging interval.")
+
     def __init__(self, config: TrainConfig, points: np.ndarray | None = None, data_dir: str | None = None,
                  trainer: Trainer | None = None):
         self.trainer = trainer or Trainer(config, points=points, data_dir=data_dir)
         self.views = RunViews()
-
-    @property
-    def config(self) -> TrainConfig:
-        return self.trainer.config
-
-    @property
-    def status(self) -> str:
-        return self.trainer.status
-
-    @property
-    def step_count(self) -> int:
-        return self.trainer.step_count
-
-    @property
-    def budget(self) -> int:
-        return self.trainer.budget
-
-    @property
-    def log_every(self) -> int:
-        return self.trainer.log_every
 
     def step(self, n: int) -> dict[str, float]:
         out = self.trainer.step(n)
