@@ -8,8 +8,8 @@ import time
 import pytest
 
 from ganlab.config import TrainConfig
-from ganlab.jobs import JobLimitError, JobManager
 from ganlab.engine.runner import TrainerRunner
+from ganlab.jobs import JobLimitError, JobManager
 
 FAST = TrainConfig(data="ring", z_dim=2, g_width=32, d_width=32, batch_size=64, log_every=10, steps=100_000)
 SLOW_MACHINE_S = 30  # a condition that takes ~0.1 s on a quiet machine may take seconds on a loaded one

@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from ganlab import quality
-from ganlab.viz import image_gan as image_gan_viz
 from ganlab.config import TrainConfig
 from ganlab.data import Dataset
 from ganlab.engine.trainer import Trainer
+from ganlab.viz import image_gan as image_gan_viz
 
 
 @pytest.fixture(scope="module")

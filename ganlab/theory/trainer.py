@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
+import ganlab.theory.math1d as m1
 from ganlab import losses
 from ganlab.config import ConfigError
 from ganlab.engine import optim
 from ganlab.engine.history import History
 from ganlab.engine.loop import RunStatus, TrainingLoop, resolve_device, seeded_init
 from ganlab.models.mlp import MLPDiscriminator, MLPGenerator
-from ganlab.theory import math1d as m1
 from ganlab.theory.config import LIVE_KEYS, TheoryConfig
 from ganlab.theory.measure import Measures, TheorySnapshot, measure
 
