@@ -29,6 +29,7 @@ from torch import nn
 from ganlab import __version__
 from ganlab.config import IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig, from_json
 from ganlab.engine.history import History
+from ganlab.engine.loop import INIT_LOCK, RunStatus
 
 FORMAT = "ganlab-checkpoint"
 FORMAT_VERSION = 1
@@ -145,9 +146,8 @@ class Run:
     def make_generator(self, device: torch.device | str = "cpu") -> nn.Module:
         """G with the saved weights (its weight average if saved), in eval mode (BatchNorm: running stats)."""
         from ganlab.models import build
-        from ganlab.engine.trainer import _INIT_LOCK  # build() draws init weights from torch's global RNG
 
-        with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+        with INIT_LOCK, torch.random.fork_rng(devices=[]):  # build() draws init weights from the global RNG
             G, _ = build(self.config, self.sample_shape, n_classes(self.config))
         G.load_state_dict(self.g_ema_state if self.g_ema_state is not None else self.g_state)
         return G.to(device).eval()  # the weight average when the run kept one: what its samples showed
@@ -179,7 +179,7 @@ class Run:
         trainer.history = History.from_state(self.history.state(), trainer.history.capacity)
         trainer.step_count = self.step
         trainer.seconds = float(self.meta.get("seconds", 0.0))
-        trainer.status = self.meta.get("status", "ready")
+        trainer.status = RunStatus(self.meta.get("status", RunStatus.READY))
         trainer.diverged_at = self.meta.get("diverged_at")
         if self.fixed_z is not None:
             trainer.fixed_z = self.fixed_z.to(trainer.device)
@@ -291,8 +291,8 @@ def load(source: str | os.PathLike | bytes | IO[bytes], max_bytes: int = MAX_BYT
     rng = ckpt.get("rng_state")
     meta = {k: ckpt.get(k) for k in ("format_version", "ganlab_version", "torch_version", "created", "seconds",
                                      "status", "diverged_at", "rng_device", "sample_shape", "n_classes")}
-    if meta["status"] not in ("ready", "diverged"):
-        meta["status"] = "ready"
+    if meta["status"] not in tuple(RunStatus):
+        meta["status"] = RunStatus.READY.value
     if not isinstance(meta["seconds"], (int, float)) or isinstance(meta["seconds"], bool):
         meta["seconds"] = 0.0
     if not (meta["diverged_at"] is None or isinstance(meta["diverged_at"], int)):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -116,29 +117,25 @@ def _coerce(name: str, value: Any) -> Any:
         if s in ("0", "false", "no", "off"):
             return False
         raise ConfigError(f"{name}: expected true or false, got {value!r}")
-    if kind == "int":
-        if isinstance(value, bool):
-            raise ConfigError(f"{name}: expected a whole number, got {value!r}")
-        try:
-            f = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
-        if f != f or f in (float("inf"), float("-inf")) or f != int(f):
-            raise ConfigError(f"{name}: expected a whole number, got {value!r}")
-        return int(f)
-    if kind == "float":
-        if isinstance(value, bool):
-            raise ConfigError(f"{name}: expected a number, got {value!r}")
-        try:
-            f = float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
-        if f != f or f in (float("inf"), float("-inf")):
-            raise ConfigError(f"{name}: expected a finite number, got {value!r}")
-        return f
+    if kind in ("int", "float"):
+        return _number(name, value, whole=kind == "int")
     if not isinstance(value, str):
         raise ConfigError(f"{name}: expected text, got {value!r}")
     return value.strip()
+
+
+def _number(name: str, value: Any, whole: bool) -> int | float:
+    """A finite number (whole: an int) from a number or its text; bools are refused (True is not 1 here)."""
+    what = "a whole number" if whole else "a number"
+    if isinstance(value, bool):
+        raise ConfigError(f"{name}: expected {what}, got {value!r}")
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected {what}, got {value!r}") from None
+    if not math.isfinite(f) or (whole and f != int(f)):
+        raise ConfigError(f"{name}: expected {what if whole else 'a finite number'}, got {value!r}")
+    return int(f) if whole else f
 
 
 def from_dict(d: dict[str, Any]) -> TrainConfig:
@@ -165,19 +162,20 @@ def from_query(params: dict[str, str], base: TrainConfig | None = None) -> Train
     return from_dict({**base.to_dict(), **known})
 
 
-def _check(ok: bool, msg: str) -> None:
+def check(ok: bool, message: str) -> None:
+    """Raise ConfigError(message) unless ok: the one validation primitive (TrainConfig and TheoryConfig)."""
     if not ok:
-        raise ConfigError(msg)
+        raise ConfigError(message)
 
 
 def _in_range(c: TrainConfig, name: str, lo: float, hi: float) -> None:
     v = getattr(c, name)
-    _check(lo <= v <= hi, f"{name} must be between {lo:g} and {hi:g}, got {v:g}")
+    check(lo <= v <= hi, f"{name} must be between {lo:g} and {hi:g}, got {v:g}")
 
 
 def _one_of(c: TrainConfig, name: str, allowed: tuple[str, ...]) -> None:
     v = getattr(c, name)
-    _check(v in allowed, f"{name} must be one of {', '.join(allowed)}; got {v!r}")
+    check(v in allowed, f"{name} must be one of {', '.join(allowed)}; got {v!r}")
 
 
 def validate(c: TrainConfig) -> None:
@@ -186,14 +184,14 @@ def validate(c: TrainConfig) -> None:
     for f in fields(c):
         v = getattr(c, f.name)
         want = {"int": int, "float": (int, float), "bool": bool, "str": str}[f.type]
-        _check(isinstance(v, want) and not (f.type in ("int", "float") and isinstance(v, bool)),
+        check(isinstance(v, want) and not (f.type in ("int", "float") and isinstance(v, bool)),
                f"{f.name}: expected {f.type}, got {v!r}")
     _one_of(c, "data", TOY_DATA + IMAGE_DATA)
     _one_of(c, "model", MODELS)
     _one_of(c, "activation", ACTIVATIONS)
     _one_of(c, "optimizer", OPTIMIZERS)
     _one_of(c, "device", DEVICES)
-    _check(c.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}; got {c.loss!r}")
+    check(c.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}; got {c.loss!r}")
     _in_range(c, "z_dim", 1, 512)
     for name in ("g_width", "d_width"):
         _in_range(c, name, 4, 2048)
@@ -209,7 +207,7 @@ def validate(c: TrainConfig) -> None:
     _in_range(c, "unrolled_steps", 0, 20)
     _in_range(c, "unrolled_lr", 1e-6, 1.0)
     _in_range(c, "pack", 1, 16)
-    _check(c.g_ema == 0 or 0.5 <= c.g_ema <= 0.9999,
+    check(c.g_ema == 0 or 0.5 <= c.g_ema <= 0.9999,
            f"g_ema is the decay of G's weight average: 0 (off) or between 0.5 and 0.9999; got {c.g_ema}")
     for name in ("g_lr", "d_lr"):
         _in_range(c, name, 1e-7, 1.0)
@@ -220,11 +218,11 @@ def validate(c: TrainConfig) -> None:
     _in_range(c, "steps", 1, 1_000_000)
     _in_range(c, "seed", 0, 2**31 - 1)
     _in_range(c, "log_every", 1, 10_000)
-    _check(c.batch_size % c.pack == 0, f"batch_size ({c.batch_size}) must be a multiple of pack ({c.pack})")
+    check(c.batch_size % c.pack == 0, f"batch_size ({c.batch_size}) must be a multiple of pack ({c.pack})")
     if c.data in TOY_DATA:
-        _check(c.model == "mlp", f"the 2-D data {c.data!r} works with model 'mlp' only")
-        _check(not c.conditional, "conditional models need labelled image data (mnist, digits, ...)")
+        check(c.model == "mlp", f"the 2-D data {c.data!r} works with model 'mlp' only")
+        check(not c.conditional, "conditional models need labelled image data (mnist, digits, ...)")
     if c.model == "dcgan":
-        _check(c.data != "digits", "dcgan needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
+        check(c.data != "digits", "dcgan needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
     if c.unrolled_steps:
-        _check(c.d_steps == 1, "unrolled_steps and d_steps > 1 do not combine: pick one")
+        check(c.d_steps == 1, "unrolled_steps and d_steps > 1 do not combine: pick one")

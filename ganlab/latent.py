@@ -11,10 +11,10 @@ sqrt(d / 2), a region G never saw in training. slerp walks along the great circl
 """
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
+
+from ganlab.engine import torch_compat
 
 # ---- interpolation -------------------------------------------------------------------------------------------
 
@@ -134,11 +134,9 @@ class _Codes(torch.nn.Module):
 
 
 def _with_codes(G: torch.nn.Module, codes: torch.Tensor) -> torch.nn.Module:
-    """A shallow copy of G whose `embed` returns `codes`; G itself is untouched (it may be shared by sessions)."""
+    """A copy of G (same weights) whose `embed` returns `codes`; G itself is untouched (sessions may share it)."""
     _embedding(G)
-    g = copy.copy(G)  # new __dict__, same submodules and weights
-    g._modules = {**G._modules, "embed": _Codes(codes)}
-    return g
+    return torch_compat.with_child(G, "embed", _Codes(codes))
 
 
 def _embedding(G: torch.nn.Module) -> torch.nn.Embedding:

@@ -214,7 +214,7 @@ def _reference_state(device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
 
 
 def prepare(device: torch.device | str = "cpu") -> None:
-    """Pay the one-time costs now: load the judge, import torchmetrics (~3 s: it pulls in torchvision),
+    """Pay the one-time costs now: load the judge, import torchmetrics (slow: it pulls in torchvision),
     compute the reference statistics (5,000 digits)."""
     with _STATS_LOCK:
         _reference_state(_key(device))

@@ -1,8 +1,11 @@
 """Snapshot: what a page draws, as plain numpy arrays and JPEG bytes, built in the worker thread.
 
 Toy runs: real and generated points (<= 1,000 each), D's heat-map on a grid over the data's box, G's gradient
-arrows -grad_x L_G at generated points, per-mode counts. Image runs: the fixed-noise sample grid as JPEG bytes
-and a bounded timeline of earlier grids. Both: the downsampled metric history.
+arrows -grad_x L_G at generated points, per-mode counts. Image runs: the fixed-noise sample grid as JPEG bytes,
+a grid of real images and a bounded timeline of earlier grids. Both: the downsampled metric history.
+
+`take(trainer, views)` builds one; `RunViews` holds what a run's snapshots share and compute once (the toy view
+box, the real-image grid, the timeline), so the Trainer itself knows nothing of display.
 """
 from __future__ import annotations
 
@@ -46,6 +49,42 @@ class Snapshot:
     frames: tuple[tuple[int, bytes], ...] = field(default_factory=tuple)  # (step, jpeg) timeline
 
 
+class RunViews:
+    """Per run: the pictures every snapshot of it shares, each computed once (at the run's first snapshot)."""
+
+    def __init__(self) -> None:
+        self.frames = FrameStore()
+        self._extent: tuple[float, float, float, float] | None = None
+        self._real_jpeg: bytes | None = None
+
+    def extent(self, trainer) -> tuple[float, float, float, float]:
+        """The square box the toy views draw (fixed for the run so frames line up)."""
+        if self._extent is None:
+            self._extent = trainer.data.bounds()
+        return self._extent
+
+    def real_jpeg(self, trainer) -> bytes:
+        if self._real_jpeg is None:
+            self._real_jpeg = real_grid_jpeg(trainer)
+        return self._real_jpeg
+
+
+def real_grid_jpeg(trainer) -> bytes:
+    """64 real images as a JPEG grid (rows = classes for conditional runs), for real-vs-fake."""
+    data, c = trainer.data, trainer.config
+    x, y = data.x, data.y  # all of it: files may be sorted by class (the embedded MNIST is)
+    if c.conditional and y is not None:
+        k = data.n_classes
+        per = [x[y == i][: 64 // k] for i in range(k)]
+        x = torch.stack([p[i] for p in per for i in range(64 // k)])  # row i = class i
+    else:
+        idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(c.seed))[:64]
+        x = x[idx.to(x.device)]  # a fixed random 64 of the whole set
+    x = x[:64].cpu().numpy()
+    nrow = 64 // data.n_classes if c.conditional else 8
+    return jpeg_bytes(to_grid(x, nrow), 3 if x.shape[-1] <= 8 else 2)
+
+
 class FrameStore:
     """At most MAX_FRAMES (step, jpeg) frames; when full, every other old frame is dropped (even coverage)."""
 
@@ -62,9 +101,9 @@ class FrameStore:
         self.frames.append((step, jpeg))
 
 
-def _toy_views(trainer) -> dict:
+def _toy_views(trainer, views: RunViews) -> dict:
     d = trainer.data
-    xmin, xmax, ymin, ymax = extent = trainer.view_extent
+    xmin, xmax, ymin, ymax = extent = views.extent(trainer)
     dev = trainer.device
     fake, _ = trainer.sample(N_POINTS, seed=trainer.config.seed + 1)
     gx, gy = torch.linspace(xmin, xmax, GRID_N, device=dev), torch.linspace(ymin, ymax, GRID_N, device=dev)
@@ -99,12 +138,16 @@ def _score(D, x: torch.Tensor) -> torch.Tensor:
     return D(x).reshape(-1)
 
 
-def take(trainer, frames: FrameStore | None = None) -> Snapshot:
+def take(trainer, views: RunViews | None = None) -> Snapshot:
+    """The run now. `views`: the run's RunViews (a runner keeps one); None computes the shared pictures afresh
+    and keeps no timeline."""
     c = trainer.config
+    frames = views.frames if views is not None else None
+    views = views or RunViews()
     base = dict(config=c, step=trainer.step_count, status=trainer.status, diverged_at=trainer.diverged_at,
                 seconds=trainer.seconds, history=trainer.history.arrays(), note=trainer.data.note)
     if trainer.data.is_toy:
-        return Snapshot(**base, **_toy_views(trainer))
+        return Snapshot(**base, **_toy_views(trainer, views))
     with torch.no_grad():
         G = trainer.sampler  # G, or its weight average when config.g_ema > 0
         was = G.training
@@ -121,5 +164,5 @@ def take(trainer, frames: FrameStore | None = None) -> Snapshot:
     if frames is not None and (trainer.step_count % c.log_every == 0 or trainer.step_count >= c.steps
                                or not frames.frames):
         frames.add(trainer.step_count, jpeg)  # one frame per logging step (snapshots also come in between)
-    return Snapshot(**base, grid_jpeg=jpeg, real_jpeg=trainer.real_jpeg, grid_nrow=nrow,
+    return Snapshot(**base, grid_jpeg=jpeg, real_jpeg=views.real_jpeg(trainer), grid_nrow=nrow,
                     frames=tuple(frames.frames) if frames is not None else ())

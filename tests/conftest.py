@@ -6,7 +6,7 @@ reset_job_manager (autouse)  after each test, stop every run of the process-wide
 app_test(path, ...)          factory: an AppTest of app.py (or a page) with a generous first-run timeout.
 wait_until                   fixture: the poll helper `wait_until(cond, timeout, what=...)` for tests that
                              wait on a training thread.
-streamlit_server             `streamlit run app.py` on a free port (DESIGN section 8 flags) for browser
+streamlit_server             `streamlit run app.py` on a free port (headless, no file watcher) for browser
                              tests; yields the base URL; killed at the end of the session.
 browser / page               Playwright Chromium at /usr/bin/chromium; skipped, with the reason, when
                              Chromium or Playwright is missing. `page` is a fresh tab per test.
@@ -28,7 +28,7 @@ import pytest
 import torch
 
 # One intra-op thread, as the app uses per run: with two, tiny models slow 5-10x whenever anything else
-# (a streamlit server of a browser test, another process) takes a core (DESIGN section 8).
+# (a streamlit server of a browser test, another process) takes a core.
 torch.set_num_threads(1)
 
 

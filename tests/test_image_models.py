@@ -121,8 +121,8 @@ def test_pack_stacks_samples_along_channels():
 
 @pytest.mark.parametrize("name", ["mnist-mlp", "mnist-dcgan", "mnist-cgan", "mnist-wgan-gp"])
 def test_image_presets_train_and_sample(name, one_thread):
-    from ganlab.presets import get
     from ganlab.engine.trainer import Trainer
+    from ganlab.presets import get
 
     p = get(name)
     assert p.config.data == "mnist" and len(p.lesson) > 40

@@ -1,4 +1,4 @@
-"""Toy mode metrics on hand-made samples (DESIGN section 3)."""
+"""Toy mode metrics on hand-made samples (high quality within 3 std of a centre, modes captured, reverse KL)."""
 import math
 
 import numpy as np

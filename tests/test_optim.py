@@ -1,4 +1,4 @@
-"""ganlab.optim.apply: the direct fused-Adam update equals torch.optim.Adam.step exactly, keeps state_dict and
+"""ganlab.engine.optim.apply: the direct fused-Adam update equals torch.optim.Adam.step exactly, keeps state_dict and
 live lr changes, and falls back to .step() for other optimisers."""
 from __future__ import annotations
 

@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from ganlab import quality
-from ganlab.viz import image_gan as viz_images
 from ganlab.config import TrainConfig
 from ganlab.data import Dataset
 from ganlab.engine.trainer import Trainer
+from ganlab.viz import image_gan as image_gan_viz
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_evaluator_fills_columns_every_nth_interval():
     assert set(h["classes_present"][[0, 2]]) <= set(range(11))
     shares = np.stack([h[c] for c in quality.CLASS_COLUMNS], 1)  # (rows, 10): the page's class histogram
     assert np.allclose(shares[[0, 2]].sum(1), 1.0, atol=1e-5) and np.isnan(shares[[1, 3]]).all()
-    assert np.allclose(viz_images.class_shares(h), shares[2])
+    assert np.allclose(image_gan_viz.class_shares(h), shares[2])
 
 
 def test_unscored_data_is_skipped_clearly():

@@ -12,8 +12,8 @@ from ganlab import losses
 from ganlab.config import ConfigError
 from ganlab.jobs import JobManager
 from ganlab.theory import DATA_PRESETS, Theory1D, TheoryConfig, measure, parse_floats
-from ganlab.viz import theory as viz
 from ganlab.theory import math1d as m1
+from ganlab.viz import theory as viz
 
 LOG2, LOG4 = math.log(2), math.log(4)
 GRID = m1.make_grid(-10, 10, 4001)

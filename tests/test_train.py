@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from ganlab.config import ConfigError, TrainConfig
+from ganlab.engine.trainer import Trainer
 from ganlab.losses import LOSSES
 from ganlab.metrics import mode_stats
-from ganlab.engine.trainer import Trainer
 
 SMALL = dict(data="ring", z_dim=2, g_width=64, d_width=64, batch_size=128, log_every=25, steps=100)
 

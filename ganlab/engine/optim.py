@@ -1,17 +1,20 @@
 """Optimisers for the hot loop: build them, and apply one update from gradients computed by autograd.grad.
 
-Why not just `opt.step()`: on the toy GAN (2x128 MLPs) `torch.optim.Adam(fused=True).step()` takes ~110 us,
-of which the fused kernel is ~25 us; the rest is Python bookkeeping (hooks, state look-ups, list building).
-Two of those per G step are ~7 % of a step. `apply(opt, grads)` runs the same update -- step_t += 1, then the
-fused Adam kernel (m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, theta -= lr m_hat / (sqrt(v_hat) + eps))
--- directly on the optimiser's own state tensors, so state_dict(), load_state_dict() and live learning-rate
-changes keep working. Anything else (RMSprop, SGD, the first step that creates the state) takes `opt.step()`.
+Why not just `opt.step()`: on the 2-D toy GAN (2x128 MLPs) most of `torch.optim.Adam(fused=True).step()` is
+Python bookkeeping (hooks, state look-ups, list building) around a short fused kernel, and it runs twice per G
+step. `apply(opt, grads)` runs the same update -- step_t += 1, then the fused Adam kernel
+(m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, theta -= lr m_hat / (sqrt(v_hat) + eps)) -- directly on the
+optimiser's own state tensors (ganlab.engine.torch_compat.adam_step, which falls back to `opt.step()` where
+the private kernel is missing or changed), so state_dict(), load_state_dict() and live learning-rate changes
+keep working. Anything else (RMSprop, SGD, the first step that creates the state) takes `opt.step()`.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
 import torch
+
+from ganlab.engine import torch_compat
 
 
 def make(name: str, params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
@@ -40,15 +43,7 @@ def apply(opt: torch.optim.Optimizer, grads: Sequence[torch.Tensor]) -> None:
         # fused Adam (CPU) silently mis-applies a grad whose strides differ from its param's (e.g. a
         # channels_last conv activation gives a channels_last weight grad); .backward() would match them
         p.grad = g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)
-    if not _direct(opt):
+    if _direct(opt):
+        torch_compat.adam_step(opt)
+    else:
         opt.step()
-        return
-    group, state = opt.param_groups[0], opt.state
-    st = [state[p] for p in params]
-    steps = [s["step"] for s in st]
-    beta1, beta2 = group["betas"]
-    with torch.no_grad():
-        torch._foreach_add_(steps, 1)
-        torch._fused_adam_(params, [p.grad for p in params], [s["exp_avg"] for s in st],
-                           [s["exp_avg_sq"] for s in st], [], steps, amsgrad=False, lr=group["lr"], beta1=beta1,
-                           beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False)

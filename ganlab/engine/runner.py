@@ -1,4 +1,9 @@
-"""TrainerRunner: a Trainer as a job-manager runner (see ganlab/jobs.py), with its sample-grid timeline."""
+"""TrainerRunner: a Trainer as a job-manager runner (ganlab.jobs.runner.Runner), with its per-run views.
+
+The Trainer steps past its budget if asked (tests and benchmarks do); the runner is what a job drives, so it
+logs the partial interval when the budget is reached. Its snapshots reuse one `RunViews` (the toy view box,
+the real-image grid and the sample-grid timeline, each computed once per run).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,35 +11,25 @@ from typing import Any
 import numpy as np
 
 from ganlab.config import TrainConfig
-from ganlab.snapshot import FrameStore, Snapshot, take
 from ganlab.engine.trainer import Trainer
+from ganlab.snapshot import RunViews, Snapshot, take
+
+
+def _trainer_attr(name: str, doc: str) -> property:
+    return property(lambda self: getattr(self.trainer, name), doc=doc)
 
 
 class TrainerRunner:
+    config = _trainer_attr("config", "The run's TrainConfig (changes with live settings).")
+    status = _trainer_attr("status", "'ready' | 'diverged' (RunStatus).")
+    step_count = _trainer_attr("step_count", "G updates made so far.")
+    budget = _trainer_attr("budget", "config.steps: the G updates the job runs to.")
+    log_every = _trainer_attr("log_every", "G updates per logging interval.")
+
     def __init__(self, config: TrainConfig, points: np.ndarray | None = None, data_dir: str | None = None,
                  trainer: Trainer | None = None):
         self.trainer = trainer or Trainer(config, points=points, data_dir=data_dir)
-        self.frames = FrameStore()
-
-    @property
-    def config(self) -> TrainConfig:
-        return self.trainer.config
-
-    @property
-    def status(self) -> str:
-        return self.trainer.status
-
-    @property
-    def step_count(self) -> int:
-        return self.trainer.step_count
-
-    @property
-    def budget(self) -> int:
-        return self.trainer.config.steps
-
-    @property
-    def log_every(self) -> int:
-        return self.trainer.config.log_every
+        self.views = RunViews()
 
     def step(self, n: int) -> dict[str, float]:
         out = self.trainer.step(n)
@@ -43,7 +38,7 @@ class TrainerRunner:
         return out
 
     def snapshot(self) -> Snapshot:
-        return take(self.trainer, self.frames)
+        return take(self.trainer, self.views)
 
     def apply(self, **changes: Any) -> None:
         self.trainer.apply(**changes)

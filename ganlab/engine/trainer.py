@@ -1,16 +1,11 @@
-"""Trainer: one object that owns G, D, their optimisers and the data tensor; `step(n)` advances n G updates.
-
-The hot loop has no host sync: per-step numbers are written into a small device buffer and read once per
-logging interval (`config.log_every` G steps), where NaN/inf is detected (status `diverged`, with the step).
+"""Trainer: one 2-D or image GAN on the common training loop (ganlab/engine/loop.py): it owns G, D, their
+optimisers and the data tensor, and knows how to make one G update; the loop does the rest (`step(n)`, the
+device log buffer read once per `config.log_every` G steps, divergence, live changes, park and release).
 """
 from __future__ import annotations
 
 import copy
-import functools
-import math
-import threading
-import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import torch
@@ -18,10 +13,11 @@ from torch import nn
 from torch.func import functional_call
 
 from ganlab import losses
-from ganlab.engine import optim
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.data import Dataset, make_dataset
+from ganlab.engine import optim, torch_compat
 from ganlab.engine.history import History
+from ganlab.engine.loop import TrainingLoop, resolve_device, seeded_init
 from ganlab.metrics import mode_stats
 from ganlab.models import build
 
@@ -31,29 +27,17 @@ LIVE_KEYS = frozenset({"loss", "g_lr", "d_lr", "beta1", "beta2", "d_steps", "rea
 BASE_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "g_grad", "d_grad", "seconds")
 TOY_COLUMNS = ("modes_captured", "high_quality_frac", "reverse_kl")
 TOY_EVAL_SAMPLES = 2500
-_INIT_LOCK = threading.Lock()  # model init draws from torch's global RNG
+KEPT_AFTER_RUN = 2000  # data rows a parked run keeps (real points / images a finished page still shows)
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+class Trainer(TrainingLoop):
+    """status: 'ready' | 'diverged' (RunStatus); `diverged_at` holds the first G step with a non-finite loss.
 
+    Its logged row adds the gradient norms of G and D (g_grad, d_grad) and what its `evaluators` measure
+    (toy mixtures: mode coverage; image runs: the quality scores ganlab.quality attaches)."""
 
-def read_interval(buf: torch.Tensor, n: int, last_step: int) -> tuple[dict[str, float] | None, int | None]:
-    """The one host sync per logging interval. buf (>= n, 4) holds d_loss, g_loss, D(x), D(G(z)) of G steps
-    last_step - n + 1 .. last_step. Returns (their means, None), or (None, the first step with a NaN/inf)."""
-    rows = buf[:n].cpu().numpy()
-    bad = ~np.isfinite(rows).all(1)
-    if bad.any():
-        return None, last_step - n + 1 + int(np.argmax(bad))
-    return dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), rows.mean(0).tolist())), None
-
-
-class Trainer:
-    """status: 'ready' | 'diverged'; `diverged_at` holds the first G step with a non-finite loss."""
+    live_keys = LIVE_KEYS
+    run_tensors = ("G", "D", "G_ema", "fixed_z", "fixed_labels")
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, points: np.ndarray | None = None,
                  data_dir: str | None = None):
@@ -65,14 +49,13 @@ class Trainer:
             self.data.y = self.data.y.to(self.device)
         if config.conditional and not self.data.n_classes:
             raise ConfigError(f"data {config.data!r} has no class labels for a conditional model")
-        with _INIT_LOCK:
-            torch.manual_seed(config.seed)
+        with seeded_init(config.seed):
             self.G, self.D = build(config, self.data.sample_shape, self.data.n_classes)
         self.G.to(self.device)
         self.D.to(self.device)
         if self.device.type == "cpu" and any(isinstance(m, nn.Conv2d | nn.ConvTranspose2d) for m in self.G.modules()):
             # oneDNN's native layout: (B, C, H, W) tensors stored as (B, H, W, C) skip a reorder around every
-            # convolution; ~8 % faster DCGAN steps on a CPU (benchmarks/bench.py, case dcgan). Same math.
+            # convolution (faster DCGAN steps on a CPU: benchmarks/bench.py, case dcgan). Same math.
             for m in (self.G, self.D):
                 m.to(memory_format=torch.channels_last)
             if self.data.x.dim() == 4:
@@ -85,14 +68,9 @@ class Trainer:
         self.opt_g = optim.make(config.optimizer, self.G.parameters(), config.g_lr, betas)
         self.opt_d = optim.make(config.optimizer, self.D.parameters(), config.d_lr, betas)
         self.loss = losses.get(config.loss)
-        self.step_count = 0
-        self.status = "ready"
-        self.diverged_at: int | None = None
-        self.seconds = 0.0
         # D sees real and fake in one forward unless BatchNorm would mix their statistics.
-        self._joint_d = not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.D.modules())
-        self._buf = torch.zeros(config.log_every, 4, device=self.device)  # d_loss, g_loss, D(x), D(G(z))
-        self._i = 0  # rows of _buf filled in this logging interval
+        self._joint_d = not torch_compat.has_batchnorm(self.D)
+        self._start_loop()
         self._grad_norms = torch.zeros(2, device=self.device)
         columns = BASE_COLUMNS + (TOY_COLUMNS if self.data.centers is not None else ())
         self.evaluators: list[Callable[["Trainer"], dict[str, float]]] = []
@@ -158,9 +136,9 @@ class Trainer:
         With decay 0.9 the average spans ~10 steps: enough to cancel Adam's step-to-step jitter of the samples
         while following G's real moves. BatchNorm running statistics are copied, not averaged."""
         avg, avg_buf, g_buf = self._ema_pairs
-        torch._foreach_lerp_(avg, self._g_params, 1.0 - self.config.g_ema)
+        torch_compat.lerp_(avg, self._g_params, 1.0 - self.config.g_ema)
         if avg_buf:
-            torch._foreach_copy_(avg_buf, g_buf)
+            torch_compat.copy_(avg_buf, g_buf)
 
     # ---- one G update (and its d_steps D updates) ----------------------------------------------------
     def _d_update(self, real, yr, fake, yf) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -204,7 +182,7 @@ class Trainer:
             params = {k: p - c.unrolled_lr * g for (k, p), g in zip(params.items(), grads)}
         return functional_call(self.D, params, (fake, yf))
 
-    def _train_step(self, log_grads: bool) -> None:
+    def _train_step(self) -> None:
         c = self.config
         b = c.batch_size
         for k in range(c.d_steps):
@@ -224,125 +202,38 @@ class Trainer:
         optim.apply(self.opt_g, grads)
         if self.G_ema is not None:
             self._ema_update()
-        if log_grads:
+        if self._i == c.log_every - 1:  # the interval's last step: its gradient norms are logged
+            # ||grad||_2 over all of a network's weights = the 2-norm of the per-tensor 2-norms
             self._grad_norms = torch.stack([
-                torch.linalg.vector_norm(torch.stack(torch._foreach_norm(list(grads)))),
-                torch.linalg.vector_norm(torch.stack(torch._foreach_norm(
-                    [p.grad for p in self.D.parameters() if p.grad is not None])))])
+                torch.linalg.vector_norm(torch_compat.norms(list(grads))),
+                torch.linalg.vector_norm(torch_compat.norms(
+                    [p.grad for p in self.D.parameters() if p.grad is not None]))])
         torch.stack([d_loss, g_loss.detach(), torch.sigmoid(r).mean(), torch.sigmoid(f).mean()],
                     out=self._buf[self._i])
 
-    def step(self, n: int = 1) -> dict[str, float]:
-        """Advance up to n G updates (stops early on divergence). Returns the latest logged row."""
-        if self.status == "diverged":
-            return self.history.last()
-        t0 = time.perf_counter()
-        self.G.train()
-        self.D.train()
-        for _ in range(n):
-            self._train_step(log_grads=self._i == self.config.log_every - 1)
-            self._i += 1
-            self.step_count += 1
-            if self._i == self.config.log_every:
-                self.seconds += time.perf_counter() - t0
-                t0 = time.perf_counter()
-                if not self._log():
-                    break
-        self.seconds += time.perf_counter() - t0
-        return self.history.last()
-
-    def flush(self) -> dict[str, float]:
-        """Log a partial interval (end of a run that is not a multiple of log_every)."""
-        if self._i and self.status != "diverged":
-            self._log()
-        return self.history.last()
-
-    def _log(self) -> bool:
-        row, bad_step = read_interval(self._buf, self._i, self.step_count)
-        self._i = 0
-        if row is None:
-            self.status = "diverged"
-            self.diverged_at = bad_step
-            return False
+    # ---- what the loop asks of a subclass -------------------------------------------------------------------
+    def _row_extras(self, row: dict[str, float]) -> dict[str, float] | None:
+        """g_grad, d_grad (the interval's last step) and the evaluators' measures; None if a norm is not finite."""
         gn = self._grad_norms.cpu().numpy()
-        row.update(step=self.step_count, g_grad=float(gn[0]), d_grad=float(gn[1]), seconds=self.seconds)
+        extras = {"g_grad": float(gn[0]), "d_grad": float(gn[1])}
         for ev in self.evaluators:
-            row.update(ev(self))
-        if not all(math.isfinite(v) for k, v in row.items() if k in ("g_grad", "d_grad")):
-            self.status = "diverged"
-            self.diverged_at = self.step_count
-            return False
-        self.history.append(row)
-        return True
+            extras.update(ev(self))
+        return extras if np.isfinite(gn).all() else None
 
-    # ---- live changes -----------------------------------------------------------------------------------
-    def apply(self, **changes: Any) -> None:
-        """Change settings between steps, keeping the weights (e.g. flip the loss while a run is live)."""
-        fixed = sorted(set(changes) - LIVE_KEYS)
-        if fixed:
-            raise ConfigError(f"{', '.join(fixed)} cannot change during a run; start a new run instead")
-        new = self.config.replace(**changes)
-        self.loss = losses.get(new.loss)
+    def _on_apply(self, new: TrainConfig) -> None:
         self._set_ema(new.g_ema)
-        for opt, lr in ((self.opt_g, new.g_lr), (self.opt_d, new.d_lr)):
-            for group in opt.param_groups:
-                group["lr"] = lr
-                if "betas" in group:
-                    group["betas"] = (new.beta1, new.beta2)
-        self.config = new
 
-    @functools.cached_property
-    def view_extent(self) -> tuple[float, float, float, float]:
-        """The square box the toy views draw (fixed for the run so frames line up)."""
-        return self.data.bounds()
-
-    @functools.cached_property
-    def real_jpeg(self) -> bytes:
-        """64 real images as a JPEG grid (rows = classes for conditional runs), for real-vs-fake."""
-        from ganlab.imaging import jpeg_bytes, to_grid
-
-        x, y = self.data.x, self.data.y  # all of it: files may be sorted by class (the embedded MNIST is)
-        if self.config.conditional and y is not None:
-            k = self.data.n_classes
-            per = [x[y == c][: 64 // k] for c in range(k)]
-            x = torch.stack([p[i] for p in per for i in range(64 // k)])  # row c = class c
-        else:
-            idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.config.seed))[:64]
-            x = x[idx.to(x.device)]  # a fixed random 64 of the whole set
-        x = x[:64].cpu().numpy()
-        nrow = 64 // self.data.n_classes if self.config.conditional else 8
-        return jpeg_bytes(to_grid(x, nrow), 3 if x.shape[-1] <= 8 else 2)
-
-    def park(self) -> None:
-        """The run is over: keep G and D (on the CPU, eval mode) and a little data; free the rest."""
-        self.G.cpu().eval()
-        self.D.cpu().eval()
-        if self.G_ema is not None:
-            self.G_ema.cpu()
-        self.opt_g = self.opt_d = None
-        self.device = torch.device("cpu")
-        self.data.x = self.data.x[:2000].cpu()
+    def _on_park(self) -> None:
+        self.data.x = self.data.x[:KEPT_AFTER_RUN].cpu()
         if self.data.y is not None:
-            self.data.y = self.data.y[:2000].cpu()
-        self._buf = torch.zeros_like(self._buf, device="cpu")
-        self.fixed_z = self.fixed_z.cpu()
-        if self.fixed_labels is not None:
-            self.fixed_labels = self.fixed_labels.cpu()
-        self.gen = torch.Generator().manual_seed(self.config.seed)
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+            self.data.y = self.data.y[:KEPT_AFTER_RUN].cpu()
 
-    def release(self) -> None:
-        """Drop tensors so GPU memory returns to the allocator's pool (and to the driver on CUDA)."""
-        for name in ("G", "G_ema", "D", "opt_g", "opt_d", "_buf", "fixed_z"):
-            setattr(self, name, None)
+    def _on_release(self) -> None:
         self.data = None
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
 
 
 def toy_evaluator(trainer: Trainer) -> dict[str, float]:
-    """Mode coverage on TOY_EVAL_SAMPLES fresh samples (DESIGN section 3)."""
+    """Mode coverage on TOY_EVAL_SAMPLES fresh samples (ganlab.metrics.mode_stats, as in VEEGAN/PacGAN)."""
     x, _ = trainer.sample(TOY_EVAL_SAMPLES)
     s = mode_stats(x.cpu().numpy(), trainer.data.centers, trainer.data.std)
     return {k: float(s[k]) for k in TOY_COLUMNS}

@@ -1,16 +1,11 @@
 """Process-wide job manager: admits runs under caps, steps them fairly on a worker pool, and cleans up.
 
-A runner is any object with
-    step(n) -> dict          advance n steps (G updates); may stop early when it diverges
-    snapshot() -> object     plain numpy / bytes view of its state, built in the worker thread
-    apply(**changes)         live setting changes between steps
-    park()                   the run is over: free the device, keep what a page may still show
-    release()                drop everything (GPU memory included)
-    status: str              'ready' | 'diverged';  step_count: int;  budget: int;  log_every: int
-A job holds one or more runners (the Mode collapse lab's A and B) that advance together, one logging interval
+A runner is anything that satisfies ganlab.jobs.runner.Runner (step, snapshot, apply, park, release, status,
+step_count, budget, log_every). A job holds one or more runners (the Mode collapse lab's A and B) that advance together, one logging interval
 at a time. Pages talk to a job only through its methods (commands go into a queue the worker drains between
 chunks) and read `job.snapshots()` (heavy: points, heat-map, grids) or `job.progress()` (cheap: steps and
 status, read from the runners without a snapshot). Workers never touch Streamlit.
+Job statuses are ganlab.jobs.status.Status; a runner's own are ganlab.engine.loop.RunStatus.
 
 Admitted jobs (at most `max_running` at once, `max_running_per_owner` per owner) all advance: a WorkerPool
 (ganlab/jobs/pool.py) gives each a time slice in turn. Only jobs beyond the caps wait in a queue.
@@ -26,8 +21,10 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
+from ganlab.engine.loop import RunStatus
 from ganlab.jobs.pool import WorkerPool
-from ganlab.jobs.status import ACTIVE, FINISHED, Status
+from ganlab.jobs.runner import Runner
+from ganlab.jobs.status import ACTIVE, FINISHED, HOLDS_WORKER, Status
 
 CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
 SNAPSHOT_SHARE = 0.1  # under load, a job publishes every SNAPSHOT_SHARE * (runnable jobs / workers) seconds
@@ -41,7 +38,7 @@ class JobLimitError(RuntimeError):
 class Job:
     _ids = itertools.count(1)
 
-    def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Any]], label: str,
+    def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Runner]], label: str,
                  snapshot_every_s: float, page: str = "", meta: dict | None = None):
         self.id = next(Job._ids)
         self.owner, self.label, self.page = owner, label, page
@@ -49,7 +46,7 @@ class Job:
         self.created = time.time()
         self.status = Status.QUEUED
         self.error: str | None = None
-        self.runners: list[Any] = []
+        self.runners: list[Runner] = []
         self._manager, self._factory = manager, factory
         self._snapshot_every_s = snapshot_every_s
         self._cmds: queue.SimpleQueue = queue.SimpleQueue()
@@ -149,7 +146,7 @@ class Job:
 
     def _advance(self, n: int | None, slice_s: float = CHUNK_S) -> None:
         """n None: one chunk of about slice_s (see _chunk); n 0: one logging interval (Step); else n G steps."""
-        live = [r for r in self.runners if r.status != Status.DIVERGED and r.step_count < r.budget]
+        live = [r for r in self.runners if r.status != RunStatus.DIVERGED and r.step_count < r.budget]
         self._boundary = False
         if not live:
             return
@@ -163,7 +160,7 @@ class Job:
         # a slow run that just finished a logging interval publishes at once (image runs add a timeline frame)
         self._boundary = n is None and k < interval and live[0].step_count % interval == 0
 
-    def _chunk(self, live: list, interval: int, slice_s: float = CHUNK_S) -> int:
+    def _chunk(self, live: list[Runner], interval: int, slice_s: float = CHUNK_S) -> int:
         """G steps per slice while running: up to the next logging step, and fewer when that would take longer
         than the slice (a DCGAN on a CPU, or a full class sharing the workers), so snapshots and commands are
         still handled about every slice. The runners advance together; their speed is a moving average over
@@ -174,7 +171,7 @@ class Job:
         return min(k, interval - live[0].step_count % interval)  # chunks end on logging steps
 
     def _finished(self) -> bool:
-        return all(r.status == Status.DIVERGED or r.step_count >= r.budget for r in self.runners)
+        return all(r.status == RunStatus.DIVERGED or r.step_count >= r.budget for r in self.runners)
 
     def _snapshot_due(self, now: float) -> bool:
         """Publish every snapshot_every_s, or less often under load: building a toy snapshot (heat-map, samples,
@@ -205,8 +202,8 @@ class Job:
                     self._publish()
                     self._last_publish = now
                 if self._finished():
-                    self.status = Status.DIVERGED if any(r.status == "diverged" for r in self.runners) \
-                        else Status.DONE
+                    diverged = any(r.status == RunStatus.DIVERGED for r in self.runners)
+                    self.status = Status.DIVERGED if diverged else Status.DONE
         except Exception as e:  # a broken run must never take the server down
             self.status = Status.ERROR
             self.error = f"{type(e).__name__}: {e}"
@@ -254,7 +251,7 @@ class JobManager:
         self._closed = threading.Event()
 
     # ---- submitting -------------------------------------------------------------------------------------------
-    def submit(self, owner: str, factory: Callable[[], Sequence[Any]], label: str = "run", page: str = "",
+    def submit(self, owner: str, factory: Callable[[], Sequence[Runner]], label: str = "run", page: str = "",
                meta: dict | None = None) -> Job:
         """Queue a job whose runners `factory()` builds in a worker. `page` tags the page that started it (a
         reloaded page finds its run again). Raises JobLimitError."""
@@ -272,8 +269,7 @@ class JobManager:
             return job
 
     def _running(self, owner: str | None = None) -> int:
-        return sum(1 for j in self._jobs.values() if j.status in (Status.STARTING, Status.RUNNING, Status.PAUSED)
-                   and (owner is None or j.owner == owner))
+        return sum(1 for j in self._jobs.values() if j.status in HOLDS_WORKER and (owner is None or j.owner == owner))
 
     def _dispatch(self) -> None:
         with self._lock:

@@ -20,5 +20,6 @@ class Status(StrEnum):
 
 
 ACTIVE = (Status.QUEUED, Status.STARTING, Status.RUNNING, Status.PAUSED)
+HOLDS_WORKER = (Status.STARTING, Status.RUNNING, Status.PAUSED)  # counted against the running caps
 FINISHED = (Status.DONE, Status.STOPPED, Status.DIVERGED, Status.ERROR)
 LIVE = (Status.QUEUED, Status.STARTING, Status.RUNNING)  # a page keeps refreshing while its job is in one of these

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ganlab.config import ConfigError
+from ganlab.config import ConfigError, check
 
 LOSS_KEYS = ("minimax", "non_saturating")  # both train D with the minimax objective, so D* is the formula
 Z_DISTS = ("normal", "uniform")
@@ -81,40 +81,35 @@ class TheoryConfig:
         return cls(means=means, stds=stds, weights=weights, **changes)
 
 
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ConfigError(message)
-
-
 def validate(c: TheoryConfig) -> None:
     k = len(c.means)
-    _check(1 <= k <= 8, f"the data mixture needs 1 to 8 components (got {k})")
-    _check(len(c.stds) in (1, k), f"give one std or one per mean ({k}); got {len(c.stds)}")
-    _check(len(c.weights) in (1, k), f"give one weight or one per mean ({k}); got {len(c.weights)}")
-    _check(all(math.isfinite(m) and c.grid_lo < m < c.grid_hi for m in c.means),
+    check(1 <= k <= 8, f"the data mixture needs 1 to 8 components (got {k})")
+    check(len(c.stds) in (1, k), f"give one std or one per mean ({k}); got {len(c.stds)}")
+    check(len(c.weights) in (1, k), f"give one weight or one per mean ({k}); got {len(c.weights)}")
+    check(all(math.isfinite(m) and c.grid_lo < m < c.grid_hi for m in c.means),
            f"means must lie inside the plotted range ({c.grid_lo:g}, {c.grid_hi:g}); got {list(c.means)}")
-    _check(all(0.05 <= s <= 3.0 for s in c.stds), f"stds must be in [0.05, 3]; got {list(c.stds)}")
-    _check(all(w >= 0 and math.isfinite(w) for w in c.weights) and sum(c.weights) > 0,
+    check(all(0.05 <= s <= 3.0 for s in c.stds), f"stds must be in [0.05, 3]; got {list(c.stds)}")
+    check(all(w >= 0 and math.isfinite(w) for w in c.weights) and sum(c.weights) > 0,
            f"weights must be >= 0 and not all 0; got {list(c.weights)}")
-    _check(c.loss in LOSS_KEYS, f"loss {c.loss!r} is not a minimax game; choose one of {', '.join(LOSS_KEYS)}")
-    _check(c.z_dist in Z_DISTS, f"z_dist must be one of {', '.join(Z_DISTS)}; got {c.z_dist!r}")
-    _check(c.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}")
-    _check(1 <= c.z_dim <= 8, f"z_dim must be in 1..8; got {c.z_dim}")
+    check(c.loss in LOSS_KEYS, f"loss {c.loss!r} is not a minimax game; choose one of {', '.join(LOSS_KEYS)}")
+    check(c.z_dist in Z_DISTS, f"z_dist must be one of {', '.join(Z_DISTS)}; got {c.z_dist!r}")
+    check(c.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}")
+    check(1 <= c.z_dim <= 8, f"z_dim must be in 1..8; got {c.z_dim}")
     for name in ("g_width", "d_width"):
-        _check(4 <= getattr(c, name) <= 512, f"{name} must be in 4..512; got {getattr(c, name)}")
+        check(4 <= getattr(c, name) <= 512, f"{name} must be in 4..512; got {getattr(c, name)}")
     for name in ("g_depth", "d_depth"):
-        _check(1 <= getattr(c, name) <= 4, f"{name} must be in 1..4; got {getattr(c, name)}")
+        check(1 <= getattr(c, name) <= 4, f"{name} must be in 1..4; got {getattr(c, name)}")
     for name in ("g_lr", "d_lr"):
         v = getattr(c, name)
-        _check(0 < v <= 1 and math.isfinite(v), f"{name} must be in (0, 1]; got {v}")
-    _check(0 <= c.beta1 < 1 and 0 <= c.beta2 < 1, f"Adam betas must be in [0, 1); got {c.beta1}, {c.beta2}")
-    _check(8 <= c.batch_size <= 8192, f"batch_size must be in 8..8192; got {c.batch_size}")
-    _check(1 <= c.d_steps <= 50, f"d_steps must be in 1..50; got {c.d_steps}")
-    _check(1 <= c.steps <= 1_000_000, f"steps must be in 1..1000000; got {c.steps}")
-    _check(1 <= c.log_every <= 10_000, f"log_every must be in 1..10000; got {c.log_every}")
-    _check(c.grid_hi > c.grid_lo and 51 <= c.grid_n <= 4001, "grid needs grid_hi > grid_lo and 51..4001 points")
-    _check(100 <= c.kde_samples <= 50_000, f"kde_samples must be in 100..50000; got {c.kde_samples}")
-    _check(c.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda; got {c.device!r}")
+        check(0 < v <= 1 and math.isfinite(v), f"{name} must be in (0, 1]; got {v}")
+    check(0 <= c.beta1 < 1 and 0 <= c.beta2 < 1, f"Adam betas must be in [0, 1); got {c.beta1}, {c.beta2}")
+    check(8 <= c.batch_size <= 8192, f"batch_size must be in 8..8192; got {c.batch_size}")
+    check(1 <= c.d_steps <= 50, f"d_steps must be in 1..50; got {c.d_steps}")
+    check(1 <= c.steps <= 1_000_000, f"steps must be in 1..1000000; got {c.steps}")
+    check(1 <= c.log_every <= 10_000, f"log_every must be in 1..10000; got {c.log_every}")
+    check(c.grid_hi > c.grid_lo and 51 <= c.grid_n <= 4001, "grid needs grid_hi > grid_lo and 51..4001 points")
+    check(100 <= c.kde_samples <= 50_000, f"kde_samples must be in 100..50000; got {c.kde_samples}")
+    check(c.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda; got {c.device!r}")
 
 
 def parse_floats(text: str, name: str) -> tuple[float, ...]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ganlab.theory import math1d as m1
+import ganlab.theory.math1d as m1
 from ganlab.theory.config import TheoryConfig
 
 _F32 = np.float32

@@ -1,30 +1,28 @@
 """Theory1D: a 1-D GAN (small MLPs for G and D) trained step by step, with the paper's quantities measured live.
 
-It is a job-manager runner (ganlab/jobs.py): `step(n) -> dict`, `snapshot()`, `apply(**changes)`, `park()`,
-`release()`, `status` ('ready' | 'diverged'), `step_count`, `budget`, `log_every`. `train_d_to_optimum(steps)`
+It runs on the common training loop (ganlab/engine/loop.py) and is itself a job-manager runner
+(ganlab.jobs.runner.Runner); it owns its budget (`step(n)` stops at `config.steps`). `train_d_to_optimum(steps)`
 freezes G and trains D alone, which makes the learned D(x) converge to D*(x) = p_data / (p_data + p_g); a page
 asks for it through the job as `job.apply(train_d_to_optimum=steps)` (the job's one channel into a runner).
 
-Hot loop: data and noise are drawn on the device, per-step numbers go into a device buffer, and the host reads
-them once per logging interval (`log_every` G steps), where the grid quantities (KDE of G(z), D on the grid,
-V(D, G), V(D*, G), JSD) are computed once and stored in the History.
+Data and noise are drawn on the device; at each logging interval (`log_every` G steps) the grid quantities
+(KDE of G(z), D on the grid, V(D, G), V(D*, G), JSD) are computed once and stored in the History.
 """
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
 import torch
 
+import ganlab.theory.math1d as m1
 from ganlab import losses
-from ganlab.engine import optim
 from ganlab.config import ConfigError
+from ganlab.engine import optim
 from ganlab.engine.history import History
+from ganlab.engine.loop import RunStatus, TrainingLoop, resolve_device, seeded_init
 from ganlab.models.mlp import MLPDiscriminator, MLPGenerator
-from ganlab.engine.trainer import _INIT_LOCK, read_interval, resolve_device
-from ganlab.theory import math1d as m1
 from ganlab.theory.config import LIVE_KEYS, TheoryConfig
 from ganlab.theory.measure import Measures, TheorySnapshot, measure
 
@@ -33,14 +31,18 @@ MAPPING_POINTS = 41  # z -> G(z) lines drawn under the densities
 BATCH_MARKS = 256  # at most this many D(G(z)) values of the current batch go into a snapshot
 
 
-class Theory1D:
+class Theory1D(TrainingLoop):
+    live_keys = LIVE_KEYS
+    restart_hint = "reset to start a new one"
+    stops_at_budget = True
+    run_tensors = ("G", "D", "kde_z", "line_z", "_last_f", "_grid_t", "_mu", "_sd", "_w")
+
     def __init__(self, config: TheoryConfig | None = None):
         self.config = c = config or TheoryConfig()
         self.device = resolve_device(c.device)
         self.gen = torch.Generator(self.device).manual_seed(c.seed)
         act = c.activation
-        with _INIT_LOCK:  # model init draws from torch's global RNG
-            torch.manual_seed(c.seed)
+        with seeded_init(c.seed):
             self.G = MLPGenerator(c.z_dim, (1,), c.g_width, c.g_depth, act).to(self.device)
             self.D = MLPDiscriminator((1,), c.d_width, c.d_depth, act).to(self.device)
         self.opt_g = optim.make("adam", self.G.parameters(), c.g_lr, (c.beta1, c.beta2))
@@ -56,14 +58,9 @@ class Theory1D:
         self._grid_t = torch.tensor(self.grid, dtype=torch.float32, device=self.device).view(-1, 1)
         self.kde_z = self._noise(c.kde_samples)  # fixed noise for p_g, so the curve moves only when G does
         self.line_z = self._mapping_z()
-        self.step_count = 0
         self.d_only_steps = 0
-        self.status = "ready"
-        self.diverged_at: int | None = None
-        self.seconds = 0.0
         self.history = History(COLUMNS)
-        self._buf = torch.zeros(c.log_every, 4, device=self.device)  # d_loss, g_loss, D(x), D(G(z))
-        self._i = 0
+        self._start_loop()
         self._last_f = torch.zeros(0, 1, device=self.device)  # logits of the batch G last learned from
         self._cache: tuple[tuple[int, int], Measures] | None = None
 
@@ -112,30 +109,9 @@ class Theory1D:
         torch.stack([d_loss, g_loss.detach(), torch.sigmoid(r).mean(), torch.sigmoid(f).mean()],
                     out=self._buf[self._i])
 
-    def step(self, n: int = 1) -> dict[str, float]:
-        """n G updates (each after d_steps D updates); stops early on divergence. Returns the last logged row."""
-        if self.status == "diverged" or self.opt_g is None:  # diverged, parked or released
-            return self.history.last()
-        t0 = time.perf_counter()
-        self.G.train()
-        self.D.train()
-        for _ in range(min(n, max(self.budget - self.step_count, 0))):
-            self._train_step()
-            self._i += 1
-            self.step_count += 1
-            if self._i == self.config.log_every:
-                self.seconds += time.perf_counter() - t0
-                t0 = time.perf_counter()
-                if not self._log():
-                    break
-        self.seconds += time.perf_counter() - t0
-        if self.step_count >= self.budget:
-            self.flush()
-        return self.history.last()
-
     def train_d_to_optimum(self, steps: int = 500, batch_size: int | None = None) -> dict[str, float]:
         """Freeze G and train D alone for `steps` updates: D(x) approaches D*(x) for the current p_g."""
-        if self.status == "diverged" or self.opt_d is None:
+        if self.status == RunStatus.DIVERGED or self.opt_d is None:
             return self.history.last()
         b = batch_size or max(self.config.batch_size, 512)
         self.D.train()
@@ -161,31 +137,14 @@ class Theory1D:
         self._log_row({"d_loss": row[0], "g_loss": float("nan"), "d_real": row[1], "d_fake": row[2]})
         return self.history.last()
 
-    def flush(self) -> dict[str, float]:
-        if self._i and self.status != "diverged":
-            self._log()
-        return self.history.last()
-
     # ---- logging and measurement --------------------------------------------------------------------------
-    def _log(self) -> bool:
-        row, bad_step = read_interval(self._buf, self._i, self.step_count)
-        self._i = 0
-        if row is None:
-            self.status = "diverged"
-            self.diverged_at = bad_step
-            return False
-        return self._log_row(row)
-
-    def _log_row(self, row: dict[str, float]) -> bool:
+    def _row_extras(self, row: dict[str, float]) -> dict[str, float] | None:
+        """V(D, G), V(D*, G), JSD and -log 4 + 2 JSD on the grid; None if G's samples or the row are not finite
+        (g_loss may be NaN: a D-only row has none)."""
         e = self._evaluate()
         if not np.isfinite(e.gz).all() or not all(math.isfinite(v) for k, v in row.items() if k != "g_loss"):
-            self.status = "diverged"
-            self.diverged_at = self.step_count
-            return False
-        row.update(step=self.step_count, seconds=self.seconds,
-                   v_d=e.v_d, v_star=e.v_star, jsd=e.jsd, identity=e.identity)
-        self.history.append(row)
-        return True
+            return None
+        return dict(v_d=e.v_d, v_star=e.v_star, jsd=e.jsd, identity=e.identity)
 
     @torch.no_grad()
     def _evaluate(self) -> Measures:
@@ -218,56 +177,25 @@ class Theory1D:
                                     self.seconds, self.grid, self.p_data, self.line_z[:, 0].cpu().numpy(), e, dgz,
                                     self.history.arrays())
 
-    # ---- job-manager surface -----------------------------------------------------------------------------------
-    @property
-    def budget(self) -> int:
-        return self.config.steps
-
-    @property
-    def log_every(self) -> int:
-        return self.config.log_every
-
+    # ---- live changes and the end of the run ---------------------------------------------------------------
     def apply(self, train_d_to_optimum: int | None = None, **changes: Any) -> None:
         """Change loss, learning rates, betas, d_steps, batch size or budget between steps, keeping the weights.
 
         `train_d_to_optimum=N` is a command rather than a setting: freeze G and make N D updates (after the
         setting changes, if any, so a new d_lr applies to them).
         """
-        fixed = sorted(set(changes) - LIVE_KEYS)
-        if fixed:
-            raise ConfigError(f"{', '.join(fixed)} cannot change during a run; reset to start a new one")
+        self._check_live(changes)
         if train_d_to_optimum is not None and not 1 <= int(train_d_to_optimum) <= 100_000:
             raise ConfigError(f"train_d_to_optimum needs 1..100000 D steps; got {train_d_to_optimum}")
-        if changes:
-            new = self.config.replace(**changes)
-            self.loss = losses.get(new.loss)
-            for opt, lr in ((self.opt_g, new.g_lr), (self.opt_d, new.d_lr)):
-                for group in opt.param_groups if opt is not None else ():
-                    group["lr"] = lr
-                    group["betas"] = (new.beta1, new.beta2)
-            self.config = new
+        super().apply(**changes)
         if train_d_to_optimum is not None:
             self.train_d_to_optimum(int(train_d_to_optimum))
 
     def park(self) -> None:
-        """The run is over: keep G and D (CPU, eval) so the last picture can still be drawn; free the rest."""
-        if self.G is None:
-            return
-        self.flush()
-        self.device = torch.device("cpu")
-        for name in ("G", "D", "kde_z", "line_z", "_last_f", "_grid_t", "_mu", "_sd", "_w"):
-            setattr(self, name, getattr(self, name).cpu())
-        self.G.eval()
-        self.D.eval()
-        self.opt_g = self.opt_d = None
-        self._buf = torch.zeros_like(self._buf, device="cpu")
-        self.gen = torch.Generator().manual_seed(self.config.seed)
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        """The run is over: log the partial interval, then keep G and D (CPU, eval) for the last picture."""
+        if self.G is not None:
+            self.flush()
+        super().park()
 
-    def release(self) -> None:
-        for name in ("G", "D", "opt_g", "opt_d", "_buf", "kde_z", "line_z", "_last_f", "_grid_t"):
-            setattr(self, name, None)
+    def _on_release(self) -> None:
         self._cache = None
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
