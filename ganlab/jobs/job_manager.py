@@ -3,9 +3,9 @@
 A runner is anything that satisfies ganlab.jobs.runner.Runner (step, snapshot, apply, park, release, status,
 step_count, budget, log_every). A job holds one or more runners (the Mode collapse lab's A and B) that
 advance together, one logging interval at a time. Pages talk to a job only through its methods (commands go
-into a queue the worker drains between chunks) and read `job.snapshots()` (heavy: points, heat-map, grids) or `job.progress()` (cheap: steps and
-status, read from the runners without a snapshot). Workers never touch Streamlit.
-Job statuses are ganlab.jobs.status.Status; a runner's own are ganlab.engine.loop.RunStatus.
+into a queue the worker drains between chunks) and read `job.snapshots()` (heavy: points, heat-map, grids)
+or `job.progress()` (cheap: steps and status, read from the runners without a snapshot). Workers never touch
+Streamlit. Job statuses are ganlab.jobs.status.Status; a runner's own are ganlab.engine.loop.RunStatus.
 
 Admitted jobs (at most `max_running` at once, `max_running_per_owner` per owner) all advance: a WorkerPool
 (ganlab/jobs/pool.py) gives each a time slice in turn. Only jobs beyond the caps wait in a queue.
