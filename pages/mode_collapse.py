@@ -39,14 +39,20 @@ was_live = controls.is_live(job, SLOT)
 
 
 @st.fragment(run_every=live.refresh_every(was_live))
-def live_view() -> None:
+def status_view() -> None:  # light and frequent: each run's live step and status
     session.touch()
     j = controls.current_job(SLOT)
-    toy_views.draw(j, SLOT)
+    toy_views.draw_status(j)
     live.stop_when_idle(was_live, controls.is_live(j, SLOT))
 
 
-live_view()
+@st.fragment(run_every=live.refresh_every(was_live, live.FIGURES_S))
+def figures_view() -> None:  # heavy: refreshed less often when the server is busy
+    toy_views.draw_figures(controls.current_job(SLOT), SLOT)
+
+
+status_view()
+figures_view()
 
 if setup.ok:
     with st.expander("Share this setup"):

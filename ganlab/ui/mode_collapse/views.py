@@ -68,8 +68,13 @@ def _chart(key: tuple, version, make: Callable[[viz.Fig | None], viz.Fig]) -> No
     live.chart(fig, key="_".join(map(str, key)))
 
 
-def run_panel(slot: str, job: Job, i: int, s) -> None:
-    name = RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
+def _name(i: int) -> str:
+    return RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
+
+
+def run_header(job: Job, i: int, s) -> None:
+    """What a run is and where it stands: drawn by the light fragment, every tick (the step is live)."""
+    name = _name(i)
     st.markdown(f"#### {name}: {describe(s.config)}")
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
     step = controls.live_step(job, i, s)
@@ -80,7 +85,11 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
                  "Lower the learning rates or pick another loss, then Start again.")
     if s.note:
         st.caption(s.note)
-    key = (slot, job.id, name)
+
+
+def run_figures(slot: str, job: Job, i: int, s) -> None:
+    """A run's field (points over D's heat-map, G's arrows) and its mode-coverage numbers."""
+    key = (slot, job.id, _name(i))
     _chart(key + ("field",), job.version, lambda f: mc_viz.toy_field_figure(s, "", fig=f))
     if s.counts is not None:
         h = s.history
@@ -95,18 +104,29 @@ def run_panel(slot: str, job: Job, i: int, s) -> None:
         _chart(key + ("counts",), slow, lambda f: mc_viz.mode_counts_figure(s.counts, fig=f))
 
 
-def draw(job: Job | None, slot: str) -> None:
-    """The live part of the page (called inside the page's fragment)."""
-    snaps = controls.live_snapshots(
-        job, "Pick a preset (or your own setup) and press **Start**. Run A and run B train side by side "
-             "on the same data and seed; switch a loss while they train and watch what changes.")
-    if not snaps:
+IDLE_HINT = ("Pick a preset (or your own setup) and press **Start**. Run A and run B train side by side on the same "
+             "data and seed; switch a loss while they train and watch what changes.")
+
+
+def draw_status(job: Job | None) -> None:
+    """The light part of the live view (its own fast fragment): what to do, queue, errors, each run's line."""
+    snaps = controls.live_snapshots(job, IDLE_HINT)
+    for i, (col, s) in enumerate(zip(st.columns(len(snaps)) if snaps else (), snaps)):
+        with col:
+            run_header(job, i, s)
+
+
+def draw_figures(job: Job | None, slot: str) -> None:
+    """The heavy part of the live view (a slower fragment under load): each run's field, then the runs'
+    losses, mean D(x) vs D(G(z)) and coverage on shared axes."""
+    snaps = job.snapshots() if job is not None else ()
+    if not snaps or snaps[0] is None:
         return
     for i, (col, s) in enumerate(zip(st.columns(len(snaps)), snaps)):
         with col:
-            run_panel(slot, job, i, s)
+            run_figures(slot, job, i, s)
     st.caption(mc_viz.FIELD_LEGEND)
-    pairs = [(RUN_NAMES[i], s.history) for i, s in enumerate(snaps)]
+    pairs = [(_name(i), s.history) for i, s in enumerate(snaps)]
     n_modes = len(snaps[0].centers) if snaps[0].centers is not None else None
     slow = live.throttle((slot, job.id, "curves"), job.version, now_anyway=not job.active)
     key = (slot, job.id)
