@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ganlab import jobs
-from ganlab.ui import session
+from ganlab.ui import identity, session
 
 
 class FakeRunner:
@@ -48,7 +48,7 @@ def test_app_runs_with_the_lab_as_default_page_and_the_device_in_the_sidebar(app
     assert device.startswith("Device: ") and ("CPU, " in device or "CUDA: " in device)
     assert any(m.value.startswith("**Your runs**") for m in at.sidebar.markdown)
     owner = at.session_state[session.OWNER_KEY]
-    assert len(owner) == 12 and owner in jobs.manager()._last_seen  # touched on every run
+    assert identity.valid(owner) and owner in jobs.manager()._last_seen  # a new student id, touched on every run
     at.run()
     assert at.session_state[session.OWNER_KEY] == owner  # one owner for the whole session
 
