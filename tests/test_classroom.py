@@ -56,3 +56,41 @@ def test_rows_pause_resume_and_stop_all():
         assert j1.join(10) and j2.join(10) and j1.status == j2.status == "stopped"
     finally:
         m.shutdown()
+
+
+class _Quick:
+    """A runner that finishes at once (no torch)."""
+    status, step_count, budget, log_every = "ready", 0, 10, 10
+
+    def step(self, n):
+        self.step_count += n
+        return {}
+
+    def snapshot(self):
+        return None
+
+    def apply(self, **changes):
+        pass
+
+    def park(self):
+        pass
+
+    def release(self):
+        pass
+
+
+def test_current_jobs_keep_active_runs_and_each_students_newest_per_page():
+    m = jm.JobManager(workers=1)
+    try:
+        old = m.submit("s1", lambda: [_Quick()], "old", page="mode_collapse")
+        assert old.join(10)
+        new = m.submit("s1", lambda: [_Quick()], "new", page="mode_collapse")
+        other_page = m.submit("s1", lambda: [_Quick()], "theory", page="theory")
+        other_student = m.submit("s2", lambda: [_Quick()], "x", page="mode_collapse")
+        assert all(j.join(10) for j in (new, other_page, other_student))
+        from ganlab.jobs.classroom import current_jobs
+        assert [j.id for j in current_jobs(m)] == [new.id, other_page.id, other_student.id]
+        assert {r.job_id for r in Classroom().rows(m, current_only=True)} == {new.id, other_page.id, other_student.id}
+        assert {r.job_id for r in Classroom().rows(m)} == {old.id, new.id, other_page.id, other_student.id}
+    finally:
+        m.shutdown()

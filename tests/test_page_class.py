@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from ganlab import jobs
 from ganlab.jobs import classroom
-from ganlab.ui import teacher
+from ganlab.ui import identity, teacher
 from ganlab.ui.class_view import teacher_panel
 
 PAGE = "pages/class_view.py"
@@ -253,3 +253,20 @@ def test_a_reloaded_page_shows_the_students_run_and_never_another_students(app_t
     assert not any(m.value.startswith("Run A · step ") for m in other.markdown)
     assert other.button(key="mc_reset").disabled  # nothing of the other student's run to reset
     assert job.status != "stopped"
+
+
+def test_the_owner_cookie_is_written_once_per_session_and_only_with_our_own_id(app_test):
+    at = app_test().run()
+    owner = at.session_state["ganlab_owner"]
+    scripts = [h.proto.body for h in at.get("html") if "document.cookie" in h.proto.body]
+    assert len(scripts) == 1 and f"ganlab_owner={owner};" in scripts[0] and "SameSite=Strict" in scripts[0]
+    assert at.get("html")[0].proto.unsafe_allow_javascript
+    at.run()
+    assert not [h for h in at.get("html") if "document.cookie" in h.proto.body]  # once per session
+    assert identity.valid(identity.new_id()) and not identity.valid("'; alert(1); '") and not identity.valid(None)
+
+    named = app_test()
+    named.session_state["ganlab_owner"] = "not-a-cookie-id"  # an id we did not make is never written out
+    named.run()
+    _ok(named)
+    assert not [h for h in named.get("html") if "document.cookie" in h.proto.body]
