@@ -14,7 +14,6 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import serve_app
 
 pytestmark = pytest.mark.browser

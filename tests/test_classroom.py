@@ -1,10 +1,12 @@
 """The class as a whole: nicknames, the announcement, one row per run with its lesson number, class commands."""
 import time
 
+from fakes import FakeRunner
+
 from ganlab.config import TrainConfig
 from ganlab.engine.runner import TrainerRunner
 from ganlab.jobs import job_manager as jm
-from ganlab.jobs.classroom import Classroom, lesson_number
+from ganlab.jobs.classroom import Classroom, current_jobs, lesson_number
 
 FAST = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, log_every=10, steps=100_000)
 
@@ -58,37 +60,15 @@ def test_rows_pause_resume_and_stop_all():
         m.shutdown()
 
 
-class _Quick:
-    """A runner that finishes at once (no torch)."""
-    status, step_count, budget, log_every = "ready", 0, 10, 10
-
-    def step(self, n):
-        self.step_count += n
-        return {}
-
-    def snapshot(self):
-        return None
-
-    def apply(self, **changes):
-        pass
-
-    def park(self):
-        pass
-
-    def release(self):
-        pass
-
-
 def test_current_jobs_keep_active_runs_and_each_students_newest_per_page():
     m = jm.JobManager(workers=1)
     try:
-        old = m.submit("s1", lambda: [_Quick()], "old", page="mode_collapse")
+        old = m.submit("s1", lambda: [FakeRunner(budget=10)], "old", page="mode_collapse")
         assert old.join(10)
-        new = m.submit("s1", lambda: [_Quick()], "new", page="mode_collapse")
-        other_page = m.submit("s1", lambda: [_Quick()], "theory", page="theory")
-        other_student = m.submit("s2", lambda: [_Quick()], "x", page="mode_collapse")
+        new = m.submit("s1", lambda: [FakeRunner(budget=10)], "new", page="mode_collapse")
+        other_page = m.submit("s1", lambda: [FakeRunner(budget=10)], "theory", page="theory")
+        other_student = m.submit("s2", lambda: [FakeRunner(budget=10)], "x", page="mode_collapse")
         assert all(j.join(10) for j in (new, other_page, other_student))
-        from ganlab.jobs.classroom import current_jobs
         assert [j.id for j in current_jobs(m)] == [new.id, other_page.id, other_student.id]
         assert {r.job_id for r in Classroom().rows(m, current_only=True)} == {new.id, other_page.id, other_student.id}
         assert {r.job_id for r in Classroom().rows(m)} == {old.id, new.id, other_page.id, other_student.id}

@@ -6,11 +6,11 @@ that finds the student's run again after a reload (jobs tagged with their page).
 Runs here are fake runners (no torch): the rows and the gallery only read snapshots and job.progress().
 """
 import json
-import threading
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from fakes import FakeRunner
 from streamlit.testing.v1 import AppTest
 
 from ganlab import jobs
@@ -24,18 +24,15 @@ CENTERS = np.array([[2 * np.cos(a), 2 * np.sin(a)] for a in np.linspace(0, 2 * n
                    np.float32)
 
 
-class ToyRunner:
-    """The runner protocol without torch: a toy snapshot (points near one mode: a collapsed ring) every chunk."""
+class ToyRunner(FakeRunner):
+    """A fake runner with a toy snapshot (points near one mode: a collapsed ring) every chunk."""
 
     def __init__(self, budget=100_000, steps=5, modes=1):
-        self.status, self.step_count, self.budget, self.log_every = "ready", 0, budget, 10
+        super().__init__(budget)
         self.steps, self.modes = steps, modes
-        self.gate = threading.Event()
 
     def step(self, n):
-        self.gate.wait(0.02)
-        self.step_count += min(n, self.steps)
-        return {}
+        return super().step(min(n, self.steps))
 
     def snapshot(self):
         fake = CENTERS[0] + 0.05 * np.random.default_rng(self.step_count).standard_normal((50, 2)).astype(np.float32)
@@ -43,15 +40,6 @@ class ToyRunner:
                                status="ready", seconds=0.5 + self.step_count / 100, fake=fake, centers=CENTERS,
                                extent=(-3.0, 3.0, -3.0, 3.0), history={"modes_captured": np.array([self.modes])},
                                grid_jpeg=None)
-
-    def apply(self, **changes):
-        pass
-
-    def park(self):
-        pass
-
-    def release(self):
-        pass
 
 
 @pytest.fixture(autouse=True)
