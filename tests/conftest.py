@@ -116,7 +116,7 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def serve_app(log_dir: Path, env: dict[str, str] | None = None):
-    """`streamlit run app.py` on a free port (DESIGN section 8 flags, plus `env`): yields (base URL, process, log
+    """`streamlit run app.py` on a free port (headless, no file watcher, plus `env`): yields (base URL, process, log
     path) once /_stcore/health answers; the process group is ended on exit if it is still running."""
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
