@@ -53,7 +53,8 @@ def start(slot: str, owner: str, setup: Setup) -> None:
     """Start button callback: one job whose runners (A, B) advance together."""
     configs, points = list(setup.configs), setup.points
     label = " vs ".join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs))
-    if controls.submit(slot, owner, lambda: build_runners(configs, points), label, configs) is not None:
+    if controls.submit(slot, owner, lambda: build_runners(configs, points), label, configs,
+                       meta={"preset": setup.preset}) is not None:
         live.forget_figures(slot)
 
 
