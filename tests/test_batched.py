@@ -8,8 +8,6 @@ over 200 steps whatever its neighbours do; float32 stacks are checked over a sho
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -119,7 +117,8 @@ def test_float32_alone_is_bitwise_and_stacked_is_close():
     eng.step(40)
     for mid, tr in zip(ids, trs):
         tr.step(40)
-        for x, y in zip(_weights(eng.materialise(mid).G) + _weights(eng.member(mid).D), _weights(tr.G) + _weights(tr.D)):
+        m = eng.materialise(mid)
+        for x, y in zip(_weights(m.G) + _weights(m.D), _weights(tr.G) + _weights(tr.D)):
             torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
 
 
@@ -166,11 +165,13 @@ def test_pause_and_single_member_steps(f64):
     eng.pause(ia)
     eng.step(50)
     assert (eng.member(ia).step_count, eng.member(ib).step_count) == (0, 50)
-    eng.resume(ia)
-    eng.step(30, members=[ia])  # "step once" for one member: the other stays
+    eng.step(30, members=[ia])  # "step once" for the paused member: the other stays
     assert (eng.member(ia).step_count, eng.member(ib).step_count) == (30, 50)
-    eng.step(70)
-    ta.step(100)
+    eng.step(10)
+    assert (eng.member(ia).step_count, eng.member(ib).step_count) == (30, 60)
+    eng.resume(ia)
+    eng.step(60)
+    ta.step(90)
     tb.step(120)
     _assert_same_run(eng, ia, ta, what="paused member")
     _assert_same_run(eng, ib, tb, what="its neighbour")

@@ -29,142 +29,11 @@ from ganlab.config import ConfigError, TrainConfig
 from ganlab.data import Dataset, make_dataset
 from ganlab.engine.batched import adam, stacked
 from ganlab.engine.batched.key import NotStackable, StackKey, stack_key
-from ganlab.engine.batched.stacked import Groups, take
-from ganlab.engine.history import History
-from ganlab.engine.trainer import (_INIT_LOCK, BASE_COLUMNS, LIVE_KEYS, TOY_COLUMNS, TOY_EVAL_SAMPLES,
-                                   resolve_device)
+from ganlab.engine.batched.stacked import take
+from ganlab.engine.batched.work import NETS, STATE, Member, Work
+from ganlab.engine.trainer import _INIT_LOCK, LIVE_KEYS, TOY_COLUMNS, TOY_EVAL_SAMPLES
 from ganlab.metrics import mode_stats
 from ganlab.models import build
-
-NETS = ("g", "d")  # stacked parameters (leaves that require grad)
-STATE = ("g", "d", "ema", "g_m", "g_v", "d_m", "d_v", "sn", "steps")  # everything kept per member row
-
-
-class Member:
-    """One run in the stack: its config, generator, data and bookkeeping (the weights are rows of the stack)."""
-
-    def __init__(self, mid: int, config: TrainConfig, data: Dataset, G, D, device: torch.device):
-        self.id, self.config, self.data, self.device = mid, config, data, device
-        self.G, self.D = G, D  # modules of this member's shapes: snapshots copy its rows into them
-        self.G_ema = None
-        self.loss = losses.get(config.loss)
-        self.gen = torch.Generator(device).manual_seed(config.seed)
-        self.fixed_z = torch.randn(64, config.z_dim, generator=self.gen, device=device)  # as the Trainer draws
-        self.fixed_labels = None
-        self.ema_on = bool(config.g_ema)
-        self.step_count = 0
-        self.status = "ready"
-        self.diverged_at: int | None = None
-        self.seconds = 0.0
-        self.paused = False
-        self.history = History(BASE_COLUMNS + (TOY_COLUMNS if data.centers is not None else ()))
-        self.i = 0  # steps of the current logging interval done
-        self.acc = np.zeros((config.log_every, 4), np.float32)  # their d_loss, g_loss, D(x), D(G(z)) (float64
-        # when the engine runs in float64)
-        self.grad_norms = (0.0, 0.0)  # of the last interval's last step (the Trainer's _grad_norms)
-
-    @property
-    def budget(self) -> int:
-        return self.config.steps
-
-    @property
-    def log_every(self) -> int:
-        return self.config.log_every
-
-    def steppable(self) -> bool:
-        return self.status == "ready" and not self.paused and self.step_count < self.budget
-
-
-class _Work:
-    """A working stack for one chunk: the stepping members' rows, their plan and per-step buffers."""
-
-    def __init__(self, engine: "ClassEngine", members: list[Member], rows: list[int] | None):
-        self.members, self.rows, self.device = members, rows, engine.device
-        if rows is None:
-            self.t = engine._state  # every member steps: train on the storage itself
-        else:
-            idx = torch.tensor(rows, dtype=torch.long, device=engine.device)
-            with torch.no_grad():
-                self.t = {k: [x.detach().index_select(0, idx) for x in v] for k, v in engine._state.items()}
-            for k in NETS:
-                for x in self.t[k]:
-                    x.requires_grad_(True)
-        self.data = torch.cat([m.data.x for m in members]) if len(members) > 1 else members[0].data.x
-        sizes = [len(m.data.x) for m in members]
-        self.offsets = torch.tensor(np.cumsum([0] + sizes[:-1]), dtype=torch.long, device=self.device).view(-1, 1)
-        self.sizes = sizes
-        self.adam_g = adam.AdamRows.of(self.t["g"], self.t["g_m"], self.t["g_v"], self.t["steps"][0])
-        self.adam_d = adam.AdamRows.of(self.t["d"], self.t["d_m"], self.t["d_v"], self.t["steps"][1])
-        self.version = -1
-
-    def replan(self, engine: "ClassEngine") -> None:
-        """Per-member settings as groups and (R, ...) tensors; buffers sized for them."""
-        ms, dev, c0 = self.members, self.device, self.members[0].config
-        R, B = len(ms), c0.batch_size
-        f32 = dict(dtype=engine.dtype, device=dev)  # float32 unless the default dtype was float64 at add()
-        cs = [m.config for m in ms]
-        self.d_groups = Groups([(m.loss.key, m.config.real_label) for m in ms], dev)
-        self.g_groups = Groups([m.loss.key for m in ms], dev)
-        self.D = max(c.d_steps for c in cs)
-        # member r takes D steps D - d_r .. D - 1 of each G step (the last one, which makes the fake that G's
-        # update reuses, is common to all)
-        self.d_slots = [range(self.D - c.d_steps, self.D) for c in cs]
-        self.d_active: list[Tensor | None] = []
-        self.adam_d_plans, self.clip = [], []
-        clip = [c.clip_value if m.loss.clip_weights else math.inf for m, c in zip(ms, cs)]
-        for k in range(self.D):
-            act = [k >= self.D - c.d_steps for c in cs]
-            self.d_active.append(None if all(act) else torch.tensor(act, device=dev).view(-1, 1))
-            self.adam_d_plans.append(adam.AdamPlan([c.d_lr for c in cs], [c.beta1 for c in cs],
-                                                   [c.beta2 for c in cs], act, dev, engine.dtype))
-            bound = [b if a else math.inf for b, a in zip(clip, act)]
-            if all(math.isinf(b) for b in bound):
-                self.clip.append(None)
-            else:
-                t = torch.tensor(bound, **f32)
-                self.clip.append({2: t.view(-1, 1), 3: t.view(-1, 1, 1)})  # by parameter rank
-        self.adam_g_plan = adam.AdamPlan([c.g_lr for c in cs], [c.beta1 for c in cs], [c.beta2 for c in cs],
-                                         None, dev, engine.dtype)
-        self.gp = self._subset([i for i, m in enumerate(ms) if m.loss.gradient_penalty and m.config.gp_weight],
-                               [c.gp_weight for c in cs])
-        self.r1 = self._subset([i for i, c in enumerate(cs) if c.r1_gamma], [0.5 * c.r1_gamma for c in cs])
-        ema = [1.0 - c.g_ema if m.ema_on else 0.0 for m, c in zip(ms, cs)]
-        self.ema_w = None if not any(ema) else torch.tensor(ema, **f32)
-        # unrolled D (Metz et al.): members with k > 0 look ahead; K = the stack's largest k
-        ks = [c.unrolled_steps for c in cs]
-        self.K = max(ks)
-        self.unrolled = None
-        if self.K:
-            ix = [i for i in range(R) if ks[i]]
-            rows = stacked.rows_of(ix, R, dev)
-            lrs, acts = [], []
-            for j in range(self.K):
-                on = [ks[i] > j for i in ix]
-                lrs.append(torch.tensor([cs[i].unrolled_lr if o else 0.0 for i, o in zip(ix, on)], **f32))
-                acts.append(None if all(on) else torch.tensor(on, device=dev).view(-1, 1))
-            plain = [i for i in range(R) if not ks[i]]
-            perm = None
-            if plain:
-                order = plain + ix
-                perm = torch.tensor(sorted(range(R), key=order.__getitem__), dtype=torch.long, device=dev)
-            self.unrolled = dict(rows=rows, lrs=lrs, acts=acts, perm=perm,
-                                 plain=stacked.rows_of(plain, R, dev) if plain else None,
-                                 groups=Groups([(ms[i].loss.key, cs[i].real_label) for i in ix], dev))
-        # per-step buffers
-        L = max(c.log_every for c in cs)
-        self.buf = torch.zeros(L + 1, R, 4, **f32)  # rows 0..L-1: steps of the segment; row L: grad norms
-        self.idx = torch.zeros(self.D, R, B, dtype=torch.long, device=dev)
-        self.z = torch.zeros(self.D, R, B, c0.z_dim, **f32)
-        self.uidx = torch.zeros(max(self.K, 1), R, B, dtype=torch.long, device=dev)
-        self.version = engine._version
-
-    def _subset(self, ix: list[int], weights: list[float]):
-        if not ix:
-            return None
-        dev = self.device
-        return dict(rows=stacked.rows_of(ix, len(self.members), dev),
-                    index=torch.tensor(ix, dtype=torch.long, device=dev),
-                    w=torch.tensor([weights[i] for i in ix], dtype=self.t["g"][0].dtype, device=dev))
 
 
 class ClassEngine:
@@ -179,7 +48,7 @@ class ClassEngine:
         self._state: dict[str, list[Tensor]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._work: _Work | None = None  # the storage-backed working stack, reused while nothing changes
+        self._work: Work | None = None  # the storage-backed working stack, reused while nothing changes
         self._version = 0  # bumped by every change a plan depends on
         self.lay_g = self.lay_d = None
         self.dtype = torch.float32  # of the parameters: set by the first member (torch's default dtype then)
@@ -200,12 +69,14 @@ class ClassEngine:
                 G, D = build(config, data.sample_shape, 0)
             G.to(self.device)
             D.to(self.device)
+            dtype = next(G.parameters()).dtype  # torch's default dtype (float32 unless a test asks for float64)
             if self.lay_g is None:
-                self.dtype = next(G.parameters()).dtype
+                self.dtype = dtype
                 self.lay_g = stacked.layout_of(G, config.activation, config.leaky_slope)
                 self.lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack)
-            m = Member(next(self._ids), config, data, G, D, self.device)
-            m.acc = m.acc.astype(np.dtype(str(self.dtype).removeprefix("torch.")))
+            elif dtype != self.dtype:
+                raise NotStackable(f"this stack holds {self.dtype} weights; the new run's are {dtype}")
+            m = Member(next(self._ids), config, data, G, D, self.device, dtype)
             self._append_rows(G, D)
             self._members.append(m)
             self._changed()
@@ -301,16 +172,18 @@ class ClassEngine:
 
     # ---- training ---------------------------------------------------------------------------------------------
     def step(self, n: int = 1, members: Iterable[int] | None = None) -> None:
-        """Advance every steppable member (or those of `members`) by n G steps, each stopping early at its
-        budget (where its partial logging interval is flushed) or when it diverges."""
+        """Advance every member that is not paused (or exactly those of `members`, paused or not: a page's
+        "step once") by n G steps, each stopping early at its budget (where its partial logging interval is
+        flushed) or when it diverges."""
         with self._lock:
+            named = members is not None
             want = set(self.ids if members is None else members)
             for mid in want:
                 self._row(mid)  # KeyError for an unknown id
             todo = {mid: n for mid in want}
-            work: _Work | None = None
+            work: Work | None = None
             while True:
-                ms = [m for m in self._members if m.id in want and todo[m.id] > 0 and m.steppable()]
+                ms = [m for m in self._members if m.id in want and todo[m.id] > 0 and m.steppable(named)]
                 if not ms:
                     break
                 work = self._working(ms, work)
@@ -327,19 +200,19 @@ class ClassEngine:
             if work is not None:
                 self._write_back(work)
 
-    def _working(self, ms: list[Member], work: _Work | None) -> _Work:
+    def _working(self, ms: list[Member], work: Work | None) -> Work:
         if work is not None and work.members == ms:
             return work
         if work is not None:
             self._write_back(work)
         if ms == self._members:
             if self._work is None or self._work.members != ms:
-                self._work = _Work(self, ms, None)
+                self._work = Work(self, ms, None)
             return self._work
         rows = [self._members.index(m) for m in ms]
-        return _Work(self, ms, rows)
+        return Work(self, ms, rows)
 
-    def _write_back(self, work: _Work) -> None:
+    def _write_back(self, work: Work) -> None:
         if work.rows is None:
             return
         idx = torch.tensor(work.rows, dtype=torch.long, device=self.device)
@@ -348,7 +221,7 @@ class ClassEngine:
                 for dst, src in zip(v, work.t[k]):
                     dst.index_copy_(0, idx, src.detach())
 
-    def _draw(self, w: _Work) -> None:
+    def _draw(self, w: Work) -> None:
         """Each member's data indices and noise from its own generator, in the Trainer's order: per D step
         randint (indices) then randn (noise), then one randint per unrolled step."""
         B, Z = w.members[0].config.batch_size, w.members[0].config.z_dim
@@ -360,16 +233,16 @@ class ClassEngine:
             for j in range(m.config.unrolled_steps):
                 torch.randint(0, n, (B,), generator=g, device=self.device, out=w.uidx[j, r])
 
-    def _real(self, w: _Work, idx: Tensor, rows=None) -> Tensor:
+    def _real(self, w: Work, idx: Tensor, rows=None) -> Tensor:
         """(R, B) member-local indices -> (R, B, 2) points from each member's own data."""
         idx = take(idx + w.offsets, rows) if rows is not None else idx + w.offsets
         return w.data.index_select(0, idx.reshape(-1)).view(*idx.shape, -1)
 
-    def _D(self, w: _Work, params, x: Tensor, rows=None, active=None) -> Tensor:
+    def _D(self, w: Work, params, x: Tensor, rows=None, active=None) -> Tensor:
         sn = stacked.SNState(w.t["sn"], rows, active) if self.lay_d.sn else None
         return stacked.forward(params, x, self.lay_d, sn)
 
-    def _train_step(self, w: _Work, s: int, log_grads: bool) -> None:
+    def _train_step(self, w: Work, s: int, log_grads: bool) -> None:
         self._draw(w)
         g_params = w.t["g"]
         fake = None
@@ -403,7 +276,7 @@ class ClassEngine:
         else:
             adam.step_public(params, grads, m, v, plan, steps)
 
-    def _d_update(self, w: _Work, k: int, real: Tensor, fake: Tensor):
+    def _d_update(self, w: Work, k: int, real: Tensor, fake: Tensor):
         d, act = w.t["d"], w.d_active[k]
         r, f = self._D(w, d, torch.cat([real, fake], 1), active=act).chunk(2, 1)  # one forward, real and fake
         d_loss = w.d_groups(lambda key: stacked.d_loss_fn(losses.get(key[0]), key[1]), r, f)
@@ -422,7 +295,7 @@ class ClassEngine:
                     p.clamp_(min=-c, max=c)
         return d_loss.detach(), r.detach(), f.detach(), grads
 
-    def _sub_D(self, w: _Work, rows, active):
+    def _sub_D(self, w: Work, rows, active):
         params = [take(p, rows) for p in w.t["d"]]
         return lambda x: self._D(w, params, x, rows, active)
 
@@ -432,7 +305,7 @@ class ClassEngine:
     def _r1(self, w, rows, active, real, fake) -> Tensor:
         return stacked.r1_penalty(self._sub_D(w, rows, active), real)
 
-    def _unrolled_scores(self, w: _Work, fake: Tensor) -> Tensor:
+    def _unrolled_scores(self, w: Work, fake: Tensor) -> Tensor:
         """D's scores on the fakes after k differentiable SGD steps of D (Metz et al. 2017), for the members
         with k > 0; plain D(fake) for the others. theta^{j+1} = theta^j - eta grad L_D(theta^j); G's loss at
         theta^k is back-propagated through all k updates."""
@@ -453,7 +326,7 @@ class ClassEngine:
         return torch.cat([plain, scores])[u["perm"]]
 
     # ---- logging ---------------------------------------------------------------------------------------------
-    def _end_segment(self, w: _Work, S: int, t0: float) -> None:
+    def _end_segment(self, w: Work, S: int, t0: float) -> None:
         """The one host read of a segment: every member's S rows; members at a logging step log (toy metrics
         sampled for all of them at once), members at their budget flush, NaN/inf marks a member diverged."""
         host = w.buf.cpu().numpy()
@@ -476,7 +349,7 @@ class ClassEngine:
                 row["seconds"] = m.seconds
                 m.history.append(row)
 
-    def _log_rows(self, w: _Work, members: list[tuple[int, Member]]) -> dict[int, dict | None]:
+    def _log_rows(self, w: Work, members: list[tuple[int, Member]]) -> dict[int, dict | None]:
         """History rows (None: the member diverged in this interval) of the members that log now."""
         out: dict[int, dict | None] = {}
         evaluate = []
@@ -504,7 +377,7 @@ class ClassEngine:
         return out
 
     @torch.no_grad()
-    def _toy_metrics(self, w: _Work, members: list[tuple[int, Member]]) -> list[dict[str, float]]:
+    def _toy_metrics(self, w: Work, members: list[tuple[int, Member]]) -> list[dict[str, float]]:
         """Mode coverage of TOY_EVAL_SAMPLES samples per member (ganlab.engine.trainer.toy_evaluator), from
         its weight average when that is on; noise from the member's own generator, as the Trainer draws it."""
         Z = w.members[0].config.z_dim
