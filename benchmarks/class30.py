@@ -5,16 +5,18 @@ The single runs go round-robin as the job manager drives them: each run advances
 (`log_every` = 50 steps) in turn. The engine advances all 30 in one stacked step per G step. Both train for
 real: device-side loss logging, one host read per logging interval, mode-coverage metrics at every logging
 step. Rounds alternate which side goes first (ABBA...) so that drift hits both; rates are medians over rounds,
-`ratio` is the median of the per-round ratios engine / single.
+`ratio` is the median of the per-round ratios engine / single (wall time). `cpu_time_ratio` is the same from
+this process's CPU time (single / engine seconds): steadier on a shared machine, where other processes take
+cores for a while (with two threads it includes OpenMP's spin-waits). Short rounds interleave finer.
 
 Rows: {case: "class30", ratio, device, threads, engine_run_steps_per_s, single_run_steps_per_s,
-per_run_steps_per_s (= engine rate / 30), steps, rounds, runs} and, with ops counting (default on),
-ops_per_step_single (kernels of one G step of one run: CUDA kernel launches, or on a CPU leaf compute ops),
-ops_per_step_engine (one stacked G step of all 30 runs), measured with torch.profiler over a few steps between
-two logging steps.
+per_run_steps_per_s (= engine rate / 30), cpu_time_ratio, steps, rounds, runs} and, with ops counting
+(default on), ops_per_step_single (kernels of one G step of one run: CUDA kernel launches, or on a CPU leaf
+compute ops) and ops_per_step_engine (one stacked G step of all 30 runs), measured with torch.profiler over a
+few steps between two logging steps.
 
     python -m benchmarks.class30 --threads 1,2 --device auto --steps 200 --rounds 5 --json
-`run(threads, device, steps, rounds)` returns the rows (for `ganlab bench` to wire in later).
+`run(threads, device, steps, rounds)` returns the rows; `measure(opts)` is benchmarks/bench.py's extra-case hook.
 """
 from __future__ import annotations
 
@@ -58,26 +60,31 @@ def _build(device: str):
     return engine, trainers
 
 
-def _time_engine(engine, steps: int, device: str) -> float:
+def _timed(fn, device: str) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) of fn()."""
     _sync(device)
-    t0 = time.perf_counter()
-    engine.step(steps)
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
     _sync(device)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
-def _time_single(trainers, steps: int, device: str) -> float:
+def _time_engine(engine, steps: int, device: str) -> tuple[float, float]:
+    return _timed(lambda: engine.step(steps), device)
+
+
+def _time_single(trainers, steps: int, device: str) -> tuple[float, float]:
     k = trainers[0].config.log_every
-    _sync(device)
-    t0 = time.perf_counter()
-    done = 0
-    while done < steps:
-        n = min(k, steps - done)
-        for t in trainers:
-            t.step(n)
-        done += n
-    _sync(device)
-    return time.perf_counter() - t0
+
+    def go():
+        done = 0
+        while done < steps:
+            n = min(k, steps - done)
+            for t in trainers:
+                t.step(n)
+            done += n
+
+    return _timed(go, device)
 
 
 # aten ops that only make views or read a scalar: no kernel of their own
@@ -137,22 +144,25 @@ def run(threads, device: str = "auto", steps: int = 200, rounds: int = 5, ops: b
             engine, trainers = _build(dev)
             _time_engine(engine, 10, dev)  # warm-up: allocator, first Adam steps, lazy inits
             _time_single(trainers, 10, dev)
-            eng_rates, single_rates, ratios = [], [], []
+            eng_rates, single_rates, ratios, cpu_ratios = [], [], [], []
             for r in range(rounds):
                 order = ("engine", "single") if r % 2 == 0 else ("single", "engine")
                 t = {}
                 for side in order:
                     t[side] = (_time_engine(engine, steps, dev) if side == "engine"
                                else _time_single(trainers, steps, dev))
-                e, s = RUNS * steps / t["engine"], RUNS * steps / t["single"]
+                e, s = RUNS * steps / t["engine"][0], RUNS * steps / t["single"][0]
                 eng_rates.append(e)
                 single_rates.append(s)
                 ratios.append(e / s)
-                _log(f"  round {r + 1}/{rounds}: engine {e:.0f} run-steps/s, single {s:.0f}, ratio {e / s:.2f}")
+                cpu_ratios.append(t["single"][1] / max(t["engine"][1], 1e-9))
+                _log(f"  round {r + 1}/{rounds}: engine {e:.0f} run-steps/s, single {s:.0f}, ratio {e / s:.2f} "
+                     f"(CPU-time ratio {cpu_ratios[-1]:.2f})")
             row = {"case": "class30", "ratio": statistics.median(ratios), "device": dev, "threads": nt,
                    "engine_run_steps_per_s": statistics.median(eng_rates),
                    "single_run_steps_per_s": statistics.median(single_rates),
                    "per_run_steps_per_s": statistics.median(eng_rates) / RUNS,
+                   "cpu_time_ratio": statistics.median(cpu_ratios),
                    "steps": steps, "rounds": rounds, "runs": RUNS}
             if ops:
                 row.update(count_ops(engine, trainers[0], dev))
@@ -163,6 +173,12 @@ def run(threads, device: str = "auto", steps: int = 200, rounds: int = 5, ops: b
     finally:
         torch.set_num_threads(before)
     return rows
+
+
+def measure(opts: dict) -> list[dict]:
+    """The hook of benchmarks/bench.py (EXTRA_MODULES): wiring this case in is adding "class30" there."""
+    threads = opts.get("threads") or sorted({1, torch.get_num_threads()})
+    return run(threads, opts.get("device") or "auto", int(opts.get("steps") or 100), int(opts.get("rounds") or 3))
 
 
 def main(argv: list[str] | None = None) -> int:
