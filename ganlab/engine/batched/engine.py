@@ -136,6 +136,12 @@ class ClassEngine:
             return self._block or None
         return CPU_BLOCK if self.device is not None and self.device.type == "cpu" else None
 
+    @block.setter
+    def block(self, rows: int | None) -> None:
+        with self._lock:
+            self._block = rows
+            self._blocks = []
+
     def _changed(self) -> None:
         self._version += 1
         self._blocks = []
