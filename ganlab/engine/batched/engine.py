@@ -7,10 +7,11 @@ clipping, unrolled steps, weight average, budget, pause, history and divergence.
 of batched kernels for all members (see stacked.py, adam.py).
 
 State lives in `_state`: per name a list of (M, ...) tensors, one row per member (insertion order). A chunk
-(`step(n)`) trains a working stack: `_state` itself when every member steps, else a gathered copy of the
-stepping members' rows that is written back at the end. Host syncs: one read of the device log buffer per
-segment -- a segment ends where some member's logging interval (or budget) ends, so with members in step
-(the usual case: chunks of whole logging intervals) that is once per `log_every` steps.
+(`step(n)`) trains working stacks (work.py): `_state` itself when one block holds every member, else gathered
+copies of the stepping members' rows (blocks of `block` rows: 8 on a CPU, all on a GPU), written back at the
+end of the chunk. Host syncs: one read of each block's device log buffer per segment -- a segment ends where
+some member's logging interval (or budget) ends, so with members in step (the usual case: chunks of whole
+logging intervals) that is once per `log_every` steps.
 """
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ CPU_BLOCK = 8
 
 
 class ClassEngine:
-    """Toy runs with one stack key (see key.py), trained together. Not thread-safe per se: every public method
-    holds the engine's lock, so a worker may step while pages read snapshots through MemberRunner."""
+    """Toy runs with one stack key (see key.py), trained together. Every public method holds the engine's
+    lock: one worker steps it, commands and snapshots (MemberRunner) wait for the chunk in progress."""
 
     def __init__(self, key: StackKey | None = None, fused: bool | None = None, block: int | None = None):
         self.key = key
