@@ -1,10 +1,10 @@
 """The class engine (ganlab.engine.batched): stacked members follow their single-run Trainers.
 
-Exactness: one member alone in a stack runs the Trainer's very kernels on a CPU (float32, bit for bit). With
-more members, the score layer of D (width -> 1) is a batched product where the Trainer's is a matrix-vector
-product; they round differently in the last bit, and a GAN amplifies that over hundreds of steps. So the
-"same numbers" checks run in float64 (default dtype and data), where a member matches its Trainer to ~1e-12
-over 200 steps whatever its neighbours do; float32 stacks are checked over a short horizon.
+Exactness: on a CPU a stacked member runs the Trainer's very arithmetic (float32, bit for bit; D's score layer
+per member, the engine's CPU default). Spectral norm's power iteration, the unrolled look-ahead's second-order
+terms and the GPU layout (one batched product for the score layer too) round differently in the last bit,
+which a GAN amplifies over hundreds of steps; so the "same numbers" checks run in float64 (default dtype and
+data), where a member matches its Trainer to ~1e-12 over 200 steps whatever its neighbours do.
 """
 from __future__ import annotations
 
@@ -85,18 +85,18 @@ def _step_trainer(tr, n, chunk=None):
 
 
 # ---- every loss, in one stack, against its own Trainer -------------------------------------------------------
-@pytest.mark.parametrize("fused,block", [(True, 0), (False, 4)], ids=["fused-adam", "public-adam-blocks"])
+@pytest.mark.parametrize("fused,block", [(True, 0), (False, 4)], ids=["fused-adam", "public-adam-blocks-gpu-layout"])
 def test_every_loss_matches_its_trainer(f64, fused, block):
     """One member per registry loss (different seeds, data, learning rates, real label), 200 steps: per-step
     losses (history logged every step), toy metrics and weights as their single runs. In one working stack
-    with the fused Adam; in blocks of 4 and 2 rows with the public Adam."""
+    with the fused Adam; in blocks of 4 and 2 rows with the public Adam and the GPU's layers (exact off)."""
     data = ["moons", "spiral", "moons", "grid", "spiral", "ring"]  # two with mode metrics (every step)
     cfgs = [SMALL.replace(loss=loss, seed=i, data=data[i], g_lr=1e-3 * (1 + i / 4), log_every=1,
                           real_label=0.9 if loss in ("minimax", "lsgan") else 1.0)
             for i, loss in enumerate(LOSSES)]
     assert sum(LOSSES[c.loss].gradient_penalty for c in cfgs) == 1  # its noise comes from the global RNG
     steps = 200 if fused else 60
-    eng, ids, trs = _pair(cfgs, fused=fused, block=block)
+    eng, ids, trs = _pair(cfgs, fused=fused, block=block, exact=fused)
     torch.manual_seed(7)
     eng.step(steps)
     for mid, tr, c in zip(ids, trs, cfgs):
@@ -105,22 +105,24 @@ def test_every_loss_matches_its_trainer(f64, fused, block):
         _assert_same_run(eng, mid, tr, what=c.loss)
 
 
-def test_float32_alone_is_bitwise_and_stacked_is_close():
-    """float32, the production dtype: a member alone in a stack is the Trainer bit for bit over 200 steps;
-    three stacked members stay within 1e-4 of theirs over 40 steps."""
-    c = SMALL.replace(loss="non_saturating", seed=3)
-    eng, (mid,), (tr,) = _pair([c], double=False)
-    eng.step(200)
-    tr.step(200)
-    _assert_same_run(eng, mid, tr, tol=dict(rtol=0, atol=0), what="alone")
-    cfgs = [SMALL.replace(loss=loss, seed=s) for s, loss in enumerate(("non_saturating", "hinge", "lsgan"))]
+def test_float32_members_are_their_trainers_bit_for_bit():
+    """float32, the production dtype, on a CPU: with D's score layer per member (exact, the CPU default) every
+    stacked member is its Trainer bit for bit over 200 steps; with the one batched product a GPU uses, the
+    members stay close over 20 steps (the last bit differs, then the GAN amplifies it)."""
+    cfgs = [SMALL.replace(loss=loss, seed=s) for s, loss in enumerate(("non_saturating", "hinge", "wgan", "lsgan"))]
     eng, ids, trs = _pair(cfgs, double=False)
-    eng.step(40)
+    assert eng.lay_d.exact
+    eng.step(200)
     for mid, tr in zip(ids, trs):
-        tr.step(40)
+        tr.step(200)
+        _assert_same_run(eng, mid, tr, tol=dict(rtol=0, atol=0), what=tr.config.loss)
+    eng, ids, trs = _pair(cfgs[:3], double=False, exact=False)
+    eng.step(20)
+    for mid, tr in zip(ids, trs):
+        tr.step(20)
         m = eng.materialise(mid)
         for x, y in zip(_weights(m.G) + _weights(m.D), _weights(tr.G) + _weights(tr.D)):
-            torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(x, y, rtol=1e-3, atol=1e-4)
 
 
 def test_remedies_match_their_trainers(f64):

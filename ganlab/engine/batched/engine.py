@@ -43,7 +43,8 @@ class ClassEngine:
     """Toy runs with one stack key (see key.py), trained together. Every public method holds the engine's
     lock: one worker steps it, commands and snapshots (MemberRunner) wait for the chunk in progress."""
 
-    def __init__(self, key: StackKey | None = None, fused: bool | None = None, block: int | None = None):
+    def __init__(self, key: StackKey | None = None, fused: bool | None = None, block: int | None = None,
+                 exact: bool | None = None):
         self.key = key
         self.fused = adam.FUSED_ADAM if fused is None else bool(fused) and adam.FUSED_ADAM
         self.device = torch.device(key.device) if key is not None else None
@@ -57,6 +58,8 @@ class ClassEngine:
         # 557 vs 475 run-steps/s of CPU time; a single Trainer: 396); on a GPU one block (fewest launches).
         # None: that default; 0: one block whatever the device.
         self._block = block
+        # D's score layer per member, as the single run computes it (stacked.Layout.exact): None = on a CPU
+        self._exact = exact
         self._version = 0  # bumped by every change a plan depends on
         self.lay_g = self.lay_d = None
         self.dtype = torch.float32  # of the parameters: set by the first member (torch's default dtype then)
@@ -80,8 +83,9 @@ class ClassEngine:
             dtype = next(G.parameters()).dtype  # torch's default dtype (float32 unless a test asks for float64)
             if self.lay_g is None:
                 self.dtype = dtype
-                self.lay_g = stacked.layout_of(G, config.activation, config.leaky_slope)
-                self.lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack)
+                exact = self._exact if self._exact is not None else self.device.type == "cpu"
+                self.lay_g = stacked.layout_of(G, config.activation, config.leaky_slope, exact=exact)
+                self.lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack, exact)
             elif dtype != self.dtype:
                 raise NotStackable(f"this stack holds {self.dtype} weights; the new run's are {dtype}")
             m = Member(next(self._ids), config, data, G, D, self.device, dtype)

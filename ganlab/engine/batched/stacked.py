@@ -54,6 +54,11 @@ class Layout:
     slope: float
     sn: bool
     pack: int = 1  # D only: PacGAN packing of the input
+    # Layers with one output (D's score) per member as F.linear, the single run's own kernel: a batched product
+    # with one output column rounds differently (in the last bit) from the matrix-vector product the BLAS uses
+    # for one run, and a GAN amplifies that over hundreds of steps. With it, a stacked member is its single
+    # run bit for bit on a CPU, for R small kernels per such layer; off on a GPU (launches are what counts).
+    exact: bool = False
 
     @property
     def n_params(self) -> int:
@@ -81,11 +86,11 @@ def module_tensors(module: nn.Module) -> tuple[list[Tensor], list[Tensor]]:
     return params, sn
 
 
-def layout_of(module: nn.Module, act: str, slope: float, pack: int = 1) -> Layout:
+def layout_of(module: nn.Module, act: str, slope: float, pack: int = 1, exact: bool = False) -> Layout:
     lins = linears(module)
     sn = any(parametrize.is_parametrized(lin, "weight") for lin in lins)
     shapes = tuple((lin.out_features, lin.in_features) for lin in lins)
-    return Layout(shapes, act if act in ("relu", "tanh") else "leaky_relu", slope, sn, pack)
+    return Layout(shapes, act if act in ("relu", "tanh") else "leaky_relu", slope, sn, pack, exact)
 
 
 # ---- forward ---------------------------------------------------------------------------------------------
@@ -146,7 +151,11 @@ def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None
         Wt, b = params[2 * i], params[2 * i + 1]
         if lay.sn and sn is not None:
             Wt = sn.weight(i, Wt, training)
-        h = torch.baddbmm(b.unsqueeze(1), h, Wt)  # b + h W^T, per member
+        if lay.exact and lay.shapes[i][0] == 1:
+            # unbind, not h[r]: its backward stacks the R gradients at once (h[r]'s would fill R full-size zeros)
+            h = torch.stack([F.linear(x, w.t(), c) for x, w, c in zip(h.unbind(0), Wt.unbind(0), b.unbind(0))])
+        else:
+            h = torch.baddbmm(b.unsqueeze(1), h, Wt)  # b + h W^T, per member
         if i < n - 1:
             h = _act(h, lay)
     return h
