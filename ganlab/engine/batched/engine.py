@@ -32,7 +32,8 @@ from ganlab.engine.batched import adam, stacked
 from ganlab.engine.batched.key import NotStackable, StackKey, stack_key
 from ganlab.engine.batched.stacked import take
 from ganlab.engine.batched.work import NETS, STATE, Member, Work
-from ganlab.engine.trainer import _INIT_LOCK, LIVE_KEYS, TOY_COLUMNS, TOY_EVAL_SAMPLES
+from ganlab.engine.loop import seeded_init
+from ganlab.engine.trainer import LIVE_KEYS, TOY_COLUMNS, TOY_EVAL_SAMPLES
 from ganlab.metrics import mode_stats
 from ganlab.models import build
 
@@ -75,8 +76,7 @@ class ClassEngine:
                 raise NotStackable("this config does not fit the stack: " + "; ".join(key.diff(self.key)))
             data = dataset if dataset is not None else make_dataset(config, self.device, points)
             data.x = data.x.to(self.device)
-            with _INIT_LOCK:  # the Trainer's RNG discipline: same seed, same initial weights
-                torch.manual_seed(config.seed)
+            with seeded_init(config.seed):  # the Trainer's RNG discipline: same seed, same initial weights
                 G, D = build(config, data.sample_shape, 0)
             G.to(self.device)
             D.to(self.device)

@@ -10,7 +10,6 @@ alone (others stay where they are), for the page's "step once" or a member that 
 """
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import torch
@@ -18,7 +17,7 @@ import torch
 from ganlab.config import TrainConfig
 from ganlab.engine.batched.engine import ClassEngine, Member
 from ganlab.engine.trainer import Trainer
-from ganlab.snapshot import FrameStore, Snapshot, take
+from ganlab.snapshot import RunViews, Snapshot, take
 
 
 class MemberView:
@@ -33,17 +32,13 @@ class MemberView:
     sample = Trainer.sample  # the Trainer's own sampling (eval mode, batches of 1000, its sampler)
     sampler = Trainer.sampler
 
-    @functools.cached_property
-    def view_extent(self) -> tuple[float, float, float, float]:
-        return self.m.data.bounds()
-
 
 class MemberRunner:
     def __init__(self, engine: ClassEngine, member_id: int):
         self.engine, self.id = engine, member_id
         self._member: Member = engine.member(member_id)
         self._view = MemberView(self._member)
-        self.frames = FrameStore()
+        self.views = RunViews()
         self._parked = False
 
     @classmethod
@@ -86,10 +81,10 @@ class MemberRunner:
 
     def snapshot(self) -> Snapshot:
         if self._parked:
-            return take(self._view, self.frames)
+            return take(self._view, self.views)
         with self.engine._lock:
             self.engine.materialise(self.id)
-            return take(self._view, self.frames)
+            return take(self._view, self.views)
 
     def apply(self, **changes: Any) -> None:
         if self._parked:
