@@ -21,7 +21,7 @@ from plotly.basedatatypes import BaseFigure
 from plotly.tools import return_figure_from_figure_or_data
 
 REFRESH_S = 0.5
-FIGURES_S = 0.55  # a page's figures: as often as its live line on a quiet server, up to 4x slower under load
+FIGURES_S = 0.55  # a page's figures: with its live line on a quiet server, every 2nd-4th line tick under load
 SLOW_S = 2.0  # curves of the whole history: redrawn at most this often while a run is live
 _FIGS = "_ganlab_figs"
 Fig = Union[go.Figure, dict]
@@ -42,13 +42,24 @@ def load_factor() -> float:
 
 
 def refresh_every(live: bool, seconds: float = REFRESH_S) -> float | None:
-    """The fragment interval for a view: `seconds` on a quiet server, longer under load (a live run's main
-    view at most MAX_LIVE_S; slower views, such as history charts, at most 4x their quiet interval); None
-    (no auto-refresh) when nothing is live."""
-    if not live:
-        return None
-    ceiling = MAX_LIVE_S if seconds <= REFRESH_S else 4 * seconds
-    return round(min(ceiling, seconds * load_factor()), 2)
+    """The fragment interval for a view while a run is live (None, no auto-refresh, when nothing is): see
+    `every`."""
+    return every(seconds) if live else None
+
+
+def every(seconds: float = REFRESH_S) -> float:
+    """`seconds` on a quiet server, longer under load: a run's live line at most MAX_LIVE_S (about once a
+    second), slower views (figures, the sidebar, the banner) at most 4x their quiet interval.
+
+    Every interval is a whole multiple of the live line's: a page's fragments are started together, so their
+    timers then fire together and Streamlit runs them in one script run, instead of one interrupting the other
+    (an interrupted run's work is lost, and under load that waste was a third of the server's time)."""
+    f = load_factor()
+    base = round(min(MAX_LIVE_S, REFRESH_S * f), 2)
+    if seconds <= REFRESH_S:
+        return base
+    target = min(4 * seconds, seconds * f)
+    return round(base * max(1, round(target / base)), 2)
 
 
 def stop_when_idle(was_live: bool, is_live: bool) -> None:

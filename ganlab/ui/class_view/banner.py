@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab.jobs import classroom
-from ganlab.ui import session
+from ganlab.ui import live, session
 
 ANNOUNCE_EVERY_S = 3.0
 
@@ -20,9 +20,14 @@ def text(a: classroom.Announcement) -> str:
     return f"**Teacher:** {a.text}{link}"
 
 
-@st.fragment(run_every=ANNOUNCE_EVERY_S)
 def banner() -> None:
-    session.touch()
-    a = classroom.classroom().announcement()
-    if a is not None:
-        st.info(text(a), icon=":material/campaign:")
+    """Draw the banner's fragment; its poll interval is set at each full run (slower when the server is busy)."""
+
+    @st.fragment(run_every=live.every(ANNOUNCE_EVERY_S))
+    def poll() -> None:
+        session.touch()
+        a = classroom.classroom().announcement()
+        if a is not None:
+            st.info(text(a), icon=":material/campaign:")
+
+    poll()
