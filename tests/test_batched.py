@@ -136,10 +136,10 @@ def test_remedies_match_their_trainers(f64):
             base.replace(seed=5, loss="wgan", clip_value=0.05, d_steps=2)]
     eng, ids, trs = _pair(cfgs, block=3)  # two working stacks: 3 + 2 rows
     torch.manual_seed(11)
-    eng.step(100)
+    eng.step(60)
     for mid, tr, c in zip(ids, trs, cfgs):
         torch.manual_seed(11)
-        tr.step(100)
+        tr.step(60)
         _assert_same_run(eng, mid, tr, what=f"seed {c.seed}")
 
 
