@@ -12,9 +12,9 @@ cores for a while (with two threads it includes OpenMP's spin-waits). Short roun
 Rows: {case: "class30", ratio, device, threads, engine_run_steps_per_s, single_run_steps_per_s,
 per_run_steps_per_s (= engine rate / 30), cpu_time_ratio, steps, rounds, runs} and, with ops counting
 (default on), ops_per_step_single (kernels of one G step of one run: CUDA kernel launches, or on a CPU leaf
-compute ops) and ops_per_step_engine (one stacked G step of all 30 runs; on a CPU, in blocks of 8, and
-ops_per_step_engine_one_block as one block, as on a GPU), measured with torch.profiler over a few steps between
-two logging steps.
+compute ops) and ops_per_step_engine (one stacked G step of all 30 runs; on a CPU in blocks of 8 with D's score
+layer per member, and ops_per_step_engine_gpu_layout as a GPU runs it: one block, no per-member layer),
+measured with torch.profiler over a few steps between two logging steps.
 
     python -m benchmarks.class30 --threads 1,2 --device auto --steps 200 --rounds 5 --json
 `run(threads, device, steps, rounds)` returns the rows; `measure(opts)` is benchmarks/bench.py's extra-case hook.
@@ -130,12 +130,13 @@ def count_ops(engine, trainer, device: str, steps: int = 3) -> dict[str, float]:
         return n / steps
 
     out = {"ops_per_step_single": count(trainer.step), "ops_per_step_engine": count(engine.step)}
-    if engine.block is not None:  # CPU blocks: also count one block of all 30, as a GPU runs them
-        was, engine.block = engine.block, 0
+    if engine.block is not None or engine.exact:  # CPU layout: also count the GPU's (one block of all 30, one
+        was = engine.block, engine.exact  # batched product for D's score layer too)
+        engine.block, engine.exact = 0, False
         try:
-            out["ops_per_step_engine_one_block"] = count(engine.step)
+            out["ops_per_step_engine_gpu_layout"] = count(engine.step)
         finally:
-            engine.block = was
+            engine.block, engine.exact = was
     return out
 
 

@@ -9,5 +9,6 @@ runner    MemberRunner: one member with the job manager's runner surface (snapsh
 """
 from ganlab.engine.batched.engine import ClassEngine, Member
 from ganlab.engine.batched.key import NotStackable, StackKey, refusal, stack_key
+from ganlab.engine.batched.runner import MemberRunner
 
-__all__ = ["ClassEngine", "Member", "NotStackable", "StackKey", "refusal", "stack_key"]
+__all__ = ["ClassEngine", "Member", "MemberRunner", "NotStackable", "StackKey", "refusal", "stack_key"]

@@ -15,6 +15,7 @@ logging intervals) that is once per `log_every` steps.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import threading
@@ -83,9 +84,8 @@ class ClassEngine:
             dtype = next(G.parameters()).dtype  # torch's default dtype (float32 unless a test asks for float64)
             if self.lay_g is None:
                 self.dtype = dtype
-                exact = self._exact if self._exact is not None else self.device.type == "cpu"
-                self.lay_g = stacked.layout_of(G, config.activation, config.leaky_slope, exact=exact)
-                self.lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack, exact)
+                self.lay_g = stacked.layout_of(G, config.activation, config.leaky_slope, exact=self.exact)
+                self.lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack, self.exact)
             elif dtype != self.dtype:
                 raise NotStackable(f"this stack holds {self.dtype} weights; the new run's are {dtype}")
             m = Member(next(self._ids), config, data, G, D, self.device, dtype)
@@ -146,6 +146,20 @@ class ClassEngine:
         with self._lock:
             self._block = rows
             self._blocks = []
+
+    @property
+    def exact(self) -> bool:
+        """D's score layer per member, as a single run computes it (stacked.Layout.exact; default: on a CPU)."""
+        if self._exact is not None:
+            return self._exact
+        return self.device is not None and self.device.type == "cpu"
+
+    @exact.setter
+    def exact(self, on: bool) -> None:
+        with self._lock:
+            self._exact = bool(on)
+            if self.lay_d is not None:
+                self.lay_d = dataclasses.replace(self.lay_d, exact=self._exact)
 
     def _changed(self) -> None:
         self._version += 1
