@@ -196,6 +196,8 @@ CASES: dict[str, Measure] = {
     # 10 simulated students on a real `streamlit run app.py`: ratio = a class member's median steps in 20 s /
     # a lone student's steps in 20 s (1.0 = no slowdown per student)
     "classroom": from_module("classroom"),
+    # 30 ring-collapse runs stepped by the class engine vs the same 30 stepped one by one by the Trainer
+    "class30": from_module("class30"),
 }
 # Cases that run without --cases only when their check passes (every other case always runs by default).
 RUNS_BY_DEFAULT: dict[str, Callable[[], bool]] = {"ui_overhead": lambda: os.path.exists(CHROMIUM)}

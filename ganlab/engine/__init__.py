@@ -7,5 +7,6 @@ runner        TrainerRunner: a Trainer as a job-manager runner, with its per-run
 optim         optimiser construction and the fused-Adam fast path
 torch_compat  every private torch API, each behind one checked guard with a public fallback
 history       bounded metric history (fixed columns, decimated when full)
+batched/      the class engine: many 2-D toy runs with the same network shapes in one stacked step
 The 1-D theory trainer (ganlab.theory.trainer.Theory1D) runs on the same loop.
 """
