@@ -51,7 +51,7 @@ def test_thirty_jobs_on_two_workers_all_advance_evenly():
         steps = sorted(r.step_count for r in runners)
         assert steps[0] >= 0.3 * steps[-1], steps  # round-robin: nobody starves
         assert m.stats()["workers"] == 2
-        assert sum(t.name.startswith("ganlab-worker") for t in threading.enumerate()) <= 2
+        assert m._pool.threads() <= 2  # (other tests' managers may still have idle workers about to exit)
         assert all(j.progress()[0][0] == r.step_count for j, r in zip(jobs, runners))
     finally:
         m.shutdown()
