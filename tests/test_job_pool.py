@@ -47,9 +47,9 @@ def test_thirty_jobs_on_two_workers_all_advance_evenly():
     try:
         jobs = [m.submit(f"s{i}", (lambda r=r: [r]), str(i)) for i, r in enumerate(runners)]
         assert all(j.status != "queued" for j in jobs)  # all admitted: the cap is a class, not the cores
-        assert wait(lambda: min(r.step_count for r in runners) >= 20, 20)
+        assert wait(lambda: min(r.step_count for r in runners) >= 150, 30)
         steps = sorted(r.step_count for r in runners)
-        assert steps[0] >= 0.3 * steps[-1], steps  # round-robin: nobody starves
+        assert steps[0] >= 0.5 * steps[-1], steps  # round-robin: nobody starves (the first ones started first)
         assert m.stats()["workers"] == 2
         assert m._pool.threads() <= 2  # (other tests' managers may still have idle workers about to exit)
         assert all(j.progress()[0][0] == r.step_count for j, r in zip(jobs, runners))
