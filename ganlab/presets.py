@@ -51,6 +51,20 @@ MNIST_MLP = TrainConfig(
     optimizer="adam", g_lr=1e-3, d_lr=1e-3, beta1=0.5, beta2=0.999, batch_size=100, steps=6000,
     g_ema=0.9, seed=0, log_every=100)
 
+# The tutorials' Keras MLP GAN (002 in the tutorials), layer for layer: G 100-128-256-512-1024-784 (tanh), each
+# hidden layer Dense -> LeakyReLU(0.01) -> BatchNormalization(momentum 0.8, i.e. torch momentum 0.2); D
+# 784-1024-512-256-1 (sigmoid in the loss), each hidden layer Dense -> LeakyReLU(0.01) -> Dropout(0.3); binary
+# cross-entropy with real label 1 for D and for G's "combined model" (= non_saturating); RMSprop, lr 4e-4 for D
+# and 2e-4 for G; batch 128. 1,514,128 + 1,460,225 weights as Keras counts them (ganlab/models/summary.py).
+# Left as torch has them: RMSprop's squared-gradient decay (torch 0.99, Keras 0.9) and the weight init; and
+# Keras steps D twice per G step (train_on_batch on the real batch, then on the fake one), ganlab once on the
+# sum of the two losses.
+MNIST_MLP_BN = TrainConfig(
+    data="mnist", model="mlp", z_dim=100, g_widths="128,256,512,1024", d_widths="1024,512,256",
+    activation="leaky_relu", leaky_slope=0.01, g_batchnorm=True, d_dropout=0.3, loss="non_saturating",
+    real_label=1.0, optimizer="rmsprop", g_lr=2e-4, d_lr=4e-4, batch_size=128, steps=4000, g_ema=0.9, seed=0,
+    log_every=100)
+
 # DCGAN (Radford et al. 2016) at half the paper's width (dcgan_width 32), batch 64, beta1 0.5, N(0, 0.02)
 # init, 1,500 steps (60 s on the 2-core development CPU; 105 s on one thread). Tuned for that budget (judge =
 # ganlab.quality, 2,500 samples):
@@ -67,6 +81,11 @@ IMAGE_PRESETS: list[Preset] = [
     Preset("mnist-mlp", MNIST_MLP,
            "The tutorials' vanilla GAN: two small fully connected networks and one-sided label smoothing "
            "(D's target for real digits is 0.9) already turn noise into recognisable, if blotchy, digits."),
+    Preset("mnist-mlp-bn", MNIST_MLP_BN,
+           "The tutorials' Keras GAN: wider fully connected networks that grow (G: 128 to 1024 units) and "
+           "shrink (D: 1024 to 256). BatchNorm in G rescales each layer's outputs to a steady range, so the "
+           "deep G trains at all; Dropout in D switches off 30 % of its units at random, so D cannot memorise "
+           "the 5,000 real digits and keeps giving G useful gradients."),
     Preset("mnist-dcgan", MNIST_DCGAN,
            "Convolutions that upsample (G) and downsample (D), with BatchNorm: the same game as the MLP "
            "GAN, but the networks know that pixels have neighbours, so strokes come out smooth and connected. "

@@ -12,9 +12,9 @@ from ganlab.models.mlp import MLPDiscriminator, MLPGenerator
 def _mlp(c: TrainConfig, shape: tuple[int, ...], n_classes: int) -> tuple[nn.Module, nn.Module]:
     images = len(shape) == 3
     G = MLPGenerator(c.z_dim, shape, c.g_width, c.g_depth, c.activation, c.leaky_slope, c.g_batchnorm,
-                     n_classes, tanh_out=images)
+                     n_classes, tanh_out=images, widths=c.hidden_widths("g"))
     D = MLPDiscriminator(shape, c.d_width, c.d_depth, c.activation, c.leaky_slope, c.d_dropout, c.spectral_norm,
-                         n_classes, c.pack)
+                         n_classes, c.pack, widths=c.hidden_widths("d"))
     return G, D
 
 
