@@ -18,7 +18,7 @@ class ConfigError(ValueError):
 
 TOY_DATA = ("ring", "grid", "spiral", "moons", "csv")
 IMAGE_DATA = ("mnist", "digits", "mnist-full", "fashion-mnist", "cifar10")
-MODELS = ("mlp", "dcgan")
+MODELS = ("mlp", "dcgan", "vae")  # vae: a DCGAN-shaped VAE (decoder = G, encoder = D's mirror)
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
@@ -258,7 +258,11 @@ def validate(c: TrainConfig) -> None:
     if c.data in TOY_DATA:
         check(c.model == "mlp", f"the 2-D data {c.data!r} works with model 'mlp' only")
         check(not c.conditional, "conditional models need labelled image data (mnist, digits, ...)")
-    if c.model == "dcgan":
-        check(c.data != "digits", "dcgan needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
+    if c.model in ("dcgan", "vae"):
+        check(c.data != "digits", f"{c.model} needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
+    if c.model == "vae":  # trained by maximising the ELBO: none of the GAN's D-side settings apply
+        check(not c.conditional, "the vae is unconditional; untick conditional")
+        check(c.pack == 1 and c.d_steps == 1 and not c.unrolled_steps and not c.r1_gamma,
+              "the vae has no discriminator: pack, d_steps, unrolled_steps and r1_gamma stay at 1, 1, 0, 0")
     if c.unrolled_steps:
         check(c.d_steps == 1, "unrolled_steps and d_steps > 1 do not combine: pick one")

@@ -72,12 +72,20 @@ class DCGANGenerator(nn.Module):
             z = torch.cat([z, self.embed(labels)], 1)  # (B, z_dim + n_classes)
         return self.net(z)  # (B, z') -> (B, 4w, s, s) -> ... -> (B, C, H, W)
 
+    def pre_tanh(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """a (B, C, H, W) with forward(z) = tanh(a): the VAE decoder's Bernoulli logits are 2a, since
+        (tanh(a) + 1) / 2 = sigmoid(2a) is the pixel's mean in [0, 1]."""
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(labels)], 1)
+        return self.net[:-1](z)
+
 
 class DCGANDiscriminator(nn.Module):
-    """Raw score (B / pack, 1); sigmoid(score) is D's probability for the probabilistic losses."""
+    """Raw score (B / pack, 1); sigmoid(score) is D's probability for the probabilistic losses.
+    With out > 1 (the VAE's encoder) the head gives `out` numbers per image instead of one score."""
 
     def __init__(self, shape: tuple[int, ...], width: int, n_classes: int = 0, batchnorm: bool = True,
-                 sn: bool = False, slope: float = 0.2, pack: int = 1):
+                 sn: bool = False, slope: float = 0.2, pack: int = 1, out: int = 1):
         super().__init__()
         c, start, n_up = _layout(shape)
         self.pack = pack
@@ -93,7 +101,7 @@ class DCGANDiscriminator(nn.Module):
         layers.append(nn.Flatten())  # phi(x): (B, chans[-1] * start * start)
         self.features = nn.Sequential(*layers)
         n_feat = chans[-1] * start * start
-        self.head = nn.Linear(n_feat, 1)
+        self.head = nn.Linear(n_feat, out)  # out = 1 score; a VAE encoder's head gives (mu, log sigma^2)
         self.embed = nn.Embedding(n_classes, n_feat) if n_classes else None
         self.apply(dcgan_init)
         if self.embed is not None:
@@ -107,7 +115,7 @@ class DCGANDiscriminator(nn.Module):
         if self.pack > 1:
             x = x.reshape(x.shape[0] // self.pack, -1, *x.shape[2:])
         h = self.features(x)  # (B, F)
-        s = self.head(h)  # (B, 1)
+        s = self.head(h)  # (B, out)
         if self.embed is not None:  # projection: e(y) . phi(x); a packed group sums its members' e(y_j)
             e = self.embed(labels).view(h.shape[0], self.pack, -1).sum(1)  # (B / pack, F)
             s = s + (e * h).sum(1, keepdim=True)
