@@ -109,6 +109,7 @@ class Preset:
     name: str
     config: TrainConfig
     lesson: str
+    twin: str = ""  # the preset a side-by-side run B starts as (the Image GAN page's comparison), if any
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(TrainConfig)}

@@ -91,20 +91,24 @@ MNIST_VAE = MNIST_DCGAN.replace(model="vae", pack=1, real_label=1.0, g_lr=1e-3, 
 IMAGE_PRESETS: list[Preset] = [
     Preset("mnist-mlp", MNIST_MLP,
            "The tutorials' vanilla GAN: two small fully connected networks and one-sided label smoothing "
-           "(D's target for real digits is 0.9) already turn noise into recognisable, if blotchy, digits."),
+           "(D's target for real digits is 0.9) already turn noise into recognisable, if blotchy, digits.",
+           twin="mnist-dcgan"),
     Preset("mnist-mlp-bn", MNIST_MLP_BN,
            "The tutorials' Keras GAN: wider fully connected networks that grow (G: 128 to 1024 units) and "
            "shrink (D: 1024 to 256). BatchNorm in G rescales each layer's outputs to a steady range, so the "
            "deep G trains at all; Dropout in D switches off 30 % of its units at random, so D cannot memorise "
-           "the 5,000 real digits and keeps giving G useful gradients."),
+           "the 5,000 real digits and keeps giving G useful gradients.",
+           twin="mnist-mlp"),
     Preset("mnist-dcgan", MNIST_DCGAN,
            "Convolutions that upsample (G) and downsample (D), with BatchNorm: the same game as the MLP "
            "GAN, but the networks know that pixels have neighbours, so strokes come out smooth and connected. "
-           "D judges images in pairs (pack 2), which keeps G from quietly dropping the hard digits."),
+           "D judges images in pairs (pack 2), which keeps G from quietly dropping the hard digits.",
+           twin="mnist-vae"),
     # The conditional D already sees the label, which spreads G over the classes: no packing needed.
     Preset("mnist-cgan", MNIST_DCGAN.replace(conditional=True, pack=1),
            "A conditional GAN: G and D are both told the digit's label, so G learns to draw the digit you "
-           "ask for -- each row of the grid is one class."),
+           "ask for -- each row of the grid is one class.",
+           twin="mnist-dcgan"),
     # WGAN-GP (Gulrajani et al. 2017): lambda 10, 5 critic steps per G step, Adam betas (0.5, 0.9) as in
     # their MNIST code, lr 2e-4 (their 1e-4 is too slow for a classroom budget), real_label unused, no
     # BatchNorm in the critic (see models/dcgan.py). A G step costs ~6 DCGAN steps: 600 steps ~7-10 min.
@@ -113,15 +117,18 @@ IMAGE_PRESETS: list[Preset] = [
         steps=600),
            "WGAN-GP: D becomes a critic whose score gap estimates the Wasserstein distance, kept 1-Lipschitz "
            "by a gradient penalty; it trains 5 critic steps per G step, and its loss curve finally means "
-           "something -- it falls as the digits improve."),
+           "something -- it falls as the digits improve.",
+           twin="mnist-wgan"),
     Preset("mnist-wgan", MNIST_WGAN,
            "The original WGAN: the critic is kept (roughly) 1-Lipschitz by clipping every weight to "
            "[-0.01, 0.01]. Watch its loss curve: it is a usable distance, yet progress is slower and the digits "
-           "blurrier than WGAN-GP's, because clipping squeezes the critic into a crude, nearly linear function."),
+           "blurrier than WGAN-GP's, because clipping squeezes the critic into a crude, nearly linear function.",
+           twin="mnist-wgan-gp"),
     Preset("mnist-vae", MNIST_VAE,
            "Not a GAN: a variational autoencoder. Its encoder (D's mirror) squeezes each digit into a code z, its "
            "decoder (the DCGAN's G) draws the digit back, and the ELBO trades reconstruction against keeping the "
-           "codes close to N(0, I). No adversary: its samples are blurrier (a worse FID) but cover every digit."),
+           "codes close to N(0, I). No adversary: its samples are blurrier (a worse FID) but cover every digit.",
+           twin="mnist-dcgan"),
 ]
 
 
