@@ -319,7 +319,8 @@ def describe(run: Run) -> str:
     """One line for the page: what the checkpoint holds."""
     c = run.config
     kind = f"conditional {c.model}" if c.conditional else c.model
-    return (f"{kind} on {c.data}, loss {c.loss}, {run.step} steps, saved {run.meta.get('created') or '?'} "
+    loss = "trained on the ELBO" if c.is_vae else f"loss {c.loss}"
+    return (f"{kind} on {c.data}, {loss}, {run.step} steps, saved {run.meta.get('created') or '?'} "
             f"by ganlab {run.meta.get('ganlab_version') or '?'}")
 
 
