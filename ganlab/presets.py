@@ -51,7 +51,7 @@ MNIST_MLP = TrainConfig(
     optimizer="adam", g_lr=1e-3, d_lr=1e-3, beta1=0.5, beta2=0.999, batch_size=100, steps=6000,
     g_ema=0.9, seed=0, log_every=100)
 
-# The tutorials' Keras MLP GAN (002 in the tutorials), layer for layer: G 100-128-256-512-1024-784 (tanh), each
+# The tutorials' Keras MLP GAN, layer for layer: G 100-128-256-512-1024-784 (tanh), each
 # hidden layer Dense -> LeakyReLU(0.01) -> BatchNormalization(momentum 0.8, i.e. torch momentum 0.2); D
 # 784-1024-512-256-1 (sigmoid in the loss), each hidden layer Dense -> LeakyReLU(0.01) -> Dropout(0.3); binary
 # cross-entropy with real label 1 for D and for G's "combined model" (= non_saturating); RMSprop, lr 4e-4 for D

@@ -200,3 +200,14 @@ def test_bad_widths_are_refused(bad):
         return
     with pytest.raises(ConfigError, match="g_widths"):
         TrainConfig(**MLP, g_widths=bad)
+
+
+def test_dcgan_d_dropout_follows_each_leaky_relu_and_adds_no_weights():
+    plain = build(TrainConfig(**DC), (1, 28, 28))[1]
+    D = build(TrainConfig(**DC, d_dropout=0.3), (1, 28, 28))[1]
+    kinds = [type(m).__name__ for m in D.features]
+    assert kinds == ["Conv2d", "LeakyReLU", "Dropout", "Conv2d", "BatchNorm2d", "LeakyReLU", "Dropout", "Flatten"]
+    assert [p.shape for p in D.parameters()] == [p.shape for p in plain.parameters()]  # no weights of its own
+    D.eval()
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(D(x), D(x))  # off in eval mode

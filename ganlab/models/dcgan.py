@@ -17,7 +17,8 @@ pack > 1 (PacGAN, Lin et al. 2018): D scores `pack` samples stacked along channe
 BatchNorm in D is left out when the loss is wgan_gp: the gradient penalty is a per-sample quantity
 ||grad_x D(x)||, and BatchNorm makes each sample's score depend on the rest of the batch (WGAN-GP paper, sec. 4).
 It is decided when the model is built; switching the loss to wgan_gp during a run keeps the BatchNorm.
-With config.spectral_norm every D conv / linear / projection embedding is spectrally normalised.
+With config.spectral_norm every D conv / linear / projection embedding is spectrally normalised; with
+config.d_dropout = p each of D's LeakyReLUs is followed by Dropout(p) (no weights of its own).
 """
 from __future__ import annotations
 
@@ -85,19 +86,21 @@ class DCGANDiscriminator(nn.Module):
     With out > 1 (the VAE's encoder) the head gives `out` numbers per image instead of one score."""
 
     def __init__(self, shape: tuple[int, ...], width: int, n_classes: int = 0, batchnorm: bool = True,
-                 sn: bool = False, slope: float = 0.2, pack: int = 1, out: int = 1):
+                 sn: bool = False, slope: float = 0.2, pack: int = 1, out: int = 1, dropout: float = 0.0):
         super().__init__()
         c, start, n_up = _layout(shape)
         self.pack = pack
         c *= pack  # PacGAN: `pack` samples stacked along channels, (B, C, H, W) -> (B / pack, pack * C, H, W)
         chans = [width * 2 ** i for i in range(n_up)]  # 28: [w, 2w]; 32: [w, 2w, 4w]
         # the first conv has no norm (DCGAN); later convs are followed by BN unless it is left out
-        layers: list[nn.Module] = [nn.Conv2d(c, chans[0], 4, 2, 1, bias=False), nn.LeakyReLU(slope, True)]
+        # dropout > 0: each LeakyReLU is followed by Dropout(p), so D cannot simply memorise the training set
+        drop = [nn.Dropout(dropout)] if dropout else []
+        layers: list[nn.Module] = [nn.Conv2d(c, chans[0], 4, 2, 1, bias=False), nn.LeakyReLU(slope, True), *drop]
         for a, b in zip(chans, chans[1:]):
             layers.append(nn.Conv2d(a, b, 4, 2, 1, bias=not batchnorm))
             if batchnorm:
                 layers.append(nn.BatchNorm2d(b))
-            layers.append(nn.LeakyReLU(slope, True))
+            layers += [nn.LeakyReLU(slope, True), *([nn.Dropout(dropout)] if dropout else [])]
         layers.append(nn.Flatten())  # phi(x): (B, chans[-1] * start * start)
         self.features = nn.Sequential(*layers)
         n_feat = chans[-1] * start * start
@@ -127,5 +130,5 @@ def build_dcgan(config, shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.
     w = config.dcgan_width
     G = DCGANGenerator(config.z_dim, shape, w, n_classes)
     D = DCGANDiscriminator(shape, w, n_classes, batchnorm=config.loss != "wgan_gp", sn=config.spectral_norm,
-                           slope=0.2, pack=config.pack)
+                           slope=0.2, pack=config.pack, dropout=config.d_dropout)
     return G, D
