@@ -9,7 +9,8 @@ one line a person can read, and nothing else is changed.
 
     save(trainer, "run.pt");  data = to_bytes(trainer)       # page download button
     run = load("run.pt")  # or bytes / an uploaded file
-    G = run.make_generator()  # eval mode, CPU
+    G = run.make_generator()  # eval mode, CPU (a VAE's decoder)
+    E = run.make_encoder()  # a VAE's encoder (saved in D's place)
     trainer = run.make_trainer()  # resume training where it stopped (a partial logging interval is dropped)
 """
 from __future__ import annotations
@@ -125,7 +126,7 @@ def to_bytes(trainer, optimizers: bool = True, max_bytes: int = MAX_BYTES) -> by
 # ---- loading --------------------------------------------------------------------------------------------
 @dataclass
 class Run:
-    """A checked checkpoint: everything needed to sample from G or to resume training."""
+    """A checked checkpoint: everything needed to sample from G (a VAE's decoder) or to resume training."""
 
     config: TrainConfig
     g_state: dict[str, torch.Tensor]
@@ -152,12 +153,25 @@ class Run:
         G.load_state_dict(self.g_ema_state if self.g_ema_state is not None else self.g_state)
         return G.to(device).eval()  # the weight average when the run kept one: what its samples showed
 
+    def make_encoder(self, device: torch.device | str = "cpu") -> nn.Module:
+        """A VAE's encoder (saved in D's place) with its weights, in eval mode: x -> (mu, log sigma^2).
+        CheckpointError for a GAN, whose D is no encoder."""
+        if not self.config.is_vae:
+            raise CheckpointError(f"only a VAE checkpoint has an encoder; this one holds a {self.config.model} GAN")
+        from ganlab.models import build
+
+        with INIT_LOCK, torch.random.fork_rng(devices=[]):
+            _, E = build(self.config, self.sample_shape, n_classes(self.config))
+        E.load_state_dict(self.d_state)
+        return E.to(device).eval()
+
     def make_trainer(self, device: str = "auto", dataset=None, points: np.ndarray | None = None,
                      data_dir: str | None = None, quality: bool = True):
         """A Trainer that continues this run: weights, optimiser states, history, step count, fixed noise."""
-        from ganlab.engine.trainer import Trainer
+        from ganlab.engine.factory import make_trainer
 
-        trainer = Trainer(self.config.replace(device=device), dataset=dataset, points=points, data_dir=data_dir)
+        trainer = make_trainer(self.config.replace(device=device), dataset=dataset, points=points,
+                               data_dir=data_dir)
         if tuple(trainer.data.sample_shape) != self.sample_shape:
             raise CheckpointError(f"the data has samples of shape {tuple(trainer.data.sample_shape)} but the "
                                   f"checkpoint's models expect {self.sample_shape}")
@@ -305,7 +319,8 @@ def describe(run: Run) -> str:
     """One line for the page: what the checkpoint holds."""
     c = run.config
     kind = f"conditional {c.model}" if c.conditional else c.model
-    return (f"{kind} on {c.data}, loss {c.loss}, {run.step} steps, saved {run.meta.get('created') or '?'} "
+    loss = "trained on the ELBO" if c.is_vae else f"loss {c.loss}"
+    return (f"{kind} on {c.data}, {loss}, {run.step} steps, saved {run.meta.get('created') or '?'} "
             f"by ganlab {run.meta.get('ganlab_version') or '?'}")
 
 

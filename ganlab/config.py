@@ -18,7 +18,7 @@ class ConfigError(ValueError):
 
 TOY_DATA = ("ring", "grid", "spiral", "moons", "csv")
 IMAGE_DATA = ("mnist", "digits", "mnist-full", "fashion-mnist", "cifar10")
-MODELS = ("mlp", "dcgan")
+MODELS = ("mlp", "dcgan", "vae")  # vae: a DCGAN-shaped VAE (decoder = G, encoder = D's mirror)
 ACTIVATIONS = ("relu", "leaky_relu", "tanh")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
@@ -35,6 +35,9 @@ class TrainConfig:
     g_depth: int = 2
     d_width: int = 128
     d_depth: int = 2
+    # MLP hidden layers one by one, e.g. "128,256,512,1024"; when set they replace width x depth
+    g_widths: str = ""
+    d_widths: str = ""
     activation: str = "relu"
     leaky_slope: float = 0.2  # LeakyReLU negative slope (the tutorials' MLP GAN: 0.01)
     g_batchnorm: bool = False
@@ -71,6 +74,18 @@ class TrainConfig:
     def is_toy(self) -> bool:
         return self.data in TOY_DATA
 
+    @property
+    def is_vae(self) -> bool:
+        return self.model == "vae"
+
+    def hidden_widths(self, net: str) -> tuple[int, ...]:
+        """The MLP's hidden layer widths of G (net 'g') or D ('d'): `g_widths` / `d_widths` when set, else
+        `g_width` repeated `g_depth` times (likewise for D)."""
+        spec = getattr(self, f"{net}_widths")
+        if spec:
+            return parse_widths(spec)
+        return (getattr(self, f"{net}_width"),) * getattr(self, f"{net}_depth")
+
     def replace(self, **changes: Any) -> "TrainConfig":
         return from_dict({**self.to_dict(), **changes})
 
@@ -94,6 +109,7 @@ class Preset:
     name: str
     config: TrainConfig
     lesson: str
+    twin: str = ""  # the preset a side-by-side run B starts as (the Image GAN page's comparison), if any
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(TrainConfig)}
@@ -162,6 +178,21 @@ def from_query(params: dict[str, str], base: TrainConfig | None = None) -> Train
     return from_dict({**base.to_dict(), **known})
 
 
+MAX_LAYERS = 8
+
+
+def parse_widths(spec: str) -> tuple[int, ...]:
+    """'128,256, 512' -> (128, 256, 512); ConfigError unless 1..MAX_LAYERS whole numbers in 4..2048."""
+    parts = [p.strip() for p in spec.replace(";", ",").split(",")]
+    try:
+        widths = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"layer widths are whole numbers separated by commas, e.g. 128,256; got {spec!r}") from None
+    check(1 <= len(widths) <= MAX_LAYERS, f"1 to {MAX_LAYERS} hidden layers, got {len(widths)} in {spec!r}")
+    check(all(4 <= w <= 2048 for w in widths), f"each layer width must be between 4 and 2048; got {spec!r}")
+    return widths
+
+
 def check(ok: bool, message: str) -> None:
     """Raise ConfigError(message) unless ok: the one validation primitive (TrainConfig and TheoryConfig)."""
     if not ok:
@@ -197,6 +228,12 @@ def validate(c: TrainConfig) -> None:
         _in_range(c, name, 4, 2048)
     for name in ("g_depth", "d_depth"):
         _in_range(c, name, 1, 8)
+    for net in ("g", "d"):
+        if getattr(c, f"{net}_widths"):
+            try:
+                parse_widths(getattr(c, f"{net}_widths"))
+            except ConfigError as e:
+                raise ConfigError(f"{net}_widths: {e}") from None
     _in_range(c, "dcgan_width", 4, 256)
     _in_range(c, "d_dropout", 0.0, 0.9)
     _in_range(c, "leaky_slope", 0.0, 1.0)
@@ -222,7 +259,11 @@ def validate(c: TrainConfig) -> None:
     if c.data in TOY_DATA:
         check(c.model == "mlp", f"the 2-D data {c.data!r} works with model 'mlp' only")
         check(not c.conditional, "conditional models need labelled image data (mnist, digits, ...)")
-    if c.model == "dcgan":
-        check(c.data != "digits", "dcgan needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
+    if c.model in ("dcgan", "vae"):
+        check(c.data != "digits", f"{c.model} needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
+    if c.model == "vae":  # trained by maximising the ELBO: none of the GAN's D-side settings apply
+        check(not c.conditional, "the vae is unconditional; untick conditional")
+        check(c.pack == 1 and c.d_steps == 1 and not c.unrolled_steps and not c.r1_gamma,
+              "the vae has no discriminator: pack, d_steps, unrolled_steps and r1_gamma stay at 1, 1, 0, 0")
     if c.unrolled_steps:
         check(c.d_steps == 1, "unrolled_steps and d_steps > 1 do not combine: pick one")

@@ -1,5 +1,6 @@
 """Latent-space tools: interpolation (lerp / slerp), per-dimension sweeps, class-conditional grids, class morphs,
-the warped noise manifold of 2-D toy generators, and animation export (GIF, NPZ, PNG zip).
+a VAE's encoder (real images -> codes, so two real digits can be interpolated), the warped noise manifold of
+2-D toy generators, and animation export (GIF, NPZ, PNG zip).
 
 Noise vectors are numpy float32: a single z is (d,), a batch (N, d). `render` is the one place a generator
 runs: it takes numpy in and gives numpy out, so callers (pages, the CLI) never handle tensors.
@@ -186,6 +187,37 @@ def render(G: torch.nn.Module, z: np.ndarray, labels: np.ndarray | None = None, 
     finally:
         G.train(was)
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
+
+def encode(E: torch.nn.Module, x: np.ndarray, batch: int = 256) -> np.ndarray:
+    """A VAE encoder's mean code mu(x) of each image: x (N, C, H, W) in [-1, 1] -> (N, z_dim) float32.
+
+    q(z | x) = N(mu, diag sigma^2); its mean is the code of x (the decoder of mu(x) is x's reconstruction). A GAN
+    has no such map from images to noise: reaching a real image's z needs an optimisation ("GAN inversion")."""
+    from ganlab.models.vae import encode as vae_encode
+
+    x = np.asarray(x, np.float32)
+    dev = next(E.parameters()).device
+    was = E.training
+    E.eval()  # BatchNorm on running statistics: a code does not depend on the rest of the batch
+    try:
+        with torch.no_grad():
+            out = [vae_encode(E, torch.from_numpy(x[i:i + batch]).to(dev))[0].float().cpu().numpy()
+                   for i in range(0, len(x), batch)]
+    finally:
+        E.train(was)
+    return np.concatenate(out)
+
+
+def encode_path(G: torch.nn.Module, E: torch.nn.Module, x0: np.ndarray, x1: np.ndarray, n: int,
+                mode: str = "lerp") -> tuple[np.ndarray, np.ndarray]:
+    """Two real images -> their codes -> n frames along the path between them (ends included).
+
+    x0, x1: (C, H, W) in [-1, 1]. Returns (frames (n, C, H, W) = decoder(z(t)), z (n, d)); frames[0] and
+    frames[-1] are the reconstructions of x0 and x1."""
+    z0, z1 = encode(E, np.stack([x0, x1]))  # (d,) each
+    z = interpolate(z0, z1, n, mode)
+    return render(G, z), z
 
 
 def toy_manifold(G: torch.nn.Module, z_dim: int, n_grid: int = 11, span: float = 2.5, n_fine: int = 60,

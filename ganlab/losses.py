@@ -120,3 +120,17 @@ def r1_penalty(D: Callable[..., Tensor], real: Tensor, *d_args) -> Tensor:
     x = real.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x, *d_args).sum(), x, create_graph=True)
     return grad.flatten(1).pow(2).sum(dim=1).mean()
+
+
+# ---- VAE: the two terms of the ELBO (ganlab/engine/vae.py) -----------------------------------------------
+# log p(x) >= ELBO = E_q(z|x)[log p(x | z)] - KL(q(z | x) || p(z)); the VAE minimises -ELBO = recon + kl.
+def bernoulli_nll(logits: Tensor, target: Tensor) -> Tensor:
+    """Reconstruction term -log p(x | z) per image, (B, ...) -> (B,): pixels are Bernoulli with mean
+    p = sigmoid(l) and x in [0, 1]; -[x log p + (1 - x) log(1 - p)] = softplus(l) - x l, summed over pixels."""
+    return (F.softplus(logits) - target * logits).flatten(1).sum(1)
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(mu, diag(sigma^2)) || N(0, I)) per image, (B, d) -> (B,):
+    1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2), with logvar = log sigma^2."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)

@@ -51,6 +51,20 @@ MNIST_MLP = TrainConfig(
     optimizer="adam", g_lr=1e-3, d_lr=1e-3, beta1=0.5, beta2=0.999, batch_size=100, steps=6000,
     g_ema=0.9, seed=0, log_every=100)
 
+# The tutorials' Keras MLP GAN, layer for layer: G 100-128-256-512-1024-784 (tanh), each
+# hidden layer Dense -> LeakyReLU(0.01) -> BatchNormalization(momentum 0.8, i.e. torch momentum 0.2); D
+# 784-1024-512-256-1 (sigmoid in the loss), each hidden layer Dense -> LeakyReLU(0.01) -> Dropout(0.3); binary
+# cross-entropy with real label 1 for D and for G's "combined model" (= non_saturating); RMSprop, lr 4e-4 for D
+# and 2e-4 for G; batch 128. 1,514,128 + 1,460,225 weights as Keras counts them (ganlab/models/summary.py).
+# Left as torch has them: RMSprop's squared-gradient decay (torch 0.99, Keras 0.9) and the weight init; and
+# Keras steps D twice per G step (train_on_batch on the real batch, then on the fake one), ganlab once on the
+# sum of the two losses.
+MNIST_MLP_BN = TrainConfig(
+    data="mnist", model="mlp", z_dim=100, g_widths="128,256,512,1024", d_widths="1024,512,256",
+    activation="leaky_relu", leaky_slope=0.01, g_batchnorm=True, d_dropout=0.3, loss="non_saturating",
+    real_label=1.0, optimizer="rmsprop", g_lr=2e-4, d_lr=4e-4, batch_size=128, steps=4000, g_ema=0.9, seed=0,
+    log_every=100)
+
 # DCGAN (Radford et al. 2016) at half the paper's width (dcgan_width 32), batch 64, beta1 0.5, N(0, 0.02)
 # init, 1,500 steps (60 s on the 2-core development CPU; 105 s on one thread). Tuned for that budget (judge =
 # ganlab.quality, 2,500 samples):
@@ -63,18 +77,38 @@ MNIST_DCGAN = TrainConfig(
     optimizer="adam", g_lr=5e-4, d_lr=5e-4, beta1=0.5, beta2=0.999, batch_size=64, pack=2, steps=1500,
     g_ema=0.9, seed=0, log_every=50)
 
+# WGAN (Arjovsky et al. 2017) as the paper trains it: the critic's weights clipped to [-0.01, 0.01] after every
+# critic step, RMSprop lr 5e-5, 5 critic steps per G step, the DCGAN networks (BatchNorm in the critic, as in
+# the paper's DCGAN critic).
+MNIST_WGAN = MNIST_DCGAN.replace(pack=1, loss="wgan", clip_value=0.01, optimizer="rmsprop", g_lr=5e-5, d_lr=5e-5,
+                                 d_steps=5, real_label=1.0, steps=1000)
+
+# VAE (Kingma & Welling 2014): the decoder is mnist-dcgan's G network, the encoder mirrors its D
+# (ganlab/models/vae.py); Adam 1e-3 with the usual betas (0.9, 0.999), batch 64. `loss` is unused by a VAE.
+MNIST_VAE = MNIST_DCGAN.replace(model="vae", pack=1, real_label=1.0, g_lr=1e-3, d_lr=1e-3, beta1=0.9, beta2=0.999,
+                                g_ema=0.0, steps=3000)
+
 IMAGE_PRESETS: list[Preset] = [
     Preset("mnist-mlp", MNIST_MLP,
            "The tutorials' vanilla GAN: two small fully connected networks and one-sided label smoothing "
-           "(D's target for real digits is 0.9) already turn noise into recognisable, if blotchy, digits."),
+           "(D's target for real digits is 0.9) already turn noise into recognisable, if blotchy, digits.",
+           twin="mnist-dcgan"),
+    Preset("mnist-mlp-bn", MNIST_MLP_BN,
+           "The tutorials' Keras GAN: wider fully connected networks that grow (G: 128 to 1024 units) and "
+           "shrink (D: 1024 to 256). BatchNorm in G rescales each layer's outputs to a steady range, so the "
+           "deep G trains at all; Dropout in D switches off 30 % of its units at random, so D cannot memorise "
+           "the 5,000 real digits and keeps giving G useful gradients.",
+           twin="mnist-mlp"),
     Preset("mnist-dcgan", MNIST_DCGAN,
            "Convolutions that upsample (G) and downsample (D), with BatchNorm: the same game as the MLP "
            "GAN, but the networks know that pixels have neighbours, so strokes come out smooth and connected. "
-           "D judges images in pairs (pack 2), which keeps G from quietly dropping the hard digits."),
+           "D judges images in pairs (pack 2), which keeps G from quietly dropping the hard digits.",
+           twin="mnist-vae"),
     # The conditional D already sees the label, which spreads G over the classes: no packing needed.
     Preset("mnist-cgan", MNIST_DCGAN.replace(conditional=True, pack=1),
            "A conditional GAN: G and D are both told the digit's label, so G learns to draw the digit you "
-           "ask for -- each row of the grid is one class."),
+           "ask for -- each row of the grid is one class.",
+           twin="mnist-dcgan"),
     # WGAN-GP (Gulrajani et al. 2017): lambda 10, 5 critic steps per G step, Adam betas (0.5, 0.9) as in
     # their MNIST code, lr 2e-4 (their 1e-4 is too slow for a classroom budget), real_label unused, no
     # BatchNorm in the critic (see models/dcgan.py). A G step costs ~6 DCGAN steps: 600 steps ~7-10 min.
@@ -83,7 +117,18 @@ IMAGE_PRESETS: list[Preset] = [
         steps=600),
            "WGAN-GP: D becomes a critic whose score gap estimates the Wasserstein distance, kept 1-Lipschitz "
            "by a gradient penalty; it trains 5 critic steps per G step, and its loss curve finally means "
-           "something -- it falls as the digits improve."),
+           "something -- it falls as the digits improve.",
+           twin="mnist-wgan"),
+    Preset("mnist-wgan", MNIST_WGAN,
+           "The original WGAN: the critic is kept (roughly) 1-Lipschitz by clipping every weight to "
+           "[-0.01, 0.01]. Watch its loss curve: it is a usable distance, yet progress is slower and the digits "
+           "blurrier than WGAN-GP's, because clipping squeezes the critic into a crude, nearly linear function.",
+           twin="mnist-wgan-gp"),
+    Preset("mnist-vae", MNIST_VAE,
+           "Not a GAN: a variational autoencoder. Its encoder (D's mirror) squeezes each digit into a code z, its "
+           "decoder (the DCGAN's G) draws the digit back, and the ELBO trades reconstruction against keeping the "
+           "codes close to N(0, I). No adversary: its samples are blurrier (a worse FID) but cover every digit.",
+           twin="mnist-dcgan"),
 ]
 
 

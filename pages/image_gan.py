@@ -1,8 +1,9 @@
-"""Image GAN: the tutorials' MNIST GANs (MLP, DCGAN, conditional, WGAN-GP) trained live, with a fixed-noise
-sample grid and its timeline, D(x) vs D(G(z)), quality scores over time, and checkpoints.
+"""Image GAN: the tutorials' MNIST GANs (MLP, Keras BN-MLP, DCGAN, conditional, WGAN, WGAN-GP) and a VAE to
+compare, trained live, with a fixed-noise sample grid and its timeline, D(x) vs D(G(z)) (a VAE: its ELBO
+terms), quality scores over time, checkpoints, and two runs side by side.
 
 Thin page: widgets -> TrainConfig (ganlab/ui/image_gan/widgets.py, setup.py) -> one job (ganlab.jobs) ->
-the live view of its snapshots (ganlab/ui/image_gan/views.py, checkpoint.py; figures from
+the live view of its snapshots (ganlab/ui/image_gan/views.py, charts.py, checkpoint.py; figures from
 ganlab/viz/image_gan.py and ganlab/viz/common.py).
 """
 import functools
@@ -10,6 +11,7 @@ import functools
 import streamlit as st
 
 from ganlab.ui import code, controls, links, live, session
+from ganlab.ui.image_gan import charts as ic
 from ganlab.ui.image_gan import checkpoint as ick
 from ganlab.ui.image_gan import setup as ims
 from ganlab.ui.image_gan import views as iv
@@ -28,13 +30,13 @@ for e in setup.errors:
     st.error(e)
 if setup.ok:
     iv.prefetch(setup.config.data)  # in the background: Start need not wait for the data
-    controls.sync_live(job, iv.SLOT, [setup.config])  # a new loss / lr reaches the running job
+    controls.sync_live(job, iv.SLOT, setup.configs)  # a new loss / lr reaches the running job
     params = ims.share_params(setup)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)  # the address bar is always a link to this setup
 
 controls.buttons(iv.SLOT, start=functools.partial(iv.start, setup, owner), can_start=setup.ok, key_prefix="ig",
-                 help_start="Train from scratch with this setup")
+                 help_start="Train from scratch with this setup (and run B beside it)")
 was_live = controls.is_live(job, iv.SLOT)
 
 
@@ -48,7 +50,7 @@ def samples_view() -> None:
 
 @st.fragment(run_every=live.refresh_every(was_live, iv.CHARTS_EVERY_S))
 def charts_view() -> None:
-    iv.draw_charts(controls.current_job(iv.SLOT))
+    ic.draw_charts(controls.current_job(iv.SLOT))
 
 
 samples_view()
@@ -62,6 +64,6 @@ if setup.ok:
         st.markdown("This link opens the page with the same data, networks, loss and optimiser "
                     "(the address bar shows it too):")
         st.code(links.share_url(ims.share_params(setup)), language=None)
-code.show_code(iv.code_objects(setup.config),
+code.show_code(iv.code_objects(setup.configs if setup.ok else None),
                intro="The loss functions of this setup, the model builder and its networks, and one training "
-                     "step of `ganlab.engine.trainer.Trainer`.")
+                     "step (`ganlab.engine.trainer.Trainer`, or `ganlab.engine.vae.VAETrainer` for a VAE).")

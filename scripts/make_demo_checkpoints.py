@@ -25,7 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from ganlab import checkpoint, quality  # noqa: E402
-from ganlab.engine.trainer import Trainer  # noqa: E402
+from ganlab.engine.factory import make_trainer  # noqa: E402
 from ganlab.presets import get  # noqa: E402
 
 DEFAULT = ("mnist-dcgan", "mnist-cgan")
@@ -35,7 +35,7 @@ MAX_BYTES = 5 * 2**20
 def make(name: str, out_dir: Path, steps: int | None = None, device: str = "cpu") -> dict:
     config = get(name).config
     config = config.replace(device=device, **({"steps": steps} if steps else {}))
-    trainer = Trainer(config)
+    trainer = make_trainer(config)
     quality.attach(trainer)
     t0 = time.perf_counter()
     while trainer.step_count < config.steps and trainer.status == "ready":

@@ -154,3 +154,60 @@ def test_g_update_respects_grad_layout(one_thread):
     wa, wb = a.G.net[5].weight.detach(), b.G.net[4].weight.detach()
     assert (wb - w0).abs().max() > 5e-4  # Adam's first step moves every weight by ~lr
     assert ((wa - wb).abs() > 1e-4).float().mean() < 0.01
+
+
+# The Keras tutorial's networks, written out as Keras builds them: (layer, detail) in order.
+KERAS_G = ([("Linear", "100 -> 128"), ("LeakyReLU", "slope 0.01"), ("BatchNorm1d", "128 features, momentum 0.2")]
+           + [x for a, b in ((128, 256), (256, 512), (512, 1024)) for x in
+              (("Linear", f"{a} -> {b}"), ("LeakyReLU", "slope 0.01"), ("BatchNorm1d", f"{b} features, momentum 0.2"))]
+           + [("Linear", "1024 -> 784"), ("Tanh", "")])
+KERAS_D = [x for a, b in ((784, 1024), (1024, 512), (512, 256)) for x in
+           (("Linear", f"{a} -> {b}"), ("LeakyReLU", "slope 0.01"), ("Dropout", "p 0.3"))] + [("Linear", "256 -> 1")]
+
+
+def test_mnist_mlp_bn_is_the_keras_tutorial_layer_for_layer():
+    """Keras's model.summary() totals: G 1,514,128 (1,510,288 trainable + 3,840 BatchNorm moving statistics),
+    D 1,460,225 (Dense 784-1024-512-256-1)."""
+    from ganlab.models import summary
+    from ganlab.presets import PRESETS
+
+    c = PRESETS["mnist-mlp-bn"].config
+    nets = summary.networks(c, (1, 28, 28))
+    assert [(layer.kind, layer.detail) for layer in nets["G"]] == KERAS_G
+    assert [(layer.kind, layer.detail) for layer in nets["D"]] == KERAS_D
+    G, D = build(c, (1, 28, 28))
+    assert summary.keras_count(G) == 1_514_128 and summary.keras_count(D) == 1_460_225
+    assert sum(p.numel() for p in G.parameters()) == 1_510_288  # BN's moving mean/var are buffers in torch
+    bn = [m for m in G.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert all(m.momentum == 0.2 and m.eps == 1e-3 for m in bn)  # Keras momentum 0.8, epsilon 1e-3
+    assert (c.optimizer, c.d_lr, c.g_lr, c.batch_size, c.loss) == ("rmsprop", 4e-4, 2e-4, 128, "non_saturating")
+
+
+def test_mlp_widths_override_width_and_depth():
+    c = TrainConfig(**MLP, g_widths="16, 32", d_widths="24")
+    G, D = build(c, (1, 28, 28))
+    assert [m.out_features for m in G.modules() if isinstance(m, nn.Linear)] == [16, 32, 784]
+    assert [m.out_features for m in D.modules() if isinstance(m, nn.Linear)] == [24, 1]
+    assert c.hidden_widths("g") == (16, 32) and TrainConfig(**MLP).hidden_widths("d") == (32, 32)
+
+
+@pytest.mark.parametrize("bad", ["", "a,b", "0", "16,,16", ",".join(["8"] * 9), "4096"])
+def test_bad_widths_are_refused(bad):
+    from ganlab.config import ConfigError
+
+    if not bad:  # empty means "width x depth"
+        TrainConfig(**MLP, g_widths=bad)
+        return
+    with pytest.raises(ConfigError, match="g_widths"):
+        TrainConfig(**MLP, g_widths=bad)
+
+
+def test_dcgan_d_dropout_follows_each_leaky_relu_and_adds_no_weights():
+    plain = build(TrainConfig(**DC), (1, 28, 28))[1]
+    D = build(TrainConfig(**DC, d_dropout=0.3), (1, 28, 28))[1]
+    kinds = [type(m).__name__ for m in D.features]
+    assert kinds == ["Conv2d", "LeakyReLU", "Dropout", "Conv2d", "BatchNorm2d", "LeakyReLU", "Dropout", "Flatten"]
+    assert [p.shape for p in D.parameters()] == [p.shape for p in plain.parameters()]  # no weights of its own
+    D.eval()
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(D(x), D(x))  # off in eval mode

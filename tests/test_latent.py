@@ -191,3 +191,19 @@ def test_slider_rerender_is_interactive():
         times.append(time.perf_counter() - t0)
     assert jpeg[:2] == b"\xff\xd8"
     assert np.median(times[1:]) < 0.150
+
+
+def test_a_vae_encoder_gives_codes_and_a_path_between_two_real_images():
+    from ganlab.config import TrainConfig
+    from ganlab.models import build
+
+    torch.manual_seed(0)
+    dec, enc = build(TrainConfig(data="mnist", model="vae", z_dim=6, dcgan_width=8), (1, 28, 28))
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 1, 28, 28)).astype(np.float32)
+    mu = latent.encode(enc, x)
+    assert mu.shape == (3, 6) and mu.dtype == np.float32 and enc.training  # its mode is left as it was
+    np.testing.assert_allclose(latent.encode(enc, x[:1]), mu[:1], atol=1e-5)  # a code does not depend on the batch
+    frames, z = latent.encode_path(dec, enc, x[0], x[1], 5, "lerp")
+    assert frames.shape == (5, 1, 28, 28) and z.shape == (5, 6)
+    np.testing.assert_allclose(z[[0, -1]], mu[:2], atol=1e-5)  # the path starts and ends at the two codes
+    np.testing.assert_allclose(frames[0], latent.render(dec, mu[0])[0], atol=1e-5)  # = the reconstruction of x0

@@ -12,7 +12,7 @@ from ganlab import checkpoint
 from ganlab.cli import latent as latent_cli
 from ganlab.cli.common import UsageError
 from ganlab.config import TrainConfig
-from ganlab.engine.trainer import Trainer
+from ganlab.engine.factory import make_trainer
 
 
 def _parser():
@@ -34,8 +34,10 @@ def ckpts(tmp_path_factory):
     for name, cfg in {"cgan": TrainConfig(data="mnist", model="dcgan", conditional=True, z_dim=8, dcgan_width=8,
                                           steps=2, log_every=1, batch_size=16, device="cpu"),
                       "toy": TrainConfig(data="ring", z_dim=3, g_width=16, d_width=16, steps=2, log_every=1,
-                                         device="cpu")}.items():
-        t = Trainer(cfg)
+                                         device="cpu"),
+                      "vae": TrainConfig(data="mnist", model="vae", z_dim=8, dcgan_width=8, steps=2, log_every=1,
+                                         batch_size=16, device="cpu")}.items():
+        t = make_trainer(cfg)
         t.step(2)
         checkpoint.save(t, d / f"{name}.pt")
         out[name] = d / f"{name}.pt"
@@ -64,6 +66,17 @@ def test_toy_manifold_npz(ckpts, tmp_path):
     _run(ckpts["toy"], "manifold", "--out", tmp_path / "t.npz")
     with np.load(tmp_path / "t.npz") as f:
         assert f["rows"].shape[-1] == 2 and f["path_x"].shape == (24, 2)
+
+
+def test_vae_encode_two_real_digits(ckpts, tmp_path):
+    assert _run(ckpts["vae"], "encode", "--digits", 3, 4000, "--frames", 6, "--mode", "lerp",
+                "--out", tmp_path / "e.npz") == 0
+    with np.load(tmp_path / "e.npz") as f:
+        assert f["frames"].shape == (6, 1, 28, 28) and f["z"].shape == (6, 8)
+    with pytest.raises(UsageError, match="only a VAE checkpoint has an encoder"):
+        _run(ckpts["cgan"], "encode", "--out", tmp_path / "x.gif")
+    with pytest.raises(UsageError, match="--digits"):
+        _run(ckpts["vae"], "encode", "--digits", 0, 10**6, "--out", tmp_path / "x.gif")
 
 
 @pytest.mark.parametrize("argv, msg", [

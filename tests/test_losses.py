@@ -83,3 +83,29 @@ def test_registry_and_unknown_key():
     assert losses.get("wgan").clip_weights and losses.get("wgan_gp").gradient_penalty
     with pytest.raises(KeyError, match="unknown loss"):
         losses.get("nope")
+
+
+# ---- the VAE's ELBO terms --------------------------------------------------------------------------------
+def test_bernoulli_nll_is_summed_binary_cross_entropy():
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(5, 1, 4, 4, generator=g) * 3
+    x = torch.rand(5, 1, 4, 4, generator=g)  # targets in [0, 1]
+    p = torch.sigmoid(logits)
+    ref = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).flatten(1).sum(1)  # -log p(x | z) per image
+    got = losses.bernoulli_nll(logits, x)
+    assert got.shape == (5,)
+    torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-4)
+
+
+def test_gaussian_kl_matches_the_closed_form_and_a_monte_carlo_estimate():
+    g = torch.Generator().manual_seed(2)
+    mu, logvar = torch.randn(3, 4, generator=g), torch.randn(3, 4, generator=g) * 0.5
+    var = logvar.exp()
+    # KL(N(mu, var) || N(0, 1)) per dimension = log(1 / sigma) + (var + mu^2) / 2 - 1/2
+    ref = (-0.5 * logvar + 0.5 * (var + mu**2) - 0.5).sum(1)
+    torch.testing.assert_close(losses.gaussian_kl(mu, logvar), ref)
+    q = torch.distributions.Normal(mu, var.sqrt())
+    z = q.sample((20000,))  # E_q[log q(z) - log p(z)]
+    mc = (q.log_prob(z) - torch.distributions.Normal(0.0, 1.0).log_prob(z)).sum(-1).mean(0)
+    torch.testing.assert_close(losses.gaussian_kl(mu, logvar), mc, rtol=0.05, atol=0.05)
+    assert float(losses.gaussian_kl(torch.zeros(1, 4), torch.zeros(1, 4))) == 0.0  # q = p

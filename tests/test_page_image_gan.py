@@ -84,16 +84,17 @@ def test_page_renders_with_the_default_preset(app_test):
     assert at.session_state.get(iv.SLOT) is None  # no job until Start
 
 
-@pytest.mark.parametrize("preset", ["mnist-mlp", "mnist-cgan", "mnist-wgan-gp"])
+@pytest.mark.parametrize("preset", ["mnist-mlp", "mnist-cgan", "mnist-wgan-gp", "mnist-mlp-bn", "mnist-vae"])
 def test_choosing_a_preset_fills_the_widgets(app_test, preset):
     at = app_test(PAGE).run()
     at.selectbox(key="ig_preset").set_value(preset).run()
     _ok(at)
     want = PRESETS[preset].config
-    widgets = {"data": at.selectbox, "model": at.radio, "conditional": at.checkbox, "loss": at.selectbox}
+    widgets = {"data": at.selectbox, "model": at.radio, "conditional": at.checkbox, "loss": at.selectbox,
+               "g_widths": at.text_input, "d_widths": at.text_input}
     for field in ims.FIELDS:
         got = widgets.get(field, at.number_input)(key=f"ig_{field}").value
-        assert got == pytest.approx(getattr(want, field)), field
+        assert got == pytest.approx(getattr(want, field)) if not isinstance(got, str) else got == getattr(want, field)
     assert any(i.value.startswith(f"**{preset}**") for i in at.info)  # its lesson
     assert at.query_params["preset"] == preset  # the address bar is a link to this setup
 
@@ -270,3 +271,56 @@ def test_pure_helpers():
     c, preset, warnings = ims.restore({"preset": "ring-collapse"})
     assert preset == ims.DEFAULT_PRESET and "not an Image GAN preset" in warnings[0]
     assert ims.describe(PRESETS["mnist-cgan"].config) == "conditional DCGAN on mnist, Non-saturating"
+    assert ims.describe(PRESETS["mnist-vae"].config) == "VAE on mnist, ELBO"
+    assert ims.twin_of("mnist-wgan") == "mnist-wgan-gp" and ims.twin_of(ims.CUSTOM) == ims.DEFAULT_PRESET
+    b = ims.run_b(TINY.replace(seed=7), "mnist-mlp")
+    assert (b.seed, b.data, b.g_width) == (7, "digits", PRESETS["mnist-mlp"].config.g_width)
+    assert ims.restore_b({"compare": "1", "b_preset": "mnist-vae"}, "mnist-dcgan") == (True, "mnist-vae", [])
+    compare, b_preset, warnings = ims.restore_b({"b_preset": "ring-fixed"}, "mnist-wgan")
+    assert not compare and b_preset == "mnist-wgan-gp" and "not an Image GAN preset" in warnings[0]
+
+
+def test_the_keras_preset_shows_its_layer_list(app_test):
+    at = app_test(PAGE, query={"preset": "mnist-mlp-bn"}).run()
+    _ok(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "1,514,128 weights" in text and "1,460,225 weights" in text  # Keras's totals for G and D
+    assert "| BatchNorm1d | 1024 features, momentum 0.2 |" in text and "| Dropout | p 0.3 |" in text
+    assert at.number_input(key="ig_g_width").disabled  # the per-layer widths decide
+    assert at.text_input(key="ig_g_widths").value == "128,256,512,1024"
+
+
+def test_a_vae_setup_turns_the_gan_only_settings_off(app_test):
+    at = app_test(PAGE, query={"preset": "mnist-vae"}).run()
+    _ok(at)
+    assert at.radio(key="ig_model").value == "vae"
+    assert at.selectbox(key="ig_loss").disabled and at.number_input(key="ig_d_steps").disabled
+    assert at.checkbox(key="ig_conditional").disabled
+    assert any("def bernoulli_nll" in c.value for c in at.code)  # "Show the code": the ELBO's terms
+    assert any("encoder (D's mirror)" in m.value for m in at.markdown)
+
+
+def test_side_by_side_runs_share_seed_and_noise_and_show_two_lines(app_test, wait_until):
+    small = dict(data="digits", z_dim=100, g_width=32, d_width=32, batch_size=32, steps=40, log_every=20,
+                 device="cpu")
+    at = app_test(PAGE, query={"preset": "mnist-mlp", **TINY.replace(seed=3, **small).to_query(),
+                               "compare": "1", "b_preset": "mnist-mlp-bn"}).run()
+    _ok(at)
+    assert at.checkbox(key="ig_compare").value and at.selectbox(key="ig_b_preset").value == "mnist-mlp-bn"
+    assert at.query_params["compare"] == "1" and at.query_params["b_preset"] == "mnist-mlp-bn"
+    at.button(key="ig_start").click().run()
+    _ok(at)
+    job = _job(at)
+    wait_until(lambda: len(job.runners) == 2, 30, what="both runs built")
+    a, b = (r.trainer for r in job.runners)
+    assert b.config.seed == a.config.seed == 3 and b.config.g_widths == "128,256,512,1024"
+    assert torch.equal(a.fixed_z, b.fixed_z)  # same seed, same z_dim: the same 64 grid vectors
+    _train_until(at, wait_until, lambda s: all(x is not None and x.step >= 20 for x in _job(at).snapshots()),
+                 "both runs' first interval")
+    lines = [m.value for m in at.markdown if m.value.startswith("Run ")]
+    assert lines[0].startswith("Run A · step ") and lines[1].startswith("Run B · step ")
+    assert " / 40 · " in lines[0] and "MLP GAN on digits" in lines[1]
+    captions = [img.proto.imgs[0].caption for img in at.get("image")]
+    assert captions[0].startswith("Run A: generated at step") and captions[1].startswith("Run B: generated")
+    assert "real images" in captions[2]
+    assert len(at.get("plotly_chart")) >= 2

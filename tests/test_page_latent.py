@@ -24,6 +24,7 @@ CONFIGS = {
     "cgan": TrainConfig(data="mnist", model="dcgan", conditional=True, **TINY),
     "toy": TrainConfig(data="ring", model="mlp", z_dim=4, g_width=32, d_width=32, batch_size=64, steps=4,
                        log_every=2, device="cpu"),
+    "vae": TrainConfig(data="mnist", model="vae", **TINY),
 }
 
 
@@ -38,12 +39,12 @@ class QuietRunner(TrainerRunner):
 def trained():
     """name -> checkpoint bytes of a run trained for a few steps (trained once per module)."""
     from ganlab import checkpoint
-    from ganlab.engine.trainer import Trainer
+    from ganlab.engine.factory import make_trainer
 
     torch.set_num_threads(1)
     out = {}
     for name, cfg in CONFIGS.items():
-        t = Trainer(cfg)
+        t = make_trainer(cfg)
         t.step(cfg.steps)
         out[name] = checkpoint.to_bytes(t, optimizers=False)
     return out
@@ -241,7 +242,7 @@ def _fresh_app_on_latent_page(app_test):
 
 def test_bundled_source_opens_by_default(trained, tmp_path, monkeypatch, app_test):
     """The bundled-checkpoint path on stand-in assets (the real ones are checked below once installed)."""
-    for name, file in (("dcgan", "demo-mnist-dcgan.pt"), ("cgan", "demo-mnist-cgan.pt")):
+    for name, file in (("dcgan", "demo-mnist-dcgan.pt"), ("cgan", "demo-mnist-cgan.pt"), ("vae", "demo-mnist-vae.pt")):
         (tmp_path / file).write_bytes(trained[name])
     monkeypatch.setattr(ui_latent, "ASSETS", tmp_path)
     at = _fresh_app_on_latent_page(app_test)
@@ -261,3 +262,20 @@ def test_fresh_app_shows_digits_from_the_bundled_checkpoint(app_test):
     at.slider(key="lat_d0").set_value(-2.0).run()
     _no_errors(at)
     assert _images(at)[0].value != before
+
+
+def test_vae_encodes_two_real_digits_and_walks_between_them(at, runs):
+    _open_run(at, "vae", runs)
+    assert at.radio(key="lat_mode").options == ["Interpolation", "Sliders", "Conditional",
+                                                 "Encode two real digits (VAE)"]
+    at.radio(key="lat_mode").set_value("encode").run()
+    _no_errors(at)
+    captions = [c for img in _images(at) for c in img.captions]
+    assert any(c.startswith("real A, its reconstruction") for c in captions)
+    assert any(c.startswith("lerp from the code of A to the code of B: 10 decoded frames") for c in captions), captions
+    first = _images(at)[0].value  # real A, the two reconstructions, real B
+    at.selectbox(key="lat_e_cb").set_value(1).run()  # another digit B
+    at.radio(key="lat_e_mode").set_value("slerp").run()
+    _no_errors(at)
+    assert _images(at)[0].value != first
+    assert any("slerp from the code of A" in c for img in _images(at) for c in img.captions)

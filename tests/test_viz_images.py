@@ -50,3 +50,15 @@ def test_class_histogram_takes_the_last_scored_row_and_greys_dropped_classes():
     assert list(bar.y[:3]) == [50, 50, 0] and list(bar.x[:2]) == ["0", "1"]
     assert bar.marker.color[0] != bar.marker.color[2] and bar.marker.color[2] == "#bbbbbb"
     assert vi.class_hist_figure(np.full(10, 0.1), fig=fig) is fig and list(fig.data[0].y) == [10] * 10
+
+
+def test_two_runs_share_the_quality_panels_and_get_grouped_class_bars():
+    a, b = _history(conditional=True, classes=True), _history(classes=True)
+    fig = vi.quality_figure([("A", a), ("B", b)])
+    assert [t.name for t in fig.data] == ["A: fid", "A: classes_present", "A: cond_acc", "B: fid",
+                                          "B: classes_present"]
+    assert fig.data[0].line.dash == "solid" and fig.data[3].line.dash == "dash"  # A solid, B dashed
+    shares = [("A", vi.class_shares(a)), ("B", np.full(10, 0.1)), ("C", None)]
+    bars = vi.class_hist_figure(shares)
+    assert [t.name for t in bars.data] == ["A", "B"] and bars.layout.barmode == "group"
+    assert bars.data[0].marker.color[2] == "#bbbbbb" and bars.data[1].marker.color[0] != bars.data[0].marker.color[0]

@@ -5,6 +5,8 @@
     python -m ganlab latent cgan.pt grid --styles 8 --out grid.png
     python -m ganlab latent cgan.pt morph --classes 3 8 --seed 2 --out morph.npz
     python -m ganlab latent toy.pt manifold --seeds 0 1 --out manifold.npz   (2-D toy runs: warped grid + path)
+    python -m ganlab latent vae.pt encode --digits 7 4000 --mode lerp --frames 10 --out morph.gif   (a VAE:
+        encode two real images, numbers into the run's data, here the embedded MNIST, and walk between codes)
 
 The output kind follows the file suffix: .gif (animation), .npz (frames + z), .zip (one PNG per frame),
 .png / .jpg (one grid image). Bad requests raise UsageError (one line on stderr, exit 2).
@@ -20,7 +22,7 @@ import numpy as np
 from ganlab import imaging, latent
 from ganlab.cli.common import UsageError
 
-WHAT = ("interpolate", "sweep", "grid", "morph", "manifold")
+WHAT = ("interpolate", "sweep", "grid", "morph", "manifold", "encode")
 SUFFIXES = (".gif", ".npz", ".zip", ".png", ".jpg", ".jpeg")
 
 
@@ -30,7 +32,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("what", choices=WHAT)
     p.add_argument("--out", required=True, help="FILE.gif | .npz | .zip (PNG frames) | .png / .jpg (grid)")
     p.add_argument("--seeds", type=int, nargs=2, default=(0, 1), metavar=("A", "B"), help="interpolate: ends")
-    p.add_argument("--mode", choices=tuple(latent.MODES), default="slerp", help="interpolate: path")
+    p.add_argument("--mode", choices=tuple(latent.MODES), default="slerp", help="interpolate / encode: path")
+    p.add_argument("--digits", type=int, nargs=2, default=(0, 1), metavar=("I", "J"),
+                   help="encode (a VAE): the two real images, by number in the run's data")
     p.add_argument("--frames", type=int, default=10, help="interpolate / morph: frames (2..256)")
     p.add_argument("--seed", type=int, default=0, help="sweep / grid / morph: the z (style) seed")
     p.add_argument("--dim", type=int, default=0, help="sweep: which z dimension")
@@ -98,12 +102,30 @@ def cmd_latent(args) -> int:
             raise ValueError("'manifold' is for 2-D toy checkpoints, the other views for image generators")
         if args.what == "manifold":
             return _manifold(G, run.config.z_dim, args, out)
-        frames, z, nrow = frames_for(G, run.config.z_dim, args)
+        if args.what == "encode":
+            frames, z, nrow = _encode(run, G, args)
+        else:
+            frames, z, nrow = frames_for(G, run.config.z_dim, args)
     except ValueError as e:  # CheckpointError included
         raise UsageError(str(e)) from None
     write(frames, z, nrow, out, args.fps)
     print(f"wrote {out} ({len(frames)} images)")
     return 0
+
+
+def _encode(run, G, args) -> tuple[np.ndarray, np.ndarray, int]:
+    """A VAE: real images number I and J of the run's data -> codes -> `--frames` decoded frames between them."""
+    from ganlab.data.images import load_images_or_fallback
+
+    E = run.make_encoder("cpu")  # CheckpointError (a ValueError) for a GAN: it has no encoder
+    if not 2 <= args.frames <= 256:
+        raise ValueError("--frames must be in 2..256")
+    x = load_images_or_fallback(run.config.data).x
+    i, j = args.digits
+    if not (0 <= i < len(x) and 0 <= j < len(x)):
+        raise ValueError(f"--digits must be in 0..{len(x) - 1}")
+    frames, z = latent.encode_path(G, E, x[i], x[j], args.frames, args.mode)
+    return frames, z, min(args.frames, 12)
 
 
 def _manifold(G, z_dim: int, args, out: Path) -> int:

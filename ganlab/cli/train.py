@@ -5,6 +5,8 @@
 
 The JSON object (docs/architecture.md, "CLI"): preset, seed, steps, device, seconds, steps_per_sec, status
 (done | diverged | stopped), final (d_loss, g_loss, d_real, d_fake), metrics, and diverged_at for a diverged run.
+A VAE (`--preset mnist-vae`) has no D: its final d_loss, g_loss, d_real and d_fake are null, and final adds
+recon and kl (-log p(x | z) and KL(q(z | x) || p(z)), nats per image; -ELBO = recon + kl).
 """
 from __future__ import annotations
 
@@ -150,10 +152,16 @@ def save_outputs(args: argparse.Namespace, trainer, samples, labels) -> None:
         save(trainer, out / "checkpoint.pt")
 
 
+def final_row(last: dict[str, float], config: TrainConfig) -> dict[str, Any]:
+    """The last logged losses: d_loss, g_loss, d_real, d_fake (null for a VAE), and a VAE's recon and kl."""
+    keys = ("d_loss", "g_loss", "d_real", "d_fake") + (("recon", "kl") if config.is_vae else ())
+    return {k: last.get(k) for k in keys}
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from ganlab.engine.trainer import Trainer
+    from ganlab.engine.factory import make_trainer
 
     name, config = build_config(args)
     check_outputs(args, config)
@@ -163,7 +171,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if threads:
         torch.set_num_threads(threads)
     try:
-        trainer = Trainer(config)
+        trainer = make_trainer(config)
     except (ConfigError, ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from None
     if trainer.data.x.dim() == 4:  # images: live quality columns (FID, classes present) in the history
@@ -184,7 +192,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {
         "preset": name, "seed": config.seed, "steps": trainer.step_count, "device": trainer.device.type,
         "seconds": round(seconds, 3), "steps_per_sec": round(trainer.step_count / max(seconds, 1e-9), 2),
-        "status": status, "final": {k: last.get(k) for k in ("d_loss", "g_loss", "d_real", "d_fake")},
+        "status": status, "final": final_row(last, config),
         "metrics": metrics,
     }
     if status == "diverged":

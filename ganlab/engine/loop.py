@@ -4,9 +4,9 @@ as subclasses that bring only their own G/D step, their own logged measures and 
 What the loop owns (docs/architecture.md, "The training loop"):
 - stepping: `step(n)` makes up to n G updates, stops early on divergence and, for runners that own their
   budget (`stops_at_budget`), at `config.steps`, logging the partial interval there;
-- the device-side log buffer: each G step writes d_loss, g_loss, D(x), D(G(z)) into row `_i` of `_buf`
-  (log_every, 4) on the training device; the host reads it once per interval (`read_interval`), so the hot
-  loop never syncs;
+- the device-side log buffer: each G step writes d_loss, g_loss, D(x), D(G(z)) (a subclass's `log_fields`)
+  into row `_i` of `_buf` (log_every, len(log_fields)) on the training device; the host reads it once per
+  interval (`read_interval`), so the hot loop never syncs;
 - divergence: a NaN/inf in the buffer, or in a subclass's measures, sets status `diverged` and `diverged_at`;
 - live changes: `apply(**changes)` for the keys in `live_keys` (loss, learning rates, betas, ...), weights kept;
 - the end of a run: `park()` keeps G and D on the CPU for the last picture, `release()` drops everything;
@@ -58,14 +58,16 @@ def resolve_device(name: str) -> torch.device:
 LOG_FIELDS = ("d_loss", "g_loss", "d_real", "d_fake")  # the columns of the device log buffer
 
 
-def read_interval(buf: torch.Tensor, n: int, last_step: int) -> tuple[dict[str, float] | None, int | None]:
-    """The one host sync per logging interval. buf (>= n, 4) holds d_loss, g_loss, D(x), D(G(z)) of G steps
-    last_step - n + 1 .. last_step. Returns (their means, None), or (None, the first step with a NaN/inf)."""
+def read_interval(buf: torch.Tensor, n: int, last_step: int,
+                  fields: tuple[str, ...] = LOG_FIELDS) -> tuple[dict[str, float] | None, int | None]:
+    """The one host sync per logging interval. buf (>= n, len(fields)) holds `fields` (d_loss, g_loss, D(x),
+    D(G(z))) of G steps last_step - n + 1 .. last_step. Returns (their means, None), or (None, the first step
+    with a NaN/inf)."""
     rows = buf[:n].cpu().numpy()
     bad = ~np.isfinite(rows).all(1)
     if bad.any():
         return None, last_step - n + 1 + int(np.argmax(bad))
-    return dict(zip(LOG_FIELDS, rows.mean(0).tolist())), None
+    return dict(zip(fields, rows.mean(0).tolist())), None
 
 
 class TrainingLoop:
@@ -82,6 +84,7 @@ class TrainingLoop:
     `_on_park()` and `_on_release()` (what run_tensors does not name).
     """
 
+    log_fields: tuple[str, ...] = LOG_FIELDS  # the columns of the device log buffer, one row per G step
     live_keys: frozenset[str] = frozenset()
     restart_hint = "start a new run instead"  # ends the message that refuses a setting live runs cannot take
     stops_at_budget = False  # True: step(n) never passes config.steps and logs the partial interval there
@@ -92,7 +95,7 @@ class TrainingLoop:
         self.status = RunStatus.READY
         self.diverged_at: int | None = None
         self.seconds = 0.0
-        self._buf = torch.zeros(self.config.log_every, 4, device=self.device)  # d_loss, g_loss, D(x), D(G(z))
+        self._buf = torch.zeros(self.config.log_every, len(self.log_fields), device=self.device)  # (log_every, F)
         self._i = 0  # rows of _buf filled in this logging interval
         torch_compat.check_all(self.device)  # the private-op checks run now, never inside a step
 
@@ -137,7 +140,7 @@ class TrainingLoop:
     # ---- logging ---------------------------------------------------------------------------------------
     def _log(self) -> bool:
         """Close the logging interval: read the buffer (the one host sync), log a row. False if it diverged."""
-        row, bad_step = read_interval(self._buf, self._i, self.step_count)
+        row, bad_step = read_interval(self._buf, self._i, self.step_count, self.log_fields)
         self._i = 0
         if row is None:
             return self._diverge(bad_step)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ganlab.config import TrainConfig
+from ganlab.engine.factory import make_trainer
 from ganlab.engine.trainer import Trainer
 from ganlab.snapshot import RunViews, Snapshot, take
 
@@ -28,7 +29,7 @@ class TrainerRunner:
 
     def __init__(self, config: TrainConfig, points: np.ndarray | None = None, data_dir: str | None = None,
                  trainer: Trainer | None = None):
-        self.trainer = trainer or Trainer(config, points=points, data_dir=data_dir)
+        self.trainer = trainer or make_trainer(config, points=points, data_dir=data_dir)
         self.views = RunViews()
 
     def step(self, n: int) -> dict[str, float]:

@@ -38,6 +38,7 @@ class Trainer(TrainingLoop):
 
     live_keys = LIVE_KEYS
     run_tensors = ("G", "D", "G_ema", "fixed_z", "fixed_labels")
+    base_columns = BASE_COLUMNS  # the history's columns before the evaluators' (a subclass logs others)
 
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, points: np.ndarray | None = None,
                  data_dir: str | None = None):
@@ -72,7 +73,7 @@ class Trainer(TrainingLoop):
         self._joint_d = not torch_compat.has_batchnorm(self.D)
         self._start_loop()
         self._grad_norms = torch.zeros(2, device=self.device)
-        columns = BASE_COLUMNS + (TOY_COLUMNS if self.data.centers is not None else ())
+        columns = self.base_columns + (TOY_COLUMNS if self.data.centers is not None else ())
         self.evaluators: list[Callable[["Trainer"], dict[str, float]]] = []
         if self.data.centers is not None:
             self.evaluators.append(toy_evaluator)

@@ -17,7 +17,8 @@ pack > 1 (PacGAN, Lin et al. 2018): D scores `pack` samples stacked along channe
 BatchNorm in D is left out when the loss is wgan_gp: the gradient penalty is a per-sample quantity
 ||grad_x D(x)||, and BatchNorm makes each sample's score depend on the rest of the batch (WGAN-GP paper, sec. 4).
 It is decided when the model is built; switching the loss to wgan_gp during a run keeps the BatchNorm.
-With config.spectral_norm every D conv / linear / projection embedding is spectrally normalised.
+With config.spectral_norm every D conv / linear / projection embedding is spectrally normalised; with
+config.d_dropout = p each of D's LeakyReLUs is followed by Dropout(p) (no weights of its own).
 """
 from __future__ import annotations
 
@@ -72,28 +73,38 @@ class DCGANGenerator(nn.Module):
             z = torch.cat([z, self.embed(labels)], 1)  # (B, z_dim + n_classes)
         return self.net(z)  # (B, z') -> (B, 4w, s, s) -> ... -> (B, C, H, W)
 
+    def pre_tanh(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """a (B, C, H, W) with forward(z) = tanh(a): the VAE decoder's Bernoulli logits are 2a, since
+        (tanh(a) + 1) / 2 = sigmoid(2a) is the pixel's mean in [0, 1]."""
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(labels)], 1)
+        return self.net[:-1](z)
+
 
 class DCGANDiscriminator(nn.Module):
-    """Raw score (B / pack, 1); sigmoid(score) is D's probability for the probabilistic losses."""
+    """Raw score (B / pack, 1); sigmoid(score) is D's probability for the probabilistic losses.
+    With out > 1 (the VAE's encoder) the head gives `out` numbers per image instead of one score."""
 
     def __init__(self, shape: tuple[int, ...], width: int, n_classes: int = 0, batchnorm: bool = True,
-                 sn: bool = False, slope: float = 0.2, pack: int = 1):
+                 sn: bool = False, slope: float = 0.2, pack: int = 1, out: int = 1, dropout: float = 0.0):
         super().__init__()
         c, start, n_up = _layout(shape)
         self.pack = pack
         c *= pack  # PacGAN: `pack` samples stacked along channels, (B, C, H, W) -> (B / pack, pack * C, H, W)
         chans = [width * 2 ** i for i in range(n_up)]  # 28: [w, 2w]; 32: [w, 2w, 4w]
         # the first conv has no norm (DCGAN); later convs are followed by BN unless it is left out
-        layers: list[nn.Module] = [nn.Conv2d(c, chans[0], 4, 2, 1, bias=False), nn.LeakyReLU(slope, True)]
+        # dropout > 0: each LeakyReLU is followed by Dropout(p), so D cannot simply memorise the training set
+        drop = [nn.Dropout(dropout)] if dropout else []
+        layers: list[nn.Module] = [nn.Conv2d(c, chans[0], 4, 2, 1, bias=False), nn.LeakyReLU(slope, True), *drop]
         for a, b in zip(chans, chans[1:]):
             layers.append(nn.Conv2d(a, b, 4, 2, 1, bias=not batchnorm))
             if batchnorm:
                 layers.append(nn.BatchNorm2d(b))
-            layers.append(nn.LeakyReLU(slope, True))
+            layers += [nn.LeakyReLU(slope, True), *([nn.Dropout(dropout)] if dropout else [])]
         layers.append(nn.Flatten())  # phi(x): (B, chans[-1] * start * start)
         self.features = nn.Sequential(*layers)
         n_feat = chans[-1] * start * start
-        self.head = nn.Linear(n_feat, 1)
+        self.head = nn.Linear(n_feat, out)  # out = 1 score; a VAE encoder's head gives (mu, log sigma^2)
         self.embed = nn.Embedding(n_classes, n_feat) if n_classes else None
         self.apply(dcgan_init)
         if self.embed is not None:
@@ -107,7 +118,7 @@ class DCGANDiscriminator(nn.Module):
         if self.pack > 1:
             x = x.reshape(x.shape[0] // self.pack, -1, *x.shape[2:])
         h = self.features(x)  # (B, F)
-        s = self.head(h)  # (B, 1)
+        s = self.head(h)  # (B, out)
         if self.embed is not None:  # projection: e(y) . phi(x); a packed group sums its members' e(y_j)
             e = self.embed(labels).view(h.shape[0], self.pack, -1).sum(1)  # (B / pack, F)
             s = s + (e * h).sum(1, keepdim=True)
@@ -119,5 +130,5 @@ def build_dcgan(config, shape: tuple[int, ...], n_classes: int = 0) -> tuple[nn.
     w = config.dcgan_width
     G = DCGANGenerator(config.z_dim, shape, w, n_classes)
     D = DCGANDiscriminator(shape, w, n_classes, batchnorm=config.loss != "wgan_gp", sn=config.spectral_norm,
-                           slope=0.2, pack=config.pack)
+                           slope=0.2, pack=config.pack, dropout=config.d_dropout)
     return G, D

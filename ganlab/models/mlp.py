@@ -2,10 +2,14 @@
 
 Shapes: G: z (B, z_dim) [+ labels (B,)] -> x (B, *sample_shape); D: x (B, *sample_shape) [+ labels] -> s (B/pack, 1).
 A conditional model concatenates a learned label embedding (n_classes wide) to G's z and to D's flattened x.
+Hidden layers are `width` repeated `depth` times, or one width per layer (`widths`, e.g. the Keras tutorial's
+G 128-256-512-1024 and D 1024-512-256). Each hidden layer is Linear -> activation [-> BatchNorm (G) | Dropout (D)],
+the Keras tutorial's order.
 """
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -18,16 +22,19 @@ def activation(name: str, slope: float) -> nn.Module:
 
 class MLPGenerator(nn.Module):
     def __init__(self, z_dim: int, sample_shape: tuple[int, ...], width: int, depth: int, act: str = "relu",
-                 slope: float = 0.2, batchnorm: bool = False, n_classes: int = 0, tanh_out: bool = False):
+                 slope: float = 0.2, batchnorm: bool = False, n_classes: int = 0, tanh_out: bool = False,
+                 widths: Sequence[int] | None = None):
         super().__init__()
         self.sample_shape = tuple(sample_shape)
         self.embed = nn.Embedding(n_classes, n_classes) if n_classes else None
         layers: list[nn.Module] = []
         d_in = z_dim + n_classes
-        for _ in range(depth):
+        for width in widths or (width,) * depth:
             layers += [nn.Linear(d_in, width), activation(act, slope)]
-            if batchnorm:  # the Keras tutorial: Dense -> LeakyReLU -> BatchNorm(momentum 0.8)
-                layers.append(nn.BatchNorm1d(width, momentum=0.2))
+            if batchnorm:
+                # Keras BatchNormalization(momentum=0.8): running = 0.8 running + 0.2 batch, i.e. torch's
+                # momentum 0.2 (torch weights the new batch by `momentum`); Keras's epsilon is 1e-3.
+                layers.append(nn.BatchNorm1d(width, eps=1e-3, momentum=0.2))
             d_in = width
         layers.append(nn.Linear(d_in, math.prod(self.sample_shape)))
         if tanh_out:
@@ -48,14 +55,15 @@ class MLPDiscriminator(nn.Module):
     """
 
     def __init__(self, sample_shape: tuple[int, ...], width: int, depth: int, act: str = "relu", slope: float = 0.2,
-                 dropout: float = 0.0, sn: bool = False, n_classes: int = 0, pack: int = 1):
+                 dropout: float = 0.0, sn: bool = False, n_classes: int = 0, pack: int = 1,
+                 widths: Sequence[int] | None = None):
         super().__init__()
         self.pack = pack
         self.embed = nn.Embedding(n_classes, n_classes) if n_classes else None
         wrap = spectral_norm if sn else (lambda m: m)
         layers: list[nn.Module] = []
         d_in = (math.prod(sample_shape) + n_classes) * pack
-        for _ in range(depth):
+        for width in widths or (width,) * depth:
             layers += [wrap(nn.Linear(d_in, width)), activation(act, slope)]
             if dropout:
                 layers.append(nn.Dropout(dropout))

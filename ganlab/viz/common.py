@@ -30,9 +30,11 @@ LABELS = {
     "d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
     "g_grad": "|grad G|", "d_grad": "|grad D|", "modes_captured": "modes captured",
     "high_quality_frac": "high-quality %", "reverse_kl": "reverse KL", "seconds": "seconds",
+    "recon": "reconstruction -log p(x|z)", "kl": "KL(q(z|x) || p(z))", "elbo": "ELBO",
 }
 COLORS = {"d_loss": "#d62728", "g_loss": "#9467bd", "d_real": REAL_COLOR, "d_fake": FAKE_COLOR,
-          "modes_captured": "#2ca02c", "high_quality_frac": "#17becf", "reverse_kl": "#8c564b"}
+          "modes_captured": "#2ca02c", "high_quality_frac": "#17becf", "reverse_kl": "#8c564b",
+          "recon": "#1f77b4", "kl": "#e377c2", "elbo": "#7f7f7f"}
 
 History = Mapping[str, np.ndarray]
 # One history, or several runs to compare as (name, history) pairs: [("A", hist_a), ("B", hist_b)].

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ganlab.viz.common import FAKE_COLOR, f32, plain_figure, update_or_build
+from ganlab.viz.common import FAKE_COLOR, RUN_DASH, Histories, f32, plain_figure, update_or_build
 
 History = Mapping[str, np.ndarray]
 N_CLASSES = 10
@@ -44,15 +44,26 @@ def quality_columns(history: History) -> tuple[str, ...]:
     return tuple(c for c in QUALITY_PANELS if c in history and len(finite(history, c)[1]))
 
 
-def quality_figure(history: History, height: int | None = None, fig: go.Figure | None = None) -> go.Figure:
-    """Stacked panels over G steps: feature FID (log y), classes present (0-10), conditional accuracy (%)."""
-    cols = quality_columns(history)
+def _runs(histories: Histories) -> list[tuple[str, History]]:
+    return [("", histories)] if isinstance(histories, Mapping) else list(histories)
+
+
+def quality_figure(histories: Histories, height: int | None = None, fig: go.Figure | None = None) -> go.Figure:
+    """Stacked panels over G steps: feature FID (log y), classes present (0-10), conditional accuracy (%).
+    Several runs, as (name, history) pairs, share the panels (A solid, B dashed, ...)."""
+    runs = _runs(histories)
+    have = {c for _, h in runs for c in quality_columns(h)}
+    cols = tuple(c for c in QUALITY_PANELS if c in have)
     traces = []
-    for row, col in enumerate(cols, start=1):
-        title, color, scale = QUALITY_PANELS[col]
-        x, y = finite(history, col)
-        traces.append(dict(type="scatter", name=col, x=x, y=y * np.float32(scale), mode="lines+markers",
-                           line=dict(color=color, width=1.6), marker=dict(size=4), row=row, showlegend=False))
+    for i, (run, history) in enumerate(runs):
+        for row, col in enumerate(cols, start=1):
+            if col not in history:
+                continue
+            title, color, scale = QUALITY_PANELS[col]
+            x, y = finite(history, col)
+            traces.append(dict(type="scatter", name=f"{run}: {col}" if run else col, x=x, y=y * np.float32(scale),
+                               mode="lines+markers", marker=dict(size=4), row=row, showlegend=False,
+                               line=dict(color=color, width=1.6, dash=RUN_DASH[i % len(RUN_DASH)])))
 
     def build(tr: list[dict]) -> go.Figure:
         if not cols:
@@ -85,24 +96,31 @@ def class_shares(history: History, n_classes: int = N_CLASSES) -> np.ndarray | N
     return m[ok][-1] if ok.any() else None
 
 
-def class_hist_figure(shares: np.ndarray | None, class_names: Sequence[str] = (), height: int = 230,
-                      fig: go.Figure | None = None) -> go.Figure:
+RUN_COLORS = (FAKE_COLOR, "#2ca02c", "#9467bd")  # bars of runs A, B, ... in a comparison
+
+
+def class_hist_figure(shares: np.ndarray | None | Sequence[tuple[str, np.ndarray | None]],
+                      class_names: Sequence[str] = (), height: int = 230, fig: go.Figure | None = None) -> go.Figure:
     """What the judge says the generated samples are: share per class (%); a grey bar is a class G has
-    (nearly) dropped, < 5 % of samples -- mode collapse on digits. 10 % each is perfect balance."""
+    (nearly) dropped, < 5 % of samples -- mode collapse on digits. 10 % each is perfect balance.
+    Several runs, as (name, shares) pairs, get grouped bars (A orange, B green)."""
+    named = shares is not None and not isinstance(shares, np.ndarray)
+    runs = [(n, sh) for n, sh in shares if sh is not None] if named else ([("", shares)] if shares is not None else [])
     traces = []
-    if shares is not None:
-        s = f32(shares) * np.float32(100)
-        names = list(class_names) if len(class_names) == len(s) else [str(i) for i in range(len(s))]
-        traces.append(dict(type="bar", name="share of samples", x=names, y=s,
-                           marker=dict(color=np.where(s >= 100 * PRESENT_FRAC, FAKE_COLOR, "#bbbbbb").tolist())))
+    for i, (run, sh) in enumerate(runs):
+        s = f32(sh) * np.float32(100)
+        names = list(class_names) if len(class_names) == len(s) else [str(k) for k in range(len(s))]
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        traces.append(dict(type="bar", name=run or "share of samples", x=names, y=s,
+                           marker=dict(color=np.where(s >= 100 * PRESENT_FRAC, color, "#bbbbbb").tolist())))
 
     def build(tr: list[dict]) -> go.Figure:
         f = plain_figure(tr)
-        if shares is not None:
-            f.add_hline(y=100 / len(shares), line=dict(dash="dot", color="grey", width=1))
+        if runs:
+            f.add_hline(y=100 / len(runs[0][1]), line=dict(dash="dot", color="grey", width=1))
         f.update_yaxes(title_text="% of samples", rangemode="tozero")
         f.update_xaxes(type="category")
-        f.update_layout(showlegend=False)
+        f.update_layout(showlegend=named, barmode="group")
         return f
 
     return update_or_build(traces, fig, build, "generated samples per class (the judge's verdict)", height)

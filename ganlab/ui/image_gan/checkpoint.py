@@ -56,7 +56,8 @@ def checkpoint_bytes(trainer) -> bytes:
 def file_name(trainer) -> str:
     c = trainer.config
     kind = ("c" if c.conditional else "") + c.model
-    return f"ganlab-{c.data}-{kind}-{c.loss}-step{trainer.step_count}.pt"
+    loss = "elbo" if c.is_vae else c.loss
+    return f"ganlab-{c.data}-{kind}-{loss}-step{trainer.step_count}.pt"
 
 
 # ---- widgets ----------------------------------------------------------------------------------------------

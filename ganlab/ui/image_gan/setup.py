@@ -4,6 +4,10 @@ Widget values live in st.session_state under `ig_*` keys (no widget gets `value=
 sets them before the widgets are drawn (ganlab/ui/setup_form.py). Settings no
 widget shows (depths, activation, log_every, ...) come from the setup's base config: the chosen preset, or
 the config a share link restored.
+
+Side by side (like the Mode collapse lab's A/B): with "compare" on, run B is a whole preset (`b_preset`, by
+default the chosen preset's twin) trained on run A's data with run A's seed, so both grids start from the same
+fixed noise (a run's 64 grid vectors come from its seed).
 """
 from __future__ import annotations
 
@@ -22,7 +26,10 @@ CUSTOM = links.CUSTOM  # the preset picker's "no preset" entry
 DEFAULT_PRESET = "mnist-dcgan"
 PRESET_NAMES = tuple(name for name, p in PRESETS.items() if not p.config.is_toy)  # mnist-mlp, ...
 FIELDS = ("data", "model", "conditional", "loss", "g_lr", "d_lr", "beta1", "beta2", "batch_size", "d_steps",
-          "real_label", "gp_weight", "dcgan_width", "g_width", "d_width", "z_dim", "steps", "seed", "g_ema")
+          "real_label", "gp_weight", "dcgan_width", "g_width", "d_width", "g_widths", "d_widths", "z_dim", "steps",
+          "seed", "g_ema")
+TEXT_FIELDS = ("g_widths", "d_widths")  # text inputs; the other FIELDS are numbers, boxes and pickers
+MODEL_LABELS = {"mlp": "MLP GAN", "dcgan": "DCGAN", "vae": "VAE"}
 DATA_LABELS = {
     "mnist": "MNIST (5,000 embedded digits, offline)",
     "digits": "scikit-learn digits (8x8, offline)",
@@ -30,7 +37,8 @@ DATA_LABELS = {
     "fashion-mnist": "Fashion-MNIST (files needed)",
     "cifar10": "CIFAR-10 (files needed, 32x32 colour)",
 }
-LINK_KEYS = frozenset(cfg.FIELD_TYPES) | {"preset"}
+LINK_KEYS = frozenset(cfg.FIELD_TYPES) | {"preset", "compare", "b_preset"}
+RUN_NAMES = ("A", "B")
 
 
 @dataclass
@@ -39,22 +47,58 @@ class Setup:
     preset: str
     data_dir: str | None = None
     errors: list[str] = field(default_factory=list)
+    b: TrainConfig | None = None  # run B (side by side), or None
+    b_preset: str = ""
 
     @property
     def ok(self) -> bool:
         return self.config is not None and not self.errors
 
+    @property
+    def configs(self) -> list[TrainConfig]:
+        """[A] or [A, B]: the job's runners, in order."""
+        return [c for c in (self.config, self.b) if c is not None]
+
 
 # ---- pure helpers (no widgets) ----------------------------------------------------------------------------
 def describe(c: TrainConfig) -> str:
-    """'conditional DCGAN on mnist, Non-saturating' -- for job labels and captions."""
-    model = {"mlp": "MLP GAN", "dcgan": "DCGAN"}.get(c.model, c.model)
-    return f"{'conditional ' if c.conditional else ''}{model} on {c.data}, {setup_form.loss_label(c.loss)}"
+    """'conditional DCGAN on mnist, Non-saturating' -- for job labels and captions ('VAE on mnist, ELBO')."""
+    model = MODEL_LABELS.get(c.model, c.model)
+    loss = "ELBO" if c.is_vae else setup_form.loss_label(c.loss)
+    return f"{'conditional ' if c.conditional else ''}{model} on {c.data}, {loss}"
+
+
+def twin_of(preset: str) -> str:
+    """Run B's preset when A is `preset`: its twin, else mnist-dcgan (or mnist-mlp beside a DCGAN)."""
+    twin = PRESETS[preset].twin if preset in PRESETS else ""
+    if twin in PRESET_NAMES:
+        return twin
+    return "mnist-mlp" if preset == DEFAULT_PRESET else DEFAULT_PRESET
+
+
+def run_b(a: TrainConfig, b_preset: str) -> TrainConfig:
+    """Run B: the preset `b_preset` on A's data with A's seed (same seed: the same 64 fixed noise vectors)."""
+    return PRESETS[b_preset].config.replace(data=a.data, seed=a.seed)
 
 
 def share_params(s: Setup) -> dict[str, str]:
-    """URL query params for this setup: the preset's name and the config's non-default fields."""
-    return links.setup_params(s.preset, s.config)
+    """URL query params for this setup: the preset's name and the config's non-default fields; with a run B,
+    `compare=1` and `b_preset`."""
+    q = links.setup_params(s.preset, s.config)
+    if s.b is not None:
+        q.update(compare="1", b_preset=s.b_preset)
+    return q
+
+
+def restore_b(params: Mapping[str, Any], preset: str) -> tuple[bool, str, list[str]]:
+    """(compare, b_preset, warnings) from URL params: `compare=1` turns run B on; `b_preset` names it."""
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
+    compare = str(params.get("compare", "0")).strip().lower() in ("1", "true", "yes", "on")
+    b_preset = params.get("b_preset") or twin_of(preset)
+    if b_preset not in PRESET_NAMES:
+        return compare, twin_of(preset), [f"run B's preset {b_preset!r} is not an Image GAN preset; "
+                                          f"{twin_of(preset)} is used"]
+    return compare, b_preset, []
 
 
 def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, str, list[str]]:
@@ -74,17 +118,23 @@ def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, str, list[str]]:
 
 
 # ---- session state ----------------------------------------------------------------------------------------
-def load(c: TrainConfig, preset: str) -> None:
-    """Write a config into the widgets' session-state values (before the widgets are drawn)."""
+def load(c: TrainConfig, preset: str, b_preset: str | None = None) -> None:
+    """Write a config into the widgets' session-state values (before the widgets are drawn); a preset also
+    sets run B's preset to its twin (or `b_preset`)."""
     st.session_state[P + "base"] = c
-    state.put({**{P + f: getattr(c, f) for f in FIELDS}, P + "preset": preset})
+    values = {**{P + f: getattr(c, f) for f in FIELDS}, P + "preset": preset}
+    if b_preset or preset in PRESETS:
+        values[P + "b_preset"] = b_preset or twin_of(preset)
+    state.put(values)
 
 
 def _load_link(params: Mapping[str, Any]) -> list[str]:
     c, preset, warnings = restore(params)
-    load(c, preset)
+    compare, b_preset, b_warnings = restore_b(params, preset)
+    load(c, preset, b_preset)
+    state.put({P + "compare": compare})
     state.defaults({P + "data_dir": ""})
-    return warnings
+    return warnings + b_warnings
 
 
 FORM = setup_form.SetupForm(P, PRESET_NAMES, _load_link, lambda name: load(PRESETS[name].config, name))
@@ -102,5 +152,11 @@ def build() -> Setup:
         s.config = c
     except ConfigError as e:
         s.errors.append(str(e))
+    if s.config is not None and ss.get(P + "compare"):
+        s.b_preset = ss.get(P + "b_preset") or twin_of(s.preset)
+        try:
+            s.b = run_b(s.config, s.b_preset)
+        except ConfigError as e:
+            s.errors.append(f"Run B ({s.b_preset}): {e}")
     return s
 

@@ -1,12 +1,14 @@
-"""Image GAN page: start an image job and draw its latest snapshot.
+"""Image GAN page: start an image job (one run, or runs A and B side by side) and draw its latest snapshots.
 
 Two live parts, each in its own fragment on the page:
-  samples (every SAMPLES_EVERY_S)  step counter, the fixed-noise grid (JPEG bytes from the worker) with a
-                                   timeline slider over earlier grids, and real images beside it
-  charts (every CHARTS_EVERY_S)    losses, mean D(x) vs D(G(z)), quality scores over time, class histogram
+  samples (every SAMPLES_EVERY_S)  each run's line (step, status), its fixed-noise grid (JPEG bytes from the
+                                   worker; one run also gets a timeline slider over earlier grids), and real
+                                   images beside them
+  charts (every CHARTS_EVERY_S)    losses (a VAE: reconstruction and KL), mean D(x) vs D(G(z)), quality scores
+                                   over time, class histogram (ganlab/ui/image_gan/charts.py)
 Plotly figures are kept per session and redrawn only when the run's history gained rows (a logging step; the
-job also publishes snapshots in between); the grid is a JPEG the worker already encoded, so a samples tick
-costs a few milliseconds.
+job also publishes snapshots in between); a grid is a JPEG the worker already encoded, so a samples tick
+costs a few milliseconds. Runs A and B share the job, the seed and so the 64 fixed noise vectors.
 """
 from __future__ import annotations
 
@@ -18,9 +20,7 @@ from ganlab import losses
 from ganlab.config import TrainConfig
 from ganlab.jobs import Job, Status
 from ganlab.ui import controls, live
-from ganlab.ui.image_gan.setup import P, Setup, describe
-from ganlab.viz import common as viz
-from ganlab.viz import image_gan as viz_images
+from ganlab.ui.image_gan.setup import RUN_NAMES, P, Setup, describe
 
 SLOT = P + "job"  # session-state key of this page's current job id
 FRAME_KEY = P + "frame"  # prefix of the timeline slider's key
@@ -81,6 +81,11 @@ def build_runners(config: TrainConfig, data_dir: str | None, score: bool = True)
     return [runner]
 
 
+def build_all(configs: list[TrainConfig], data_dir: str | None) -> list:
+    """One runner per config (runs A and B of a comparison), each as build_runners makes it."""
+    return [r for c in configs for r in build_runners(c, data_dir)]
+
+
 def resume_runners(run, steps: int, data_dir: str | None) -> list:
     """A runner that continues a checkpoint (ganlab.checkpoint.Run) up to `steps` G steps in all."""
     from ganlab import quality
@@ -99,9 +104,11 @@ def forget_view() -> None:
 
 
 def start(setup: Setup, owner: str) -> None:
-    """Start button callback."""
-    config, data_dir = setup.config, setup.data_dir
-    if controls.submit(SLOT, owner, lambda: build_runners(config, data_dir), describe(config), [config],
+    """Start button callback: one job, with run B beside run A when the setup compares two."""
+    configs, data_dir = setup.configs, setup.data_dir
+    label = " vs ".join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs)) if len(configs) > 1 \
+        else describe(configs[0])
+    if controls.submit(SLOT, owner, lambda: build_all(configs, data_dir), label, configs,
                        meta={"preset": setup.preset}):
         forget_view()
 
@@ -115,10 +122,14 @@ def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
 
 
 # ---- samples: status, grid with timeline, real images -----------------------------------------------------
-def status_line(job: Job, s) -> str:
+def status_line(job: Job, s, i: int = 0, n_runs: int = 1) -> str:
+    """'Step N / M · status · rate' for a single run; 'Run A · step N / M · status · what · rate' beside another."""
     status = controls.run_status(job, s)
     rate = f" · {s.step / s.seconds:.1f} steps/s" if s.seconds > 0 and s.step else ""
-    return f"Step {controls.live_step(job, 0, s)} / {s.config.steps} · {status}{rate}"
+    step = controls.live_step(job, i, s)
+    if n_runs == 1:
+        return f"Step {step} / {s.config.steps} · {status}{rate}"
+    return f"Run {RUN_NAMES[i]} · step {step} / {s.config.steps} · {status} · {describe(s.config)}{rate}"
 
 
 def is_fallback(note: str) -> bool:
@@ -174,6 +185,12 @@ def timeline(s) -> tuple[int, bytes]:
     return shown, dict(frames)[shown]
 
 
+def _diverged(s, name: str = "") -> None:
+    if s.status == Status.DIVERGED:
+        st.error(f"{'Run ' + name + ' ' if name else 'The run '}diverged at step {s.diverged_at}: a loss or "
+                 "gradient became NaN or infinite. Lower the learning rates or pick another loss, then Start again.")
+
+
 def draw_samples(job: Job | None) -> None:
     """The fast live part (inside the page's samples fragment)."""
     snaps = controls.live_snapshots(
@@ -182,11 +199,11 @@ def draw_samples(job: Job | None) -> None:
         building="Loading the data and building the networks…")
     if not snaps:
         return
+    if len(snaps) > 1:
+        return draw_pair(job, snaps)
     s = snaps[0]
     st.markdown(status_line(job, s))
-    if s.status == Status.DIVERGED:
-        st.error(f"The run diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
-                 "Lower the learning rates or pick another loss, then Start again.")
+    _diverged(s)
     if s.note:
         (st.info if is_fallback(s.note) else st.caption)(s.note)
     left, right = st.columns(2)
@@ -199,73 +216,47 @@ def draw_samples(job: Job | None) -> None:
             st.image(s.real_jpeg, caption="real images from the training data")
 
 
-# ---- charts ------------------------------------------------------------------------------------------------
-def _metric(col, label: str, value: float | None, fmt: str, help: str) -> None:
-    col.metric(label, "–" if value is None else fmt.format(value), help=help)
+def draw_pair(job: Job, snaps: tuple) -> None:
+    """Runs A and B side by side: each run's line and newest grid (same fixed noise), real images last."""
+    cols = st.columns(len(snaps) + 1)
+    for i, (col, s) in enumerate(zip(cols, snaps)):
+        if s is None:
+            continue
+        with col:
+            name = RUN_NAMES[i]
+            st.markdown(status_line(job, s, i, len(snaps)))
+            _diverged(s, name)
+            if s.note:
+                (st.info if is_fallback(s.note) else st.caption)(s.note)
+            rows = "one row per class" if s.config.conditional else "the same 64 noise vectors as the other run"
+            st.image(s.grid_jpeg, caption=f"Run {name}: generated at step {s.step}: fixed noise, {rows}")
+    real = next((s.real_jpeg for s in snaps if s is not None and s.real_jpeg), None)
+    if real:
+        cols[-1].image(real, caption="real images from the training data")
 
 
-def history_version(h: dict) -> tuple[int, float]:
-    """Changes exactly when a logging step added (or the bounded history thinned) rows: (rows, last step).
-    An unchanged figure is sent unchanged, and the browser does not redraw it."""
-    steps = h.get("step", ())
-    return len(steps), float(steps[-1]) if len(steps) else -1.0
-
-
-def draw_charts(job: Job | None, class_names: tuple[str, ...] = ()) -> None:
-    """The slower live part (inside the page's charts fragment)."""
-    snaps = job.snapshots() if job is not None else ()
-    if not snaps:
-        return
-    s = snaps[0]
-    h = s.history
-    v = history_version(h)  # snapshots also come between logging steps; the curves change only at them
-    c1, c2 = st.columns(2)
-    with c1:
-        live.chart(live.figure((SLOT, job.id, "losses"), v,
-                               lambda f: viz.curves_figure(h, ("d_loss", "g_loss"), "losses", fig=f)), key=P + "losses")
-    with c2:
-        live.chart(live.figure((SLOT, job.id, "dprobs"), v, lambda f: viz.d_probs_figure(h, fig=f)), key=P + "dprobs")
-    if not viz_images.quality_columns(h):
-        st.caption("Quality scores (feature FID, classes present, conditional accuracy) are computed for 28x28 "
-                   "MNIST digits; they appear here after the first scored logging interval.")
-        return
-    m1, m2, m3 = st.columns(3)
-    _metric(m1, "feature FID", viz_images.last_value(h, "fid"), "{:.1f}",
-            "Fréchet distance in a small MNIST network's feature space: lower is better; only comparable "
-            "with other ganlab numbers (see ganlab/quality.py)")
-    _metric(m2, "classes present", viz_images.last_value(h, "classes_present"), "{:.0f} / 10",
-            "Digits that get at least 5 % of the samples; fewer than 10 is mode collapse")
-    if s.config.conditional:
-        acc = viz_images.last_value(h, "cond_acc")
-        _metric(m3, "conditional accuracy", None if acc is None else 100 * acc, "{:.0f} %",
-                "Share of samples the judge classifies as the class G was asked for")
-    q1, q2 = st.columns(2)
-    with q1:
-        live.chart(live.figure((SLOT, job.id, "quality"), v, lambda f: viz_images.quality_figure(h, fig=f)),
-                   key=P + "quality")
-    with q2:
-        shares = viz_images.class_shares(h)
-        if shares is None:
-            st.caption("The per-class histogram needs per-class shares in the run's history.")
-        else:
-            live.chart(live.figure((SLOT, job.id, "classes"), v,
-                                   lambda f: viz_images.class_hist_figure(shares, class_names, fig=f)),
-                       key=P + "classes")
-
-
-def code_objects(config: TrainConfig | None) -> list:
-    """The functions behind this config, for the "Show the code" expander: losses, model builder, one step."""
+def code_objects(configs: TrainConfig | list[TrainConfig] | None) -> list:
+    """The functions behind these configs, for the "Show the code" expander: losses, model builder, one step."""
     from ganlab.engine.trainer import Trainer
+    from ganlab.engine.vae import VAETrainer
     from ganlab.models import BUILDERS, mlp
 
+    configs = [configs] if isinstance(configs, TrainConfig) else list(configs or ())
     objs: list = []
-    if config is not None:
-        loss = losses.LOSSES[config.loss]
-        objs += [loss.d_loss, loss.g_loss] + ([losses.gradient_penalty] if loss.gradient_penalty else [])
-        if config.model == "dcgan":
-            from ganlab.models import dcgan
+    for config in configs:
+        if config.is_vae:
+            from ganlab.models import vae
 
-            objs += [dcgan.build_dcgan, dcgan.DCGANGenerator, dcgan.DCGANDiscriminator]
+            more = [losses.bernoulli_nll, losses.gaussian_kl, vae.build_vae, VAETrainer._train_step]
         else:
-            objs += [BUILDERS["mlp"], mlp.MLPGenerator, mlp.MLPDiscriminator]
-    return objs + [Trainer._train_step, Trainer._d_update]
+            loss = losses.LOSSES[config.loss]
+            more = [loss.d_loss, loss.g_loss] + ([losses.gradient_penalty] if loss.gradient_penalty else [])
+            if config.model == "dcgan":
+                from ganlab.models import dcgan
+
+                more += [dcgan.build_dcgan, dcgan.DCGANGenerator, dcgan.DCGANDiscriminator]
+            else:
+                more += [BUILDERS["mlp"], mlp.MLPGenerator, mlp.MLPDiscriminator]
+            more += [Trainer._train_step, Trainer._d_update]
+        objs += [o for o in more if o not in objs]
+    return objs

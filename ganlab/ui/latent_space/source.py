@@ -25,7 +25,8 @@ from ganlab.config import TrainConfig
 from ganlab.ui import state
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
-BUNDLED = {"MNIST DCGAN (demo)": "demo-mnist-dcgan.pt", "MNIST conditional GAN (demo)": "demo-mnist-cgan.pt"}
+BUNDLED = {"MNIST DCGAN (demo)": "demo-mnist-dcgan.pt", "MNIST conditional GAN (demo)": "demo-mnist-cgan.pt",
+           "MNIST VAE (demo)": "demo-mnist-vae.pt"}
 KINDS = {"bundled": "Bundled demo", "runs": "My runs", "upload": "Upload a checkpoint"}  # key -> radio label
 
 
@@ -42,6 +43,7 @@ class Source:
     centers: np.ndarray | None = None  # toy: (M, 2) mode centres
     note: str = ""
     extra: dict = field(default_factory=dict)
+    encoder: Any = None  # a VAE's encoder (eval mode, CPU): real images -> codes; None for a GAN
 
     @property
     def is_toy(self) -> bool:
@@ -61,8 +63,8 @@ def class_names(data: str, k: int) -> tuple[str, ...]:
 
 
 def make_source(G: Any, config: TrainConfig, key: str, label: str, real: np.ndarray | None = None,
-                note: str = "") -> Source:
-    """Wrap an eval-mode CPU generator; the sample shape comes from one probe render."""
+                note: str = "", encoder: Any = None) -> Source:
+    """Wrap an eval-mode CPU generator (and a VAE's encoder); the sample shape comes from one probe render."""
     k = latent.n_classes(G)
     shape = tuple(latent.render(G, np.zeros(config.z_dim, np.float32)).shape[1:])
     centers = None
@@ -71,7 +73,13 @@ def make_source(G: Any, config: TrainConfig, key: str, label: str, real: np.ndar
 
         pts, centers, _ = toy_points(config.data, 1000, config.seed)
         real = pts if real is None else real
-    return Source(key, label, G, config, shape, k, class_names(config.data, k) if k else (), real, centers, note)
+    return Source(key, label, G, config, shape, k, class_names(config.data, k) if k else (), real, centers, note,
+                  encoder=encoder)
+
+
+def _encoder(run) -> Any:
+    """A checkpoint's encoder when it holds a VAE, else None."""
+    return run.make_encoder("cpu") if run.config.is_vae else None
 
 
 # ---- the three kinds of source -------------------------------------------------------------------------------
@@ -87,7 +95,7 @@ def _load_bundled(path: str, mtime: float) -> Source:
 
     run = checkpoint.load(path)
     return make_source(run.make_generator("cpu"), run.config, f"bundled:{path}:{mtime}", Path(path).name,
-                       note=checkpoint.describe(run))
+                       note=checkpoint.describe(run), encoder=_encoder(run))
 
 
 def load_bundled(path: Path) -> Source:
@@ -100,7 +108,7 @@ def load_upload(data: bytes, name: str) -> Source:
 
     run = checkpoint.load(data)
     return make_source(run.make_generator("cpu"), run.config, "upload:" + hashlib.sha256(data).hexdigest()[:16], name,
-                       note=checkpoint.describe(run))
+                       note=checkpoint.describe(run), encoder=_encoder(run))
 
 
 def _owner() -> str:
@@ -138,12 +146,16 @@ def run_source(job: Any, i: int, refresh: bool = False) -> Source:
     if cached is not None and (cached.extra.get("live") == live) and not (live and refresh):
         return cached
     G = trainer.sampler if not live else copy.deepcopy(trainer.sampler).cpu().eval()
+    E = None
+    if trainer.config.is_vae:  # a VAE's encoder sits in D's place
+        E = trainer.D if not live else copy.deepcopy(trainer.D).cpu().eval()
     real = None
     if trainer.data is not None and trainer.data.is_toy:
         real = trainer.data.x[:1000].detach().cpu().numpy()
     step = trainer.step_count
     src = make_source(G, trainer.config, f"{key}:{step}", f"run #{job.id}", real,
-                      note=f"weights from step {step}" + (" (the run is still training)" if live else ""))
+                      note=f"weights from step {step}" + (" (the run is still training)" if live else ""),
+                      encoder=E)
     src.extra["live"] = live
     slot.clear()  # keep one run's generator per session
     slot[key] = src

@@ -14,7 +14,7 @@ import streamlit as st
 
 from ganlab import imaging, latent
 from ganlab.ui import code, state
-from ganlab.ui.latent_space.source import Source, on_warm_thread
+from ganlab.ui.latent_space.source import Source, class_names, on_warm_thread
 from ganlab.viz.latent_space import manifold_figure, norm_figure
 
 RANGE = 3.0  # slider range: |z_k| <= 3 holds 99.7 % of N(0, 1)
@@ -25,7 +25,8 @@ DEFAULTS = {"lat_i_how": "seeds", "lat_i_a": 0, "lat_i_b": 1, "lat_i_sheet": 0, 
             "lat_i_mode": "slerp", "lat_i_n": 10, "lat_i_fps": 8, "lat_s_seed": 0, "lat_s_sweep": 0,
             "lat_c_styles": 8, "lat_c_seed": 0, "lat_c_from": 0, "lat_c_to": 1, "lat_c_col": 0, "lat_c_n": 10,
             "lat_t_grid": 11, "lat_t_span": 2.5, "lat_t_rest": "zero", "lat_t_rseed": 0, "lat_t_a": 0,
-            "lat_t_b": 1, "lat_t_mode": "lerp"}
+            "lat_t_b": 1, "lat_t_mode": "lerp", "lat_e_ca": 3, "lat_e_ia": 0, "lat_e_cb": 8, "lat_e_ib": 0,
+            "lat_e_mode": "lerp", "lat_e_n": 10}
 
 
 def _class_ui(src: Source, key: str) -> np.ndarray | None:
@@ -193,10 +194,58 @@ def toy_manifold_view(src: Source) -> None:
     code.show_code([latent.toy_manifold, latent.toy_path])
 
 
+# ---- Encode (VAE) -----------------------------------------------------------------------------------------------
+def real_digits(data: str) -> tuple[np.ndarray, np.ndarray]:
+    """(x (N, C, H, W) in [-1, 1], y (N,)) real images to encode: the run's data if it loads here, else the
+    embedded MNIST digits (read-only: the loader's cached copy)."""
+    from ganlab.data.images import load_images_or_fallback
+
+    img = load_images_or_fallback(data)
+    return img.x, img.y
+
+
+def _pick_real(col, x: np.ndarray, y: np.ndarray, names: tuple[str, ...], end: str) -> np.ndarray:
+    """A class and an example number (keys lat_e_c<end>, lat_e_i<end>) -> one real image (C, H, W)."""
+    c = col.selectbox(f"Real digit {end.upper()}: class", range(len(names)), format_func=lambda i: names[i],
+                      key=f"lat_e_c{end}")
+    idx = np.flatnonzero(y == c)
+    i = col.number_input(f"Real digit {end.upper()}: example", 0, max(len(idx) - 1, 0), key=f"lat_e_i{end}")
+    return x[idx[min(int(i), len(idx) - 1)]]
+
+
+def encode_view(src: Source) -> None:
+    """A VAE's encoder maps two real digits to codes; the decoder draws the path between the codes."""
+    x, y = real_digits(src.config.data)
+    names = class_names(src.config.data, int(y.max()) + 1)
+    a, b, c = st.columns(3)
+    xa = _pick_real(a, x, y, names, "a")
+    xb = _pick_real(b, x, y, names, "b")
+    mode = c.radio("Path", ("lerp", "slerp"), horizontal=True, key="lat_e_mode",
+                   help="lerp: the straight line between the two codes. slerp: the great circle.")
+    n = c.slider("Frames", 4, 24, key="lat_e_n")
+    frames, zs = latent.encode_path(src.G, src.encoder, xa, xb, n, mode)  # (n, C, H, W), (n, d)
+    st.image(imaging.images_jpeg(np.stack([xa, frames[0], frames[-1], xb]), nrow=4, scale=3),
+             caption="real A, its reconstruction decoder(mu(A)), the reconstruction of B, real B")
+    st.image(imaging.images_jpeg(frames, nrow=min(n, 12), scale=2),
+             caption=f"{mode} from the code of A to the code of B: {n} decoded frames")
+    st.caption("A VAE's encoder gives every real image a code, so two real digits can be morphed into each other. "
+               "A GAN has no encoder: finding the z of a real image needs a search (\"GAN inversion\").")
+    _exports(frames, 8, f"encode_{mode}", z=zs)
+    code.show_code([latent.encode, latent.encode_path, latent.interpolate])
+
+
 # ---- the mode picker -------------------------------------------------------------------------------------------
 TOY_MODES = {"toy_manifold": ("Toy manifold", toy_manifold_view)}
 IMAGE_MODES = {"interpolation": ("Interpolation", interpolation_view), "sliders": ("Sliders", sliders_view),
                "conditional": ("Conditional", conditional_view)}
+VAE_MODES = {**IMAGE_MODES, "encode": ("Encode two real digits (VAE)", encode_view)}
+
+
+def modes_of(src: Source) -> dict:
+    """The modes this generator offers: a toy generator's, an image generator's, plus encoding for a VAE."""
+    if src.is_toy:
+        return TOY_MODES
+    return VAE_MODES if src.encoder is not None else IMAGE_MODES
 
 
 def mode_ui(src: Source) -> str:
@@ -207,7 +256,7 @@ def mode_ui(src: Source) -> str:
     e.g. while an upload is pending), the last mode chosen comes back, else the first (e.g. a toy generator
     after an image one).
     """
-    modes = TOY_MODES if src.is_toy else IMAGE_MODES
+    modes = modes_of(src)
     keys = list(modes)
     asked = str(st.query_params.get("mode", "")).lower()
     linked = next((m for m in keys if asked and m.startswith(asked.replace(" ", "_"))), None)
@@ -224,4 +273,4 @@ def mode_ui(src: Source) -> str:
 
 def draw(src: Source, mode: str) -> None:
     """The view of `mode` (a key mode_ui returned) for this generator."""
-    (TOY_MODES if src.is_toy else IMAGE_MODES)[mode][1](src)
+    modes_of(src)[mode][1](src)
