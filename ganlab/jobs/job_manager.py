@@ -228,7 +228,10 @@ class Job:
 
 class JobManager:
     """max_running: admitted jobs at once (all of them train, sharing `workers` threads); the rest queue.
-    workers: pool threads (default: one per core)."""
+    workers: pool threads (default: one per core). job_class: what submit creates (the Ray backend's
+    RayJob runs its runners in a Ray actor; ganlab/jobs/ray_backend/)."""
+
+    job_class: type[Job] = Job
 
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
@@ -260,7 +263,7 @@ class JobManager:
             if len(mine) >= self.max_jobs_per_owner:
                 raise JobLimitError(f"you already have {len(mine)} runs going (the limit is "
                                     f"{self.max_jobs_per_owner}); stop one first")
-            job = Job(self, owner, factory, label, self.snapshot_every_s, page, meta)
+            job = self.job_class(self, owner, factory, label, self.snapshot_every_s, page, meta)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._touch_locked(owner)
@@ -411,7 +414,8 @@ class JobManager:
         once, then the workers finish their slices and park the runners."""
         self._closed.set()
         deadline = time.monotonic() + timeout
-        jobs = self.all_jobs()
+        with self._lock:
+            jobs = list(self._jobs.values())  # this manager's own (a subclass's all_jobs may list more)
         for j in jobs:
             j.stop()
         for j in jobs:
