@@ -17,8 +17,7 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r re
 
 from ganlab import jobs, presets  # noqa: E402
 from ganlab.cli.main import main  # noqa: E402
-from ganlab.jobs import classroom  # noqa: E402
-from ganlab.jobs.ray_backend import manager as ray_manager  # noqa: E402
+from ganlab.jobs import classroom, job_manager  # noqa: E402
 from ganlab.jobs.ray_backend.connect import connect  # noqa: E402
 from ganlab.jobs.ray_backend.job import RayJob, RemoteJob  # noqa: E402
 from ganlab.jobs.ray_backend.manager import RayJobManager  # noqa: E402
@@ -156,6 +155,5 @@ def test_ganlab_backend_ray_gives_the_ray_manager(monkeypatch):
         assert isinstance(m, RayJobManager) and jobs.manager() is m
         assert isinstance(classroom.classroom(), RayClassroom)
     finally:
-        if ray_manager._MANAGER is not None:
-            ray_manager._MANAGER.shutdown()
+        job_manager.manager().shutdown()  # the local kind again: the Ray one is shut down first
         classroom.install(plain)

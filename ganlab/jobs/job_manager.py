@@ -438,15 +438,18 @@ _MANAGER_LOCK = threading.Lock()
 EXIT_TIMEOUT_S = 5.0
 
 
-def manager() -> JobManager:
-    """The process-wide manager (one per server; every session's runs are in it, keyed by owner)."""
+def manager(kind: type[JobManager] = JobManager) -> JobManager:
+    """The process-wide manager (one per server; every session's runs are in it, keyed by owner). `kind`: the
+    backend's manager class (ganlab.jobs.manager() picks it); a manager of another kind is shut down first."""
     global _MANAGER
     with _MANAGER_LOCK:
+        if _MANAGER is not None and type(_MANAGER) is not kind:
+            _MANAGER.shutdown(EXIT_TIMEOUT_S)
         if _MANAGER is None or _MANAGER._closed.is_set():
             if _MANAGER is None:
                 atexit.register(_shutdown_at_exit)
-            _MANAGER = JobManager(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
-                                  workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
+            _MANAGER = kind(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
+                            workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
         return _MANAGER
 
 

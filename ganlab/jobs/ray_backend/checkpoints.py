@@ -100,28 +100,21 @@ class Checkpointer:
         return ck
 
 
+def _inner(name: str) -> property:
+    return property(lambda self: getattr(self.inner, name), doc=f"The wrapped runner's {name}.")
+
+
 class CheckpointingRunner:
     """A runner (ganlab.jobs.runner.Runner) that lets its Checkpointer save the job between steps."""
+
+    status = _inner("status")
+    step_count = _inner("step_count")
+    budget = _inner("budget")
+    log_every = _inner("log_every")
 
     def __init__(self, inner: Any, checkpointer: Checkpointer):
         self.inner = inner
         self._checkpointer = checkpointer
-
-    @property
-    def status(self) -> str:
-        return self.inner.status
-
-    @property
-    def step_count(self) -> int:
-        return self.inner.step_count
-
-    @property
-    def budget(self) -> int:
-        return self.inner.budget
-
-    @property
-    def log_every(self) -> int:
-        return self.inner.log_every
 
     def step(self, n: int) -> dict[str, float]:
         self._checkpointer.before_step()

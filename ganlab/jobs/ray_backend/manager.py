@@ -9,7 +9,6 @@ Classroom a RayClassroom (nicknames and the announcement shared by every replica
 """
 from __future__ import annotations
 
-import atexit
 import itertools
 import os
 import socket
@@ -17,7 +16,7 @@ import threading
 import time
 import uuid
 
-from ganlab.jobs import classroom
+from ganlab.jobs import classroom, job_manager
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S
 from ganlab.jobs.ray_backend.connect import connect
@@ -105,24 +104,11 @@ class RayJobManager(JobManager):
             return self._remote_snaps.get(job_id, (0.0, -1, ()))[1]
 
 
-_MANAGER: RayJobManager | None = None
-_LOCK = threading.Lock()
-EXIT_TIMEOUT_S = 5.0
-
-
 def manager() -> RayJobManager:
-    """The process-wide Ray-backed manager (ganlab.jobs.manager() under GANLAB_BACKEND=ray)."""
-    global _MANAGER
-    with _LOCK:
-        if _MANAGER is None or _MANAGER._closed.is_set():
-            if _MANAGER is None:
-                atexit.register(_shutdown_at_exit)
-            _MANAGER = RayJobManager(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None)
-            classroom.install(RayClassroom(_MANAGER.registry))
-        return _MANAGER
-
-
-def _shutdown_at_exit() -> None:
-    m = _MANAGER
-    if m is not None and not m._closed.is_set():
-        m.shutdown(EXIT_TIMEOUT_S)
+    """The process-wide manager under GANLAB_BACKEND=ray (ganlab.jobs.manager()); the process's Classroom
+    becomes a RayClassroom with it."""
+    m = job_manager.manager(RayJobManager)
+    room = classroom.classroom()
+    if not isinstance(room, RayClassroom):
+        classroom.install(RayClassroom(m.registry))
+    return m
