@@ -1,8 +1,9 @@
 """The Ray backend on a local Ray (2 CPUs, no dashboard, loopback only), one for the whole module.
 
-Skipped, with the reason, where Ray is not installed (`pip install -r requirements-ray.txt`; `make test`
-installs it). Each test makes its own RayJobManager and shuts it down (its actors are killed); the Ray itself
-is shut down after the last test.
+The Ray, and everything it starts, listens on 127.0.0.1 only (ganlab/jobs/ray_backend/connect.py). Skipped,
+with the reason, where Ray is not installed (`pip install -r requirements-ray.txt`; `make test` installs it).
+Each test makes its own RayJobManager and shuts it down (its actors are killed); the Ray itself is shut down
+after the last test.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import os
 
 import pytest
 
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # loopback only: Ray reads it when imported
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
 
 from ganlab import jobs, presets  # noqa: E402

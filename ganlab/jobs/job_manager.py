@@ -446,10 +446,11 @@ def manager(kind: type[JobManager] = JobManager) -> JobManager:
         if _MANAGER is not None and type(_MANAGER) is not kind:
             _MANAGER.shutdown(EXIT_TIMEOUT_S)
         if _MANAGER is None or _MANAGER._closed.is_set():
-            if _MANAGER is None:
-                atexit.register(_shutdown_at_exit)
+            first = _MANAGER is None
             _MANAGER = kind(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
                             workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
+            if first:  # after the manager (and what it started, e.g. Ray): exit hooks run last-registered first
+                atexit.register(_shutdown_at_exit)
         return _MANAGER
 
 

@@ -1,7 +1,17 @@
-"""Joining the Ray cluster: RAY_ADDRESS when set (an existing cluster, e.g. `ray start --head` or the deploy/
-head), else a local Ray started by this process (GANLAB_RAY_CPUS CPUs, default all; no dashboard; the node
-listens on the loopback address only). Every ganlab process uses one namespace, so named actors (the
-registry, the jobs) are found by every app replica.
+"""Joining the Ray cluster: RAY_ADDRESS when set (an existing cluster: the deploy/ head, or `ray start --head`),
+else a local Ray started by this process (GANLAB_RAY_CPUS CPUs, default all; no dashboard). Every ganlab
+process uses one namespace, so named actors (the registry, the jobs) are found by every app replica.
+
+Loopback: Ray gives a node the machine's network address even when told 127.0.0.1 (a cluster is meant to be
+reached from other machines), and its GCS then listens on every interface. A Ray this process starts, or one
+it joins on 127.0.0.1 / localhost, is kept on the loopback address with Ray's own switch for single-machine
+clusters (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, read when Ray is imported, here and in every Ray process this one
+starts). A head started
+with `ray start` needs the same switch in its environment (deploy/rehearse.py does that).
+
+Token authentication (Ray's default for local clusters since 2.59): a Ray this process starts makes and uses
+its own token; to join a cluster that uses one, set RAY_AUTH_MODE=token (the token comes from RAY_AUTH_TOKEN
+or ~/.ray/auth_token, where `ray start` keeps it).
 """
 from __future__ import annotations
 
@@ -9,7 +19,8 @@ import os
 import threading
 
 NAMESPACE = "ganlab"
-LOCAL_IP = "127.0.0.1"
+LOOPBACK = ("127.0.0.1", "localhost")
+SINGLE_MACHINE = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": Ray's nodes use the loopback address
 _lock = threading.Lock()
 
 
@@ -23,15 +34,17 @@ def _ray():
 
 def connect(address: str | None = None, num_cpus: int | None = None):
     """Initialise Ray once per process (a no-op when it is already up); returns the `ray` module."""
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address is None or address.rpartition(":")[0] in LOOPBACK:
+        os.environ.setdefault(SINGLE_MACHINE, "0")  # before Ray is first imported: it reads this once
+    os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")  # a call after ray.shutdown() fails, starts no Ray
     ray = _ray()
     with _lock:
         if ray.is_initialized():
             return ray
-        address = address or os.environ.get("RAY_ADDRESS") or None
         if address:
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
         else:
             cpus = num_cpus or int(os.environ.get("GANLAB_RAY_CPUS", "0")) or None
-            ray.init(num_cpus=cpus, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False,
-                     _node_ip_address=LOCAL_IP)
+            ray.init(num_cpus=cpus, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
     return ray

@@ -46,6 +46,17 @@ class RayJobManager(JobManager):
         self._remote_snaps: dict[int, tuple[float, int, tuple]] = {}  # job id -> (read at, version, snapshots)
         self._remote_lock = threading.Lock()
 
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """JobManager.shutdown while Ray is up; after Ray's own exit hook, only the poller is stopped (this
+        driver's actors ended with it)."""
+        import ray
+
+        if ray.is_initialized():
+            super().shutdown(timeout)
+        else:
+            self._closed.set()
+            self._pool.close(0.1)
+
     def new_job_id(self) -> int:
         if self.registry is None:
             return next(self._ids)

@@ -76,6 +76,8 @@ class RayPool:
             self._thread.join(timeout)
         with self._lock:
             live, self._live = self._live, []
+        if not self._ray.is_initialized():
+            return  # Ray is down (process exit): the actors went with it
         for job in live:
             self._kill(job)
         registry = self._manager.registry
