@@ -1,12 +1,14 @@
-"""ganlab: `streamlit run app.py`. Navigation over the pages, the sidebar (device, your runs), session set-up."""
+"""ganlab: `streamlit run app.py`. Navigation over the pages, the sidebar (device, nickname, your runs), the
+teacher's announcement banner, session set-up."""
 import streamlit as st
 
 from ganlab.ui import session, sidebar, state
+from ganlab.ui.class_view.banner import banner
 
 st.set_page_config(page_title="ganlab", page_icon=":material/scatter_plot:", layout="wide")
 session.configure_torch()  # one torch thread per run on CPU (GANLAB_TORCH_THREADS overrides)
 session.warm_up_engine()  # torch's lazy imports, in the background, before the first Start
-owner = session.owner()  # this browser session's id; its runs are released when the session ends
+owner = session.owner()  # this student's id (a cookie: reloads and tabs keep it); runs released when they leave
 state.keep_widget_values()  # widget values survive a visit to another page
 
 page = st.navigation([
@@ -14,6 +16,8 @@ page = st.navigation([
     st.Page("pages/image_gan.py", title="Image GAN", icon=":material/image:"),
     st.Page("pages/latent_space.py", title="Latent space", icon=":material/explore:"),
     st.Page("pages/theory.py", title="Theory", icon=":material/functions:"),
+    st.Page("pages/class_view.py", title="Class", icon=":material/groups:", url_path="class"),
 ])
 sidebar.render(owner)
+banner()  # the teacher's announcement, polled every few seconds
 page.run()

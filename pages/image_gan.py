@@ -22,7 +22,7 @@ st.caption("G turns 100 random numbers into a picture; D learns to tell G's pict
 for w in ims.FORM.init():
     st.warning(f"Share link: {w}")
 
-job = controls.current_job(iv.SLOT)
+job = controls.attach(iv.SLOT, owner, "image_gan")  # after a reload: the run this student left here
 setup = setup_ui(locked=job is not None and job.active)
 for e in setup.errors:
     st.error(e)

@@ -23,7 +23,7 @@ st.caption("A GAN's generator G learns to turn noise into points like the real o
 for w in ts.FORM.init():
     st.warning(f"Share link: {w}")
 
-job = controls.current_job(SLOT)
+job = controls.attach(SLOT, owner, "mode_collapse")  # after a reload: the run this student left here
 setup = setup_ui(locked=job is not None and job.active)
 for e in setup.errors:
     st.error(e)

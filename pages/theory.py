@@ -36,7 +36,7 @@ with st.expander("The formulas", expanded=True):
         st.latex(r"\text{non-saturating: } L_G = -\log d,\quad"
                  r" \tfrac{\partial L_G}{\partial s} = -(1-d) \to -1")
 
-job = controls.current_job(tv.SLOT)
+job = controls.attach(tv.SLOT, owner, "theory")  # after a reload: the run this student left here
 active = job is not None and job.active
 setup = setup_ui(locked=active)
 for e in setup.errors:

@@ -8,11 +8,14 @@ wait_until                   fixture: the poll helper `wait_until(cond, timeout,
                              wait on a training thread.
 streamlit_server             `streamlit run app.py` on a free port (headless, no file watcher) for browser
                              tests; yields the base URL; killed at the end of the session.
+serve_app(log_dir, env)      the same server as a context manager, for a test that needs its own (settings
+                             in the environment, or a server to stop): yields (URL, process, log path).
 browser / page               Playwright Chromium at /usr/bin/chromium; skipped, with the reason, when
                              Chromium or Playwright is missing. `page` is a fresh tab per test.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -111,15 +114,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory):
-    """Base URL of `streamlit run app.py` started for this test session (headless, no file watcher)."""
+@contextlib.contextmanager
+def serve_app(log_dir: Path, env: dict[str, str] | None = None):
+    """`streamlit run app.py` on a free port (headless, no file watcher, plus `env`): yields (base URL, process, log
+    path) once /_stcore/health answers; the process group is ended on exit if it is still running."""
     port = _free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
            "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "GANLAB_TORCH_THREADS": os.environ.get("GANLAB_TORCH_THREADS", "1")}
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "GANLAB_TORCH_THREADS": os.environ.get("GANLAB_TORCH_THREADS", "1"), **(env or {})}
+    log_path = log_dir / "server.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -138,18 +142,26 @@ def streamlit_server(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail("streamlit did not answer /_stcore/health within 60 s")
             time.sleep(0.3)
-        yield url
+        yield url, proc, log_path
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        if proc.poll() is None:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(5)
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait(5)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    """Base URL of `streamlit run app.py` started for this test session (headless, no file watcher)."""
+    with serve_app(tmp_path_factory.mktemp("streamlit")) as (url, _, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

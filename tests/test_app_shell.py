@@ -5,39 +5,13 @@ first run only, so the sidebar's job list is tested on its own through AppTest.f
 `switch_page` drops widget values that a real browser session keeps (ganlab.ui.state), so that is checked in
 tests/test_browser_mode_collapse.py.
 """
-import threading
-from types import SimpleNamespace
 
 import pytest
+from fakes import FakeRunner
 from streamlit.testing.v1 import AppTest
 
 from ganlab import jobs
-from ganlab.ui import session
-
-
-class FakeRunner:
-    """The job-manager runner protocol, without torch: 10 steps a chunk until `budget`."""
-
-    def __init__(self, budget=1000):
-        self.status, self.step_count, self.budget, self.log_every = "ready", 0, budget, 10
-        self.gate = threading.Event()
-
-    def step(self, n):
-        self.gate.wait(0.02)
-        self.step_count += n
-        return {}
-
-    def snapshot(self):
-        return SimpleNamespace(step=self.step_count, config=SimpleNamespace(steps=self.budget), diverged_at=None)
-
-    def apply(self, **changes):
-        pass
-
-    def park(self):
-        pass
-
-    def release(self):
-        pass
+from ganlab.ui import identity, session
 
 
 def test_app_runs_with_the_lab_as_default_page_and_the_device_in_the_sidebar(app_test):
@@ -48,7 +22,7 @@ def test_app_runs_with_the_lab_as_default_page_and_the_device_in_the_sidebar(app
     assert device.startswith("Device: ") and ("CPU, " in device or "CUDA: " in device)
     assert any(m.value.startswith("**Your runs**") for m in at.sidebar.markdown)
     owner = at.session_state[session.OWNER_KEY]
-    assert len(owner) == 12 and owner in jobs.manager()._last_seen  # touched on every run
+    assert identity.valid(owner) and owner in jobs.manager()._last_seen  # a new student id, touched on every run
     at.run()
     assert at.session_state[session.OWNER_KEY] == owner  # one owner for the whole session
 

@@ -1,10 +1,12 @@
 """The class as a whole: nicknames, the announcement, one row per run with its lesson number, class commands."""
 import time
 
+from fakes import FakeRunner
+
 from ganlab.config import TrainConfig
 from ganlab.engine.runner import TrainerRunner
 from ganlab.jobs import job_manager as jm
-from ganlab.jobs.classroom import Classroom, lesson_number
+from ganlab.jobs.classroom import Classroom, current_jobs, lesson_number
 
 FAST = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, log_every=10, steps=100_000)
 
@@ -54,5 +56,21 @@ def test_rows_pause_resume_and_stop_all():
         assert wait(lambda: j1.status == "running" and j2.status == "running")
         assert Classroom.stop_all(m) == 2
         assert j1.join(10) and j2.join(10) and j1.status == j2.status == "stopped"
+    finally:
+        m.shutdown()
+
+
+def test_current_jobs_keep_active_runs_and_each_students_newest_per_page():
+    m = jm.JobManager(workers=1)
+    try:
+        old = m.submit("s1", lambda: [FakeRunner(budget=10)], "old", page="mode_collapse")
+        assert old.join(10)
+        new = m.submit("s1", lambda: [FakeRunner(budget=10)], "new", page="mode_collapse")
+        other_page = m.submit("s1", lambda: [FakeRunner(budget=10)], "theory", page="theory")
+        other_student = m.submit("s2", lambda: [FakeRunner(budget=10)], "x", page="mode_collapse")
+        assert all(j.join(10) for j in (new, other_page, other_student))
+        assert [j.id for j in current_jobs(m)] == [new.id, other_page.id, other_student.id]
+        assert {r.job_id for r in Classroom().rows(m, current_only=True)} == {new.id, other_page.id, other_student.id}
+        assert {r.job_id for r in Classroom().rows(m)} == {old.id, new.id, other_page.id, other_student.id}
     finally:
         m.shutdown()

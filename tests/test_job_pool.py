@@ -168,3 +168,48 @@ def test_process_exit_with_runs_training_is_clean(tmp_path):
                        env={**os.environ, "PYTHONPATH": str(repo)})
     assert p.returncode == 0, p.stderr[-2000:]
     assert "training" in p.stdout and "terminate called" not in p.stderr and "Traceback" not in p.stderr
+
+
+def test_single_toy_runs_share_a_class_engine_group_and_each_keeps_its_own_commands():
+    from ganlab.config import TrainConfig
+    from ganlab.engine.batched.runner import MemberRunner
+    from ganlab.engine.runner import TrainerRunner
+
+    cfg = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, log_every=10, steps=100_000)
+    m = jm.JobManager(workers=1, snapshot_every_s=0.05)
+    try:
+        jobs = [m.submit(f"s{i}", (lambda c=cfg.replace(seed=i): [TrainerRunner(c)]), str(i),
+                         stack=(cfg.replace(seed=i), None)) for i in range(3)]
+        assert wait(lambda: all(j.progress() and j.progress()[0][0] > 20 for j in jobs), 30)
+        assert all(isinstance(j.runners[0], MemberRunner) for j in jobs)
+        assert len({id(j._group) for j in jobs}) == 1  # one stacked group steps all three
+        jobs[0].pause()
+        assert wait(lambda: jobs[0].status == "paused")
+        s0 = jobs[0].progress()[0][0]
+        s1 = jobs[1].progress()[0][0]
+        assert wait(lambda: jobs[1].progress()[0][0] > s1 + 20)
+        assert jobs[0].progress()[0][0] == s0  # the paused member sits out
+        jobs[0].step_once()
+        assert wait(lambda: jobs[0].progress()[0][0] == s0 + 10)
+        assert wait(lambda: jobs[0].snapshots()[0].step == s0 + 10)
+        jobs[1].apply(0, loss="hinge")
+        assert wait(lambda: jobs[1].snapshots()[0].config.loss == "hinge")
+        assert jobs[2].snapshots()[0].config.loss == "non_saturating"
+        jobs[2].stop()
+        assert jobs[2].join(10) and jobs[2].status == "stopped"
+        assert wait(lambda: jobs[1].progress()[0][0] > 200)  # the others go on
+    finally:
+        m.shutdown()
+
+
+def test_runs_the_class_engine_refuses_run_alone():
+    from ganlab.config import TrainConfig
+    from ganlab.engine.runner import TrainerRunner
+
+    cfg = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, optimizer="rmsprop", steps=50)
+    m = jm.JobManager(workers=1)
+    try:
+        job = m.submit("a", lambda: [TrainerRunner(cfg)], "x", stack=(cfg, None))
+        assert job.join(20) and job.status == "done" and job._group is None
+    finally:
+        m.shutdown()

@@ -15,6 +15,7 @@ from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.status import ACTIVE, Status
 
 NICK_MAX = 24
+NICK_PUNCT = " -_.'"
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,10 @@ class Classroom:
 
     # ---- nicknames -------------------------------------------------------------------------------------------
     def set_nickname(self, owner: str, nick: str) -> str:
-        """Keeps printable characters only, at most NICK_MAX; an empty name goes back to the anonymous label."""
-        clean = " ".join("".join(ch for ch in nick if ch.isprintable()).split())[:NICK_MAX]
+        """Keeps letters, digits, spaces and NICK_PUNCT only, at most NICK_MAX; an empty name goes back to the
+        anonymous label. (A nickname is shown to the whole class: no markup, no links.)"""
+        kept = "".join(ch if ch.isalnum() or ch in NICK_PUNCT else " " for ch in nick if ch.isprintable())
+        clean = " ".join(kept.split())[:NICK_MAX]
         with self._lock:
             if clean:
                 self._nicks[owner] = clean
@@ -85,9 +88,10 @@ class Classroom:
             return self._announcement
 
     # ---- the class's runs ------------------------------------------------------------------------------------
-    def rows(self, manager: JobManager) -> list[RunRow]:
+    def rows(self, manager: JobManager, current_only: bool = False) -> list[RunRow]:
+        """A row per run, in job order; `current_only`: only the jobs `current_jobs` keeps."""
         rows = []
-        for job in manager.all_jobs():
+        for job in current_jobs(manager) if current_only else manager.all_jobs():
             snaps = job.snapshots()
             progress = job.progress()
             names = ("A", "B") if len(progress) > 1 else ("",)
@@ -111,6 +115,16 @@ class Classroom:
     @staticmethod
     def stop_all(manager: JobManager) -> int:
         return _each(manager, lambda j: j.status in ACTIVE, Job.stop)
+
+
+def current_jobs(manager: JobManager) -> list[Job]:
+    """What the class is doing now: every active job, and each student's newest job on each page (a finished
+    run stays on show until its student starts another there)."""
+    newest: dict[tuple[str, str], int] = {}
+    every = manager.all_jobs()
+    for job in every:
+        newest[(job.owner, job.page)] = max(job.id, newest.get((job.owner, job.page), 0))
+    return [j for j in every if j.active or newest[(j.owner, j.page)] == j.id]
 
 
 def _each(manager: JobManager, which, command) -> int:
@@ -143,15 +157,23 @@ def _last(history: dict, col: str) -> float | None:
     return finite[-1] if finite else None
 
 
+def modes(snap) -> tuple[int, int] | None:
+    """(modes captured, modes of the data) of a toy mixture run's latest logged interval, else None."""
+    centers = getattr(snap, "centers", None)
+    captured = _last(getattr(snap, "history", {}) or {}, "modes_captured")
+    if centers is None or captured is None:
+        return None
+    return int(round(captured)), len(centers)
+
+
 def lesson_number(snap) -> str:
     """The one number a run's lesson is about: modes captured (toy mixtures), feature FID (images), JSD (1-D)."""
     if snap is None:
         return ""
     h = getattr(snap, "history", {}) or {}
-    centers = getattr(snap, "centers", None)
-    modes = _last(h, "modes_captured")
-    if centers is not None and modes is not None:
-        return f"modes {modes:.0f} / {len(centers)}"
+    m = modes(snap)
+    if m is not None:
+        return f"modes {m[0]} / {m[1]}"
     fid = _last(h, "fid")
     if fid is not None:
         return f"FID {fid:.0f}"

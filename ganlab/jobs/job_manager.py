@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 from ganlab.engine.loop import RunStatus
 from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.runner import Runner
+from ganlab.jobs.stacking import Stacker
 from ganlab.jobs.status import ACTIVE, FINISHED, HOLDS_WORKER, Status
 
 CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
@@ -56,6 +57,8 @@ class Job:
         self._step_s: float | None = None  # seconds per G step (all runners), averaged over recent chunks
         self._boundary = False  # the last chunk of a slow run ended on a logging step
         self._done = threading.Event()  # set once the job has finished and parked its runners
+        self._stack: tuple | None = None  # (config, points): may join a stack group when admitted
+        self._group = None  # its StackGroup (ganlab/jobs/stacking.py), which steps it, or None
         self._last_publish = 0.0
 
     # ---- commands from pages (any thread) --------------------------------------------------------------
@@ -81,7 +84,7 @@ class Job:
     def _command(self, cmd: tuple) -> None:
         self._cmds.put(cmd)
         if self.status not in (Status.QUEUED, *FINISHED):
-            self._manager._pool.schedule(self)  # a paused job gets a slice to carry the command out
+            self._manager._pool.schedule(self._group or self)  # a paused job gets a slice for the command
 
     # ---- reading (any thread) ------------------------------------------------------------------------------
     def snapshots(self) -> tuple:
@@ -123,9 +126,11 @@ class Job:
                 cmd = self._cmds.get_nowait()
                 if cmd[0] == "pause" and self.status == Status.RUNNING:
                     self.status = Status.PAUSED
+                    self._hold(True)
                     self._publish()  # the page must show the step it paused at, not one chunk before
                 elif cmd[0] == "resume" and self.status == Status.PAUSED:
                     self.status = Status.RUNNING
+                    self._hold(False)
                 elif cmd[0] == "stop":
                     stop = True
                 elif cmd[0] == "step":
@@ -143,6 +148,17 @@ class Job:
         except queue.Empty:
             pass
         return stop, step_n
+
+    def _hold(self, paused: bool) -> None:
+        """A stacked job's member sits out (or rejoins) its group's steps."""
+        if self._group is not None:
+            for r in self.runners:
+                r.pause() if paused else r.resume()
+
+    def _fail(self, e: Exception) -> None:
+        self.status = Status.ERROR
+        self.error = f"{type(e).__name__}: {e}"
+        self._finish()
 
     def _advance(self, n: int | None, slice_s: float = CHUNK_S) -> None:
         """n None: one chunk of about slice_s (see _chunk); n 0: one logging interval (Step); else n G steps."""
@@ -176,8 +192,7 @@ class Job:
     def _snapshot_due(self, now: float) -> bool:
         """Publish every snapshot_every_s, or less often under load: building a toy snapshot (heat-map, samples,
         arrows) costs a few steps' time, and 30 jobs publishing 4 times a second would eat a core."""
-        pool = self._manager._pool
-        every = max(self._snapshot_every_s, SNAPSHOT_SHARE * pool.runnable() / pool.workers)
+        every = max(self._snapshot_every_s, SNAPSHOT_SHARE * self._manager.running_jobs() / self._manager.workers)
         return now - self._last_publish >= every
 
     def run_slice(self, seconds: float) -> bool:
@@ -196,7 +211,8 @@ class Job:
             if stop:
                 self.status = Status.STOPPED
             elif self.status == Status.RUNNING or step_n is not None:
-                self._advance(step_n, seconds)
+                if self._group is None or step_n is not None:  # a stacked run is stepped by its group
+                    self._advance(step_n, seconds)
                 now = time.monotonic()
                 if step_n is not None or self._boundary or self._finished() or self._snapshot_due(now):
                     self._publish()
@@ -235,10 +251,15 @@ class JobManager:
 
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
-                 snapshot_every_s: float = 0.25, workers: int | None = None):
+                 snapshot_every_s: float = 0.25, workers: int | None = None, stacking: bool | None = None):
         cores = os.cpu_count() or 2
         self.max_running = max_running or max(MAX_RUNNING_FLOOR, 4 * cores)
-        self._pool = WorkerPool(workers or cores)
+        self.workers = workers or cores
+        self._pool = WorkerPool(self.workers)
+        # stacking: single toy runs share class-engine groups (ganlab/jobs/stacking.py); None: GANLAB_CLASS_ENGINE
+        # ("0" turns it off; on by default)
+        self.stacking = os.environ.get("GANLAB_CLASS_ENGINE", "1") != "0" if stacking is None else stacking
+        self._stacker = Stacker()
         self.max_running_per_owner = max_running_per_owner
         self.max_jobs_per_owner = max_jobs_per_owner
         self.keep_finished_per_owner = keep_finished_per_owner
@@ -255,15 +276,18 @@ class JobManager:
 
     # ---- submitting -------------------------------------------------------------------------------------------
     def submit(self, owner: str, factory: Callable[[], Sequence[Runner]], label: str = "run", page: str = "",
-               meta: dict | None = None) -> Job:
+               meta: dict | None = None, stack: tuple | None = None) -> Job:
         """Queue a job whose runners `factory()` builds in a worker. `page` tags the page that started it (a
-        reloaded page finds its run again). Raises JobLimitError."""
+        reloaded page finds its run again). `stack=(config, points)`: the job is that one 2-D toy run, which
+        may then train in a class-engine group instead of through `factory` (see ganlab/jobs/stacking.py).
+        Raises JobLimitError."""
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
                 raise JobLimitError(f"you already have {len(mine)} runs going (the limit is "
                                     f"{self.max_jobs_per_owner}); stop one first")
             job = self.job_class(self, owner, factory, label, self.snapshot_every_s, page, meta)
+            job._stack = stack if self.stacking else None
             self._jobs[job.id] = job
             self._queue.append(job)
             self._touch_locked(owner)
@@ -283,7 +307,30 @@ class JobManager:
                     continue
                 self._queue.remove(job)
                 job.status = Status.STARTING
-                self._pool.schedule(job)
+                self._pool.schedule(self._stack_up(job) or job)
+
+    def _stack_up(self, job: Job):
+        """Put an admitted job into a stack group when it asked for one and the class engine takes its config;
+        returns the group (what the pool then schedules) or None."""
+        if job._stack is None:
+            return None
+        config, points = job._stack
+        try:
+            group = self._stacker.group_for(config)
+        except Exception:  # e.g. cuda asked for but missing: the job's own factory reports it
+            return None
+        if group is None:
+            return None
+        from ganlab.engine.batched.runner import MemberRunner
+
+        job._group = group
+        job._factory = lambda: [MemberRunner.add(group.engine, config, points=points)]
+        group.join(job)
+        return group
+
+    def running_jobs(self) -> int:
+        """Jobs training now (no lock: a count for pacing, not for caps)."""
+        return sum(1 for j in list(self._jobs.values()) if j.status == Status.RUNNING)
 
     def _queue_position(self, job: Job) -> int | None:
         with self._lock:

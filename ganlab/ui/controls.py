@@ -2,6 +2,10 @@
 
 Commands reach the worker between chunks, so a status change shows up a little later than the click. The
 page keeps refreshing until it does: `is_live` counts a paused job as live while a Resume or a Step is pending.
+
+A page's slot only ever holds a job of this session's owner: `attach` restores the owner's latest run on the
+page after a reload (jobs are tagged with the page when submitted), and `current_job` refuses any other
+owner's job. Job ids never come from the URL.
 """
 from __future__ import annotations
 
@@ -13,11 +17,36 @@ from ganlab import jobs
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import LIVE_KEYS
 from ganlab.jobs import Status
+from ganlab.ui.session import OWNER_KEY
 
 
 def current_job(slot: str) -> jobs.Job | None:
+    """The page's job, if it is still known and belongs to this session's owner."""
     job_id = st.session_state.get(slot)
-    return jobs.manager().get(job_id) if job_id is not None else None
+    job = jobs.manager().get(job_id) if job_id is not None else None
+    return job if job is not None and job.owner == st.session_state.get(OWNER_KEY) else None
+
+
+def _page_key(slot: str) -> str:
+    return f"{slot}__page"
+
+
+def _restored_key(slot: str) -> str:
+    return f"{slot}__restored"
+
+
+def attach(slot: str, owner: str, page: str) -> jobs.Job | None:
+    """The page's current job. On the page's first run in a session (a reload, a new tab), that is the owner's
+    latest job on `page` unless the student stopped or reset it, so the page shows the run again. Jobs this
+    slot submits are tagged with `page`."""
+    st.session_state[_page_key(slot)] = page
+    if slot not in st.session_state:
+        job = jobs.manager().latest(owner, page)
+        keep = job is not None and job.status != Status.STOPPED
+        st.session_state[slot] = job.id if keep else None
+        if keep:
+            st.session_state[_restored_key(slot)] = True
+    return current_job(slot)
 
 
 def _pending_key(slot: str) -> str:
@@ -48,17 +77,22 @@ def is_live(job: jobs.Job | None, slot: str) -> bool:
 
 
 def submit(slot: str, owner: str, factory: Callable[[], Sequence[Any]], label: str,
-           configs: Sequence[TrainConfig]) -> jobs.Job | None:
-    """Stop the page's previous job and submit a new one; a JobLimitError is kept for the page to show."""
+           configs: Sequence[TrainConfig], meta: Mapping[str, Any] | None = None,
+           stack: tuple | None = None) -> jobs.Job | None:
+    """Stop the page's previous job and submit a new one, tagged with the page (see `attach`) and `meta` (what
+    the Class page shows beside it, e.g. {"preset": ...}); `stack=(config, points)` lets a single toy run train
+    in a class-engine group. A JobLimitError is kept for the page to show."""
     old = current_job(slot)
     if old is not None and old.active:
         old.stop()
     try:
-        job = jobs.manager().submit(owner, factory, label=label)
+        job = jobs.manager().submit(owner, factory, label=label, page=st.session_state.get(_page_key(slot), ""),
+                                    meta=dict(meta or {}), stack=stack)
     except jobs.JobLimitError as e:
         st.session_state[f"{slot}__error"] = str(e)
         return None
     st.session_state[slot] = job.id
+    st.session_state.pop(_restored_key(slot), None)
     st.session_state[f"{slot}__applied"] = [live_settings(c) for c in configs]
     st.session_state.pop(f"{slot}__error", None)
     return job
@@ -72,7 +106,13 @@ def sync_live(job: jobs.Job | None, slot: str, configs: Sequence[TrainConfig]) -
     """Send the live-changeable settings that differ from what the job last got (e.g. a new loss).
 
     Returns the (runner index, changes) pairs sent. Only while the job is active and has as many runners.
+    A run restored after a reload (`attach`) takes live changes once the widgets showed what it runs: when a
+    link opened the page with another setup, nothing is sent until the student starts that setup.
     """
+    if st.session_state.pop(_restored_key(slot), False) and job is not None:
+        running = [live_settings(s.config) for s in job.snapshots() if isinstance(s.config, TrainConfig)]
+        shown = [live_settings(c) for c in configs]
+        st.session_state[f"{slot}__applied"] = running if running == shown else None
     applied = st.session_state.get(f"{slot}__applied")
     if job is None or not job.active or applied is None or len(applied) != len(configs):
         return []
@@ -105,6 +145,7 @@ def _reset(job: jobs.Job | None, slot: str) -> None:
         job.stop()
     st.session_state[slot] = None
     st.session_state.pop(_pending_key(slot), None)
+    st.session_state.pop(_restored_key(slot), None)
 
 
 def buttons(slot: str, start: Callable[[], Any], can_start: bool, key_prefix: str,

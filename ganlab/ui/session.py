@@ -1,21 +1,27 @@
-"""Who owns a run, and for how long: one owner id per browser session, kept in st.session_state.
+"""Who owns a run, and for how long: one owner id per browser (a student), kept in st.session_state.
+
+Identity (docs/architecture.md, "Students and the Class page"): the owner id comes from the browser's
+`ganlab_owner` cookie when it sent one (ganlab/ui/identity.py), else it is new and the cookie is written. A
+reload or a second tab is a new Streamlit session of the same owner, so the student's runs stay theirs; another
+browser or a private window is another student.
 
 Lifetime (docs/architecture.md, "Reliability rules"): a session-scoped `st.cache_resource` entry is dropped
-right after the browser's websocket closes, and its `on_release` asks the job manager to stop the owner's runs
-after GRACE_S seconds.
-A reconnect after a network blip reruns the app in the same session, which calls `owner()` again: that
-rebuilds the entry and `touch`es the owner, cancelling the pending release. The manager's idle reaper
-(`idle_timeout_s`) is the backstop when no release ever arrives.
+right after the browser's websocket closes, and its `on_release` tells the job manager that this session (tab)
+ended; once none of the owner's tabs is left, the manager stops the owner's runs after GRACE_S seconds.
+A reload or a reconnect after a network blip reruns the app, which calls `owner()` again: that rebuilds the
+entry and `touch`es the owner, cancelling the pending release. The manager's idle reaper (`idle_timeout_s`) is
+the backstop when no release ever arrives.
 """
 from __future__ import annotations
 
 import os
 import threading
-import uuid
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ganlab import jobs
+from ganlab.ui import identity
 
 OWNER_KEY = "ganlab_owner"
 GRACE_S = 30.0
@@ -26,30 +32,40 @@ _threads_set: int | None = None
 
 
 class _SessionLease:
-    """Held by the session-scoped cache while the browser session is connected."""
+    """Held by the session-scoped cache while the browser session (one tab) is connected."""
 
-    def __init__(self, owner: str):
-        self.owner = owner
+    def __init__(self, owner: str, session: str | None = None):
+        self.owner, self.session = owner, session
 
 
 def _release(lease: _SessionLease) -> None:
     # Runs on Streamlit's event-loop thread, not a script thread: no st.* here.
-    jobs.manager().release_owner(lease.owner, grace_s=GRACE_S)
+    jobs.manager().release_owner(lease.owner, grace_s=GRACE_S, session=lease.session)
 
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def _lease(owner: str) -> _SessionLease:
-    return _SessionLease(owner)
+def _lease(owner: str, session: str | None) -> _SessionLease:
+    return _SessionLease(owner, session)
+
+
+def session_id() -> str | None:
+    """This Streamlit session's id (one per tab and per reload); None outside a script run."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
 
 
 def owner() -> str:
-    """This browser session's owner id (created on first use); marks the owner alive in the job manager."""
+    """This student's owner id (from the browser's cookie, else new and remembered in it); marks the owner and
+    this tab alive in the job manager."""
     configure_torch()  # also when a page is opened by its own URL before app.py has run (once per process)
     if OWNER_KEY not in st.session_state:
-        st.session_state[OWNER_KEY] = uuid.uuid4().hex[:12]
+        st.session_state[OWNER_KEY] = identity.from_cookie() or identity.new_id()
     who = st.session_state[OWNER_KEY]
-    _lease(who)
-    jobs.manager().touch(who)
+    if identity.valid(who):
+        identity.remember(who)  # once per session: the next reload or tab sends it back
+    sid = session_id()
+    _lease(who, sid)
+    jobs.manager().touch(who, session=sid)
     return who
 
 

@@ -1,13 +1,15 @@
-"""Sidebar: the training device and this session's jobs (status, step, queue position, a Stop button)."""
+"""Sidebar: the training device, the student's nickname for the Class page, and the student's jobs (status,
+step, queue position, a Stop button)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from ganlab import jobs
-from ganlab.jobs import Status
+from ganlab.jobs import Status, classroom
 from ganlab.ui import live, session
 
 SIDEBAR_REFRESH_S = 2.0
+NICK_KEY = "ganlab_nickname"
 
 
 def job_step(job: jobs.Job) -> tuple[int, int]:
@@ -38,10 +40,26 @@ def _running(owner: str) -> bool:
     return any(j.status in jobs.LIVE for j in jobs.manager().jobs_of(owner))
 
 
+def _set_nickname(owner: str) -> None:
+    st.session_state[NICK_KEY] = classroom.classroom().set_nickname(owner, st.session_state.get(NICK_KEY, ""))
+    if not classroom.classroom().has_nickname(owner):
+        st.session_state[NICK_KEY] = ""  # back to the anonymous label (the placeholder)
+
+
+def nickname_ui(owner: str) -> None:
+    """The name the Class page shows for this student (kept per owner: a reload keeps it)."""
+    room = classroom.classroom()
+    if NICK_KEY not in st.session_state:
+        st.session_state[NICK_KEY] = room.nickname(owner) if room.has_nickname(owner) else ""
+    st.text_input("Nickname", key=NICK_KEY, max_chars=classroom.NICK_MAX, placeholder=room.nickname(owner),
+                  on_change=_set_nickname, args=(owner,), help="Shown beside your runs on the Class page")
+
+
 def render(owner: str) -> None:
     """Draw the sidebar block; its job list refreshes every SIDEBAR_REFRESH_S while one of them runs."""
     with st.sidebar:
         st.caption(f"Device: {session.device_label()}")
+        nickname_ui(owner)
         was_live = _running(owner)
 
         @st.fragment(run_every=live.refresh_every(was_live, SIDEBAR_REFRESH_S))

@@ -4,21 +4,31 @@ Where the passcode comes from, first found wins: the environment variable GANLAB
 `teacher_passcode` in `.streamlit/secrets.toml` (top level or under `[ganlab]`). No passcode set means no
 teacher controls at all. The typed passcode is compared in constant time (hmac.compare_digest), kept only
 as "this session is the teacher's" in st.session_state, and never logged or put in a URL. After
-MAX_TRIES wrong tries a session waits LOCK_S seconds before the next one.
+MAX_TRIES wrong tries a student waits LOCK_S seconds before the next one; the count is kept per owner id, not
+per session, so a reload does not reset it. Beyond that, the whole server takes at most SERVER_TRIES wrong tries
+per LOCK_S seconds (a student with fresh private windows still cannot guess quickly).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
+import threading
 import time
 
 import streamlit as st
 
+from ganlab.ui.session import OWNER_KEY
+
 ENV = "GANLAB_TEACHER_PASSCODE"
 _UNLOCKED = "_ganlab_teacher"
-_TRIES = "_ganlab_teacher_tries"
 MAX_TRIES = 5
 LOCK_S = 30.0
+SERVER_TRIES = 30
+
+_lock = threading.Lock()
+_tries: dict[str, tuple[int, float]] = {}  # owner -> (wrong tries in a row, time of the last one)
+_server_wrong: list[float] = []  # times of the server's recent wrong tries
 
 
 def configured_passcode() -> str | None:
@@ -37,7 +47,11 @@ def enabled() -> bool:
 
 
 def matches(typed: str, passcode: str) -> bool:
-    return hmac.compare_digest(typed.encode("utf-8"), passcode.encode("utf-8"))
+    """Constant time, also in the passcode's length (both sides are hashed to 32 bytes first)."""
+    def digest(text: str) -> bytes:
+        return hashlib.sha256(text.encode("utf-8")).digest()
+
+    return hmac.compare_digest(digest(typed), digest(passcode))
 
 
 def is_teacher() -> bool:
@@ -49,15 +63,21 @@ def try_unlock(typed: str) -> str | None:
     passcode = configured_passcode()
     if passcode is None:
         return "Teacher controls are off on this server (no passcode is set)."
-    tries, since = st.session_state.get(_TRIES, (0, 0.0))
-    if tries >= MAX_TRIES and time.monotonic() - since < LOCK_S:
-        return f"Too many wrong passcodes: wait {LOCK_S:.0f} seconds."
-    if matches(typed, passcode):
-        st.session_state[_UNLOCKED] = True
-        st.session_state.pop(_TRIES, None)
-        return None
-    tries = 1 if tries >= MAX_TRIES else tries + 1
-    st.session_state[_TRIES] = (tries, time.monotonic())
+    who = str(st.session_state.get(OWNER_KEY, ""))
+    now = time.monotonic()
+    with _lock:
+        _server_wrong[:] = [t for t in _server_wrong if now - t < LOCK_S]
+        for o in [o for o, (_, t) in _tries.items() if now - t >= LOCK_S and o != who]:
+            del _tries[o]  # forgotten after a quiet LOCK_S
+        tries, since = _tries.get(who, (0, 0.0))
+        if (tries >= MAX_TRIES and now - since < LOCK_S) or len(_server_wrong) >= SERVER_TRIES:
+            return f"Too many wrong passcodes: wait {LOCK_S:.0f} seconds."
+        if matches(typed, passcode):
+            _tries.pop(who, None)
+            st.session_state[_UNLOCKED] = True
+            return None
+        _tries[who] = (1 if tries >= MAX_TRIES else tries + 1, now)
+        _server_wrong.append(now)
     return "That passcode is not right."
 
 

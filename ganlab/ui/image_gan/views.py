@@ -76,7 +76,8 @@ def forget_view() -> None:
 def start(setup: Setup, owner: str) -> None:
     """Start button callback."""
     config, data_dir = setup.config, setup.data_dir
-    if controls.submit(SLOT, owner, RunSpec((config,), data_dir=data_dir), describe(config), [config]):
+    if controls.submit(SLOT, owner, RunSpec((config,), data_dir=data_dir), describe(config), [config],
+                       meta={"preset": setup.preset}):
         forget_view()
 
 

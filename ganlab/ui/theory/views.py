@@ -31,8 +31,8 @@ def _live_settings(c: TheoryConfig) -> dict[str, Any]:
 
 def start(owner: str, config: TheoryConfig) -> Job | None:
     """Start button callback: a new job with one Theory1D runner (built in the worker thread)."""
-    job = controls.submit(SLOT, owner, RunSpec((config,)), f"theory: {losses.LOSSES[config.loss].label}",
-                          ())
+    job = controls.submit(SLOT, owner, RunSpec((config,)), f"theory: {losses.LOSSES[config.loss].label}", (),
+                          meta={"preset": st.session_state.get(P + "data", "")})
     if job is not None:
         st.session_state[_LIVE] = _live_settings(config)
         st.session_state.pop(_DOPT, None)

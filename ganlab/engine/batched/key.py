@@ -1,0 +1,65 @@
+"""Which toy runs can share one stacked step: `stack_key(config)`.
+
+Members of one stack must have networks of the same shapes and the same batch, on the same device: those
+fields make the key. Everything a student may change while a run is live (loss, learning rates, betas, D:G
+ratio, real label, gradient penalty, R1, weight clipping, unrolled steps, weight average, budget) and the
+seed and data set are per member, so they are not in the key.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from ganlab.config import ConfigError, TrainConfig
+
+
+class NotStackable(ConfigError):
+    """The config cannot join a stack (or not this one); the message says why."""
+
+
+@dataclass(frozen=True)
+class StackKey:
+    z_dim: int
+    g_width: int
+    g_depth: int
+    d_width: int
+    d_depth: int
+    activation: str
+    leaky_slope: float | None  # only for leaky_relu
+    spectral_norm: bool
+    pack: int
+    batch_size: int
+    device: str
+    model: str = "mlp"
+    sample_dim: int = 2
+
+    def diff(self, other: "StackKey") -> list[str]:
+        return [f"{f.name} {getattr(self, f.name)!r} vs {getattr(other, f.name)!r}" for f in fields(self)
+                if getattr(self, f.name) != getattr(other, f.name)]
+
+
+def refusal(config: TrainConfig) -> str | None:
+    """Why this config cannot be stacked at all, or None."""
+    if not config.is_toy:
+        return f"only 2-D toy runs are stacked; {config.data!r} runs on the single-run Trainer"
+    if config.model != "mlp" or config.conditional:
+        return "only unconditional MLP runs are stacked"
+    if config.g_batchnorm:
+        return "G's BatchNorm is not stacked (its batch statistics and running buffers are per run)"
+    if config.d_dropout:
+        return ("D's dropout is not stacked: its masks come from torch's global RNG, one draw per forward, "
+                "which a stacked step cannot reproduce for each member")
+    if config.optimizer != "adam":
+        return f"the stacked optimiser is Adam; optimizer {config.optimizer!r} runs on the single-run Trainer"
+    return None
+
+
+def stack_key(config: TrainConfig) -> StackKey:
+    """The key that groups configs into one stack. Raises NotStackable for a config no stack can take."""
+    from ganlab.engine.trainer import resolve_device
+
+    why = refusal(config)
+    if why:
+        raise NotStackable(why)
+    return StackKey(config.z_dim, config.g_width, config.g_depth, config.d_width, config.d_depth, config.activation,
+                    config.leaky_slope if config.activation == "leaky_relu" else None, config.spectral_norm,
+                    config.pack, config.batch_size, str(resolve_device(config.device)))

@@ -1,0 +1,127 @@
+"""MemberRunner: one member of a ClassEngine with the job manager's runner surface (ganlab.jobs.manager).
+
+Pages read a member exactly as they read a toy Trainer: `snapshot()` copies the member's current rows into
+its own G, D (and weight-average) modules and hands a Trainer-like view to `ganlab.snapshot.take`, so the
+Snapshot is built by the same code (points, heat-map, arrows, mode counts, history). Copying happens at
+snapshot time only (a few times a second at most), never in the step.
+
+Stepping: the scheduler steps the whole engine (`engine.step(n)`); `MemberRunner.step(n)` steps this member
+alone (others stay where they are), for the page's "step once" or a member that runs by itself.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ganlab.config import TrainConfig
+from ganlab.engine.batched.engine import ClassEngine, Member
+from ganlab.engine.trainer import Trainer
+from ganlab.snapshot import RunViews, Snapshot, take
+
+
+class MemberView:
+    """What `ganlab.snapshot.take` reads of a toy Trainer, for one member (or a parked copy of it)."""
+
+    def __init__(self, member: Member):
+        self.m = member
+
+    def __getattr__(self, name: str) -> Any:  # config, step_count, status, diverged_at, seconds, history, data,
+        return getattr(self.m, name)  # loss, device, G, D, G_ema, gen, fixed_z, fixed_labels
+
+    sample = Trainer.sample  # the Trainer's own sampling (eval mode, batches of 1000, its sampler)
+    sampler = Trainer.sampler
+
+
+class MemberRunner:
+    def __init__(self, engine: ClassEngine, member_id: int):
+        self.engine, self.id = engine, member_id
+        self._member: Member = engine.member(member_id)
+        self._view = MemberView(self._member)
+        self.views = RunViews()
+        self._parked = False
+
+    @classmethod
+    def add(cls, engine: ClassEngine, config: TrainConfig, **kw) -> "MemberRunner":
+        return cls(engine, engine.add(config, **kw))
+
+    @property
+    def config(self) -> TrainConfig:
+        return self._member.config
+
+    @property
+    def status(self) -> str:
+        return self._member.status
+
+    @property
+    def diverged_at(self) -> int | None:
+        return self._member.diverged_at
+
+    @property
+    def step_count(self) -> int:
+        return self._member.step_count
+
+    @property
+    def budget(self) -> int:
+        return self._member.budget
+
+    @property
+    def log_every(self) -> int:
+        return self._member.log_every
+
+    @property
+    def history(self):
+        return self._member.history
+
+    def step(self, n: int) -> dict[str, float]:
+        """This member alone, n G steps (up to its budget, where the partial interval is flushed)."""
+        if not self._parked:
+            self.engine.step(n, members=[self.id])
+        return self._member.history.last()
+
+    def snapshot(self) -> Snapshot:
+        if self._parked:
+            return take(self._view, self.views)
+        with self.engine._lock:
+            self.engine.materialise(self.id)
+            return take(self._view, self.views)
+
+    def apply(self, **changes: Any) -> None:
+        if self._parked:
+            self._member.config = self._member.config.replace(**changes)
+            return
+        self.engine.apply(self.id, **changes)
+
+    def pause(self) -> None:
+        self.engine.pause(self.id)
+
+    def resume(self) -> None:
+        self.engine.resume(self.id)
+
+    def park(self) -> None:
+        """The run is over: keep its weights (CPU modules, eval mode) and a little data; leave the stack."""
+        if self._parked:
+            return
+        m = self.engine.materialise(self.id)
+        self.engine.remove(self.id)
+        self._parked = True
+        for mod in (m.G, m.D, m.G_ema):
+            if mod is not None:
+                mod.cpu().eval()
+        m.device = torch.device("cpu")
+        m.data.x = m.data.x[:2000].cpu()
+        m.fixed_z = m.fixed_z.cpu()
+        m.gen = torch.Generator().manual_seed(m.config.seed)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def release(self) -> None:
+        """Drop everything (GPU memory included); the engine forgets the member."""
+        if not self._parked and self.id in self.engine.ids:
+            self.engine.remove(self.id)
+        self._parked = True
+        m = self._member
+        m.G = m.D = m.G_ema = m.fixed_z = None
+        m.data = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

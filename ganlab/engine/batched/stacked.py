@@ -1,0 +1,210 @@
+"""Stacked MLPs: R members' G or D as one set of (R, ...) tensors, run with batched matrix products.
+
+Member r's Linear layer l is kept transposed, Wt_l[r] = W^T (in, out), with its bias b_l[r] (out,). One layer
+for all members: h_{l+1} = act(b_l + h_l W_l^T), computed as torch.baddbmm(b_l (R, 1, out), h_l (R, B, in),
+Wt_l (R, in, out)) -- one kernel where R single runs need R. (Transposed so that autograd's weight gradient,
+h^T grad_out, comes out contiguous: the fused Adam kernel needs a gradient laid out like its parameter.)
+
+Spectral norm (Miyato et al. 2018) is stacked too: per member and layer a left and right singular vector
+estimate u (R, out), v (R, in); every D forward in training mode does one power iteration (u <- W v / |W v|,
+v <- W^T u / |W^T u|) and divides W by sigma = u^T W v, exactly as torch's spectral_norm parametrisation does
+for a single module, so the member's D follows the single-run Trainer's D.
+
+`Rows` selects members of a stack: None (all), a slice (contiguous rows: views, no copy) or a LongTensor.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+Rows = Union[None, slice, Tensor]
+SN_EPS = 1e-12  # torch's spectral_norm default
+
+
+def take(t: Tensor, rows: Rows) -> Tensor:
+    if rows is None:
+        return t
+    if isinstance(rows, slice):
+        return t[rows]
+    return t.index_select(0, rows)
+
+
+def rows_of(index: Sequence[int], total: int, device: torch.device) -> Rows:
+    """The cheapest selector of `index` (sorted member rows) in a stack of `total` rows."""
+    index = list(index)
+    if index == list(range(total)):
+        return None
+    if index and index == list(range(index[0], index[-1] + 1)):
+        return slice(index[0], index[-1] + 1)
+    return torch.tensor(index, dtype=torch.long, device=device)
+
+
+# ---- layout: which module tensors make up a stacked net ---------------------------------------------------
+@dataclass(frozen=True)
+class Layout:
+    """The Linear layers of an MLP G or D, in forward order, and how to run them stacked."""
+    shapes: tuple[tuple[int, int], ...]  # (out, in) per layer
+    act: str  # 'relu' | 'tanh' | 'leaky_relu'
+    slope: float
+    sn: bool
+    pack: int = 1  # D only: PacGAN packing of the input
+    # Layers with one output (D's score) per member as F.linear, the single run's own kernel: a batched product
+    # with one output column rounds differently (in the last bit) from the matrix-vector product the BLAS uses
+    # for one run, and a GAN amplifies that over hundreds of steps. With it, a stacked member is its single
+    # run bit for bit on a CPU, for R small kernels per such layer; off on a GPU (launches are what counts).
+    exact: bool = False
+
+    @property
+    def n_params(self) -> int:
+        return 2 * len(self.shapes)
+
+
+def linears(module: nn.Module) -> list[nn.Linear]:
+    return [m for m in module.net if isinstance(m, nn.Linear)]
+
+
+def module_tensors(module: nn.Module) -> tuple[list[Tensor], list[Tensor]]:
+    """([W_0, b_0, W_1, b_1, ...], [u_0, v_0, u_1, v_1, ...]) of an MLP G or D, live (not copies), W in the
+    module's (out, in) layout: stacks hold W^T.
+
+    With spectral norm W_l is the raw weight (`parametrizations.weight.original`), u/v the power-iteration
+    vectors; without it the second list is empty."""
+    params, sn = [], []
+    for lin in linears(module):
+        if parametrize.is_parametrized(lin, "weight"):
+            p = lin.parametrizations.weight
+            params += [p.original, lin.bias]
+            sn += [p[0]._u, p[0]._v]
+        else:
+            params += [lin.weight, lin.bias]
+    return params, sn
+
+
+def layout_of(module: nn.Module, act: str, slope: float, pack: int = 1, exact: bool = False) -> Layout:
+    lins = linears(module)
+    sn = any(parametrize.is_parametrized(lin, "weight") for lin in lins)
+    shapes = tuple((lin.out_features, lin.in_features) for lin in lins)
+    return Layout(shapes, act if act in ("relu", "tanh") else "leaky_relu", slope, sn, pack, exact)
+
+
+# ---- forward ---------------------------------------------------------------------------------------------
+def _act(h: Tensor, lay: Layout) -> Tensor:
+    """In place on baddbmm's fresh output (its backward does not need it): one (R, B, width) buffer less."""
+    if lay.act == "relu":
+        return torch.relu_(h)
+    if lay.act == "tanh":
+        return torch.tanh_(h)
+    return F.leaky_relu_(h, lay.slope)
+
+
+@torch.no_grad()
+def _power_iteration(W: Tensor, u: Tensor, v: Tensor, active: Tensor | None) -> tuple[Tensor, Tensor]:
+    """One step per member on W (R, out, in): u <- normalize(W v), v <- normalize(W^T u). Rows where
+    `active` (R, 1) is False keep their vectors (a member that sits this D step out)."""
+    u_new = F.normalize(torch.bmm(W, v.unsqueeze(2)).squeeze(2), dim=1, eps=SN_EPS)
+    v_new = F.normalize(torch.bmm(W.mT, u_new.unsqueeze(2)).squeeze(2), dim=1, eps=SN_EPS)
+    if active is not None:
+        u_new, v_new = torch.where(active, u_new, u), torch.where(active, v_new, v)
+    return u_new, v_new
+
+
+class SNState:
+    """Spectral norm for a forward over `rows` of a stack: u/v are read from, and the power iteration written
+    back to, the stack's vectors `uv` [u_0, v_0, u_1, v_1, ...]. `active` (rows, 1) bool or None: the rows
+    that really take this D step (the others keep their vectors)."""
+
+    def __init__(self, uv: list[Tensor], rows: Rows = None, active: Tensor | None = None):
+        self.uv, self.rows, self.active = uv, rows, active
+
+    def weight(self, layer: int, Wt: Tensor, training: bool) -> Tensor:
+        """Wt (R, in, out) -> Wt / sigma, sigma = u^T W v per member (u, v constants, as in torch)."""
+        u_all, v_all = self.uv[2 * layer], self.uv[2 * layer + 1]
+        u, v = take(u_all, self.rows), take(v_all, self.rows)
+        W = Wt.mT  # (R, out, in): the module's weight matrix
+        if training:
+            u, v = _power_iteration(W.detach(), u, v, self.active)
+            with torch.no_grad():
+                for dst, src in ((u_all, u), (v_all, v)):
+                    if isinstance(self.rows, Tensor):
+                        dst.index_copy_(0, self.rows, src)
+                    else:
+                        dst[self.rows if self.rows is not None else slice(None)].copy_(src)
+        else:
+            u, v = u.clone(), v.clone()
+        sigma = (u * torch.bmm(W, v.unsqueeze(2)).squeeze(2)).sum(1)  # (R,)
+        return Wt / sigma.view(-1, 1, 1)
+
+
+def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None = None,
+            training: bool = True) -> Tensor:
+    """x (R, B, in) -> (R, B, out) through the stacked MLP `params` [W_0, b_0, ...] (each (R, ...)).
+    For D, x is (R, B, 2) and is packed to (R, B / pack, 2 * pack) first (PacGAN); D returns (R, B / pack, 1)."""
+    h = x.reshape(x.shape[0], x.shape[1] // lay.pack, -1) if lay.pack > 1 else x
+    n = len(lay.shapes)
+    for i in range(n):
+        Wt, b = params[2 * i], params[2 * i + 1]
+        if lay.sn and sn is not None:
+            Wt = sn.weight(i, Wt, training)
+        if lay.exact and lay.shapes[i][0] == 1:
+            # unbind, not h[r]: its backward stacks the R gradients at once (h[r]'s would fill R full-size zeros)
+            h = torch.stack([F.linear(x, w.t(), c) for x, w, c in zip(h.unbind(0), Wt.unbind(0), b.unbind(0))])
+        else:
+            h = torch.baddbmm(b.unsqueeze(1), h, Wt)  # b + h W^T, per member
+        if i < n - 1:
+            h = _act(h, lay)
+    return h
+
+
+# ---- penalties (stacked forms of ganlab.losses.gradient_penalty / r1_penalty) ----------------------------
+def gradient_penalty(D: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN-GP per member: E[(||grad_x_hat D(x_hat)||_2 - 1)^2], x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1]
+    per sample from the global RNG, as ganlab.losses.gradient_penalty draws it. real, fake (G, B, 2) -> (G,)."""
+    eps = torch.rand((real.shape[0], real.shape[1], 1), device=real.device, dtype=real.dtype)
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
+    return (grad.norm(dim=2) - 1).pow(2).mean(1)
+
+
+def r1_penalty(D: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+    """R1 per member: E[||grad_x D(x)||^2] on real data (G, B, 2) -> (G,); the caller multiplies by gamma / 2."""
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
+    return grad.pow(2).sum(2).mean(1)
+
+
+# ---- per-member losses from the registry ----------------------------------------------------------------
+@functools.lru_cache(maxsize=None)
+def d_loss_fn(loss, real_label: float) -> Callable[[Tensor, Tensor], Tensor]:
+    """The registry's d_loss(r, f, real_label), vmapped over members: (G, B, 1) x2 -> (G,)."""
+    return torch.vmap(functools.partial(loss.d_loss, real_label=real_label))
+
+
+@functools.lru_cache(maxsize=None)
+def g_loss_fn(loss) -> Callable[[Tensor], Tensor]:
+    return torch.vmap(loss.g_loss)
+
+
+class Groups:
+    """Members of a stack grouped by a hashable key (e.g. their loss): each group's function runs once on
+    its rows, and the results come back as one (R,) vector in member order."""
+
+    def __init__(self, keys: Sequence, device: torch.device):
+        order: dict = {}
+        for i, k in enumerate(keys):
+            order.setdefault(k, []).append(i)
+        self.groups = [(k, rows_of(ix, len(keys), device)) for k, ix in order.items()]
+        flat = [i for ix in order.values() for i in ix]
+        self.perm = None if flat == list(range(len(keys))) else torch.tensor(
+            sorted(range(len(flat)), key=flat.__getitem__), dtype=torch.long, device=device)
+
+    def __call__(self, fn: Callable, *tensors: Tensor) -> Tensor:
+        outs = [fn(k)(*(take(t, rows) for t in tensors)) for k, rows in self.groups]
+        if len(outs) == 1 and self.perm is None:
+            return outs[0]
+        return torch.cat(outs)[self.perm] if self.perm is not None else torch.cat(outs)

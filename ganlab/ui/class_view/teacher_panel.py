@@ -1,0 +1,157 @@
+"""The teacher's controls on the Class page: unlock with the passcode, pause / resume / stop every run, stop one
+run, and the class announcement.
+
+Nothing here renders for a student: without a passcode set on the server the page only says how to set one;
+with one, a student sees the passcode box and nothing else. Every command callback checks again that this
+session is the teacher's (ganlab/ui/teacher.py), so a command can never run for a student, whatever the browser
+sends. The passcode is read from its widget inside the callback, checked in constant time and then cleared.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from ganlab import jobs
+from ganlab.jobs import classroom
+from ganlab.jobs.classroom import Classroom, RunRow
+from ganlab.presets import PRESETS
+from ganlab.ui import teacher
+from ganlab.ui.class_view.views import PAGE_TITLES
+
+P = "class_"
+_MSG = P + "msg"  # (kind, text) of the last teacher action, shown once
+NO_LINK = "(no link)"
+NOT_TEACHER = ("Only the teacher can stop or change another student's run: unlock the teacher controls on the "
+               "Class page with the passcode first.")
+
+
+def _say(kind: str, text: str) -> None:
+    st.session_state[_MSG] = (kind, text)
+
+
+def _show_message() -> None:
+    kind, text = st.session_state.pop(_MSG, (None, None))
+    if kind == "error":
+        st.error(text)
+    elif kind:
+        st.success(text)
+
+
+def preset_link(name: str) -> str:
+    """A link to the page that trains preset `name`, relative to the app's root."""
+    page = "./" if PRESETS[name].config.is_toy else "./image_gan"
+    return f"{page}?{urlencode({'preset': name})}"
+
+
+# ---- callbacks (run before the script; each checks the teacher again) -------------------------------------
+def _unlock() -> None:
+    typed = st.session_state.get(P + "passcode", "")
+    st.session_state[P + "passcode"] = ""  # never kept beyond this check
+    err = teacher.try_unlock(typed)
+    if err:
+        _say("error", err)
+
+
+def _class_command(name: str) -> None:
+    if not teacher.is_teacher():
+        _say("error", NOT_TEACHER)
+        return
+    command = {"pause": Classroom.pause_all, "resume": Classroom.resume_all, "stop": Classroom.stop_all}[name]
+    n = command(jobs.manager())
+    done = {"pause": "Paused", "resume": "Resumed", "stop": "Stopped"}[name]
+    _say("success", f"{done} {n} run{'s' if n != 1 else ''}.")
+
+
+def stop_run(job_id: object) -> None:
+    """Stop one run of the class (the teacher's "Stop this run"); refused for anyone else."""
+    if not teacher.is_teacher():
+        _say("error", NOT_TEACHER)
+        return
+    job = jobs.manager().get(job_id) if isinstance(job_id, int) else None
+    if job is None or not job.active:
+        _say("error", "That run is no longer training.")
+        return
+    job.stop()
+    _say("success", f"Stopped run #{job.id} of {classroom.classroom().nickname(job.owner)}.")
+
+
+def _stop_picked() -> None:
+    stop_run(st.session_state.get(P + "stop_pick"))
+
+
+def _announce() -> None:
+    if not teacher.is_teacher():
+        _say("error", NOT_TEACHER)
+        return
+    preset = st.session_state.get(P + "announce_preset", NO_LINK)
+    text = st.session_state.get(P + "announce_text", "")
+    link = preset_link(preset) if preset in PRESETS else ""
+    a = classroom.classroom().announce(text, link)
+    _say("success", "Announcement posted: it shows on every student's page within a few seconds." if a
+         else "Announcement cleared.")
+
+
+def _clear_announcement() -> None:
+    if teacher.is_teacher():
+        classroom.classroom().announce("")
+        st.session_state[P + "announce_text"] = ""
+        _say("success", "Announcement cleared.")
+
+
+# ---- drawing ------------------------------------------------------------------------------------------------
+def render() -> None:
+    """The teacher's part of the page, above the live table: how to turn it on, the passcode box, or the
+    controls."""
+    if not teacher.enabled():
+        st.info("Teacher controls are off on this server: no passcode is set. To turn them on, start the server "
+                "with a passcode, e.g. `GANLAB_TEACHER_PASSCODE=<passcode> streamlit run app.py`, or put "
+                "`teacher_passcode = \"<passcode>\"` in `.streamlit/secrets.toml`.")
+        return
+    if not teacher.is_teacher():
+        with st.expander("Teacher controls"):
+            with st.form(P + "unlock", border=False):
+                st.text_input("Teacher passcode", type="password", key=P + "passcode")
+                st.form_submit_button("Unlock", on_click=_unlock)
+        _show_message()
+        return
+    st.markdown("**Teacher controls** (this browser tab only)")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.button("Pause all runs", key=P + "pause_all", on_click=_class_command, args=("pause",), width="stretch")
+    c2.button("Resume all runs", key=P + "resume_all", on_click=_class_command, args=("resume",), width="stretch")
+    with c3.popover("Stop all runs…", width="stretch"):
+        st.markdown("Stop every run on this server? Students can start again; a stopped run cannot resume.")
+        st.button("Yes, stop every run", key=P + "stop_all", type="primary", on_click=_class_command,
+                  args=("stop",))
+    c4.button("Leave teacher mode", key=P + "lock", on_click=teacher.lock, width="stretch")
+    with st.form(P + "announce", border=True):
+        st.markdown("**Announcement** (a banner on every student's page)")
+        a1, a2 = st.columns([3, 1])
+        a1.text_input("Text", key=P + "announce_text", max_chars=500,
+                      placeholder="Everyone: open ring-fixed and compare it with your collapsed run")
+        a2.selectbox("Link to a preset", (NO_LINK, *PRESETS), key=P + "announce_preset")
+        st.form_submit_button("Post", on_click=_announce)
+    current = classroom.classroom().announcement()
+    if current is not None:
+        b1, b2 = st.columns([4, 1], vertical_alignment="center")
+        b1.caption(f"Showing now: {current.text}" + (f" ({current.link})" if current.link else ""))
+        b2.button("Clear", key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
+    _show_message()
+
+
+def stop_one(rows: list[RunRow]) -> None:
+    """The teacher's "stop this run" (inside the live part: its choices follow the class). Teacher only."""
+    if not teacher.is_teacher():
+        return
+    room = classroom.classroom()
+    active = {}
+    for r in rows:
+        job = jobs.manager().get(r.job_id)
+        if job is not None and job.active and r.job_id not in active:
+            active[r.job_id] = (f"#{r.job_id} · {room.nickname(job.owner)} · "
+                                f"{PAGE_TITLES.get(r.page, r.page or '–')} · {r.preset or '–'}")
+    c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
+    c1.selectbox("Stop one run", tuple(active), key=P + "stop_pick", index=None, placeholder="Pick a run",
+                 format_func=lambda i: active.get(i, f"#{i}"), disabled=not active)
+    c2.button("Stop this run", key=P + "stop_one", on_click=_stop_picked, disabled=not active, width="stretch")
+    _show_message()  # a click here reruns only the live part

@@ -1,0 +1,114 @@
+"""The Class page's live part: a row per run (student, page, preset, step, speed, status, the lesson's number)
+and the projector gallery (every toy run's point cloud as small multiples, every image run's sample grid).
+
+Read-only: nothing here changes a run, and nothing here takes input from the URL. Rows come from
+ganlab.jobs.classroom (only what the class is doing now: `current_jobs`); the gallery figure is a plain spec from
+ganlab/viz/class_view.py, rebuilt only when a shown run published a new snapshot.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+import streamlit as st
+
+from ganlab import jobs
+from ganlab.jobs import classroom
+from ganlab.jobs.classroom import RunRow
+from ganlab.ui import live
+from ganlab.viz import class_view as gallery
+
+REFRESH_S = 2.0
+PAGE_TITLES = {"mode_collapse": "Mode collapse lab", "image_gan": "Image GAN", "theory": "Theory"}
+IMAGE_COLS = 6
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def md_escape(text: str) -> str:
+    """Text shown as itself in a Markdown cell (st.table renders Markdown)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def rows() -> list[RunRow]:
+    return classroom.classroom().rows(jobs.manager(), current_only=True)
+
+
+def run_name(row: RunRow) -> str:
+    return f"#{row.job_id}{' ' + row.run if row.run else ''}"
+
+
+def table(rows_: list[RunRow]) -> None:
+    """One line per run, newest jobs last."""
+    n_live = len({r.job_id for r in rows_ if r.status in jobs.LIVE})
+    st.markdown(f"**{len(rows_)} run{'s' if len(rows_) != 1 else ''}** on this server, {n_live} training "
+                f"(the table and the gallery refresh every {REFRESH_S:.0f} s)")
+    if not rows_:
+        st.caption("No runs yet: students press Start on a page and their runs appear here.")
+        return
+    st.table([{"Student": md_escape(r.nickname), "Page": PAGE_TITLES.get(r.page, r.page or "–"),
+               "Preset": md_escape(r.preset or "–"), "Run": run_name(r),
+               "Step": f"{r.step} / {r.budget}" if r.budget else str(r.step),
+               "Steps/s": f"{r.steps_per_s:.0f}" if r.steps_per_s else "–", "Status": r.status,
+               "Lesson": r.lesson or "–"} for r in rows_], hide_index=True)
+
+
+def _panels(rows_: list[RunRow]) -> tuple[list[gallery.Panel], tuple]:
+    """Gallery panels of the toy runs among `rows_`, and a version that changes when any of them should be
+    redrawn (a new snapshot, a new nickname)."""
+    panels, version = [], []
+    manager = jobs.manager()
+    for r in rows_:
+        job = manager.get(r.job_id)
+        snaps = job.snapshots() if job is not None else ()
+        i = "AB".index(r.run) if r.run else 0
+        s = snaps[i] if i < len(snaps) else None
+        if s is None or getattr(s, "fake", None) is None or getattr(s, "extent", None) is None:
+            continue
+        m = classroom.modes(s)
+        title = html.escape(f"{r.nickname}{' ' + r.run if r.run else ''}")
+        if r.lesson:
+            title += f" · {r.lesson}"
+        panels.append(gallery.Panel(title, s.fake, getattr(s, "centers", None), s.extent,
+                                    collapsed=m is not None and 2 * m[0] < m[1]))
+        version.append((r.job_id, r.run, job.version, title))
+    return panels, tuple(version)
+
+
+def toy_gallery(rows_: list[RunRow]) -> None:
+    panels, version = _panels(rows_)
+    if not panels:
+        return
+    st.markdown("**Point clouds** (orange: generated points, crosses: the data's modes; red title: fewer than "
+                "half of the modes captured)")
+    fig = live.figure(("class", "gallery"), version, lambda _: gallery.gallery_spec(panels))
+    live.chart(fig, key="class_gallery")
+
+
+def image_gallery(rows_: list[RunRow]) -> None:
+    shown = []
+    manager = jobs.manager()
+    for r in rows_:
+        job = manager.get(r.job_id)
+        snaps = job.snapshots() if job is not None else ()
+        s = snaps[0] if snaps else None
+        if s is not None and getattr(s, "grid_jpeg", None):
+            shown.append((f"{r.nickname} · {r.lesson or f'step {r.step}'}", s.grid_jpeg))
+    if not shown:
+        return
+    st.markdown("**Sample grids**")
+    for start in range(0, len(shown), IMAGE_COLS):
+        for col, (caption, jpeg) in zip(st.columns(IMAGE_COLS), shown[start:start + IMAGE_COLS]):
+            col.image(jpeg, caption=caption, width="stretch")
+
+
+def refuse_link_commands() -> None:
+    """The Class page takes nothing from its address: say so when a link tries (a job id, a command, a
+    passcode), and drop the parameters from the address bar."""
+    asked = sorted(k for k in st.query_params if k != "lang")
+    if not asked:
+        return
+    for k in asked:
+        del st.query_params[k]
+    st.error(f"This page takes no commands from its address (ignored: {', '.join(asked)}). No link can stop, "
+             "pause or change a run: each run belongs to the student who started it, and only the teacher can "
+             "stop one, with the controls on this page after entering the passcode.")

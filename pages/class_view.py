@@ -1,0 +1,30 @@
+"""Class: every run on this server, live, for the teacher's projector -- who trains what, the lesson's number,
+the point clouds side by side and the sample grids -- and, behind the passcode, the teacher's controls.
+
+Thin page: the teacher's part (ganlab/ui/class_view/teacher_panel.py: passcode, class-wide commands, the
+announcement) -> the live table and gallery (ganlab/ui/class_view/views.py, rows from ganlab.jobs.classroom,
+the gallery figure from ganlab/viz/class_view.py). Students see no controls here.
+"""
+import streamlit as st
+
+from ganlab.ui import session
+from ganlab.ui.class_view import teacher_panel, views
+
+session.owner()
+st.title("Class")
+st.caption("Every run on this server, live: who trains what, how far, and the number its lesson is about. "
+           "Put the gallery on the projector: whose rings collapsed, whose did not?")
+views.refuse_link_commands()
+teacher_panel.render()
+
+
+@st.fragment(run_every=views.REFRESH_S)
+def class_view() -> None:
+    rows = views.rows()
+    views.table(rows)
+    teacher_panel.stop_one(rows)
+    views.toy_gallery(rows)
+    views.image_gallery(rows)
+
+
+class_view()
