@@ -8,8 +8,9 @@
    RAY_AUTH_MODE=token (the head's token is in ~/.ray/auth_token, Ray's default place).
 3. `--students` simulated students per replica (benchmarks/classroom.py's Streamlit-protocol client), each
    pressing Start on the Mode collapse lab and training `--seconds`.
-4. Halfway, this process joins the same Ray as a third replica and reads the class the way the Class page
-   does (`classroom().rows(jobs.manager())`): every student's run, from both replicas, with its steps.
+4. Halfway, a visitor opens the Class page (url path `class`) of each replica and reads its table: every
+   student's run, from both replicas. Then this process joins the same Ray as a third replica and reads the
+   class the way the Class page does (`classroom().rows(jobs.manager())`).
    With `--kill` it then kills the actor of the first run it sees and, at the end, reports what that run's
    record says (restarted from which step, how many steps lost) and the steps its student saw after.
 Prints a short report (or JSON with --json). Needs requirements-ray.txt and the websockets client.
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +87,42 @@ class RayHead:
         shutil.rmtree(self.temp, ignore_errors=True)
 
 
+SUMMARY = re.compile(r"\*\*(\d+) runs?\*\* on this server, (\d+) training")
+
+
+@dataclass
+class ClassPageVisit(Student):
+    """Opens a replica's Class page (url path `class`) once and keeps what it lists."""
+
+    summary: tuple[int, int] | None = None  # (runs, training)
+    table: list[dict] = field(default_factory=list)
+
+    def _client_state(self, fragment_id: str = "", auto: bool = False):
+        cs = super()._client_state(fragment_id, auto)
+        if not self._page_hash:
+            cs.page_name = "class"
+        return cs
+
+    def _element(self, delta, now: float) -> None:
+        el = delta.new_element
+        kind = el.WhichOneof("type")
+        if kind == "markdown" and (m := SUMMARY.search(el.markdown.body)):
+            self.summary = (int(m[1]), int(m[2]))
+        elif kind == "table":
+            import pyarrow as pa
+
+            self.table = pa.ipc.open_stream(el.table.arrow_data.data).read_all().to_pylist()
+        super()._element(delta, now)
+
+
+async def class_pages(servers: list[Server]) -> list[dict]:
+    visits = [ClassPageVisit(100 + i, s.port, "", 10.0) for i, s in enumerate(servers)]
+    await asyncio.gather(*(v.run(press_start=False) for v in visits))
+    return [{"replica": v.port, "summary": v.summary, "errors": v.errors,
+             "rows": [{k: r.get(k) for k in ("Student", "Run", "Step", "Status", "Lesson")} for r in v.table]}
+            for v in visits]
+
+
 def class_view(kill: bool) -> dict:
     """What a third replica's Class page lists now (this process joins the cluster as one)."""
     from ganlab import jobs
@@ -127,9 +166,11 @@ async def rehearse(students: int, seconds: float, cpus: int, kill: bool) -> dict
         runs = [asyncio.create_task(st.run(0.5 * i)) for i, st in enumerate(class_)]
         await asyncio.sleep(seconds / 2 + 0.5 * len(class_))
         loop = asyncio.get_running_loop()
+        pages = await class_pages(servers)
         view = await loop.run_in_executor(None, class_view, kill)
         await asyncio.gather(*runs)
-        report = {"ray_head_start_s": head.start_s, "replicas_start_s": started, "class_view_mid_run": view,
+        report = {"ray_head_start_s": head.start_s, "replicas_start_s": started, "class_pages_mid_run": pages,
+                  "class_view_mid_run": view,
                   "students": [{"replica": st.port, **{k: st.report()[k] for k in ("started", "runs", "errors")}}
                                for st in class_]}
         if kill and "killed" in view:
@@ -158,6 +199,11 @@ def main() -> None:
         run = s["runs"].get("A", {})
         print(f"  replica :{s['replica']}  steps seen {run.get('steps', 0)}  first step after "
               f"{run.get('first_step_s')} s  errors {s['errors']}")
+    for page in out["class_pages_mid_run"]:
+        runs, training = page["summary"] or (0, 0)
+        print(f"Class page of replica :{page['replica']}: {runs} runs, {training} training; errors {page['errors']}")
+        for r in page["rows"]:
+            print(f"  {r}")
     view = out["class_view_mid_run"]
     print(f"class view from a third replica ({view['read_s']} s): {len(view['rows'])} runs")
     for r in view["rows"]:

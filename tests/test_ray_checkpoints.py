@@ -91,12 +91,14 @@ def test_runner_without_a_trainer_starts_again():
 
 
 def test_actor_polls_commands_and_resumes_paused(wait_until):
-    """JobActor as the driver sees it: snapshots only when newer, checkpoints only when newer, 'done' once all
-    is final; a second actor resumed from a mid-run checkpoint, paused with a live change replayed, finishes
-    the run."""
+    """JobActor as the driver sees it: 'starting' until it has a job, snapshots only when newer, checkpoints
+    only when newer, 'done' once all is final; a second actor resumed from a mid-run checkpoint, paused with a
+    live change replayed, finishes the run."""
     torch.manual_seed(0)
     spec = RunSpec((toy(steps=200),))
-    first = JobActor(spec, checkpoint_s=0.0)
+    first = JobActor(checkpoint_s=0.0)
+    assert first.poll(-1, 0) == {"done": False, "status": "starting", "error": None, "progress": (), "version": -1}
+    first.start(spec)
     try:
         seen = poll_until(first, lambda r: r["progress"] and 60 <= r["progress"][0][0], wait_until, "60 steps")
         again = first.poll(seen["version"], seen["seq"])
@@ -109,7 +111,8 @@ def test_actor_polls_commands_and_resumes_paused(wait_until):
     finally:
         first.close()
 
-    second = JobActor(spec, resume=mid, paused=True, applies=[(None, {"d_lr": 2e-4})], checkpoint_s=0.0)
+    second = JobActor(checkpoint_s=0.0)
+    second.start(spec, resume=mid, paused=True, applies=[(None, {"d_lr": 2e-4})])
     try:
         seen = poll_until(second, lambda r: r["status"] == Status.PAUSED, wait_until, "the restored actor, paused")
         assert seen["report"]["progress"][0][0] == mid.step

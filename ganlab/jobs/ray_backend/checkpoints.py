@@ -62,6 +62,7 @@ class Checkpointer:
 
     def wrap(self, runners: Sequence[Any]) -> list["CheckpointingRunner"]:
         self._runners = list(runners)
+        self._last = time.monotonic()  # the first save comes every_s after training starts
         return [CheckpointingRunner(r, self) for r in self._runners]
 
     def latest(self) -> Checkpoint | None:

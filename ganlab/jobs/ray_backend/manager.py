@@ -30,20 +30,20 @@ REMOTE_SNAPSHOT_TTL_S = 1.0  # another replica's live run is read from its actor
 
 class RayJobManager(JobManager):
     """shared: use the cluster's registry (job ids unique across replicas, the class on every replica); the
-    CLI runs without it. checkpoint_s, run_cpus, threads: see RayPool. Other arguments: JobManager's, except
+    CLI runs without it. checkpoint_s, run_cpus, threads, spares: see RayPool. Other arguments: JobManager's, except
     that runs are never stacked into class-engine groups here: every run is an actor of its own, which a
     failure restarts from the run's own checkpoint (a group member has no checkpoint of its own yet)."""
 
     job_class = RayJob
 
     def __init__(self, *, shared: bool = True, checkpoint_s: float = CHECKPOINT_S, run_cpus: float | None = None,
-                 threads: int | None = None, replica: str | None = None, **kwargs):
+                 threads: int | None = None, spares: int | None = None, replica: str | None = None, **kwargs):
         connect()
         super().__init__(**{**kwargs, "stacking": False})
         self.replica = replica or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.registry = registry() if shared else None
         self._ids = itertools.count(1)
-        self._pool = RayPool(self, checkpoint_s, run_cpus, threads)
+        self._pool = RayPool(self, checkpoint_s, run_cpus, threads, spares)
         self.workers = self._pool.workers  # the cluster's CPUs
         self._records: tuple[float, list[dict]] = (0.0, [])
         self._remote_snaps: dict[int, tuple[float, int, tuple]] = {}  # job id -> (read at, version, snapshots)

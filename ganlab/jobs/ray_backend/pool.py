@@ -1,10 +1,12 @@
 """RayPool: where a local JobManager has its WorkerPool, the Ray backend has this.
 
-Admitting a job (`schedule` of a STARTING job) starts its actor: a JobActor (ganlab/jobs/ray_backend/actor.py)
-named `ganlab-job-<id>-<n>`, asking Ray for RUN_CPUS of a CPU (and a share of a GPU for image runs when the
-cluster has GPUs), so Ray places it on whichever node has room. One thread per replica then polls every live
-actor (one call in flight per actor, about every POLL_S) and hands the answers to the jobs, publishes this
-replica's jobs to the registry every PUBLISH_S, and handles failures:
+Admitting a job (`schedule` of a STARTING job) gives it an actor: a JobActor (ganlab/jobs/ray_backend/actor.py)
+named `ganlab-run-<replica>-<n>`, asking Ray for RUN_CPUS of a CPU (and a share of a GPU for image runs when
+the cluster has GPUs), so Ray places it on whichever node has room. A new actor's process first imports torch
+and the training stack (seconds of CPU), so the pool keeps SPARES of them warm and hands one to the next job.
+One thread per replica then polls every live actor (one call in flight per actor, about every POLL_S) and
+hands the answers to the jobs, publishes this replica's jobs to the registry every PUBLISH_S, and handles
+failures:
 
 A poll that fails with RayActorError means the actor or its node died. Unless the job was being stopped, a new
 actor continues it from the newest checkpoint the job holds (saved every CHECKPOINT_S of training,
@@ -16,10 +18,12 @@ and its final checkpoint stays in the job for the page's download and the Latent
 """
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
 import traceback
+from typing import Any
 
 from ganlab.jobs.ray_backend.actor import JobActor
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S
@@ -32,6 +36,7 @@ PUBLISH_S = 0.5
 MAX_RESTARTS = 3
 RUN_CPUS = 0.25  # Ray's CPU accounting per run: small toy runs share a core (GANLAB_RAY_RUN_CPUS)
 RUN_GPUS = 0.25  # per image run, when the cluster has GPUs (GANLAB_RAY_RUN_GPUS)
+SPARES = 1  # warm actors a replica keeps ready for the next Start (GANLAB_RAY_SPARES)
 
 
 def _env_float(name: str, default: float) -> float:
@@ -43,22 +48,26 @@ def _env_float(name: str, default: float) -> float:
 
 class RayPool:
     def __init__(self, manager, checkpoint_s: float = CHECKPOINT_S, run_cpus: float | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, spares: int | None = None):
         self._ray = ray = connect()
         self._manager = manager
         self.checkpoint_s = checkpoint_s
         self.run_cpus = run_cpus if run_cpus is not None else _env_float("GANLAB_RAY_RUN_CPUS", RUN_CPUS)
         self.run_gpus = _env_float("GANLAB_RAY_RUN_GPUS", RUN_GPUS)
         self.threads = threads
+        self.spares = int(spares if spares is not None else _env_float("GANLAB_RAY_SPARES", SPARES))
         resources = ray.cluster_resources()
         self.workers = max(1, int(resources.get("CPU", 1)))
         self.has_gpus = resources.get("GPU", 0) > 0
         self._actor_class = ray.remote(JobActor)
+        self._names = itertools.count(1)
         self._lock = threading.Lock()
         self._live: list[RayJob] = []  # jobs with an actor
+        self._spare: list[tuple[Any, str]] = []  # (actor, name): started, warm, no job yet
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._published = 0.0
+        self._refill()
 
     # ---- the WorkerPool interface, as the JobManager uses it -------------------------------------------------
     def schedule(self, job: RayJob) -> None:
@@ -76,40 +85,58 @@ class RayPool:
             self._thread.join(timeout)
         with self._lock:
             live, self._live = self._live, []
+            spare, self._spare = self._spare, []
         if not self._ray.is_initialized():
             return  # Ray is down (process exit): the actors went with it
         for job in live:
             self._kill(job)
+        for actor, _ in spare:
+            self._ray.kill(actor)
         registry = self._manager.registry
         if registry is not None:
             registry.leave.remote(self._manager.replica)
 
     # ---- actors ------------------------------------------------------------------------------------------------
-    def _options(self, job: RayJob) -> dict:
-        name = f"ganlab-job-{job.id}-{len(job.restarts)}"
-        opts = {"name": name, "namespace": NAMESPACE, "num_cpus": self.run_cpus, "max_restarts": 0}
+    def _wants_gpu(self, job: RayJob) -> bool:
         configs = getattr(job.spec, "configs", ())
         config = configs[0] if configs else None
-        if (self.has_gpus and self.run_gpus > 0 and config is not None and not getattr(config, "is_toy", True)
-                and getattr(config, "device", "cpu") != "cpu"):
+        return (self.has_gpus and self.run_gpus > 0 and config is not None and not getattr(config, "is_toy", True)
+                and getattr(config, "device", "cpu") != "cpu")
+
+    def _new_actor(self, gpu: bool = False) -> tuple[Any, str]:
+        name = f"ganlab-run-{self._manager.replica}-{next(self._names)}"
+        opts = {"name": name, "namespace": NAMESPACE, "num_cpus": self.run_cpus, "max_restarts": 0}
+        if gpu:
             opts["num_gpus"] = self.run_gpus
-        return opts
+        threads = self.threads if self.threads is not None else (None if gpu else 1)
+        return self._actor_class.options(**opts).remote(threads, self.checkpoint_s), name
+
+    def _refill(self) -> None:
+        """Keep `spares` warm actors (a Start then trains at once instead of after a process start)."""
+        with self._lock:
+            missing = self.spares - len(self._spare) if not self._closed.is_set() else 0
+        for _ in range(max(0, missing)):
+            made = self._new_actor()
+            with self._lock:
+                self._spare.append(made)
 
     def _start(self, job: RayJob, resume=None, paused: bool = False) -> None:
-        opts = self._options(job)
-        threads = self.threads if self.threads is not None else (None if "num_gpus" in opts else 1)
-        job.actor = self._actor_class.options(**opts).remote(job.spec, resume, paused, list(job.applied), threads,
-                                                              self.checkpoint_s)
-        job.actor_name = opts["name"]
+        gpu = self._wants_gpu(job)
+        with self._lock:
+            spare = self._spare.pop(0) if self._spare and not gpu else None
+        job.actor, job.actor_name = spare or self._new_actor(gpu)
+        job.actor.start.remote(job.spec, resume, paused, list(job.applied))
         pending, job.pending = job.pending, []
         for cmd in pending:
-            if cmd[0] != "apply":  # live changes went in with the actor's arguments
+            if cmd[0] != "apply":  # live changes went in with `start`
                 job.actor.command.remote(*cmd)
         with self._lock:
             self._live.append(job)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="ganlab-ray-poller", daemon=True)
                 self._thread.start()
+        if spare is not None:
+            self._refill()
 
     def _kill(self, job: RayJob) -> None:
         actor, job.actor, job.inflight = job.actor, None, None
