@@ -20,6 +20,7 @@ from ganlab.jobs.classroom import Announcement, Classroom
 from ganlab.jobs.ray_backend.connect import NAMESPACE, connect
 
 NAME = "ganlab-registry"
+HEAD = "node:__internal_head__"  # a resource only the head node has: the registry lives (and ends) with the head
 STALE_S = 30.0
 NICKS_TTL_S = 1.0  # a replica reads every nickname at most this often (the Class page asks once per row)
 
@@ -78,11 +79,12 @@ class Registry:
 
 
 def registry():
-    """The cluster's registry actor (created by the first replica that asks; it outlives every replica)."""
+    """The cluster's registry actor (created by the first replica that asks; it outlives every replica and
+    lives on the head node, so only the head's end ends it -- and with it the cluster)."""
     ray = connect()
     return (ray.remote(Registry)
             .options(name=NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0,
-                     max_restarts=-1)
+                     max_restarts=-1, resources={HEAD: 0.001})
             .remote())
 
 
