@@ -32,6 +32,7 @@ class JobActor:
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)  # imports its kernels' modules now
         self.checkpoint_s = checkpoint_s
         self._job = None
+        self._early: list[tuple] = []  # commands that reached the actor before its job (another thread's call)
 
     def start(self, build: Callable[[], Sequence[Any]], resume: Checkpoint | None = None, paused: bool = False,
               applies: Sequence[tuple[int | None, dict]] = ()) -> None:
@@ -53,6 +54,8 @@ class JobActor:
             self._job.pause()  # drained right after the runners are built: not one step is taken
         for index, changes in applies:
             self._job.apply(index, **changes)
+        for cmd in self._early:
+            self.command(*cmd)
 
     def poll(self, version: int, checkpoint_seq: int) -> dict[str, Any]:
         """The job as the driver needs it. Finished ('done' True) means everything after it is final: the last
@@ -78,7 +81,9 @@ class JobActor:
 
     def command(self, name: str, *args: Any) -> None:
         job = self._job
-        if name == "apply":
+        if job is None:
+            self._early.append((name, *args))
+        elif name == "apply":
             index, changes = args
             job.apply(index, **changes)
         elif name == "step":
