@@ -64,17 +64,12 @@ class RayHead:
         self.start_s = round(time.monotonic() - t0, 1)
 
     def _wait(self, timeout: float) -> None:
+        """Until `ray start` says the runtime started (the GCS and the raylet are up)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"ray start exited with {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    time.sleep(2.0)  # the GCS answers before the raylet has registered the node
-                    return
-            except OSError:
-                time.sleep(0.5)
-        raise TimeoutError("the Ray head did not come up")
+        while "Ray runtime started" not in (Path(self.temp) / "head.log").read_text(errors="replace"):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Ray head did not come up (exit status {self.proc.poll()})")
+            time.sleep(0.5)
 
     def close(self) -> None:
         if self.proc.poll() is None:

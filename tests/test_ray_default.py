@@ -57,3 +57,31 @@ def test_backend_names(monkeypatch):
     monkeypatch.setenv("GANLAB_BACKEND", "dask")
     with pytest.raises(ValueError, match="GANLAB_BACKEND must be one of local, ray, got 'dask'"):
         jobs.manager()
+
+
+def test_a_local_ray_is_started_on_a_thread_that_outlives_the_page():
+    """Ray's processes die with the thread that started them; a Streamlit page's thread ends with its rerun."""
+    import threading
+
+    from ganlab.jobs.ray_backend.connect import _on_lasting_thread
+
+    seen = []
+
+    def start():
+        seen.append(threading.current_thread())
+
+    page = threading.Thread(target=_on_lasting_thread, args=(start,))
+    page.start()
+    page.join(10)
+    assert not page.is_alive() and seen and seen[0] is not page and seen[0].is_alive() and seen[0].daemon
+    _on_lasting_thread(start)  # from the main thread: right there
+    assert seen[1] is threading.main_thread()
+
+    def broken():
+        raise RuntimeError("no Ray today")
+
+    failures = []
+    page = threading.Thread(target=lambda: failures.append(pytest.raises(RuntimeError, _on_lasting_thread, broken)))
+    page.start()
+    page.join(10)
+    assert failures and "no Ray today" in str(failures[0].value)

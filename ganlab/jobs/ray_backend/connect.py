@@ -46,5 +46,30 @@ def connect(address: str | None = None, num_cpus: int | None = None):
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=False)
         else:
             cpus = num_cpus or int(os.environ.get("GANLAB_RAY_CPUS", "0")) or None
-            ray.init(num_cpus=cpus, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+            _on_lasting_thread(lambda: ray.init(num_cpus=cpus, namespace=NAMESPACE, include_dashboard=False,
+                                                log_to_driver=False))
     return ray
+
+
+def _on_lasting_thread(start) -> None:
+    """Run `start` (a local ray.init) on a thread that lasts as long as the process. Ray's own processes (GCS,
+    raylet) are killed when the thread that started them ends (Linux PR_SET_PDEATHSIG), and Streamlit runs a
+    page on a thread that ends with the rerun: the first page to ask would take the whole Ray down with it."""
+    if threading.current_thread() is threading.main_thread():
+        start()
+        return
+    started, failed = threading.Event(), []
+
+    def hold() -> None:
+        try:
+            start()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller below
+            failed.append(e)
+        started.set()
+        if not failed:
+            threading.Event().wait()  # a daemon thread: it ends with the process, after Ray's exit hook
+
+    threading.Thread(target=hold, name="ray-local-start", daemon=True).start()
+    started.wait()
+    if failed:
+        raise failed[0]

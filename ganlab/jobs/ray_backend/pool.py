@@ -133,7 +133,7 @@ class RayPool:
         with self._lock:
             self._live.append(job)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="ganlab-ray-poller", daemon=True)
+                self._thread = threading.Thread(target=self._loop, name="ray-job-poller", daemon=True)
                 self._thread.start()
         if spare is not None:
             self._refill()
