@@ -38,6 +38,9 @@ def connect(address: str | None = None, num_cpus: int | None = None):
     if address is None or address.rpartition(":")[0] in LOOPBACK:
         os.environ.setdefault(SINGLE_MACHINE, "0")  # before Ray is first imported: it reads this once
     os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")  # a call after ray.shutdown() fails, starts no Ray
+    # Ray's crash handler also catches SIGTERM and turns it into an abort (exit status 134); the server's own
+    # handler (Streamlit's) stops the runs and exits 0 as with the local backend
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     ray = _ray()
     with _lock:
         if ray.is_initialized():
