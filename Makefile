@@ -14,6 +14,12 @@ $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install -r requirements.txt
 	@touch $(STAMP)
 
+# The optional Ray backend (requirements-ray.txt): the tests install it so the Ray tests run; `make run` does not.
+RAY_STAMP := $(VENV)/.requirements-ray-installed
+$(RAY_STAMP): requirements-ray.txt requirements.txt | $(STAMP)
+	$(PY) -m pip install -r requirements-ray.txt
+	@touch $(RAY_STAMP)
+
 run: $(STAMP)
 	$(PY) -m streamlit run app.py
 
@@ -29,7 +35,7 @@ chromium:
 	  fi; \
 	fi
 
-test: $(STAMP) chromium
+test: $(STAMP) $(RAY_STAMP) chromium
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -2,6 +2,7 @@
 
     python -m ganlab train --preset ring-collapse --seed 3 --json --samples-out f.npy
     python -m ganlab train --preset ring-fixed --set loss=lsgan d_lr=2e-4 --steps 500 --out runs/lsgan
+    python -m ganlab train --preset ring-collapse --backend ray --json    # the same run in a Ray actor
 
 The JSON object (docs/architecture.md, "CLI"): preset, seed, steps, device, seconds, steps_per_sec, status
 (done | diverged | stopped), final (d_loss, g_loss, d_real, d_fake), metrics, and diverged_at for a diverged run.
@@ -42,6 +43,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (0 = torch's default; default: 1 for 2-D toy data, else torch's)")
+    t.add_argument("--backend", choices=["local", "ray"], default=None,
+                   help="train in this process (local) or in a Ray actor (ray: RAY_ADDRESS, else a local Ray; "
+                        "pip install -r requirements-ray.txt); default: GANLAB_BACKEND, else local")
     t.set_defaults(func=cmd_train)
     return t
 
@@ -158,18 +162,12 @@ def final_row(last: dict[str, float], config: TrainConfig) -> dict[str, Any]:
     return {k: last.get(k) for k in keys}
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def train_here(config: TrainConfig, quiet: bool):
+    """The run in this process: (trainer, status, training seconds)."""
     import torch
 
     from ganlab.engine.factory import make_trainer
 
-    name, config = build_config(args)
-    check_outputs(args, config)
-    threads = args.threads
-    if threads is None:  # 2-D toy nets gain little from a 2nd thread and slow down a lot when a core is busy
-        threads = 1 if config.is_toy else 0
-    if threads:
-        torch.set_num_threads(threads)
     try:
         trainer = make_trainer(config)
     except (ConfigError, ValueError, FileNotFoundError) as e:
@@ -178,14 +176,77 @@ def cmd_train(args: argparse.Namespace) -> int:
         from ganlab import quality
 
         quality.attach(trainer)
-    if trainer.data.note and not args.quiet:
+    if trainer.data.note and not quiet:
         print(f"note: {trainer.data.note}", file=sys.stderr)
-    progress = Progress(config.steps, enabled=not args.quiet)
+    progress = Progress(config.steps, enabled=not quiet)
     t0 = time.perf_counter()
     status = train_loop(trainer, config.steps, progress)
     if trainer.device.type == "cuda":
         torch.cuda.synchronize()
-    seconds = time.perf_counter() - t0
+    return trainer, status, time.perf_counter() - t0
+
+
+class TrainingFailed(RuntimeError):
+    """The run raised inside its Ray actor (the message is the job's error)."""
+
+
+def train_on_ray(config: TrainConfig, threads: int, quiet: bool):
+    """The same run as a job of the Ray backend (ganlab/jobs/ray_backend/): built from a RunSpec in a Ray actor
+    on a whole CPU (RAY_ADDRESS, else a local Ray), followed through the job interface, then copied back from
+    its final checkpoint. Returns (the local copy, status, seconds from the job's first report of training
+    to its end, as seen here: within a poll interval of the actor's own)."""
+    from ganlab.jobs.ray_backend.manager import RayJobManager
+    from ganlab.jobs.spec import RunSpec
+    from ganlab.jobs.status import Status
+
+    manager = RayJobManager(shared=False, run_cpus=1, threads=threads or None, spares=0)
+    progress = Progress(config.steps, enabled=not quiet)
+    try:
+        job = manager.submit("cli", RunSpec((config,)), label="cli")
+        submitted, started = time.perf_counter(), None
+        try:
+            while not job.join(0.2):
+                if started is None and job.status == Status.RUNNING:
+                    started = time.perf_counter()
+                for (step, _), snap in zip(job.progress(), job.snapshots()):
+                    progress.update(step, {k: float(v[-1]) for k, v in snap.history.items() if len(v)})
+        except KeyboardInterrupt:
+            job.stop()
+            job.join(60)
+        finally:
+            progress.close()
+        seconds = time.perf_counter() - (started or submitted)
+        if job.status == Status.ERROR:
+            raise TrainingFailed(job.error or "the run failed in its Ray actor")
+        trainer = job.runners[0].trainer_copy(config.device) if job.runners else None
+        if trainer is None:
+            raise TrainingFailed("the run stopped before its first checkpoint")
+    finally:
+        manager.shutdown()
+    status = str(job.status) if job.status in (Status.DONE, Status.DIVERGED) else "stopped"
+    return trainer, status, seconds
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from ganlab.jobs import backend
+
+    name, config = build_config(args)
+    check_outputs(args, config)
+    threads = args.threads
+    if threads is None:  # 2-D toy nets gain little from a 2nd thread and slow down a lot when a core is busy
+        threads = 1 if config.is_toy else 0
+    if (args.backend or backend()) == "ray":
+        try:
+            trainer, status, seconds = train_on_ray(config, threads, args.quiet)
+        except TrainingFailed as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+    else:
+        if threads:
+            torch.set_num_threads(threads)
+        trainer, status, seconds = train_here(config, args.quiet)
     metrics, samples, labels = run_metrics(trainer, args.n_samples)
     save_outputs(args, trainer, samples, labels)
     last = trainer.history.last()

@@ -1,12 +1,42 @@
-"""Jobs: the process-wide manager that runs training runners in worker threads.
+"""Jobs: the process-wide manager that runs training runners in worker threads (or in Ray actors).
 
-job_manager   JobManager, Job, manager() (the process-wide one): caps, queue, commands, snapshots, cleanup
+job_manager   JobManager, Job: caps, queue, commands, snapshots, cleanup (runners in this process's threads)
 runner        Runner: the Protocol a job drives (TrainerRunner and Theory1D satisfy it)
+spec          RunSpec: a job's runners as plain data (the factory pages pass; picklable for the Ray backend)
 status        Status: a job's statuses, defined once (and the ACTIVE / FINISHED / LIVE groups pages use)
+ray_backend   the same interface with every job's runners in a Ray actor (GANLAB_BACKEND=ray; Ray is optional)
+
+`manager()` is the process-wide manager of the backend GANLAB_BACKEND names: `local` (the default: worker
+threads, Ray is never imported) or `ray` (a Ray cluster: RAY_ADDRESS, else a local one).
 """
-from ganlab.jobs.job_manager import Job, JobLimitError, JobManager, manager
+from __future__ import annotations
+
+import os
+
+from ganlab.jobs import job_manager
+from ganlab.jobs.job_manager import Job, JobLimitError, JobManager
 from ganlab.jobs.runner import Runner
+from ganlab.jobs.spec import RunSpec
 from ganlab.jobs.status import ACTIVE, FINISHED, HOLDS_WORKER, LIVE, Status
 
-__all__ = ["ACTIVE", "FINISHED", "HOLDS_WORKER", "LIVE", "Job", "JobLimitError", "JobManager", "Runner", "Status",
-           "manager"]
+BACKENDS = ("local", "ray")
+
+__all__ = ["ACTIVE", "BACKENDS", "FINISHED", "HOLDS_WORKER", "LIVE", "Job", "JobLimitError", "JobManager", "Runner",
+           "RunSpec", "Status", "backend", "manager"]
+
+
+def backend() -> str:
+    """GANLAB_BACKEND: 'local' (unset or empty) or 'ray'; anything else raises ValueError."""
+    name = os.environ.get("GANLAB_BACKEND", "").strip().lower() or "local"
+    if name not in BACKENDS:
+        raise ValueError(f"GANLAB_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
+    return name
+
+
+def manager() -> JobManager:
+    """The process-wide job manager (one per server; every session's runs are in it, keyed by owner)."""
+    if backend() == "ray":
+        from ganlab.jobs.ray_backend.manager import manager as ray_manager
+
+        return ray_manager()
+    return job_manager.manager()

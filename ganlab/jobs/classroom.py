@@ -193,3 +193,11 @@ def classroom() -> Classroom:
         if _CLASSROOM is None:
             _CLASSROOM = Classroom()
         return _CLASSROOM
+
+
+def install(room: Classroom) -> None:
+    """Make `room` the process's classroom (the Ray backend's keeps nicknames and the announcement where every
+    app replica reads them: ganlab/jobs/ray_backend/registry.py)."""
+    global _CLASSROOM
+    with _LOCK:
+        _CLASSROOM = room

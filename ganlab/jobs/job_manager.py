@@ -244,7 +244,10 @@ class Job:
 
 class JobManager:
     """max_running: admitted jobs at once (all of them train, sharing `workers` threads); the rest queue.
-    workers: pool threads (default: one per core)."""
+    workers: pool threads (default: one per core). job_class: what submit creates (the Ray backend's
+    RayJob runs its runners in a Ray actor; ganlab/jobs/ray_backend/)."""
+
+    job_class: type[Job] = Job
 
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
@@ -283,7 +286,7 @@ class JobManager:
             if len(mine) >= self.max_jobs_per_owner:
                 raise JobLimitError(f"you already have {len(mine)} runs going (the limit is "
                                     f"{self.max_jobs_per_owner}); stop one first")
-            job = Job(self, owner, factory, label, self.snapshot_every_s, page, meta)
+            job = self.job_class(self, owner, factory, label, self.snapshot_every_s, page, meta)
             job._stack = stack if self.stacking else None
             self._jobs[job.id] = job
             self._queue.append(job)
@@ -458,7 +461,8 @@ class JobManager:
         once, then the workers finish their slices and park the runners."""
         self._closed.set()
         deadline = time.monotonic() + timeout
-        jobs = self.all_jobs()
+        with self._lock:
+            jobs = list(self._jobs.values())  # this manager's own (a subclass's all_jobs may list more)
         for j in jobs:
             j.stop()
         for j in jobs:
@@ -481,15 +485,19 @@ _MANAGER_LOCK = threading.Lock()
 EXIT_TIMEOUT_S = 5.0
 
 
-def manager() -> JobManager:
-    """The process-wide manager (one per server; every session's runs are in it, keyed by owner)."""
+def manager(kind: type[JobManager] = JobManager) -> JobManager:
+    """The process-wide manager (one per server; every session's runs are in it, keyed by owner). `kind`: the
+    backend's manager class (ganlab.jobs.manager() picks it); a manager of another kind is shut down first."""
     global _MANAGER
     with _MANAGER_LOCK:
+        if _MANAGER is not None and type(_MANAGER) is not kind:
+            _MANAGER.shutdown(EXIT_TIMEOUT_S)
         if _MANAGER is None or _MANAGER._closed.is_set():
-            if _MANAGER is None:
+            first = _MANAGER is None
+            _MANAGER = kind(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
+                            workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
+            if first:  # after the manager (and what it started, e.g. Ray): exit hooks run last-registered first
                 atexit.register(_shutdown_at_exit)
-            _MANAGER = JobManager(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
-                                  workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
         return _MANAGER
 
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from ganlab import losses
 from ganlab.config import TrainConfig
-from ganlab.jobs import Job, Status
+from ganlab.jobs import Job, RunSpec, Status
 from ganlab.ui import controls, live
 from ganlab.ui.image_gan.setup import RUN_NAMES, P, Setup, describe
 
@@ -63,39 +63,9 @@ def prefetch(data: str) -> None:
 
 # ---- the job (factories run in the worker thread) ---------------------------------------------------------
 def build_runners(config: TrainConfig, data_dir: str | None, score: bool = True) -> list:
-    """One TrainerRunner, with the quality evaluator attached (FID etc.; MNIST-like digits only).
-
-    A torchvision dataset whose files are missing falls back to the embedded MNIST: the run becomes an
-    `mnist` run (so its checkpoint, scores and grid are consistent) and its note says what happened."""
-    from ganlab import quality
-    from ganlab.data.images import DataUnavailable
-    from ganlab.engine.runner import TrainerRunner
-
-    try:
-        runner = TrainerRunner(config, data_dir=data_dir)
-    except DataUnavailable as e:
-        runner = TrainerRunner(config.replace(data="mnist"))
-        runner.trainer.data.note = f"{e}. Using the embedded 5,000-digit MNIST subset instead."
-    if score:
-        quality.attach(runner.trainer)
-    return [runner]
-
-
-def build_all(configs: list[TrainConfig], data_dir: str | None) -> list:
-    """One runner per config (runs A and B of a comparison), each as build_runners makes it."""
-    return [r for c in configs for r in build_runners(c, data_dir)]
-
-
-def resume_runners(run, steps: int, data_dir: str | None) -> list:
-    """A runner that continues a checkpoint (ganlab.checkpoint.Run) up to `steps` G steps in all."""
-    from ganlab import quality
-    from ganlab.engine.runner import TrainerRunner
-
-    trainer = run.make_trainer(data_dir=data_dir)
-    quality.attach(trainer)
-    if steps != trainer.config.steps:
-        trainer.apply(steps=steps)
-    return [TrainerRunner(trainer.config, trainer=trainer)]
+    """One TrainerRunner, with the quality evaluator attached (FID etc.; MNIST-like digits only); a missing
+    torchvision dataset falls back to the embedded MNIST (ganlab.jobs.spec.RunSpec builds it)."""
+    return RunSpec((config,), data_dir=data_dir, score=score)()
 
 
 def forget_view() -> None:
@@ -108,7 +78,7 @@ def start(setup: Setup, owner: str) -> None:
     configs, data_dir = setup.configs, setup.data_dir
     label = " vs ".join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs)) if len(configs) > 1 \
         else describe(configs[0])
-    if controls.submit(SLOT, owner, lambda: build_all(configs, data_dir), label, configs,
+    if controls.submit(SLOT, owner, RunSpec(tuple(configs), data_dir=data_dir), label, configs,
                        meta={"preset": setup.preset}):
         forget_view()
 
@@ -117,7 +87,7 @@ def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
     """"Resume training" callback: a new job from a checked checkpoint."""
     config = run.config.replace(steps=steps)
     label = f"{describe(config)} (resumed at step {run.step})"
-    if controls.submit(SLOT, owner, lambda: resume_runners(run, steps, data_dir), label, [config]):
+    if controls.submit(SLOT, owner, RunSpec((config,), data_dir=data_dir, resume=run), label, [config]):
         forget_view()
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import numpy as np
 import streamlit as st
 
 from ganlab import losses
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import Trainer
-from ganlab.jobs import Job, Status
+from ganlab.jobs import Job, RunSpec, Status
 from ganlab.ui import controls, live
 from ganlab.ui.mode_collapse.setup import Setup
 from ganlab.ui.setup_form import loss_label
@@ -42,20 +41,13 @@ def describe(c: TrainConfig) -> str:
     return " + ".join(parts)
 
 
-def build_runners(configs: Sequence[TrainConfig], points: np.ndarray | None) -> list:
-    """The job's factory body (runs in the worker thread): one TrainerRunner per config."""
-    from ganlab.engine.runner import TrainerRunner
-
-    return [TrainerRunner(c, points=points) for c in configs]
-
-
 def start(slot: str, owner: str, setup: Setup) -> None:
     """Start button callback: one job whose runners (A, B) advance together."""
     configs, points = list(setup.configs), setup.points
     label = " vs ".join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs))
     stack = (configs[0], points) if len(configs) == 1 else None  # A and B advance together: not stacked
-    if controls.submit(slot, owner, lambda: build_runners(configs, points), label, configs,
-                       meta={"preset": setup.preset}, stack=stack) is not None:
+    if controls.submit(slot, owner, RunSpec(configs, points), label, configs, meta={"preset": setup.preset},
+                       stack=stack) is not None:
         live.forget_figures(slot)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from ganlab import losses
-from ganlab.jobs import Job, Status
+from ganlab.jobs import Job, RunSpec, Status
 from ganlab.theory import Theory1D, TheoryConfig, math1d
 from ganlab.theory.config import LIVE_KEYS
 from ganlab.theory.measure import measure
@@ -31,8 +31,8 @@ def _live_settings(c: TheoryConfig) -> dict[str, Any]:
 
 def start(owner: str, config: TheoryConfig) -> Job | None:
     """Start button callback: a new job with one Theory1D runner (built in the worker thread)."""
-    job = controls.submit(SLOT, owner, lambda: [Theory1D(config)], f"theory: {losses.LOSSES[config.loss].label}",
-                          (), meta={"preset": st.session_state.get(P + "data", "")})
+    job = controls.submit(SLOT, owner, RunSpec((config,)), f"theory: {losses.LOSSES[config.loss].label}", (),
+                          meta={"preset": st.session_state.get(P + "data", "")})
     if job is not None:
         st.session_state[_LIVE] = _live_settings(config)
         st.session_state.pop(_DOPT, None)

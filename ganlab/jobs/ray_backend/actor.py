@@ -1,0 +1,99 @@
+"""JobActor: one job's runners inside a Ray actor, driven by the same machinery as a local job.
+
+An actor is made before it has a job (a spare: its process has imported the training stack by the time a
+student presses Start); `start` then gives it the job. Inside, a private JobManager (one job, one worker
+thread) does what it does in a server: builds the runners from the factory (a RunSpec), steps them in chunks,
+applies commands between chunks, publishes snapshots. The actor's methods only read and command that job, so
+they answer while the worker trains: `poll` hands back the status, the live step counts, the snapshots when
+newer than the caller's, and the newest checkpoint when newer than the caller's
+(ganlab/jobs/ray_backend/checkpoints.py); `command` forwards a page's command. Plain Python: ray.remote wraps
+it where actors are created (ganlab/jobs/ray_backend/pool.py).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+from ganlab.jobs.job_manager import JobManager
+from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer, restore
+
+
+class JobActor:
+    """One job's worker process. Created ahead of need (a spare) it pays the imports and torch's lazy set-up
+    first, so `start` trains at once. threads: torch intra-op threads here (None: leave torch's setting)."""
+
+    def __init__(self, threads: int | None = None, checkpoint_s: float = CHECKPOINT_S):
+        import torch
+
+        import ganlab.engine.runner  # noqa: F401  (the training stack)
+
+        if threads:
+            torch.set_num_threads(threads)
+        torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)  # imports its kernels' modules now
+        self.checkpoint_s = checkpoint_s
+        self._job = None
+        self._early: list[tuple] = []  # commands that reached the actor before its job (another thread's call)
+
+    def start(self, build: Callable[[], Sequence[Any]], resume: Checkpoint | None = None, paused: bool = False,
+              applies: Sequence[tuple[int | None, dict]] = ()) -> None:
+        """build: the job's factory (a RunSpec). resume: a checkpoint to continue from (after a failure);
+        paused: start paused; applies: live changes made so far (replayed: a setting applied twice is the same
+        setting)."""
+        self._checkpointer = Checkpointer(self.checkpoint_s, first_seq=resume.seq + 1 if resume is not None else 1)
+        self._manager = JobManager(max_running=1, max_running_per_owner=1, max_jobs_per_owner=1,
+                                   idle_timeout_s=math.inf, workers=1)
+
+        def factory() -> list:
+            runners = list(build())
+            if resume is not None:
+                restore(runners, resume)
+            return self._checkpointer.wrap(runners)
+
+        self._job = self._manager.submit("actor", factory, label="ray")
+        if paused:
+            self._job.pause()  # drained right after the runners are built: not one step is taken
+        for index, changes in applies:
+            self._job.apply(index, **changes)
+        for cmd in self._early:
+            self.command(*cmd)
+
+    def poll(self, version: int, checkpoint_seq: int) -> dict[str, Any]:
+        """The job as the driver needs it. Finished ('done' True) means everything after it is final: the last
+        snapshot and, for runners with a Trainer, the checkpoint of their final state."""
+        job = self._job
+        if job is None:
+            return {"done": False, "status": "starting", "error": None, "progress": (), "version": version}
+        done = job.join(0)
+        out: dict[str, Any] = {"done": done, "status": str(job.status), "error": job.error,
+                               "progress": job.progress(), "version": job.version}
+        if out["version"] != version:
+            out["snapshots"] = job.snapshots()
+        ck = self._checkpointer.latest()
+        if ck is not None and ck.seq != checkpoint_seq:
+            out["checkpoint"] = ck
+        return out
+
+    def snapshots(self, version: int) -> tuple[int, tuple] | None:
+        """(version, snapshots) when newer than `version` (another replica's Class page reads them)."""
+        job = self._job
+        current = job.version
+        return (current, job.snapshots()) if current != version else None
+
+    def command(self, name: str, *args: Any) -> None:
+        job = self._job
+        if job is None:
+            self._early.append((name, *args))
+        elif name == "apply":
+            index, changes = args
+            job.apply(index, **changes)
+        elif name == "step":
+            job.step_once(*args)
+        elif name in ("pause", "resume", "stop"):
+            getattr(job, name)()
+        else:
+            raise ValueError(f"unknown job command {name!r}")
+
+    def close(self) -> None:
+        """Stop the job and free its runners (the actor is killed right after)."""
+        if self._job is not None:
+            self._manager.shutdown(5.0)

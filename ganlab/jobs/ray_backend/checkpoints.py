@@ -1,0 +1,154 @@
+"""Periodic checkpoints of a job's runners, and restoring them in a fresh actor after a failure.
+
+A job's runners (the lab's A and B) are wrapped in CheckpointingRunners that share one Checkpointer. Before a
+chunk of steps, when `every_s` seconds have passed since the last checkpoint and every live runner stands on
+the same logging step, the Checkpointer saves every runner (ganlab.checkpoint: weights, optimiser states,
+history, step, RNG state) as bytes; the final state is saved once more when the job ends (before the runners
+park). Saving happens in the thread that steps the runners, between steps, so it never races a step.
+
+The bytes go back to whoever drives the actor (ganlab/jobs/ray_backend/pool.py), which keeps the newest: when
+the actor or its node dies, a new actor builds the runners from the job's RunSpec and `restore` swaps in the
+saved trainers, so the run continues from the saved step. Runners without a Trainer (the 1-D theory game,
+seconds long) are not saved and start again.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+CHECKPOINT_S = 10.0  # a live run is saved about this often (at its next logging step)
+MAX_BYTES = 512 * 2**20  # an internal checkpoint keeps the optimiser states even for the largest image runs
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int  # increases with every save of this actor
+    steps: tuple[int, ...]  # each runner's step count when saved
+    data: tuple[bytes | None, ...]  # ganlab.checkpoint bytes per runner; None: the runner has no Trainer
+    at: float  # time.time() of the save
+
+    @property
+    def step(self) -> int:
+        """The step the job restarts from (its runners advance together)."""
+        return min(self.steps) if self.steps else 0
+
+
+def trainer_of(runner: Any):
+    """The runner's Trainer when it has one that still holds its networks, else None."""
+    trainer = getattr(runner, "trainer", None)
+    return trainer if trainer is not None and getattr(trainer, "G", None) is not None else None
+
+
+def save(runner: Any) -> bytes | None:
+    trainer = trainer_of(runner)
+    if trainer is None:
+        return None
+    from ganlab import checkpoint
+
+    return checkpoint.to_bytes(trainer, optimizers=trainer.opt_g is not None, max_bytes=MAX_BYTES)
+
+
+class Checkpointer:
+    def __init__(self, every_s: float = CHECKPOINT_S, first_seq: int = 1):
+        self.every_s = every_s
+        self._runners: list[Any] = []
+        self._lock = threading.Lock()
+        self._latest: Checkpoint | None = None
+        self._seq = first_seq
+        self._last = time.monotonic()
+        self._final = False
+
+    def wrap(self, runners: Sequence[Any]) -> list["CheckpointingRunner"]:
+        self._runners = list(runners)
+        self._last = time.monotonic()  # the first save comes every_s after training starts
+        return [CheckpointingRunner(r, self) for r in self._runners]
+
+    def latest(self) -> Checkpoint | None:
+        with self._lock:
+            return self._latest
+
+    def _in_step(self) -> bool:
+        """Every runner still training stands on the same logging step (the lab's A and B advance together)."""
+        going = [r for r in self._runners if r.status != "diverged" and r.step_count < r.budget]
+        steps = {r.step_count for r in going}
+        return len(steps) <= 1 and all(r.step_count % r.log_every == 0 for r in going)
+
+    def _moved(self) -> bool:
+        """Some runner stepped since the last save (a run at step 0, or paused, has nothing new to save)."""
+        steps = tuple(r.step_count for r in self._runners)
+        latest = self.latest()
+        return any(steps) and (latest is None or latest.steps != steps)
+
+    def before_step(self) -> None:
+        if time.monotonic() - self._last >= self.every_s and self._in_step() and self._moved():
+            self.take()
+
+    def before_park(self) -> None:
+        """The job ended: save its final state once (the first runner to park calls this for all)."""
+        if not self._final:
+            self._final = True
+            self.take()
+
+    def take(self) -> Checkpoint:
+        ck = Checkpoint(self._seq, tuple(int(r.step_count) for r in self._runners),
+                        tuple(save(r) for r in self._runners), time.time())
+        with self._lock:
+            self._latest = ck
+            self._seq += 1
+        self._last = time.monotonic()
+        return ck
+
+
+def _inner(name: str) -> property:
+    return property(lambda self: getattr(self.inner, name), doc=f"The wrapped runner's {name}.")
+
+
+class CheckpointingRunner:
+    """A runner (ganlab.jobs.runner.Runner) that lets its Checkpointer save the job between steps."""
+
+    status = _inner("status")
+    step_count = _inner("step_count")
+    budget = _inner("budget")
+    log_every = _inner("log_every")
+
+    def __init__(self, inner: Any, checkpointer: Checkpointer):
+        self.inner = inner
+        self._checkpointer = checkpointer
+
+    def step(self, n: int) -> dict[str, float]:
+        self._checkpointer.before_step()
+        return self.inner.step(n)
+
+    def snapshot(self) -> Any:
+        return self.inner.snapshot()
+
+    def apply(self, **changes: Any) -> None:
+        self.inner.apply(**changes)
+
+    def park(self) -> None:
+        self._checkpointer.before_park()
+        self.inner.park()
+
+    def release(self) -> None:
+        self.inner.release()
+
+    def __getattr__(self, name: str) -> Any:  # trainer, config, views: what pages may read of a runner
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def restore(runners: Sequence[Any], ck: Checkpoint) -> None:
+    """Swap each freshly built runner's Trainer for the saved one (same data; weights, optimisers, history,
+    step and RNG from the checkpoint). Runners without saved bytes keep their fresh start."""
+    from ganlab import checkpoint
+
+    for runner, data in zip(runners, ck.data):
+        fresh = trainer_of(runner)
+        if data is None or fresh is None:
+            continue
+        run = checkpoint.load(data, max_bytes=MAX_BYTES)
+        runner.trainer = run.make_trainer(device=fresh.config.device, dataset=fresh.data)
+        fresh.release()

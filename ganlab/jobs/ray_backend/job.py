@@ -1,0 +1,225 @@
+"""Jobs whose runners live in Ray actors, with the members pages use on a local Job.
+
+RayJob: a job of this app replica. Commands go to its actor as they are made (Ray keeps one caller's calls
+to an actor in order); status, live step counts, snapshots and the newest checkpoint come back through the
+replica's RayPool, which polls the actor about four times a second and keeps them here, so `progress()`,
+`snapshots()` and `version` cost a page nothing more than on a local job. `runners` are RemoteRunners: they
+read the job's polled numbers, and `trainer` is a local copy of the run built from its newest checkpoint (the
+Image GAN page's download, the Latent space page's "your run").
+
+RemoteJob: another replica's job as this replica sees it (the Class page): its record from the registry,
+its snapshots read from its actor (or, once finished, the final ones its replica left in Ray's object
+store), its commands (the teacher's pause / stop) sent to its actor.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ganlab.jobs.job_manager import Job
+from ganlab.jobs.ray_backend.checkpoints import MAX_BYTES, Checkpoint
+from ganlab.jobs.status import FINISHED, Status
+
+
+class RayJob(Job):
+    def __init__(self, manager, owner: str, factory, label: str, snapshot_every_s: float, page: str = "",
+                 meta: dict | None = None):
+        super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
+        self.id = manager.new_job_id()  # unique across the replicas that share the cluster
+        self.spec = factory  # what every actor of this job builds its runners from (after a failure too)
+        self.actor: Any = None  # the handle of the job's current actor
+        self.actor_name: str | None = None
+        self.restarts: list[tuple[int, int]] = []  # (step restarted from, steps lost) per worker failure
+        self.final_ref: Any = None  # the final snapshots in Ray's object store, for other replicas
+        self.checkpoint: Checkpoint | None = None  # the newest one the actor reported
+        self.stop_requested = False
+        self.applied: list[tuple[int | None, dict]] = []  # every live change, replayed in a restarted actor
+        self.pending: list[tuple] = []  # commands made before the actor existed
+        self.inflight: Any = None  # the poll on its way back
+        self.actor_version = -1  # the actor's snapshot version last received
+        self.note: str | None = None  # what the student reads after a worker failure
+        self._progress: tuple = ()
+
+    # ---- commands: straight to the actor ------------------------------------------------------------------
+    def _command(self, cmd: tuple) -> None:
+        if cmd[0] == "apply":
+            self.applied.append((cmd[1], cmd[2]))
+        elif cmd[0] == "stop":
+            self.stop_requested = True
+        if self.actor is None:
+            self.pending.append(cmd)
+        else:
+            self.actor.command.remote(*cmd)
+
+    def progress(self) -> tuple[tuple[int, str], ...]:
+        return self._progress
+
+    def run_slice(self, seconds: float) -> bool:
+        raise RuntimeError("a RayJob trains in its actor; its RayPool polls it")
+
+    # ---- the pool's side ------------------------------------------------------------------------------------
+    def take(self, report: dict) -> None:
+        """A poll's answer (ganlab/jobs/ray_backend/actor.py JobActor.poll)."""
+        self._progress = tuple(tuple(p) for p in report["progress"])
+        if len(self.runners) != len(self._progress):
+            self.runners = [RemoteRunner(self, i) for i in range(len(self._progress))]
+        if "checkpoint" in report:
+            self.checkpoint = report["checkpoint"]
+        if "snapshots" in report:
+            with self._lock:
+                self._snapshots = tuple(report["snapshots"])
+                self._version += 1
+            self.actor_version = report["version"]
+        status = Status(report["status"])
+        if status == Status.QUEUED:
+            status = Status.STARTING  # queued inside the actor means: its runners are about to be built
+        if status not in FINISHED:  # finished counts once the actor says everything is final ("done")
+            self.status = status
+        self.error = report["error"] or self.note
+
+    def rewind(self) -> None:
+        """Its actor died: note the failure for the student and go back to the newest checkpoint's steps."""
+        ck = self.checkpoint
+        start = ck.step if ck is not None else 0
+        lost = max(0, max((p[0] for p in self._progress), default=0) - start)
+        self.restarts.append((start, lost))
+        self.note = self.error = (f"restarted from step {start} after a worker failure ({lost} steps lost)"
+                                  if ck is not None else "restarted from the beginning after a worker failure")
+        steps = ck.steps if ck is not None else (0,) * len(self._progress)
+        self._progress = tuple((s, p[1]) for s, p in zip(steps, self._progress))
+
+    def end(self, status: Status) -> None:
+        self.status = status
+        self._done.set()
+        self._manager._on_finished(self)
+
+    def record(self) -> dict:
+        """What other replicas know of this job (the registry's copy; ganlab/jobs/ray_backend/registry.py)."""
+        return {"id": self.id, "owner": self.owner, "label": self.label, "page": self.page, "meta": self.meta,
+                "created": self.created, "status": str(self.status), "error": self.error,
+                "progress": self._progress, "actor": self.actor_name, "final": self.final_ref}
+
+
+class RemoteRunner:
+    """One runner of a RayJob as a page reads it; the runner itself trains in the job's actor."""
+
+    def __init__(self, job: RayJob, index: int):
+        self._job, self.index = job, index
+        self._copy: tuple[tuple, Any] | None = None
+
+    def _progress(self) -> tuple:
+        p = self._job.progress()
+        return p[self.index] if self.index < len(p) else (0, "ready")
+
+    @property
+    def status(self) -> str:
+        return self._progress()[1]
+
+    @property
+    def step_count(self) -> int:
+        return self._progress()[0]
+
+    @property
+    def budget(self) -> int:
+        s = self.snapshot()
+        return int(getattr(s.config, "steps", 0)) if s is not None else 0
+
+    @property
+    def log_every(self) -> int:
+        s = self.snapshot()
+        return int(getattr(s.config, "log_every", 1)) if s is not None else 1
+
+    def snapshot(self) -> Any:
+        snaps = self._job.snapshots()
+        return snaps[self.index] if self.index < len(snaps) else None
+
+    def step(self, n: int) -> dict[str, float]:
+        raise RuntimeError("this run trains in a Ray actor: send its job a command instead")
+
+    def apply(self, **changes: Any) -> None:
+        self._job.apply(self.index, **changes)
+
+    def park(self) -> None:
+        pass
+
+    def release(self) -> None:
+        self._copy = None
+
+    @property
+    def trainer(self):
+        """A CPU copy of the run from its newest checkpoint (None before the first one, or for a runner without
+        a Trainer); rebuilt when a newer checkpoint arrives."""
+        return self.trainer_copy("cpu")
+
+    def trainer_copy(self, device: str = "cpu"):
+        ck = self._job.checkpoint
+        if ck is None or self.index >= len(ck.data) or ck.data[self.index] is None:
+            return None
+        key = (ck.seq, device)
+        if self._copy is None or self._copy[0] != key:
+            from ganlab import checkpoint
+
+            spec = self._job.spec
+            run = checkpoint.load(ck.data[self.index], max_bytes=MAX_BYTES)
+            trainer = run.make_trainer(device=device, points=getattr(spec, "points", None),
+                                       data_dir=getattr(spec, "data_dir", None), quality=False)
+            self._copy = (key, trainer)
+        return self._copy[1]
+
+
+class RemoteJob(Job):
+    def __init__(self, manager, record: dict):
+        super().__init__(manager, record["owner"], None, record["label"], 0.0, record["page"], record["meta"])
+        self.id = record["id"]
+        self.created = record["created"]
+        self.status = Status(record["status"])
+        self.error = record["error"]
+        self.actor_name = record["actor"]
+        self.replica = record.get("replica")
+        self._final = record.get("final")
+        self._progress = tuple(tuple(p) for p in record["progress"])
+        if self.status in FINISHED:
+            self._done.set()
+
+    def progress(self) -> tuple[tuple[int, str], ...]:
+        return self._progress
+
+    def snapshots(self) -> tuple:
+        return self._manager.remote_snapshots(self)
+
+    @property
+    def version(self) -> int:
+        return self._manager.remote_version(self.id)
+
+    def queue_position(self) -> int | None:
+        return None
+
+    def _actor(self):
+        import ray
+
+        if not self.actor_name:
+            return None
+        try:
+            return ray.get_actor(self.actor_name)
+        except ValueError:  # the actor is gone (the run ended, or its replica left)
+            return None
+
+    def _command(self, cmd: tuple) -> None:
+        actor = self._actor()
+        if actor is not None:
+            actor.command.remote(*cmd)
+
+    def fetch_snapshots(self, version: int) -> tuple[int, tuple] | None:
+        """(version, snapshots) from the final ones in the object store or the live actor; None when neither
+        answers (or nothing is newer than `version`)."""
+        import ray
+
+        try:
+            if self._final is not None:
+                return 1 << 30, ray.get(self._final, timeout=5.0)
+            actor = self._actor()
+            return ray.get(actor.snapshots.remote(version), timeout=5.0) if actor is not None else None
+        except Exception:  # noqa: BLE001 - another replica's run that just ended: keep what we had
+            return None
+
+    def run_slice(self, seconds: float) -> bool:
+        raise RuntimeError("another replica drives this job")
