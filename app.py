@@ -1,5 +1,6 @@
 """ganlab: `streamlit run app.py`. Navigation over the pages, the sidebar (device, nickname, your runs), the
 teacher's announcement banner, session set-up."""
+import pandas  # noqa: F401  imported once here: sessions importing it at the same moment saw it half-initialised
 import streamlit as st
 
 from ganlab.ui import session, sidebar, state
