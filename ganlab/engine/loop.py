@@ -70,7 +70,21 @@ def read_interval(buf: torch.Tensor, n: int, last_step: int,
     return dict(zip(fields, rows.mean(0).tolist())), None
 
 
-class TrainingLoop:
+class ConfigPacing:
+    """`budget` (G steps) and `log_every` read from the run's config: for anything that trains one run."""
+
+    config: Any
+
+    @property
+    def budget(self) -> int:
+        return self.config.steps
+
+    @property
+    def log_every(self) -> int:
+        return self.config.log_every
+
+
+class TrainingLoop(ConfigPacing):
     """Stepping, logging, divergence, live changes and the end of a run, for one G and one D.
 
     A subclass builds, in its __init__: `config` (a frozen config with steps, log_every, seed, loss, g_lr, d_lr,
@@ -99,15 +113,7 @@ class TrainingLoop:
         self._i = 0  # rows of _buf filled in this logging interval
         torch_compat.check_all(self.device)  # the private-op checks run now, never inside a step
 
-    # ---- the runner surface (ganlab.jobs.runner.Runner) --------------------------------------------------
-    @property
-    def budget(self) -> int:
-        return self.config.steps
-
-    @property
-    def log_every(self) -> int:
-        return self.config.log_every
-
+    # ---- the runner surface (ganlab.jobs.runner.Runner): budget and log_every come from ConfigPacing -----
     def step(self, n: int = 1) -> dict[str, float]:
         """Advance up to n G updates (stops early on divergence). Returns the latest logged row."""
         if self.status == RunStatus.DIVERGED or self.opt_g is None:  # diverged, parked or released

@@ -68,6 +68,19 @@ class SetupForm:
         col.number_input(label, key=key or self.prefix + name, disabled=locked_out(name, locked) or off, **kw)
 
 
+def preset_row(form, locked: bool, compare_key: str, preset_help: str, compare_help: str, custom_hint: str):
+    """A setup's first row: the preset picker and the "compare with run B" box, beside the preset's lesson.
+    Returns (preset name, the lesson's column for more widgets, True when a preset rather than a custom setup
+    is chosen)."""
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        name = form.preset_select(locked, help=preset_help)
+        st.checkbox("Compare with a second run B", key=compare_key, disabled=locked, help=compare_help)
+    with c2:
+        chosen = lesson(name, custom_hint)
+    return name, c2, chosen
+
+
 def lesson(name: str, custom_hint: str) -> bool:
     """The preset's lesson in a box (True), or `custom_hint` when no preset is chosen (False)."""
     if name in PRESETS:

@@ -14,6 +14,7 @@ from ganlab.data import Dataset
 from ganlab.engine.batched import adam, stacked
 from ganlab.engine.batched.stacked import Groups
 from ganlab.engine.history import History
+from ganlab.engine.loop import ConfigPacing
 from ganlab.engine.trainer import BASE_COLUMNS, TOY_COLUMNS
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ NETS = ("g", "d")  # stacked parameters (leaves that require grad)
 STATE = ("g", "d", "ema", "g_m", "g_v", "d_m", "d_v", "sn", "steps")  # everything kept per member row
 
 
-class Member:
+class Member(ConfigPacing):
     """One run in the stack: its config, generator, data and bookkeeping (the weights are rows of the stack)."""
 
     def __init__(self, mid: int, config: TrainConfig, data: Dataset, G, D, device: torch.device,
@@ -46,14 +47,6 @@ class Member:
         # d_loss, g_loss, D(x), D(G(z)) of the steps of this interval, in the parameters' precision
         self.acc = np.zeros((config.log_every, 4), np.float64 if dtype == torch.float64 else np.float32)
         self.grad_norms = (0.0, 0.0)  # of the last interval's last step (the Trainer's _grad_norms)
-
-    @property
-    def budget(self) -> int:
-        return self.config.steps
-
-    @property
-    def log_every(self) -> int:
-        return self.config.log_every
 
     def steppable(self, paused_too: bool = False) -> bool:
         return self.status == "ready" and (paused_too or not self.paused) and self.step_count < self.budget

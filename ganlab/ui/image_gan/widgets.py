@@ -21,13 +21,11 @@ _num = ims.FORM.number
 
 
 def preset_ui(locked: bool) -> None:
-    c1, c2 = st.columns([1, 3])
-    with c1:
-        name = ims.FORM.preset_select(locked, help="A tutorial's GAN: it sets every widget below")
-        st.checkbox("Compare with a second run B", key=P + "compare", disabled=locked,
-                    help="B trains side by side with the same data, seed and fixed noise, as a whole preset")
+    name, c2, _ = setup_form.preset_row(
+        ims.FORM, locked, P + "compare", "A tutorial's GAN: it sets every widget below",
+        "B trains side by side with the same data, seed and fixed noise, as a whole preset",
+        "Custom setup: pick a preset to load one of the tutorials' GANs.")
     with c2:
-        setup_form.lesson(name, "Custom setup: pick a preset to load one of the tutorials' GANs.")
         if st.session_state.get(P + "compare"):
             if st.session_state.get(P + "b_preset") not in ims.PRESET_NAMES:
                 st.session_state[P + "b_preset"] = ims.twin_of(name)

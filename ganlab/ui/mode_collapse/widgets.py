@@ -18,13 +18,12 @@ _num = ts.FORM.number
 
 
 def preset_ui(locked: bool) -> None:
-    c1, c2 = st.columns([1, 3])
-    with c1:
-        name = ts.FORM.preset_select(locked, help="A classroom scenario: it sets every widget below")
-        st.checkbox("Compare with a second run B", key=P + "compare", disabled=locked,
-                    help="B trains on the same data with the same seed and networks, with its own loss/remedies")
+    name, c2, chosen = setup_form.preset_row(
+        ts.FORM, locked, P + "compare", "A classroom scenario: it sets every widget below",
+        "B trains on the same data with the same seed and networks, with its own loss/remedies",
+        "Custom setup: pick a preset to load a classroom scenario.")
     with c2:
-        if setup_form.lesson(name, "Custom setup: pick a preset to load a classroom scenario."):
+        if chosen:
             t = ts.twin(name)
             if t and st.session_state[P + "compare"]:
                 st.caption(f"Run B starts as **{t}**: {PRESETS[t].lesson}")
