@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import numpy as np
@@ -216,7 +217,13 @@ def test_two_students_train_live(server):
         baseline = cb.sample_process(server.pid)
         return await cb.run_round(server, 2, 8, 1, cb.DEFAULT_QUERY, baseline, drain_s=2, log=logs.append)
 
-    r = asyncio.run(go())
+    # asyncio.run on a thread of its own: Playwright's sync API (the browser tests) leaves an event loop
+    # marked as running in the main thread, and asyncio.run refuses to start inside one
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.update(r=asyncio.run(go())))
+    t.start()
+    t.join(120)
+    r = out["r"]
     assert r["errors_total"] == 0, r["errors_distinct"]
     assert r["students_started"] == 2 and r["unsupported_widgets"] == []
     for student in r["per_student"]:
