@@ -26,3 +26,45 @@ class FakeRunner:
 
     def release(self):
         pass
+
+
+def wait(pred, timeout: float = 15.0) -> bool:
+    """Poll `pred` every 20 ms until it holds (True) or `timeout` seconds pass (False)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+class SlowRunner:
+    """A fake runner: each G step takes `step_s` seconds; records the chunk sizes it was asked for and the
+    step count of every snapshot."""
+
+    def __init__(self, step_s: float, log_every: int = 100, budget: int = 10_000):
+        self.step_s, self.log_every, self.budget = step_s, log_every, budget
+        self.step_count, self.status, self.chunks, self.snapped = 0, "ready", [], []
+
+    def step(self, n: int) -> dict:
+        import time
+
+        self.chunks.append(n)
+        time.sleep(n * self.step_s)
+        self.step_count += n
+        return {}
+
+    def snapshot(self) -> int:
+        self.snapped.append(self.step_count)
+        return self.step_count
+
+    def apply(self, **changes) -> None:
+        pass
+
+    def park(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass

@@ -1,7 +1,6 @@
 """The class as a whole: nicknames, the announcement, one row per run with its lesson number, class commands."""
-import time
 
-from fakes import FakeRunner
+from fakes import FakeRunner, wait
 
 from ganlab.config import TrainConfig
 from ganlab.engine.runner import TrainerRunner
@@ -11,13 +10,6 @@ from ganlab.jobs.classroom import Classroom, current_jobs, lesson_number
 FAST = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, log_every=10, steps=100_000)
 
 
-def wait(pred, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_nicknames_are_cleaned_and_default_to_an_anonymous_label():

@@ -4,40 +4,13 @@ publishes a snapshot about every jobs.CHUNK_S), advances runners together, and S
 The fake runners record what the worker did (chunk sizes, the step of each snapshot), so the assertions are
 about the worker's decisions, not about when this thread happened to look."""
 import itertools
-import time
+
+from fakes import SlowRunner
 
 from ganlab.jobs import job_manager as jobs
 from ganlab.jobs.runner import Runner
 
 SLOW_MACHINE_S = 30  # generous: conditions are polled, never waited for a fixed time
-
-
-class SlowRunner:
-    """A fake runner: each G step takes `step_s` seconds; records the chunk sizes it was asked for and the
-    step count of every snapshot."""
-
-    def __init__(self, step_s: float, log_every: int = 100, budget: int = 10_000):
-        self.step_s, self.log_every, self.budget = step_s, log_every, budget
-        self.step_count, self.status, self.chunks, self.snapped = 0, "ready", [], []
-
-    def step(self, n: int) -> dict:
-        self.chunks.append(n)
-        time.sleep(n * self.step_s)
-        self.step_count += n
-        return {}
-
-    def snapshot(self) -> int:
-        self.snapped.append(self.step_count)
-        return self.step_count
-
-    def apply(self, **changes) -> None:
-        pass
-
-    def park(self) -> None:
-        pass
-
-    def release(self) -> None:
-        pass
 
 
 def test_the_fake_satisfies_the_runner_contract():

@@ -3,42 +3,15 @@ paused jobs cost nothing; the pool's threads leave when idle."""
 import threading
 import time
 
+from fakes import SlowRunner, wait
+
 from ganlab.jobs import job_manager as jm
 from ganlab.jobs.pool import MIN_SLICE_S, WorkerPool
 
 
-class SleepRunner:
-    """A fake runner whose G step takes `step_s` seconds (sleep: releases the GIL, like torch kernels)."""
-
-    def __init__(self, step_s: float = 0.002, log_every: int = 50, budget: int = 10**9):
-        self.step_s, self.log_every, self.budget = step_s, log_every, budget
-        self.step_count, self.status = 0, "ready"
-
-    def step(self, n: int) -> dict:
-        time.sleep(n * self.step_s)
-        self.step_count += n
-        return {}
-
-    def snapshot(self) -> int:
-        return self.step_count
-
-    def apply(self, **changes) -> None:
-        pass
-
-    def park(self) -> None:
-        pass
-
-    def release(self) -> None:
-        pass
-
-
-def wait(pred, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
+def SleepRunner() -> SlowRunner:
+    """A run whose G step sleeps 2 ms (sleep releases the GIL, as torch kernels do)."""
+    return SlowRunner(0.002, log_every=50, budget=10**9)
 
 
 def test_thirty_jobs_on_two_workers_all_advance_evenly():
