@@ -212,18 +212,49 @@ class ProcSample:
         return sorted(n for n, _, _ in self.per_thread.values())
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (the training process, ganlab/jobs/train_process/)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
 def sample_process(pid: int) -> ProcSample:
+    """The server and its child processes (kind "child": the training process does nothing else, so its CPU
+    counts as training; its threads are compared with the baseline like the server's); CPU, threads and RSS are
+    the sums."""
     per: dict[int, tuple[str, str, float]] = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    total_cpu = rss = 0.0
+    for proc in [pid, *child_pids(pid)]:
         try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            per[int(tid)] = (name, thread_kind(name, int(tid), pid), _cpu_of(f"/proc/{pid}/task/{tid}/stat"))
+            for tid in os.listdir(f"/proc/{proc}/task"):
+                try:
+                    with open(f"/proc/{proc}/task/{tid}/comm") as f:
+                        name = f.read().strip()
+                    kind = thread_kind(name, int(tid), pid) if proc == pid else "child"
+                    per[int(tid)] = (name if proc == pid else f"child:{name}", kind,
+                                     _cpu_of(f"/proc/{proc}/task/{tid}/stat"))
+                except (OSError, IndexError, ValueError):
+                    pass  # the thread ended meanwhile
+            with open(f"/proc/{proc}/statm") as f:
+                rss += int(f.read().split()[1]) * _PAGE / 2**20
+            total_cpu += _cpu_of(f"/proc/{proc}/stat")
         except (OSError, IndexError, ValueError):
-            pass  # the thread ended meanwhile
-    with open(f"/proc/{pid}/statm") as f:
-        rss = int(f.read().split()[1]) * _PAGE / 2**20
-    return ProcSample(time.monotonic(), _cpu_of(f"/proc/{pid}/stat"), len(per), rss, per)
+            if proc == pid:
+                raise
+    return ProcSample(time.monotonic(), total_cpu, len(per), rss, per)
 
 
 def extra_threads(now: ProcSample, baseline: ProcSample) -> list[str]:
@@ -270,11 +301,14 @@ class CpuMeter:
         if len(self.samples) < 2:
             return {}
         by = {"training": 0.0, "main": 0.0, "script_runner": 0.0, "ganlab_other": 0.0, "other": 0.0}
+        child = 0.0
         for tid, (kind, cpu) in self._last.items():
-            by[kind] += cpu - self._first.get(tid, 0.0)
+            by["training" if kind == "child" else kind] += cpu - self._first.get(tid, 0.0)
+            child += (cpu - self._first.get(tid, 0.0)) if kind == "child" else 0.0
         total = self.samples[-1].total_cpu - self.samples[0].total_cpu
         r = lambda v: round(v, 2)  # noqa: E731
-        return {"total": r(total), "training": r(by["training"]), "rest": r(total - by["training"]),
+        return {"total": r(total), "training": r(by["training"]), "training_process": r(child),
+                "rest": r(total - by["training"]),
                 "main_thread": r(by["main"]), "script_runner": r(by["script_runner"]),
                 "ganlab_other": r(by["ganlab_other"]), "other_threads": r(by["other"]),
                 "unattributed": r(max(0.0, total - sum(by.values()))),

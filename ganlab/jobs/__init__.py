@@ -5,6 +5,8 @@ runner        Runner: the Protocol a job drives (TrainerRunner and Theory1D sati
 spec          RunSpec: a job's runners as plain data (the factory pages pass; picklable for the Ray backend)
 status        Status: a job's statuses, defined once (and the ACTIVE / FINISHED / LIVE groups pages use)
 ray_backend   the same interface with every job's runners in a Ray actor (GANLAB_BACKEND=ray; Ray is optional)
+train_process the local backend's training process: the class's stacked toy runs train in a child process, so
+              the server's interpreter lock is left to the pages (GANLAB_TRAIN_PROCESS=0 keeps them in threads)
 
 `manager()` is the process-wide manager of the backend GANLAB_BACKEND names: `local` (the default: worker
 threads, Ray is never imported) or `ray` (a Ray cluster: RAY_ADDRESS, else a local one).
@@ -39,4 +41,8 @@ def manager() -> JobManager:
         from ganlab.jobs.ray_backend.manager import manager as ray_manager
 
         return ray_manager()
+    if os.environ.get("GANLAB_TRAIN_PROCESS", "1").strip() != "0":
+        from ganlab.jobs.train_process.manager import ProcessJobManager
+
+        return job_manager.manager(ProcessJobManager)
     return job_manager.manager()

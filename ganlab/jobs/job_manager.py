@@ -286,7 +286,7 @@ class JobManager:
             if len(mine) >= self.max_jobs_per_owner:
                 raise JobLimitError(f"you already have {len(mine)} runs going (the limit is "
                                     f"{self.max_jobs_per_owner}); stop one first")
-            job = self.job_class(self, owner, factory, label, self.snapshot_every_s, page, meta)
+            job = self._job_class_for(factory, stack)(self, owner, factory, label, self.snapshot_every_s, page, meta)
             job._stack = stack if self.stacking else None
             self._jobs[job.id] = job
             self._queue.append(job)
@@ -307,7 +307,18 @@ class JobManager:
                     continue
                 self._queue.remove(job)
                 job.status = Status.STARTING
-                self._pool.schedule(self._stack_up(job) or job)
+                self._start(job)
+
+    def warm_up(self) -> None:
+        """Start what the first run will need (nothing here; the training process in ProcessJobManager)."""
+
+    def _job_class_for(self, factory, stack: tuple | None) -> type[Job]:
+        """The class of a new job (a backend may place some jobs elsewhere; ganlab/jobs/train_process/)."""
+        return self.job_class
+
+    def _start(self, job: Job) -> None:
+        """An admitted job starts: the pool steps it (or its stack group)."""
+        self._pool.schedule(self._stack_up(job) or job)
 
     def _stack_up(self, job: Job):
         """Put an admitted job into a stack group when it asked for one and the class engine takes its config;

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import traceback
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -132,6 +133,10 @@ def warm_up_engine() -> None:
         import ganlab.engine.runner  # noqa: F401  (the training stack)
 
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)
+        try:
+            jobs.manager().warm_up()  # the training process imports torch too
+        except Exception:  # noqa: BLE001 - it starts with the first run instead
+            traceback.print_exc()
 
     threading.Thread(target=work, name="ganlab-warm-up", daemon=True).start()
 

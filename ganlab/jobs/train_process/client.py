@@ -1,0 +1,287 @@
+"""The app server's side of the training process (see ganlab/jobs/train_process/__init__.py).
+
+TrainProcess starts the child (`python -m ganlab.jobs.train_process.server`) on a private socket pair, sends
+each ProcJob's start and commands as they are made, and polls every job in one round trip every POLL_S
+seconds: status, step counts and budgets always (the live line's counter), snapshots only when the child
+published a newer one. A poller thread runs only while the child has jobs, so an idle server has no extra
+thread; the child process stays (a class's next Start trains at once) and ends with the server.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from socket import socketpair
+from typing import Any
+
+from ganlab.jobs.job_manager import Job
+from ganlab.jobs.status import FINISHED, Status
+
+POLL_S = 0.1  # how stale a live line's step counter may be
+REPLY_TIMEOUT_S = 30.0  # a child that does not answer a poll for this long is taken for dead
+CHILD_DIED = "the training process stopped unexpectedly ({why}); press Start to train again"
+
+
+def picklable(obj: Any) -> bool:
+    try:
+        pickle.dumps(obj)
+        return True
+    except Exception:  # noqa: BLE001 - a closure, a lock...: the job trains in this process instead
+        return False
+
+
+class ProcJob(Job):
+    """A job whose runners train in the training process. Pages use it like a local Job; its commands go to
+    the child at once (or when it starts, if queued) and its status, steps and snapshots come back by poll."""
+
+    def __init__(self, manager, owner, factory, label, snapshot_every_s, page="", meta=None):
+        super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
+        self._progress: tuple = ()
+        self._budgets: tuple = ()
+        self._log_every: tuple = ()
+        self._pending: list[tuple] = []  # commands made before the child had the job
+        self._sent = False
+        self.version_seen = -1  # the child's snapshot version last received
+
+    def _command(self, cmd: tuple) -> None:
+        if self.status in FINISHED:
+            return
+        self._manager.train_process().command(self, cmd)
+
+    def progress(self) -> tuple[tuple[int, str], ...]:
+        return self._progress
+
+    def run_slice(self, seconds: float) -> bool:
+        raise RuntimeError("a ProcJob trains in the training process")
+
+    def take(self, rep: dict) -> bool:
+        """A poll's report (server.report). Returns True when the job is over."""
+        self._progress = tuple(tuple(p) for p in rep["progress"])
+        self._budgets, self._log_every = tuple(rep["budgets"]), tuple(rep["log_every"])
+        if len(self.runners) != len(self._progress):
+            self.runners = [ProxyRunner(self, i) for i in range(len(self._progress))]
+        if "snapshots" in rep:
+            with self._lock:
+                self._snapshots = tuple(rep["snapshots"])
+                self._version += 1
+        self.error = rep["error"]
+        status = Status(rep["status"])
+        if rep["done"]:
+            self.status = status if status in FINISHED else Status.STOPPED
+            self._end()
+            return True
+        if status not in FINISHED:
+            self.status = Status.STARTING if status == Status.QUEUED else status
+        return False
+
+    def fail(self, message: str) -> None:
+        self.status, self.error = Status.ERROR, message
+        self._end()
+
+    def _end(self) -> None:
+        if not self._done.is_set():
+            self._done.set()
+            self._manager._on_finished(self)
+
+
+class ProxyRunner:
+    """One runner of a ProcJob as a page reads it (the runner itself trains in the child)."""
+
+    trainer = None  # no local Trainer: pages that need one (downloads, the latent explorer) skip such runs
+
+    def __init__(self, job: ProcJob, index: int):
+        self._job, self.index = job, index
+
+    def _p(self) -> tuple:
+        p = self._job.progress()
+        return p[self.index] if self.index < len(p) else (0, "ready")
+
+    @property
+    def status(self) -> str:
+        return self._p()[1]
+
+    @property
+    def step_count(self) -> int:
+        return self._p()[0]
+
+    @property
+    def budget(self) -> int:
+        b = self._job._budgets
+        return b[self.index] if self.index < len(b) else 0
+
+    @property
+    def log_every(self) -> int:
+        e = self._job._log_every
+        return e[self.index] if self.index < len(e) else 1
+
+    def snapshot(self) -> Any:
+        snaps = self._job.snapshots()
+        return snaps[self.index] if self.index < len(snaps) else None
+
+    def step(self, n: int) -> dict[str, float]:
+        raise RuntimeError("this run trains in the training process: send its job a command instead")
+
+    def apply(self, **changes: Any) -> None:
+        self._job.apply(self.index, **changes)
+
+    def park(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+
+class TrainProcess:
+    """The child and its poller. workers: the child's worker threads; threads: its torch threads per run."""
+
+    def __init__(self, workers: int, threads: int = 0, poll_s: float = POLL_S):
+        self.workers, self.threads, self.poll_s = workers, threads, poll_s
+        self._lock = threading.RLock()  # one message at a time on the socket, and the job table
+        self._proc: subprocess.Popen | None = None
+        self._conn: Connection | None = None
+        self._jobs: dict[int, ProcJob] = {}
+        self._poller: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    # ---- the child ----------------------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Start the child unless it runs (ahead of the first Start: it imports torch, ~2 s)."""
+        with self._lock:
+            if self._closed.is_set():
+                raise RuntimeError("the training process was closed")
+            if self._proc is not None and self._proc.poll() is None:
+                return
+            ours, theirs = socketpair()
+            env = dict(os.environ, PYTHONUNBUFFERED="1")
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "ganlab.jobs.train_process.server", str(theirs.fileno()), str(self.workers),
+                 str(self.threads)], pass_fds=(theirs.fileno(),), env=env, cwd=os.getcwd())
+            theirs.close()
+            self._conn = Connection(ours.detach())
+
+    def pid(self) -> int | None:
+        p = self._proc
+        return p.pid if p is not None and p.poll() is None else None
+
+    def _died(self, why: str) -> None:
+        """The child is gone (or hung): every job it had ends with an error; the next Start starts a new one."""
+        with self._lock:
+            jobs, self._jobs = list(self._jobs.values()), {}
+            proc, self._proc, conn, self._conn = self._proc, None, self._conn, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        if proc is not None:
+            why = f"{why}, exit status {proc.wait()}"
+        if conn is not None:
+            conn.close()
+        for job in jobs:
+            job.fail(CHILD_DIED.format(why=why))
+
+    def _send(self, msg: tuple) -> None:
+        """Called with the lock held."""
+        try:
+            self._conn.send(msg)
+        except (OSError, ValueError, AttributeError) as e:
+            raise ChildGone(f"{type(e).__name__}") from e
+
+    # ---- jobs -----------------------------------------------------------------------------------------------
+    def start_job(self, job: ProcJob, stack: tuple) -> None:
+        try:
+            with self._lock:
+                self.ensure()
+                self._jobs[job.id] = job
+                self._send(("submit", job.id, job._factory, job.label, stack))
+                job._factory = None
+                job._sent = True
+                for cmd in job._pending:
+                    self._send(("cmd", job.id, cmd))
+                job._pending.clear()
+                self._ensure_poller()
+        except ChildGone as e:
+            self._died(str(e))
+
+    def command(self, job: ProcJob, cmd: tuple) -> None:
+        try:
+            with self._lock:
+                if not job._sent:
+                    job._pending.append(cmd)
+                elif job.id in self._jobs:
+                    self._send(("cmd", job.id, cmd))
+        except ChildGone as e:
+            self._died(str(e))
+
+    def _ensure_poller(self) -> None:
+        if self._poller is None or not self._poller.is_alive():
+            self._poller = threading.Thread(target=self._poll_loop, name="ganlab-train-poller", daemon=True)
+            self._poller.start()
+
+    def poll_once(self) -> bool:
+        """One round trip; False when there is nothing left to poll."""
+        with self._lock:
+            if not self._jobs or self._conn is None:
+                self._poller = None if threading.current_thread() is self._poller else self._poller
+                return False
+            try:
+                self._send(("poll", {jid: j.version_seen for jid, j in self._jobs.items()}))
+                if not self._conn.poll(REPLY_TIMEOUT_S):
+                    raise ChildGone(f"no answer in {REPLY_TIMEOUT_S:g} s")
+                reports = self._conn.recv()
+            except (ChildGone, EOFError, OSError) as e:
+                why = str(e) or type(e).__name__
+                reports = None
+        if reports is None:
+            self._died(why)
+            return False
+        for jid, rep in reports.items():
+            job = self._jobs.get(jid)
+            if job is None:
+                continue
+            if "snapshots" in rep:
+                job.version_seen = rep["version"]
+            try:
+                over = job.take(rep)
+            except Exception:  # noqa: BLE001 - one odd report must not stop the polling of the others
+                traceback.print_exc()
+                over = False
+            if over:
+                with self._lock:
+                    self._jobs.pop(jid, None)
+        return True
+
+    def _poll_loop(self) -> None:
+        while not self._closed.wait(self.poll_s):
+            if not self.poll_once():
+                return
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the child's jobs and the child (the server is exiting)."""
+        self._closed.set()
+        with self._lock:
+            proc, conn = self._proc, self._conn
+            if proc is not None and proc.poll() is None and conn is not None:
+                try:
+                    conn.send(("close", max(0.5, timeout - 1.0)))
+                    if conn.poll(timeout):
+                        conn.recv()
+                except (OSError, EOFError, ValueError):
+                    pass
+            self._proc = self._conn = None
+        if proc is not None:
+            try:
+                proc.wait(max(0.5, timeout))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if conn is not None:
+            conn.close()
+        poller = self._poller
+        if poller is not None and poller is not threading.current_thread():
+            poller.join(1.0)
+
+
+class ChildGone(RuntimeError):
+    pass
