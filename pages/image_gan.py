@@ -41,20 +41,15 @@ was_live = controls.is_live(job, iv.SLOT)
 
 
 @st.fragment(run_every=live.refresh_every(was_live, iv.SAMPLES_EVERY_S))
-def samples_view() -> None:
+def live_view() -> None:  # one fragment (two that fire together lose ticks): lines and grids, then the charts
     session.touch()
     j = controls.current_job(iv.SLOT)
     iv.draw_samples(j)
+    ic.draw_charts(j)  # redrawn only when the history moved (cached figures otherwise)
     live.stop_when_idle(was_live, controls.is_live(j, iv.SLOT))
 
 
-@st.fragment(run_every=live.refresh_every(was_live, iv.CHARTS_EVERY_S))
-def charts_view() -> None:
-    ic.draw_charts(controls.current_job(iv.SLOT))
-
-
-samples_view()
-charts_view()
+live_view()
 
 with st.expander("Checkpoints: download this run, or upload one to inspect and resume"):
     ick.download_ui(job)

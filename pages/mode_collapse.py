@@ -39,20 +39,15 @@ was_live = controls.is_live(job, SLOT)
 
 
 @st.fragment(run_every=live.refresh_every(was_live))
-def status_view() -> None:  # light and frequent: each run's live step and status
+def live_view() -> None:  # one fragment: each run's live line every tick, the figures when they changed
     session.touch()
     j = controls.current_job(SLOT)
     toy_views.draw_status(j)
+    toy_views.draw_figures(j, SLOT)
     live.stop_when_idle(was_live, controls.is_live(j, SLOT))
 
 
-@st.fragment(run_every=live.refresh_every(was_live, live.FIGURES_S))
-def figures_view() -> None:  # heavy: refreshed less often when the server is busy
-    toy_views.draw_figures(controls.current_job(SLOT), SLOT)
-
-
-status_view()
-figures_view()
+live_view()
 
 if setup.ok:
     with st.expander("Share this setup"):

@@ -80,7 +80,7 @@ def test_page_renders_with_the_default_preset(app_test):
     assert any("press **Start**" in i.value for i in at.info)
     assert not at.button(key="ig_start").disabled and at.button(key="ig_step").disabled
     assert any("def build_dcgan" in c.value for c in at.code)  # "Show the code": the real model builder
-    assert any("def non_saturating_g" in c.value for c in at.code)
+    assert any("def hinge_d" in c.value for c in at.code)  # mnist-dcgan trains with the hinge loss
     assert at.session_state.get(iv.SLOT) is None  # no job until Start
 
 

@@ -1,11 +1,11 @@
 """Image GAN page: start an image job (one run, or runs A and B side by side) and draw its latest snapshots.
 
-Two live parts, each in its own fragment on the page:
-  samples (every SAMPLES_EVERY_S)  each run's line (step, status), its fixed-noise grid (JPEG bytes from the
-                                   worker; one run also gets a timeline slider over earlier grids), and real
-                                   images beside them
-  charts (every CHARTS_EVERY_S)    losses (a VAE: reconstruction and KL), mean D(x) vs D(G(z)), quality scores
-                                   over time, class histogram (ganlab/ui/image_gan/charts.py)
+Two live parts, drawn by the page's one live fragment every SAMPLES_EVERY_S (two fragments whose timers fire
+together lose ticks: Streamlit sometimes runs only one of them):
+  samples  each run's line (step, status), its fixed-noise grid (JPEG bytes from the worker; one run also gets
+           a timeline slider over earlier grids), and real images beside them
+  charts   losses (a VAE: reconstruction and KL), mean D(x) vs D(G(z)), quality scores over time, class
+           histogram (ganlab/ui/image_gan/charts.py)
 Plotly figures are kept per session and redrawn only when the run's history gained rows (a logging step; the
 job also publishes snapshots in between); a grid is a JPEG the worker already encoded, so a samples tick
 costs a few milliseconds. Runs A and B share the job, the seed and so the 64 fixed noise vectors.
@@ -27,7 +27,6 @@ FRAME_KEY = P + "frame"  # prefix of the timeline slider's key
 PINNED_KEY = P + "pinned"  # the timeline's options while the user scrubs (None: follow the newest grid)
 CHOSEN_KEY = P + "chosen"  # the step chosen on a pinned timeline
 SAMPLES_EVERY_S = live.REFRESH_S
-CHARTS_EVERY_S = 1.0
 
 
 _prefetched: set[str] = set()
