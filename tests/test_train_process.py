@@ -82,18 +82,22 @@ def test_a_killed_child_ends_its_runs_with_a_clear_error_and_the_next_start_gets
     assert manager.train_process().pid() not in (None, pid)
 
 
-def test_runs_the_child_cannot_take_train_here(manager):
-    unpicklable = submit(manager, "s", CFG.replace(steps=20)).__class__  # warm: the child exists
-    assert unpicklable is ProcJob
+def test_toy_jobs_go_to_the_child_stacked_or_not_and_other_jobs_train_here(manager):
     from ganlab.engine.runner import TrainerRunner
 
-    lam = manager.submit("t", lambda: [TrainerRunner(CFG.replace(steps=20))], "x", stack=(CFG.replace(steps=20), None))
-    refused = manager.submit("u", RunSpec((CFG.replace(optimizer="rmsprop", steps=20),)), "y",
-                             stack=(CFG.replace(optimizer="rmsprop", steps=20), None))
-    ab = manager.submit("v", RunSpec((CFG.replace(steps=20), CFG.replace(steps=20, seed=1))), "A vs B")
-    for job in (lam, refused, ab):
-        assert not isinstance(job, ProcJob)
-        assert job.join(30) and job.status == "done"
+    short = CFG.replace(steps=20)
+    lam = manager.submit("t", lambda: [TrainerRunner(short)], "x", stack=(short, None))  # a closure: not picklable
+    refused = manager.submit("u", RunSpec((short.replace(optimizer="rmsprop"),)), "y",
+                             stack=(short.replace(optimizer="rmsprop"), None))  # not stackable: a child thread
+    ab = manager.submit("v", RunSpec((short, short.replace(seed=1))), "A vs B")  # A and B: a child thread
+    image = manager.submit("w", RunSpec((TrainConfig(data="digits", model="mlp", steps=2, log_every=1,
+                                                     batch_size=16, g_width=16, d_width=16),), score=False), "img")
+    assert not isinstance(lam, ProcJob) and not isinstance(image, ProcJob)
+    assert isinstance(refused, ProcJob) and isinstance(ab, ProcJob)
+    for job in (lam, refused, ab, image):
+        assert job.join(60) and job.status == "done", job.error
+    assert [s.step for s in ab.snapshots()] == [20, 20] and ab.progress() == ((20, "ready"), (20, "ready"))
+    assert image.runners[0].trainer is not None  # the Image GAN page's download reads it
 
 
 def test_shutdown_ends_the_child_and_the_poller():

@@ -12,8 +12,8 @@ client   TrainProcess (starts the child, one round trip per poll for every job's
          ProxyRunner (one of its runners as a page reads it)
 server   the child: a local JobManager with stacking, driven by the parent's messages over a socket pair
 
-Which jobs go there: single toy runs the class engine accepts (JobManager.submit with `stack=`), when
-GANLAB_TRAIN_PROCESS is not "0". Everything else (image runs, A/B pairs, the 1-D game) trains in the server's
-worker threads as before. If the child dies, its runs end with an error saying so and the next Start starts a
+Which jobs go there (when GANLAB_TRAIN_PROCESS is not "0"): every 2-D toy job, stacked by the class engine
+when it takes the run (see manager.py). Image runs and the 1-D game train in the server's worker threads as
+before. If the child dies, its runs end with an error saying so and the next Start starts a
 fresh child: the server itself never goes down with it.
 """
