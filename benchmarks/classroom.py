@@ -203,6 +203,7 @@ class ProcSample:
     threads: int
     rss_mb: float
     per_thread: dict[int, tuple[str, str, float]]  # tid -> (name, kind, cpu seconds)
+    rss_children_mb: float = 0.0  # of rss_mb: the server's child processes (the training process)
 
     @property
     def training_threads(self) -> int:
@@ -236,7 +237,7 @@ def sample_process(pid: int) -> ProcSample:
     counts as training; its threads are compared with the baseline like the server's); CPU, threads and RSS are
     the sums."""
     per: dict[int, tuple[str, str, float]] = {}
-    total_cpu = rss = 0.0
+    total_cpu = rss = rss_children = 0.0
     for proc in [pid, *child_pids(pid)]:
         try:
             for tid in os.listdir(f"/proc/{proc}/task"):
@@ -249,12 +250,14 @@ def sample_process(pid: int) -> ProcSample:
                 except (OSError, IndexError, ValueError):
                     pass  # the thread ended meanwhile
             with open(f"/proc/{proc}/statm") as f:
-                rss += int(f.read().split()[1]) * _PAGE / 2**20
+                mb = int(f.read().split()[1]) * _PAGE / 2**20
+            rss += mb
+            rss_children += mb if proc != pid else 0.0
             total_cpu += _cpu_of(f"/proc/{proc}/stat")
         except (OSError, IndexError, ValueError):
             if proc == pid:
                 raise
-    return ProcSample(time.monotonic(), total_cpu, len(per), rss, per)
+    return ProcSample(time.monotonic(), total_cpu, len(per), rss, per, rss_children)
 
 
 def extra_threads(now: ProcSample, baseline: ProcSample) -> list[str]:
@@ -759,7 +762,8 @@ def _add_counts(dicts: Iterable[dict[str, dict[str, int]]]) -> dict[str, dict[st
 
 
 def _proc_view(s: ProcSample) -> dict[str, Any]:
-    return {"threads": s.threads, "rss_mb": round(s.rss_mb, 1), "training_threads": s.training_threads}
+    return {"threads": s.threads, "rss_mb": round(s.rss_mb, 1), "rss_children_mb": round(s.rss_children_mb, 1),
+            "training_threads": s.training_threads}
 
 
 async def _sample_every(meter: CpuMeter, period: float, stop: asyncio.Event) -> None:

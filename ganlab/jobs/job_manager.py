@@ -22,6 +22,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from ganlab.engine.loop import RunStatus
+from ganlab.jobs import memory
 from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.runner import Runner
 from ganlab.jobs.stacking import Stacker
@@ -461,9 +462,12 @@ class JobManager:
             try:
                 self._reap()  # not under the lock: stopping a run waits for its worker, which takes the lock
                 with self._lock:
-                    if not (self._jobs or self._release_at):
+                    idle = not (self._jobs or self._release_at)
+                    if idle:
                         self._reaper = None
-                        return
+                if idle:
+                    memory.trim()  # the class left: give its freed memory back to the system
+                    return
             except Exception:
                 traceback.print_exc()
 

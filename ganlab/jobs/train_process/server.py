@@ -52,6 +52,7 @@ def command(job, cmd: tuple) -> None:
 
 
 def serve(conn: Connection, workers: int) -> None:
+    from ganlab.jobs import memory
     from ganlab.jobs.job_manager import JobManager
 
     manager = JobManager(max_running=UNLIMITED, max_running_per_owner=UNLIMITED, max_jobs_per_owner=UNLIMITED,
@@ -88,6 +89,8 @@ def serve(conn: Connection, workers: int) -> None:
                     for jid, rep in out.items():
                         if rep["done"] and jid in jobs:
                             manager._forget(jobs.pop(jid))  # its final report is on its way: free the runners
+                            if not jobs:
+                                memory.trim()  # the class left: give its freed memory back to the system
                 elif kind == "close":
                     manager.shutdown(float(msg[1]))
                     conn.send("closed")
