@@ -49,7 +49,7 @@ def test_a_stacked_run_trains_in_the_child_with_the_same_numbers_as_in_a_thread(
 def test_commands_reach_the_child_run_and_only_that_run(manager):
     a, b = submit(manager, "a", CFG.replace(seed=0)), submit(manager, "b", CFG.replace(seed=1))
     assert wait(lambda: all(j.progress() and j.progress()[0][0] > 20 for j in (a, b)), 60)
-    assert a.runners[0].budget == CFG.steps and a.runners[0].log_every == 10 and a.runners[0].trainer is None
+    assert a.runners[0].budget == CFG.steps and a.runners[0].log_every == 10
     a.pause()
     assert wait(lambda: a.status == "paused")
     s0 = a.progress()[0][0]
@@ -118,3 +118,17 @@ def test_the_process_manager_is_the_default_and_the_switch_turns_it_off(monkeypa
     assert type(jobs.manager()) is ProcessJobManager
     monkeypatch.setenv("GANLAB_TRAIN_PROCESS", "0")
     assert type(jobs.manager()) is jm.JobManager
+
+
+def test_a_copy_of_a_child_run_for_the_latent_page_live_and_after_it_ended(manager):
+    stacked = submit(manager, "s", CFG.replace(seed=5))
+    ab = manager.submit("t", RunSpec((CFG.replace(steps=30), CFG.replace(steps=30, seed=1))), "A vs B")
+    assert wait(lambda: stacked.progress() and stacked.progress()[0][0] > 20, 60)
+    live = stacked.runners[0].trainer  # a class-engine member: its rows, copied into a CPU Trainer
+    assert live is not None and live.step_count > 20 and live.G is not None
+    assert live.sample(16)[0].shape == (16, 2)
+    assert ab.join(60) and ab.status == "done"
+    copies = [r.trainer for r in ab.runners]  # after the end: the final weights the last report carried
+    assert [c.step_count for c in copies] == [30, 30]
+    assert not all(np.allclose(a.detach(), b.detach()) for a, b in zip(copies[0].G.parameters(),
+                                                                      copies[1].G.parameters()))

@@ -46,6 +46,8 @@ class ProcJob(Job):
         self._pending: list[tuple] = []  # commands made before the child had the job
         self._sent = False
         self.version_seen = -1  # the child's snapshot version last received
+        self.spec = factory  # kept for the run's points (a local copy of the run is built with them)
+        self.final_weights: tuple | None = None  # the child's last checkpoint of each runner, once over
 
     def _command(self, cmd: tuple) -> None:
         if self.status in FINISHED:
@@ -69,6 +71,8 @@ class ProcJob(Job):
                 self._snapshots = tuple(rep["snapshots"])
                 self._version += 1
         self.error = rep["error"]
+        if "weights" in rep:
+            self.final_weights = tuple(rep["weights"])
         status = Status(rep["status"])
         if rep["done"]:
             self.status = status if status in FINISHED else Status.STOPPED
@@ -89,12 +93,38 @@ class ProcJob(Job):
 
 
 class ProxyRunner:
-    """One runner of a ProcJob as a page reads it (the runner itself trains in the child)."""
+    """One runner of a ProcJob as a page reads it (the runner itself trains in the child). `trainer` is a CPU
+    copy built from the child's current weights, refreshed when the run has moved on (the Latent space page's
+    "your run"); None when the child cannot give one."""
 
-    trainer = None  # no local Trainer: pages that need one (downloads, the latent explorer) skip such runs
+    COPY_EVERY_S = 2.0  # a live run's copy is refreshed at most this often
 
     def __init__(self, job: ProcJob, index: int):
         self._job, self.index = job, index
+        self._copy: tuple[float, int, Any] | None = None  # (made at, step, trainer)
+
+    @property
+    def trainer(self):
+        import time
+
+        held = self._copy
+        step = self.step_count
+        if held is not None and (held[1] == step or time.monotonic() - held[0] < self.COPY_EVERY_S):
+            return held[2]
+        final = self._job.final_weights
+        if final is not None:
+            blob = final[self.index] if self.index < len(final) else None
+        else:
+            blob = self._job._manager.train_process().weights(self._job, self.index)
+        if blob is None:
+            return held[2] if held is not None else None
+        from ganlab import checkpoint
+
+        spec = self._job.spec
+        run = checkpoint.load(blob)
+        trainer = run.make_trainer(device="cpu", points=getattr(spec, "points", None), quality=False)
+        self._copy = (time.monotonic(), step, trainer)
+        return trainer
 
     def _p(self) -> tuple:
         p = self._job.progress()
@@ -132,7 +162,7 @@ class ProxyRunner:
         pass
 
     def release(self) -> None:
-        pass
+        self._copy = None
 
 
 class TrainProcess:
@@ -213,6 +243,20 @@ class TrainProcess:
                     self._send(("cmd", job.id, cmd))
         except ChildGone as e:
             self._died(str(e))
+
+    def weights(self, job: ProcJob, index: int) -> bytes | None:
+        """The child's current checkpoint of one runner of `job` (None: gone, or not available)."""
+        try:
+            with self._lock:
+                if job.id not in self._jobs or self._conn is None:
+                    return None
+                self._send(("weights", job.id, index))
+                if not self._conn.poll(REPLY_TIMEOUT_S):
+                    raise ChildGone(f"no answer in {REPLY_TIMEOUT_S:g} s")
+                return self._conn.recv()
+        except (ChildGone, EOFError, OSError) as e:
+            self._died(str(e) or type(e).__name__)
+            return None
 
     def _ensure_poller(self) -> None:
         if self._poller is None or not self._poller.is_alive():

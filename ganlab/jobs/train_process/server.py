@@ -10,6 +10,9 @@ its worker threads:
     ("poll", {id: version})                 -> {id: report}: status, error, steps, budgets, log intervals, the
                                             snapshots when newer than the version the server holds, "done" once
                                             the job is over (then it is forgotten here)
+    ("weights", id, index)                  -> a checkpoint (bytes, no optimiser states) of that runner now, or
+                                            None: what the server builds a local copy of the run from (the
+                                            Latent space page's "your run")
     ("close", timeout)                      -> "closed": stop every job, then exit
 
 The process ends when its socket closes (the server exited, even by SIGKILL). SIGINT is ignored: Ctrl-C in the
@@ -36,7 +39,16 @@ def report(job, known: int | None) -> dict[str, Any]:
                            "done": job.join(0)}
     if out["version"] != known or out["done"]:
         out["snapshots"] = job.snapshots()
+    if out["done"]:  # the final weights (toy runs: ~100 kB), for a copy after the child forgot the job
+        out["weights"] = tuple(_safe_weights(job, i) for i in range(len(runners)))
     return out
+
+
+def _safe_weights(job, index: int) -> bytes | None:
+    try:
+        return weights(job, index)
+    except Exception:  # noqa: BLE001 - e.g. a run that failed before it had networks
+        return None
 
 
 def command(job, cmd: tuple) -> None:
@@ -49,6 +61,40 @@ def command(job, cmd: tuple) -> None:
         getattr(job, name)()
     else:
         raise ValueError(f"unknown job command {name!r}")
+
+
+def weights(job, index: int) -> bytes | None:
+    """The runner's current weights as a checkpoint (ganlab.checkpoint, weights_only-loadable), or None."""
+    from ganlab import checkpoint
+
+    runners = list(job.runners)
+    if index >= len(runners):
+        return None
+    r = runners[index]
+    trainer = getattr(r, "trainer", None)
+    if trainer is not None:
+        with getattr(r, "lock", _NO_LOCK):
+            return checkpoint.to_bytes(trainer, optimizers=False)
+    engine = getattr(r, "engine", None)
+    if engine is not None and getattr(r, "_member", None) is not None:  # a class-engine member
+        from ganlab.engine.batched.runner import MemberView
+
+        with engine._lock:
+            if r.id in engine.ids:
+                engine.materialise(r.id)
+            return checkpoint.to_bytes(MemberView(r._member), optimizers=False)
+    return None
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_LOCK = _NoLock()
 
 
 def serve(conn: Connection, workers: int) -> None:
@@ -91,6 +137,15 @@ def serve(conn: Connection, workers: int) -> None:
                             manager._forget(jobs.pop(jid))  # its final report is on its way: free the runners
                             if not jobs:
                                 memory.trim()  # the class left: give its freed memory back to the system
+                elif kind == "weights":
+                    job = jobs.get(msg[1])
+                    try:
+                        conn.send(weights(job, msg[2]) if job is not None else None)
+                    except (BrokenPipeError, ConnectionResetError):
+                        raise
+                    except Exception:  # noqa: BLE001 - no copy this time; the page says so
+                        traceback.print_exc()
+                        conn.send(None)
                 elif kind == "close":
                     manager.shutdown(float(msg[1]))
                     conn.send("closed")
