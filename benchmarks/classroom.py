@@ -64,7 +64,7 @@ AB_QUERY = "preset=ring-collapse&compare=1"
 RUN_LINE = re.compile(r"^\s*Run ([A-Z]) · step (\d+) / (\d+) · ([^·\n]+)")
 QUEUED = re.compile(r"queued: position (\d+)")
 DEVICE = re.compile(r"^Device: (.+)$")
-TRAINING_THREAD = re.compile(r"^ganlab-(?!reaper|warm)")
+TRAINING_THREAD = re.compile(r"^ganlab-(?!reaper|warm|train-poller)")
 # widget elements whose state the frontend holds (buttons are triggers: sent once, never held)
 WIDGETS = {"checkbox", "selectbox", "number_input", "text_input", "text_area", "radio", "slider", "multiselect",
            "date_input", "time_input", "date_time_input", "color_picker", "file_uploader", "camera_input",

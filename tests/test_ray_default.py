@@ -45,7 +45,7 @@ def test_default_backend_imports_no_ray():
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen == {"ray": [], "backend": [], "manager": "JobManager", "room": "Classroom", "rows": 1,
+    assert seen == {"ray": [], "backend": [], "manager": "ProcessJobManager", "room": "Classroom", "rows": 1,
                     "cli": "done"}
 
 
