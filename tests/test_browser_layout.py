@@ -23,18 +23,19 @@ MIN_VISIBLE = 0.6
 FIGURE = '[data-testid="stPlotlyChart"] .js-plotly-plot'  # the first Plotly figure on the page
 GRID = '[data-testid="stImage"] img'  # the first image: the Image GAN's sample grid
 
-# Scroll every scrolled element back to the top (the page as it stands after Start, without scrolling), then
-# the share of the element's area inside the viewport.
+# Once the first element matching the selector is drawn (an image: loaded), scroll every scrolled element back
+# to the top (the page as it stands after Start, without scrolling) and measure the share of the element's area
+# inside the viewport.
 VISIBLE_JS = """(selector) => {
   const el = document.querySelector(selector);
-  if (!el) return null;
+  if (!el || (el.tagName === 'IMG' && !(el.complete && el.naturalWidth > 0))) return null;
   window.scrollTo(0, 0);
   for (const e of document.querySelectorAll('*')) if (e.scrollTop > 0) e.scrollTop = 0;
   const r = el.getBoundingClientRect();
+  if (r.height < 50) return null;  // not laid out yet (a figure or image being swapped by the live view)
   const w = Math.max(0, Math.min(r.right, window.innerWidth) - Math.max(r.left, 0));
   const h = Math.max(0, Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0));
-  return {fraction: r.width * r.height > 0 ? (w * h) / (r.width * r.height) : 0,
-          top: r.top, height: r.height, viewport: window.innerHeight};
+  return {fraction: (w * h) / (r.width * r.height), top: r.top, height: r.height, viewport: window.innerHeight};
 }"""
 
 
@@ -52,8 +53,7 @@ def sized_page(browser, request):
 def _visible(page, selector: str, what: str) -> float:
     """The share of the first element matching `selector` inside the viewport, with nothing scrolled."""
     page.wait_for_timeout(300)  # let the fragment's last redraw settle (layout only; the numbers are asserted)
-    m = page.evaluate(VISIBLE_JS, selector)
-    assert m is not None, f"no {selector} on the page"
+    m = page.wait_for_function(VISIBLE_JS, arg=selector, timeout=20_000).json_value()
     vp = page.viewport_size
     print(f"\n{what} at {vp['width']}x{vp['height']}: {100 * m['fraction']:.0f} % visible "
           f"(top {m['top']:.0f} px, height {m['height']:.0f} px, viewport {m['viewport']} px)")
@@ -112,9 +112,6 @@ def test_image_gan_sample_grid_on_screen_after_start(streamlit_server, sized_pag
     expect(page.get_by_role("heading", name="Image GAN")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Start", exact=True).click()
     expect(page.get_by_text(re.compile(r"^Step [1-9]\d* / 100000 · running"))).to_be_visible(timeout=45_000)
-    page.wait_for_function(
-        """() => { const i = document.querySelector('[data-testid="stImage"] img');
-                   return i && i.complete && i.naturalWidth > 0; }""", timeout=20_000)
     fraction = _visible(page, GRID, "Image GAN, the sample grid")
     assert fraction >= MIN_VISIBLE
     _reset(page, expect)
