@@ -25,7 +25,7 @@ for w in ims.FORM.init():
     st.warning(f"Share link: {w}")
 
 job = controls.attach(iv.SLOT, owner, "image_gan")  # after a reload: the run this student left here
-setup = setup_ui(locked=job is not None and job.active)
+setup = setup_ui(locked=job is not None and job.active, job_id=job.id if job is not None else None)
 for e in setup.errors:
     st.error(e)
 if setup.ok:

@@ -24,7 +24,7 @@ for w in ts.FORM.init():
     st.warning(f"Share link: {w}")
 
 job = controls.attach(SLOT, owner, "mode_collapse")  # after a reload: the run this student left here
-setup = setup_ui(locked=job is not None and job.active)
+setup = setup_ui(locked=job is not None and job.active, job_id=job.id if job is not None else None)
 for e in setup.errors:
     st.error(e)
 if setup.ok:

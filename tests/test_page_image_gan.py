@@ -136,6 +136,31 @@ def test_start_trains_this_session_and_the_grid_advances(app_test, wait_until):
     assert len(at.get("plotly_chart")) >= 2  # losses and D(x) vs D(G(z))
 
 
+def _setup_panel(at):
+    return next(e for e in at.expander if e.label.startswith("Setup"))
+
+
+def test_the_setup_folds_into_a_summary_and_the_grid_comes_before_its_timeline(app_test, wait_until):
+    """Live view first (issue #13): the setup panel is open before Start and folded into a one-line summary
+    while the page shows a run (open again after Reset); the grid sits level with the real images, its
+    timeline below it."""
+    at = _open(app_test, TINY.replace(steps=100_000))
+    panel = _setup_panel(at)
+    assert panel.label == "Setup: data, networks, optimiser, loss" and panel.proto.expanded
+    assert panel.selectbox(key="ig_preset").value == "mnist-mlp"
+    at.button(key="ig_start").click().run()
+    _train_until(at, wait_until, lambda s: s.step >= 40, "two logging intervals")
+    panel = _setup_panel(at)
+    assert panel.label == "Setup: mnist-mlp · MLP GAN on digits · z 16 · batch 32 · seed 0"
+    assert not panel.proto.expanded and not panel.selectbox(key="ig_loss").disabled  # live settings inside
+    left = next(c for c in at.columns if c.select_slider)  # the samples' left column: grid, then its timeline
+    kinds = [e.type for e in left.children.values()]
+    assert kinds == ["image", "select_slider"], kinds
+    at.button(key="ig_reset").click().run()
+    _ok(at)
+    assert _setup_panel(at).label == "Setup: data, networks, optimiser, loss" and _setup_panel(at).proto.expanded
+
+
 def test_pause_step_and_the_timeline(app_test, wait_until):
     at = _open(app_test, TINY.replace(steps=100_000))
     at.button(key="ig_start").click().run()

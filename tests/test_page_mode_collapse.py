@@ -127,6 +127,33 @@ def test_switching_loss_and_lr_while_running_reaches_the_job(app_test, wait_unti
     assert at.number_input(key="mc_z_dim").disabled  # not live: needs a new run
 
 
+def _setup_panel(at):
+    return next(e for e in at.expander if e.label.startswith("Setup"))
+
+
+def test_the_setup_folds_into_a_summary_while_a_run_is_shown(app_test, wait_until):
+    """Live view first (issue #13): the setup panel is open before Start, folded into a one-line summary from
+    Start until Reset, the live settings still inside it; its label stays put while the student edits them."""
+    at = _open(app_test)
+    panel = _setup_panel(at)
+    assert panel.label == "Setup: data, networks, optimiser" and panel.proto.expanded
+    assert panel.selectbox(key="mc_preset").value == "ring-collapse"  # the whole setup is inside
+    _start_single(at)
+    _until_step(at, wait_until, 0, "the first chunk")
+    panel = _setup_panel(at)
+    summary = panel.label
+    assert summary.startswith("Setup: ring-collapse · Ring: 8 Gaussians · G ") and not panel.proto.expanded
+    assert "seed 0" in summary and "z 64" in summary and "runs A and B" not in summary
+    assert not panel.selectbox(key="mc_a_loss").disabled  # the live settings are at hand in the panel
+    at.selectbox(key="mc_a_loss").set_value("hinge").run()
+    _ok(at)
+    assert _setup_panel(at).label == summary  # a new label would fold the panel under the student's hand
+    assert _status(at).startswith("Run A · step ")
+    at.button(key="mc_reset").click().run()
+    panel = _setup_panel(at)
+    assert panel.label == "Setup: data, networks, optimiser" and panel.proto.expanded
+
+
 def test_pause_step_resume_and_reset(app_test, wait_until):
     at = _open(app_test)
     job = _start_single(at)

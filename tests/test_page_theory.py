@@ -40,6 +40,45 @@ def test_page_shows_the_formulas_and_what_to_do(app_test):
     assert any("optimal_d" in c.value for c in at.code)  # "Show the code": the real functions
 
 
+def test_before_start_the_page_draws_the_initial_state(app_test):
+    """Not an empty area until Start (issue #13): the game at step 0 of this setup, its numbers and panels;
+    a new setup redraws it."""
+    from ganlab.theory import Theory1D, TheoryConfig
+
+    at = app_test(PAGE).run()
+    _ok(at)
+    assert at.session_state["th_job"] is None and len(at.get("plotly_chart")) == 3  # game, gradient, value
+    game = _spec(at, 0)
+    names = [t.get("name") for t in game["data"]]
+    assert "p_data(x)" in names and "D(x), learned" in names and "D*(x) = p_data / (p_data + p_g)" in names
+    assert game["layout"]["title"]["text"] == "step 0"
+    want = Theory1D(TheoryConfig.from_preset("gaussian")).snapshot()  # what a run of this setup starts from
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["V(D*, G)"]) == pytest.approx(want.v_star, abs=1e-4)
+    assert float(metrics["JSD(p_data ‖ p_g)"]) == pytest.approx(want.jsd, abs=1e-4)
+    at.selectbox(key="th_data").set_value("bimodal").run()
+    _ok(at)
+    assert float(next(m.value for m in at.metric if m.label == "V(D*, G)")) != pytest.approx(want.v_star, abs=1e-4)
+
+
+def test_a_run_folds_the_formulas_and_the_setup_and_the_live_view_comes_first(app_test, wait_until):
+    at = app_test(PAGE).run()
+    labels = [e.label for e in at.expander]
+    assert labels[:2] == ["The formulas", "Setup: data, noise, loss, learning rates"]
+    assert at.expander[0].proto.expanded and at.expander[1].proto.expanded
+    at.button(key="th_start").click().run()
+    wait_until(lambda: _snap(at) is not None and _snap(at).step > 0, 20, what="a first snapshot")
+    at.run()
+    _ok(at)
+    setup, formulas = at.expander[0], at.expander[1]  # the formulas moved below the live view
+    assert setup.label == "Setup: p_data gaussian · noise z normal × 1 · seed 0" and not setup.proto.expanded
+    assert formulas.label == "The formulas" and not formulas.proto.expanded
+    assert not setup.radio(key="th_loss").disabled  # the live settings are at hand in the panel
+    at.button(key="th_reset").click().run()
+    _ok(at)
+    assert [e.label for e in at.expander][:2] == labels[:2] and at.expander[0].proto.expanded
+
+
 def test_start_pause_step_draws_the_game_and_the_identity(app_test, wait_until):
     at = app_test(PAGE).run()
     at.number_input(key="th_seed").set_value(3).run()

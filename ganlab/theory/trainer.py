@@ -10,6 +10,7 @@ Data and noise are drawn on the device; at each logging interval (`log_every` G 
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -199,3 +200,15 @@ class Theory1D(TrainingLoop):
 
     def _on_release(self) -> None:
         self._cache = None
+
+
+@functools.lru_cache(maxsize=32)
+def initial_snapshot(config: TheoryConfig) -> TheorySnapshot:
+    """The game before any training (step 0) for `config`: the densities, D, D* and V of the initial G and D,
+    the same picture a run of this config starts from. What the Theory page draws before Start; built on the
+    CPU in a few milliseconds and kept per config (a snapshot is read-only numpy)."""
+    runner = Theory1D(config.replace(device="cpu"))
+    try:
+        return runner.snapshot()
+    finally:
+        runner.release()

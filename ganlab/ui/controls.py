@@ -149,12 +149,14 @@ def _reset(job: jobs.Job | None, slot: str) -> None:
 
 
 def buttons(slot: str, start: Callable[[], Any], can_start: bool, key_prefix: str,
-            help_start: str | None = None) -> None:
-    """One row: Start (or Restart), Pause/Resume, Step (while paused), Reset. Actions run as callbacks."""
+            help_start: str | None = None, extra: Callable[[Any], None] | None = None) -> None:
+    """One row: Start (or Restart), Pause/Resume, Step (while paused), Reset. Actions run as callbacks.
+    `extra(column)` draws a page's own command at the end of the row, in a column twice as wide (one row, so the
+    live view below starts higher)."""
     job = current_job(slot)
     active = job is not None and job.active
     paused = active and job.status == Status.PAUSED
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, *more = st.columns([1, 1, 1, 1, 2] if extra is not None else 4)
     c1.button("Restart" if active else "Start", type="primary", on_click=start, disabled=not can_start,
               key=f"{key_prefix}_start", help=help_start, width="stretch")
     c2.button("Resume" if paused else "Pause", on_click=_pause_or_resume, args=(job, slot), key=f"{key_prefix}_pause",
@@ -163,6 +165,8 @@ def buttons(slot: str, start: Callable[[], Any], can_start: bool, key_prefix: st
               help="Advance one logging interval while paused", width="stretch")
     c4.button("Reset", on_click=_reset, args=(job, slot), disabled=job is None, key=f"{key_prefix}_reset",
               help="Stop the run and clear the view", width="stretch")
+    if extra is not None:
+        extra(more[0])
     err = st.session_state.get(f"{slot}__error")
     if err:
         st.error(err)

@@ -1,10 +1,13 @@
-"""What the training pages' setup forms share (Mode collapse lab, Image GAN).
+"""What the training pages' setup forms share (Mode collapse lab, Image GAN; `panel` on the Theory page too).
 
 A setup form keeps its widget values in st.session_state under the page's prefix (no widget gets `value=`), so
 a preset or a share link writes them before the widgets are drawn (ganlab/ui/state.py keeps them across page
 switches). While a run is active (`locked`), only the settings a live run can take (LIVE_KEYS: losses,
 learning rates, betas, D steps, remedies other than packing, the step budget) stay editable; the page sends
 them to the running job (controls.sync_live).
+
+The whole setup sits in one expander (`panel`): open before a run, folded into a one-line summary from Start
+until Reset, so the live view is what a student sees first, even on a 1366x768 laptop.
 """
 from __future__ import annotations
 
@@ -88,3 +91,20 @@ def lesson(name: str, custom_hint: str) -> bool:
         return True
     st.caption(custom_hint)
     return False
+
+
+def panel(prefix: str, label: str, job_id: int | None, summary: Callable[[], str]):
+    """The expander that holds a page's setup. While the page shows no run: open, under `label`. From Start
+    until Reset (the page's slot holds job `job_id`): folded, under `summary()` of the setup that run started
+    with, so the live view is the first thing on screen; a student opens it to change what a running run
+    takes (losses, learning rates) or, once it ended, to set up the next one.
+
+    The folded label is computed once per run and kept (under prefix + "summary"): Streamlit re-folds an
+    expander whose label changed, which would close it under the student's hand at every edit.
+    """
+    if job_id is None:
+        return st.expander(label, expanded=True)
+    held = st.session_state.get(prefix + "summary")
+    if held is None or held[0] != job_id:
+        held = st.session_state[prefix + "summary"] = (job_id, summary())
+    return st.expander(held[1], expanded=False)

@@ -140,6 +140,16 @@ def _load_link(params: Mapping[str, Any]) -> list[str]:
 FORM = setup_form.SetupForm(P, PRESET_NAMES, _load_link, lambda name: load(PRESETS[name].config, name))
 
 
+def summary() -> str:
+    """The setup in one line, for the folded setup panel: what a running run cannot change."""
+    ss = st.session_state
+    model = ("conditional " if ss[P + "conditional"] and ss[P + "model"] != "vae" else "") + \
+        MODEL_LABELS.get(ss[P + "model"], ss[P + "model"])
+    b = f" · run B: {ss.get(P + 'b_preset') or twin_of(ss[P + 'preset'])}" if ss.get(P + "compare") else ""
+    return (f"Setup: {ss[P + 'preset']} · {model} on {ss[P + 'data']} · z {ss[P + 'z_dim']} · "
+            f"batch {ss[P + 'batch_size']} · seed {ss[P + 'seed']}{b}")
+
+
 def build() -> Setup:
     """The config the current widget values describe (validated; errors are messages, not exceptions)."""
     ss = st.session_state

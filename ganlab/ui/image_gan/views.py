@@ -178,8 +178,9 @@ def draw_samples(job: Job | None) -> None:
     left, right = st.columns(2)
     rows = "each row is one class (0, 1, 2, …)" if s.config.conditional else "8 x 8 samples"
     with left:
+        grid = st.empty()  # the grid first, level with the real images; its timeline below it
         step, jpeg = timeline(s)
-        st.image(jpeg, caption=f"generated at step {step}: fixed noise, {rows}")
+        grid.image(jpeg, caption=f"generated at step {step}: fixed noise, {rows}")
     with right:
         if s.real_jpeg:
             st.image(s.real_jpeg, caption="real images from the training data")

@@ -120,10 +120,11 @@ def loss_ui(locked: bool) -> None:
         st.latex(loss.formula)
 
 
-def setup_ui(locked: bool) -> ims.Setup:
-    """All of the page's setup widgets; returns the validated setup (errors as messages)."""
-    preset_ui(locked)
-    with st.expander("Setup: data, networks, optimiser, loss", expanded=True):
+def setup_ui(locked: bool, job_id: int | None = None) -> ims.Setup:
+    """All of the page's setup widgets, in one panel (folded while the page shows run `job_id`, so the live
+    view comes first); returns the validated setup (errors as messages)."""
+    with setup_form.panel(P, "Setup: data, networks, optimiser, loss", job_id, ims.summary):
+        preset_ui(locked)
         data_model_ui(locked)
         loss_ui(locked)
     setup = ims.build()

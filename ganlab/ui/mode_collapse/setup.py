@@ -133,6 +133,15 @@ def _load_link(params: Mapping[str, Any]) -> list[str]:
 FORM = setup_form.SetupForm(P, TOY_PRESETS, _load_link, lambda name: load(*preset_pair(name), name, True))
 
 
+def summary() -> str:
+    """The setup in one line, for the folded setup panel: what a running run cannot change."""
+    ss = st.session_state
+    runs = " · runs A and B" if ss[P + "compare"] else ""
+    return (f"Setup: {ss[P + 'preset']} · {DATA_LABELS.get(ss[P + 'data'], ss[P + 'data'])} · "
+            f"G {ss[P + 'g_width']}×{ss[P + 'g_depth']}, D {ss[P + 'd_width']}×{ss[P + 'd_depth']}, "
+            f"z {ss[P + 'z_dim']} · {ss[P + 'optimizer']} · seed {ss[P + 'seed']}{runs}")
+
+
 def build(points: np.ndarray | None, csv_error: str | None) -> Setup:
     """The configs the current widget values describe (validated; errors are messages, not exceptions)."""
     ss = st.session_state

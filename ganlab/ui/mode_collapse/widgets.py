@@ -32,7 +32,7 @@ def preset_ui(locked: bool) -> None:
 def shared_ui(locked: bool):
     """Data, networks and optimiser shared by A and B. Returns the uploaded CSV file (or None)."""
     uploaded = None
-    with st.expander("Setup: data, networks, optimiser", expanded=True):
+    with st.container():  # inside the setup panel (setup_ui)
         c1, c2, c3 = st.columns(3)
         with c1:
             st.selectbox("Data", ts.OPTIONS["data"], key=P + "data", format_func=ts.DATA_LABELS.get,
@@ -89,13 +89,15 @@ def run_ui(run: str, locked: bool) -> None:
          help="R1 penalty on D's gradient at real data (Mescheder et al. 2018)")
 
 
-def setup_ui(locked: bool) -> ts.Setup:
-    """All the lab's setup widgets; returns the validated setup (errors as messages)."""
-    preset_ui(locked)
-    uploaded = shared_ui(locked)
+def setup_ui(locked: bool, job_id: int | None = None) -> ts.Setup:
+    """All the lab's setup widgets, in one panel (folded while the page shows run `job_id`, so the live view
+    comes first); returns the validated setup (errors as messages)."""
+    with setup_form.panel(P, "Setup: data, networks, optimiser", job_id, ts.summary):
+        preset_ui(locked)
+        uploaded = shared_ui(locked)
+        runs = ("a", "b") if st.session_state[P + "compare"] else ("a",)
+        for col, run in zip(st.columns(2), runs):
+            with col:
+                run_ui(run, locked)
     points, csv_error = ts.parse_upload(uploaded) if st.session_state[P + "data"] == "csv" else (None, None)
-    runs = ("a", "b") if st.session_state[P + "compare"] else ("a",)
-    for col, run in zip(st.columns(2), runs):
-        with col:
-            run_ui(run, locked)
     return ts.build(points, csv_error)

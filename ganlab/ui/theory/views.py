@@ -12,7 +12,7 @@ import streamlit as st
 
 from ganlab import losses
 from ganlab.jobs import Job, RunSpec, Status
-from ganlab.theory import Theory1D, TheoryConfig, math1d
+from ganlab.theory import Theory1D, TheoryConfig, initial_snapshot, math1d
 from ganlab.theory.config import LIVE_KEYS
 from ganlab.theory.measure import measure
 from ganlab.ui import controls, live
@@ -81,12 +81,15 @@ def d_training_pending(job: Job | None) -> bool:
 
 def buttons(owner: str, setup: Setup) -> None:
     job = controls.current_job(SLOT)
+
+    def train_d(col) -> None:  # at the end of the row of controls
+        col.button("Freeze G, train D to optimum", key=P + "dopt", disabled=not setup.ok or d_training_pending(job),
+                   on_click=lambda: train_d_to_optimum(owner, setup.config, setup.dopt_steps), width="stretch",
+                   help="Pauses the run and trains D alone against the frozen G: watch the learned D(x) converge "
+                        "to D*(x) = p_data / (p_data + p_g) and V(D, G) rise to V(D*, G)")
+
     controls.buttons(SLOT, start=lambda: start(owner, setup.config), can_start=setup.ok, key_prefix="th",
-                     help_start="Train G and D from scratch with this setup")
-    st.button("Freeze G, train D to optimum", key=P + "dopt", disabled=not setup.ok or d_training_pending(job),
-              on_click=lambda: train_d_to_optimum(owner, setup.config, setup.dopt_steps),
-              help="Pauses the run and trains D alone against the frozen G: watch the learned D(x) converge to "
-                   "D*(x) = p_data / (p_data + p_g) and V(D, G) rise to V(D*, G)")
+                     help_start="Train G and D from scratch with this setup", extra=train_d)
 
 
 # ---- live view -------------------------------------------------------------------------------------------------
@@ -94,25 +97,33 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}" if math.isfinite(v) else "–"
 
 
-def draw(job: Job | None) -> None:
-    """The live part (inside the page's fragment): figure, numbers, gradient panel, value history."""
+def draw(job: Job | None, config: TheoryConfig | None = None) -> None:
+    """The live part (inside the page's fragment): figure, numbers, gradient panel, value history. Until the
+    job has a snapshot (before Start, or while it builds), the same view of `config`'s initial state (step 0)."""
     snaps = controls.live_snapshots(
         job, "Press **Start** to train, or **Freeze G, train D to optimum** to watch D learn D* against the "
              "untrained G first.")
     if not snaps:
+        if config is not None and (job is None or job.active):
+            draw_state(initial_snapshot(config), (SLOT, "step0"), config)
         return
     s = snaps[0]
     rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
     dopt = " · training D alone…" if d_training_pending(job) else ""
     st.markdown(f"**step {s.step}** · D-only steps {s.d_only_steps} · {job.status}{rate}{dopt}")
+    draw_state(s, (SLOT, job.id), job.version)
+
+
+def draw_state(s, key: tuple, version) -> None:
+    """One snapshot: the game figure, the numbers, G's gradient and the value history. Figures are cached
+    under `key` and rebuilt when `version` changed."""
     if s.status == Status.DIVERGED:
         st.error(f"The run diverged at step {s.diverged_at}: a loss became NaN or infinite. Lower the learning "
                  "rates and Start again.")
     if s.mass_out > 0.001:
         st.warning(f"{100 * s.mass_out:.1f} % of G's samples are outside the plotted range [-5, 5]; the numbers "
                    "below include them exactly (there p_data = 0).")
-    key = (SLOT, job.id)
-    live.chart(live.figure(key + ("game",), job.version, lambda f: viz.game_figure(s, fig=f)), key="th_game")
+    live.chart(live.figure(key + ("game",), version, lambda f: viz.game_figure(s, fig=f)), key="th_game")
     m = st.columns(5)
     m[0].metric("V(D, G), learned D", _fmt(s.v_d), help="∫ p_data log D + ∫ p_g log(1 − D), on the grid")
     m[1].metric("V(D*, G)", _fmt(s.v_star), help="the same with D* = p_data / (p_data + p_g)")
@@ -123,14 +134,14 @@ def draw(job: Job | None) -> None:
                f"V(D*, G) − V(D, G) = {s.v_star - s.v_d:.4f} (≥ 0: D* is the best D)")
     c1, c2 = st.columns([3, 2])
     with c1:
-        live.chart(live.figure(key + ("grad",), job.version, lambda f: viz.gradient_figure(s.batch_dgz, s.loss, fig=f)),
+        live.chart(live.figure(key + ("grad",), version, lambda f: viz.gradient_figure(s.batch_dgz, s.loss, fig=f)),
                    key="th_grad")
         if len(s.batch_dgz):
             d = float(s.batch_dgz.mean())
             st.caption(f"This batch: mean D(G(z)) = {d:.3f}. Gradient reaching G through D's logit: saturating "
                        f"|∂L/∂s| = D = {d:.3f}, non-saturating |∂L/∂s| = 1 − D = {1 - d:.3f}.")
     with c2:
-        live.chart(live.figure(key + ("value",), job.version, lambda f: viz.value_figure(s.history, fig=f)),
+        live.chart(live.figure(key + ("value",), version, lambda f: viz.value_figure(s.history, fig=f)),
                    key="th_value")
 
 

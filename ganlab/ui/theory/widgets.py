@@ -15,7 +15,7 @@ from ganlab import losses
 from ganlab.config import ConfigError
 from ganlab.theory import DATA_PRESETS, TheoryConfig, parse_floats
 from ganlab.theory.config import LOSS_KEYS
-from ganlab.ui import state
+from ganlab.ui import setup_form, state
 
 P = "th_"
 CUSTOM = "custom"
@@ -41,9 +41,21 @@ def _data_label(name: str) -> str:
     return f"{name}: {DATA_PRESETS[name][3]}" if name in DATA_PRESETS else "custom mixture (type it)"
 
 
-def setup_ui(locked: bool) -> Setup:
-    """The widgets; returns the validated config or the reasons it is not valid."""
+def summary() -> str:
+    """The setup in one line, for the folded setup panel: what a running run cannot change."""
+    ss = st.session_state
+    return f"Setup: p_data {ss[P + 'data']} · noise z {ss[P + 'z_dist']} × {ss[P + 'z_dim']} · seed {ss[P + 'seed']}"
+
+
+def setup_ui(locked: bool, job_id: int | None = None) -> Setup:
+    """The widgets, in one panel (folded while the page shows run `job_id`, so the live view comes first);
+    returns the validated config or the reasons it is not valid."""
     state.defaults(DEFAULTS)
+    with setup_form.panel(P, "Setup: data, noise, loss, learning rates", job_id, summary):
+        return _setup_ui(locked)
+
+
+def _setup_ui(locked: bool) -> Setup:
     fixed = dict(disabled=locked)
     errors: list[str] = []
     c1, c2, c3 = st.columns([2, 1.3, 1.3])
