@@ -19,3 +19,21 @@ def test_mnist_wgan_is_the_papers_weight_clipping():
     t = make_trainer(c.replace(dcgan_width=8, batch_size=16, device="cpu"), dataset=digits())
     t.step(2)
     assert all(p.abs().max() <= 0.01 for p in t.D.parameters())  # every critic weight in [-c, c]
+
+
+def test_every_twin_is_an_image_preset_and_the_vae_decoder_is_the_dcgans_g():
+    for p in PRESETS.values():
+        if p.twin:
+            assert p.twin in PRESETS and not PRESETS[p.twin].config.is_toy and p.twin != p.name, p.name
+    assert PRESETS["mnist-wgan"].twin == "mnist-wgan-gp" and PRESETS["mnist-dcgan"].twin == "mnist-vae"
+    vae, dcgan = PRESETS["mnist-vae"].config, PRESETS["mnist-dcgan"].config
+    assert vae.is_vae and (vae.z_dim, vae.dcgan_width) == (dcgan.z_dim, dcgan.dcgan_width)
+
+
+def test_presets_markdown_names_the_vaes_objective(capsys):
+    from ganlab.cli.main import main
+
+    assert main(["presets", "--markdown"]) == 0
+    rows = {line.split("|")[1].strip(" `"): line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert "| ELBO |" in rows["mnist-vae"] and "| hinge + pack 2 |" in rows["mnist-dcgan"]
+    assert "| wgan |" in rows["mnist-wgan"] and set(rows) == set(PRESETS)

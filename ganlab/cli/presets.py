@@ -21,7 +21,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
             extras = [f"unrolled {c.unrolled_steps}" * bool(c.unrolled_steps), f"R1 {c.r1_gamma:g}" * bool(c.r1_gamma),
                       f"pack {c.pack}" * (c.pack > 1), f"label {c.real_label:g}" * (c.real_label < 1),
                       "conditional" * c.conditional]
-            remedy = " + ".join([c.loss] + [e for e in extras if e])
+            remedy = " + ".join(["ELBO" if c.is_vae else c.loss] + [e for e in extras if e])
             print(f"| `{name}` | {c.data} | {c.model} | {remedy} | {c.steps} | {p.lesson} |")
         return 0
     width = max(len(n) for n in PRESETS)
