@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ganlab import i18n
-from ganlab.i18n import LANGUAGES
+from ganlab.i18n import LANGUAGES, _
 
 KEY = "ganlab_lang"  # the selector's key: the session's language
 _LINKED = "_ganlab_lang_linked"  # the link's `lang` last applied (a later change of the link wins again)
@@ -111,7 +111,7 @@ def _changed() -> None:
 
 def selector() -> None:
     """The sidebar's language switch (labelled in both languages, so anyone can find it)."""
-    st.selectbox("Language / 语言", tuple(LANGUAGES), key=KEY, format_func=LANGUAGES.get, on_change=_changed)
+    st.selectbox(_("Language / 语言"), tuple(LANGUAGES), key=KEY, format_func=LANGUAGES.get, on_change=_changed)
 
 
 def callback(fn):
