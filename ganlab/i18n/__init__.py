@@ -3,6 +3,7 @@
 
 Marking (docs/architecture.md, "Languages"):
     _("Start")                          translated now, in the caller's language
+    pgettext("table column", "Step")    the same English word in another sense
     N_("Mode collapse lab")             a module-level constant: marked for extraction, translated where shown
                                         with _(CONSTANT)
     ngettext("{n} run", "{n} runs", n)  a count
@@ -111,6 +112,12 @@ def gettext(message: str) -> str:
     """`message` in this context's language (English: itself)."""
     lang = language()
     return message if lang == DEFAULT else translations(lang).gettext(message)
+
+
+def pgettext(context: str, message: str) -> str:
+    """`message` in the sense `context` names (one English word, two Chinese ones: a "Step" button vs column)."""
+    lang = language()
+    return message if lang == DEFAULT else translations(lang).pgettext(context, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -22,8 +22,9 @@ from ganlab.i18n import DOMAIN, LOCALES, po_path
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("app.py", "pages", "ganlab")  # what is scanned, relative to the repository root
 SKIP = ("ganlab/cli",)  # the CLI stays English
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2)}
 Msgid = str | tuple[str, str]
+Key = tuple[Msgid, str | None]  # (msgid, context)
 HEADER = ("# 简体中文 for ganlab. English source strings are the msgids; regenerate the list with\n"
           "# `python -m ganlab.i18n.catalog` (Babel), then translate the empty entries.\n#")
 
@@ -36,23 +37,24 @@ def source_files(root: Path = ROOT) -> list[Path]:
     return [f for f in files if not any(f.relative_to(root).as_posix().startswith(s) for s in SKIP)]
 
 
-def extract(root: Path = ROOT) -> dict[Msgid, list[tuple[str, int]]]:
-    """msgid (or (singular, plural)) -> [(file, line)] of every marked string."""
-    found: dict[Msgid, list[tuple[str, int]]] = {}
+def extract(root: Path = ROOT) -> dict[Key, list[tuple[str, int]]]:
+    """(msgid (or (singular, plural)), context) -> [(file, line)] of every marked string."""
+    found: dict[Key, list[tuple[str, int]]] = {}
     for path in source_files(root):
         rel = path.relative_to(root).as_posix()
-        for lineno, message, _comments, _context in extract_from_file("python", str(path), keywords=KEYWORDS):
+        for lineno, message, _comments, context in extract_from_file("python", str(path), keywords=KEYWORDS):
             if isinstance(message, tuple):
                 message = (message[0], message[1])
             if message:
-                found.setdefault(message, []).append((rel, lineno))
+                found.setdefault((message, context), []).append((rel, lineno))
     return found
 
 
 def template(root: Path = ROOT) -> Catalog:
     cat = Catalog(domain=DOMAIN, project="ganlab", charset="utf-8")
-    for msgid, where in extract(root).items():
-        cat.add(msgid, locations=where, flags=("python-brace-format",) if placeholders(msgid) else ())
+    for (msgid, context), where in extract(root).items():
+        cat.add(msgid, locations=where, flags=("python-brace-format",) if placeholders(msgid) else (),
+                context=context)
     return cat
 
 
@@ -103,9 +105,9 @@ def problems(lang: str, root: Path = ROOT) -> dict[str, list[str]]:
     code = extract(root)
     cat = read(lang)
     out: dict[str, list[str]] = {"missing": [], "empty": [], "fuzzy": [], "unused": [], "placeholders": []}
-    entries = {m.id: m for m in cat if m.id}
-    for msgid, where in code.items():
-        m = entries.get(msgid)
+    entries = {(m.id, m.context): m for m in cat if m.id}
+    for (msgid, context), where in code.items():
+        m = entries.get((msgid, context))
         if m is None:
             out["missing"].append(f"{where[0][0]}:{where[0][1]}: {msgid!r}")
             continue

@@ -13,7 +13,7 @@ import re
 import streamlit as st
 
 from ganlab import jobs
-from ganlab.i18n import N_, _, ngettext, status
+from ganlab.i18n import N_, _, ngettext, pgettext, status
 from ganlab.jobs import classroom
 from ganlab.jobs.classroom import RunRow
 from ganlab.ui import live
@@ -53,8 +53,9 @@ def table(rows_: list[RunRow]) -> None:
     if not rows_:
         st.caption(_("No runs yet: students press Start on a page and their runs appear here."))
         return
-    cols = {k: _(k) for k in (N_("Student"), N_("Page"), N_("Preset"), N_("Run"), N_("Step"), N_("Steps/s"),
-                              N_("Status"), N_("Lesson"))}
+    cols = {k: _(k) for k in (N_("Student"), N_("Page"), N_("Preset"), N_("Run"), N_("Steps/s"), N_("Status"),
+                              N_("Lesson"))}
+    cols["Step"] = pgettext("table column", "Step")
     st.table([{cols["Student"]: md_escape(r.nickname), cols["Page"]: page_title(r.page),
                cols["Preset"]: md_escape(r.preset or "–"), cols["Run"]: run_name(r),
                cols["Step"]: f"{r.step} / {r.budget}" if r.budget else str(r.step),
