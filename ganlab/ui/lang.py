@@ -26,7 +26,8 @@ PARAM = "lang"
 def _session_language() -> str | None:
     if get_script_run_ctx(suppress_warning=True) is None:
         return None  # a worker thread: no session
-    return st.session_state.get(KEY)
+    lang = st.session_state.get(KEY)
+    return lang if lang in LANGUAGES else init()  # a page run on its own (no app.py before it): decide now
 
 
 i18n.set_resolver(_session_language)
