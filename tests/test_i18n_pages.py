@@ -30,7 +30,8 @@ def _ok(at):
 
 
 def _texts(at) -> str:
-    parts = [e.value for kind in ("title", "caption", "markdown", "info", "warning", "error") for e in getattr(at, kind)]
+    kinds = ("title", "caption", "markdown", "info", "warning", "error")
+    parts = [e.value for kind in kinds for e in getattr(at, kind)]
     return "\n".join(str(p) for p in parts)
 
 
