@@ -31,6 +31,7 @@ from ganlab import __version__
 from ganlab.config import IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig, from_json
 from ganlab.engine.history import History
 from ganlab.engine.loop import INIT_LOCK, RunStatus
+from ganlab.i18n import _
 
 FORMAT = "ganlab-checkpoint"
 FORMAT_VERSION = 1
@@ -318,10 +319,11 @@ def load(source: str | os.PathLike | bytes | IO[bytes], max_bytes: int = MAX_BYT
 def describe(run: Run) -> str:
     """One line for the page: what the checkpoint holds."""
     c = run.config
-    kind = f"conditional {c.model}" if c.conditional else c.model
-    loss = "trained on the ELBO" if c.is_vae else f"loss {c.loss}"
-    return (f"{kind} on {c.data}, {loss}, {run.step} steps, saved {run.meta.get('created') or '?'} "
-            f"by ganlab {run.meta.get('ganlab_version') or '?'}")
+    kind = _("conditional {model}").format(model=c.model) if c.conditional else c.model
+    loss = _("trained on the ELBO") if c.is_vae else _("loss {loss}").format(loss=c.loss)
+    return _("{kind} on {data}, {loss}, {steps} steps, saved {created} by ganlab {version}").format(
+        kind=kind, data=c.data, loss=loss, steps=run.step, created=run.meta.get("created") or "?",
+        version=run.meta.get("ganlab_version") or "?")
 
 
 def config_json(run: Run) -> str:

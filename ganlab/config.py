@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ganlab.i18n import _
+
 
 class ConfigError(ValueError):
     """A config value is out of range or unknown; the message names the field and what is allowed."""
@@ -108,8 +110,12 @@ class Preset:
 
     name: str
     config: TrainConfig
-    lesson: str
+    lesson: str  # an English msgid (ganlab.i18n): read it with text()
     twin: str = ""  # the preset a side-by-side run B starts as (the Image GAN page's comparison), if any
+
+    def text(self) -> str:
+        """The lesson in this context's language."""
+        return _(self.lesson)
 
 
 FIELD_TYPES = {f.name: f.type for f in fields(TrainConfig)}
@@ -132,32 +138,35 @@ def _coerce(name: str, value: Any) -> Any:
             return True
         if s in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+        raise ConfigError(_("{name}: expected true or false, got {value!r}").format(name=name, value=value))
     if kind in ("int", "float"):
         return _number(name, value, whole=kind == "int")
     if not isinstance(value, str):
-        raise ConfigError(f"{name}: expected text, got {value!r}")
+        raise ConfigError(_("{name}: expected text, got {value!r}").format(name=name, value=value))
     return value.strip()
 
 
 def _number(name: str, value: Any, whole: bool) -> int | float:
     """A finite number (whole: an int) from a number or its text; bools are refused (True is not 1 here)."""
-    what = "a whole number" if whole else "a number"
+    what = _("a whole number") if whole else _("a number")
     if isinstance(value, bool):
-        raise ConfigError(f"{name}: expected {what}, got {value!r}")
+        raise ConfigError(_("{name}: expected {what}, got {value!r}").format(name=name, what=what, value=value))
     try:
         f = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name}: expected {what}, got {value!r}") from None
+        raise ConfigError(_("{name}: expected {what}, got {value!r}").format(name=name, what=what,
+                                                                             value=value)) from None
     if not math.isfinite(f) or (whole and f != int(f)):
-        raise ConfigError(f"{name}: expected {what if whole else 'a finite number'}, got {value!r}")
+        raise ConfigError(_("{name}: expected {what}, got {value!r}").format(
+            name=name, what=what if whole else _("a finite number"), value=value))
     return int(f) if whole else f
 
 
 def from_dict(d: dict[str, Any]) -> TrainConfig:
     unknown = sorted(set(d) - set(FIELD_TYPES))
     if unknown:
-        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(FIELD_TYPES)}")
+        raise ConfigError(_("unknown setting(s): {names}; known: {known}").format(names=", ".join(unknown),
+                                                                                 known=", ".join(FIELD_TYPES)))
     return TrainConfig(**{k: _coerce(k, v) for k, v in d.items()})
 
 
@@ -165,9 +174,9 @@ def from_json(text: str) -> TrainConfig:
     try:
         d = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ConfigError(f"not valid JSON: {e.msg} (line {e.lineno})") from None
+        raise ConfigError(_("not valid JSON: {msg} (line {line})").format(msg=e.msg, line=e.lineno)) from None
     if not isinstance(d, dict):
-        raise ConfigError("a config must be a JSON object")
+        raise ConfigError(_("a config must be a JSON object"))
     return from_dict(d)
 
 
@@ -187,9 +196,12 @@ def parse_widths(spec: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(p) for p in parts)
     except ValueError:
-        raise ConfigError(f"layer widths are whole numbers separated by commas, e.g. 128,256; got {spec!r}") from None
-    check(1 <= len(widths) <= MAX_LAYERS, f"1 to {MAX_LAYERS} hidden layers, got {len(widths)} in {spec!r}")
-    check(all(4 <= w <= 2048 for w in widths), f"each layer width must be between 4 and 2048; got {spec!r}")
+        raise ConfigError(_("layer widths are whole numbers separated by commas, e.g. 128,256; got {spec!r}")
+                          .format(spec=spec)) from None
+    check(1 <= len(widths) <= MAX_LAYERS, _("1 to {max} hidden layers, got {n} in {spec!r}").format(
+        max=MAX_LAYERS, n=len(widths), spec=spec))
+    check(all(4 <= w <= 2048 for w in widths),
+          _("each layer width must be between 4 and 2048; got {spec!r}").format(spec=spec))
     return widths
 
 
@@ -201,12 +213,16 @@ def check(ok: bool, message: str) -> None:
 
 def _in_range(c: TrainConfig, name: str, lo: float, hi: float) -> None:
     v = getattr(c, name)
-    check(lo <= v <= hi, f"{name} must be between {lo:g} and {hi:g}, got {v:g}")
+    if not lo <= v <= hi:
+        raise ConfigError(_("{name} must be between {lo:g} and {hi:g}, got {value:g}").format(name=name, lo=lo, hi=hi,
+                                                                                             value=v))
 
 
 def _one_of(c: TrainConfig, name: str, allowed: tuple[str, ...]) -> None:
     v = getattr(c, name)
-    check(v in allowed, f"{name} must be one of {', '.join(allowed)}; got {v!r}")
+    if v not in allowed:
+        raise ConfigError(_("{name} must be one of {allowed}; got {value!r}").format(
+            name=name, allowed=", ".join(allowed), value=v))
 
 
 def validate(c: TrainConfig) -> None:
@@ -216,13 +232,16 @@ def validate(c: TrainConfig) -> None:
         v = getattr(c, f.name)
         want = {"int": int, "float": (int, float), "bool": bool, "str": str}[f.type]
         check(isinstance(v, want) and not (f.type in ("int", "float") and isinstance(v, bool)),
-               f"{f.name}: expected {f.type}, got {v!r}")
+               f"{f.name}: expected {f.type}, got {v!r}")  # a programming error, not a user's
     _one_of(c, "data", TOY_DATA + IMAGE_DATA)
     _one_of(c, "model", MODELS)
     _one_of(c, "activation", ACTIVATIONS)
     _one_of(c, "optimizer", OPTIMIZERS)
     _one_of(c, "device", DEVICES)
-    check(c.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}; got {c.loss!r}")
+    if c.loss not in LOSSES:
+        raise ConfigError(_("{name} must be one of {allowed}; got {value!r}").format(name="loss",
+                                                                                    allowed=", ".join(LOSSES),
+                                                                                    value=c.loss))
     _in_range(c, "z_dim", 1, 512)
     for name in ("g_width", "d_width"):
         _in_range(c, name, 4, 2048)
@@ -233,7 +252,7 @@ def validate(c: TrainConfig) -> None:
             try:
                 parse_widths(getattr(c, f"{net}_widths"))
             except ConfigError as e:
-                raise ConfigError(f"{net}_widths: {e}") from None
+                raise ConfigError(f"{net}_widths: {e}") from None  # the field's name, then the message
     _in_range(c, "dcgan_width", 4, 256)
     _in_range(c, "d_dropout", 0.0, 0.9)
     _in_range(c, "leaky_slope", 0.0, 1.0)
@@ -245,7 +264,8 @@ def validate(c: TrainConfig) -> None:
     _in_range(c, "unrolled_lr", 1e-6, 1.0)
     _in_range(c, "pack", 1, 16)
     check(c.g_ema == 0 or 0.5 <= c.g_ema <= 0.9999,
-           f"g_ema is the decay of G's weight average: 0 (off) or between 0.5 and 0.9999; got {c.g_ema}")
+          _("g_ema is the decay of G's weight average: 0 (off) or between 0.5 and 0.9999; got {value}")
+          .format(value=c.g_ema))
     for name in ("g_lr", "d_lr"):
         _in_range(c, name, 1e-7, 1.0)
     _in_range(c, "beta1", 0.0, 0.999)
@@ -255,15 +275,19 @@ def validate(c: TrainConfig) -> None:
     _in_range(c, "steps", 1, 1_000_000)
     _in_range(c, "seed", 0, 2**31 - 1)
     _in_range(c, "log_every", 1, 10_000)
-    check(c.batch_size % c.pack == 0, f"batch_size ({c.batch_size}) must be a multiple of pack ({c.pack})")
+    if c.batch_size % c.pack:
+        check(False, _("batch_size ({batch}) must be a multiple of pack ({pack})").format(batch=c.batch_size,
+                                                                                         pack=c.pack))
     if c.data in TOY_DATA:
-        check(c.model == "mlp", f"the 2-D data {c.data!r} works with model 'mlp' only")
-        check(not c.conditional, "conditional models need labelled image data (mnist, digits, ...)")
-    if c.model in ("dcgan", "vae"):
-        check(c.data != "digits", f"{c.model} needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits")
+        if c.model != "mlp":
+            check(False, _("the 2-D data {data!r} works with model 'mlp' only").format(data=c.data))
+        check(not c.conditional, _("conditional models need labelled image data (mnist, digits, ...)"))
+    if c.model in ("dcgan", "vae") and c.data == "digits":
+        check(False, _("{model} needs 28x28 or 32x32 images; use model 'mlp' for the 8x8 digits").format(
+            model=c.model))
     if c.model == "vae":  # trained by maximising the ELBO: none of the GAN's D-side settings apply
-        check(not c.conditional, "the vae is unconditional; untick conditional")
+        check(not c.conditional, _("the vae is unconditional; untick conditional"))
         check(c.pack == 1 and c.d_steps == 1 and not c.unrolled_steps and not c.r1_gamma,
-              "the vae has no discriminator: pack, d_steps, unrolled_steps and r1_gamma stay at 1, 1, 0, 0")
+              _("the vae has no discriminator: pack, d_steps, unrolled_steps and r1_gamma stay at 1, 1, 0, 0"))
     if c.unrolled_steps:
-        check(c.d_steps == 1, "unrolled_steps and d_steps > 1 do not combine: pick one")
+        check(c.d_steps == 1, _("unrolled_steps and d_steps > 1 do not combine: pick one"))

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganlab.i18n import N_
+
 
 def minimax_d(r: Tensor, f: Tensor, real_label: float = 1.0) -> Tensor:
     """-E[y log D(x) + (1-y) log(1-D(x))] - E[log(1 - D(G(z)))], y = real label (0.9 = one-sided smoothing)."""
@@ -61,7 +63,7 @@ def wasserstein_d(r: Tensor, f: Tensor, real_label: float = 1.0) -> Tensor:
 @dataclass(frozen=True)
 class Loss:
     key: str
-    label: str
+    label: str  # an English msgid (ganlab.i18n): pages show _(label)
     d_loss: Callable[[Tensor, Tensor, float], Tensor]
     g_loss: Callable[[Tensor], Tensor]
     formula: str  # LaTeX for D and G, shown on the pages
@@ -73,22 +75,22 @@ class Loss:
 LOSSES: dict[str, Loss] = {
     loss.key: loss
     for loss in (
-        Loss("minimax", "Minimax (saturating)", minimax_d, minimax_g,
+        Loss("minimax", N_("Minimax (saturating)"), minimax_d, minimax_g,
              r"\max_D \mathbb{E}[\log D(x)] + \mathbb{E}[\log(1-D(G(z)))] \quad"
              r"\min_G \mathbb{E}[\log(1-D(G(z)))]"),
-        Loss("non_saturating", "Non-saturating", minimax_d, non_saturating_g,
+        Loss("non_saturating", N_("Non-saturating"), minimax_d, non_saturating_g,
              r"\max_D \mathbb{E}[\log D(x)] + \mathbb{E}[\log(1-D(G(z)))] \quad"
              r"\min_G -\mathbb{E}[\log D(G(z))]"),
-        Loss("lsgan", "Least squares (LSGAN)", lsgan_d, lsgan_g,
+        Loss("lsgan", N_("Least squares (LSGAN)"), lsgan_d, lsgan_g,
              r"\min_D \tfrac12\mathbb{E}[(D(x)-1)^2] + \tfrac12\mathbb{E}[D(G(z))^2] \quad"
              r"\min_G \tfrac12\mathbb{E}[(D(G(z))-1)^2]", probabilistic=False),
-        Loss("hinge", "Hinge", hinge_d, critic_g,
+        Loss("hinge", N_("Hinge"), hinge_d, critic_g,
              r"\min_D \mathbb{E}[\max(0,1-D(x))] + \mathbb{E}[\max(0,1+D(G(z)))] \quad"
              r"\min_G -\mathbb{E}[D(G(z))]", probabilistic=False),
-        Loss("wgan", "WGAN (weight clipping)", wasserstein_d, critic_g,
+        Loss("wgan", N_("WGAN (weight clipping)"), wasserstein_d, critic_g,
              r"\min_{D,\ |w|\le c} \mathbb{E}[D(G(z))] - \mathbb{E}[D(x)] \quad \min_G -\mathbb{E}[D(G(z))]",
              clip_weights=True, probabilistic=False),
-        Loss("wgan_gp", "WGAN-GP", wasserstein_d, critic_g,
+        Loss("wgan_gp", N_("WGAN-GP"), wasserstein_d, critic_g,
              r"\min_D \mathbb{E}[D(G(z))] - \mathbb{E}[D(x)]"
              r" + \lambda\,\mathbb{E}[(\|\nabla_{\hat x} D(\hat x)\|_2-1)^2]"
              r"\quad \min_G -\mathbb{E}[D(G(z))]",

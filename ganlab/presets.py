@@ -1,4 +1,5 @@
-"""Named classroom scenarios: each is a complete TrainConfig plus the one- or two-sentence lesson it teaches.
+"""Named classroom scenarios: each is a complete TrainConfig plus the one- or two-sentence lesson it teaches
+(an English msgid, marked with N_; pages show it with `preset.text()`, in the session's language).
 
 Toy pairs (`*-collapse` / `*-fixed`) share data, architecture, z-dim, batch and seed; the fixed twin changes
 only the loss and/or one classic remedy, so the lesson is "toggle it, watch the collapse go away".
@@ -11,6 +12,7 @@ al. 2019): training is unchanged, and it removes Adam's step-to-step jitter from
 from __future__ import annotations
 
 from ganlab.config import Preset, TrainConfig
+from ganlab.i18n import N_
 
 # Shared by every toy pair: a 2x128 ReLU MLP for G and D, batch 256, z = 64, and a D that learns 10x slower
 # than G -- the setting in which the standard GAN reliably collapses. Points are drawn from a running average
@@ -22,21 +24,21 @@ _TOY = dict(model="mlp", z_dim=64, g_width=128, g_depth=2, d_width=128, d_depth=
 
 _PRESETS = [
     Preset("ring-collapse", TrainConfig(data="ring", loss="non_saturating", steps=2000, **_TOY),
-           "The standard (non-saturating) GAN on 8 Gaussians: G finds one or two modes that fool D and hops "
-           "between them instead of covering the ring -- mode collapse."),
+           N_("The standard (non-saturating) GAN on 8 Gaussians: G finds one or two modes that fool D and hops "
+              "between them instead of covering the ring -- mode collapse.")),
     Preset("ring-fixed", TrainConfig(data="ring", loss="non_saturating", unrolled_steps=5, unrolled_lr=1e-2,
                                      steps=2000, **_TOY),
-           "Same data, networks and seed, but G looks 5 steps ahead of D (unrolled GAN, Metz et al. 2017): "
-           "collapsing onto one mode no longer pays, and G spreads over all eight."),
+           N_("Same data, networks and seed, but G looks 5 steps ahead of D (unrolled GAN, Metz et al. 2017): "
+              "collapsing onto one mode no longer pays, and G spreads over all eight.")),
     Preset("grid-collapse", TrainConfig(data="grid", loss="non_saturating", steps=6000, **_TOY),
-           "The standard GAN on a 5x5 grid of Gaussians, with G learning 10x faster than D: G piles onto one to "
-           "four of the 25 modes and D never catches up."),
+           N_("The standard GAN on a 5x5 grid of Gaussians, with G learning 10x faster than D: G piles onto one to "
+              "four of the 25 modes and D never catches up.")),
     Preset("grid-fixed", TrainConfig(data="grid", loss="non_saturating", pack=4, steps=16_000,
                                      **{**_TOY, "d_lr": 1e-3}),
-           "Same data, networks and seed with two classic fixes together: D learns as fast as G (balanced "
-           "learning rates) and judges packs of 4 samples (PacGAN, Lin et al. 2018), so a batch that "
-           "lacks variety is easy to spot. G first spreads over (nearly) all 25 modes, then the points sharpen "
-           "onto them (after ~10,000 steps). Neither fix alone was enough in our runs."),
+           N_("Same data, networks and seed with two classic fixes together: D learns as fast as G (balanced "
+              "learning rates) and judges packs of 4 samples (PacGAN, Lin et al. 2018), so a batch that "
+              "lacks variety is easy to spot. G first spreads over (nearly) all 25 modes, then the points sharpen "
+              "onto them (after ~10,000 steps). Neither fix alone was enough in our runs.")),
 ]
 
 
@@ -107,39 +109,39 @@ MNIST_VAE = MNIST_DCGAN.replace(model="vae", loss="non_saturating", pack=1, g_lr
 
 IMAGE_PRESETS: list[Preset] = [
     Preset("mnist-mlp", MNIST_MLP,
-           "The tutorials' vanilla GAN: two small fully connected networks and one-sided label smoothing "
-           "(D's target for real digits is 0.9) already turn noise into recognisable, if blotchy, digits.",
+           N_("The tutorials' vanilla GAN: two small fully connected networks and one-sided label smoothing "
+              "(D's target for real digits is 0.9) already turn noise into recognisable, if blotchy, digits."),
            twin="mnist-dcgan"),
     Preset("mnist-mlp-bn", MNIST_MLP_BN,
-           "The tutorials' Keras GAN: wider fully connected networks that grow (G: 128 to 1024 units) and "
-           "shrink (D: 1024 to 256). BatchNorm in G rescales each layer's outputs to a steady range, so the "
-           "deep G trains at all; Dropout in D switches off 30 % of its units at random, so D cannot memorise "
-           "the 5,000 real digits and keeps giving G useful gradients.",
+           N_("The tutorials' Keras GAN: wider fully connected networks that grow (G: 128 to 1024 units) and "
+              "shrink (D: 1024 to 256). BatchNorm in G rescales each layer's outputs to a steady range, so the "
+              "deep G trains at all; Dropout in D switches off 30 % of its units at random, so D cannot memorise "
+              "the 5,000 real digits and keeps giving G useful gradients."),
            twin="mnist-mlp"),
     Preset("mnist-dcgan", MNIST_DCGAN,
-           "Convolutions that upsample (G) and downsample (D), with BatchNorm: the same game as the MLP "
-           "GAN, but the networks know that pixels have neighbours, so strokes come out smooth and connected. "
-           "D judges images in pairs (pack 2), which keeps G from quietly dropping the hard digits, and uses "
-           "the hinge loss, which keeps improving the digits for longer.",
+           N_("Convolutions that upsample (G) and downsample (D), with BatchNorm: the same game as the MLP "
+              "GAN, but the networks know that pixels have neighbours, so strokes come out smooth and connected. "
+              "D judges images in pairs (pack 2), which keeps G from quietly dropping the hard digits, and uses "
+              "the hinge loss, which keeps improving the digits for longer."),
            twin="mnist-vae"),
     Preset("mnist-cgan", MNIST_CGAN,
-           "A conditional GAN: G and D are both told the digit's label, so G learns to draw the digit you "
-           "ask for -- each row of the grid is one class.",
+           N_("A conditional GAN: G and D are both told the digit's label, so G learns to draw the digit you "
+              "ask for -- each row of the grid is one class."),
            twin="mnist-dcgan"),
     Preset("mnist-wgan-gp", MNIST_WGAN_GP,
-           "WGAN-GP: D becomes a critic whose score gap estimates the Wasserstein distance, kept 1-Lipschitz "
-           "by a gradient penalty instead of clipped weights; its loss curve finally means something -- it "
-           "falls as the digits improve. Compare it with mnist-wgan: same networks, sharper digits.",
+           N_("WGAN-GP: D becomes a critic whose score gap estimates the Wasserstein distance, kept 1-Lipschitz "
+              "by a gradient penalty instead of clipped weights; its loss curve finally means something -- it "
+              "falls as the digits improve. Compare it with mnist-wgan: same networks, sharper digits."),
            twin="mnist-wgan"),
     Preset("mnist-wgan", MNIST_WGAN,
-           "The original WGAN: the critic is kept (roughly) 1-Lipschitz by clipping every weight to "
-           "[-0.01, 0.01]. Watch its loss curve: it is a usable distance, yet progress is slower and the digits "
-           "blurrier than WGAN-GP's, because clipping squeezes the critic into a crude, nearly linear function.",
+           N_("The original WGAN: the critic is kept (roughly) 1-Lipschitz by clipping every weight to "
+              "[-0.01, 0.01]. Watch its loss curve: it is a usable distance, yet progress is slower and the digits "
+              "blurrier than WGAN-GP's, because clipping squeezes the critic into a crude, nearly linear function."),
            twin="mnist-wgan-gp"),
     Preset("mnist-vae", MNIST_VAE,
-           "Not a GAN: a variational autoencoder. Its encoder (D's mirror) squeezes each digit into a code z, its "
-           "decoder (the DCGAN's G) draws the digit back, and the ELBO trades reconstruction against keeping the "
-           "codes close to N(0, I). No adversary: its samples are blurrier (a worse FID) but cover every digit.",
+           N_("Not a GAN: a variational autoencoder. Its encoder (D's mirror) squeezes each digit into a code z, its "
+              "decoder (the DCGAN's G) draws the digit back, and the ELBO trades reconstruction against keeping the "
+              "codes close to N(0, I). No adversary: its samples are blurrier (a worse FID) but cover every digit."),
            twin="mnist-dcgan"),
 ]
 

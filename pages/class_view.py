@@ -7,19 +7,21 @@ the gallery figure from ganlab/viz/class_view.py). Students see no controls here
 """
 import streamlit as st
 
-from ganlab.ui import session
+from ganlab.i18n import _
+from ganlab.ui import lang, session
 from ganlab.ui.class_view import teacher_panel, views
 
 session.owner()
-st.title("Class")
-st.caption("Every run on this server, live: who trains what, how far, and the number its lesson is about. "
-           "Put the gallery on the projector: whose rings collapsed, whose did not?")
+st.title(_("Class"))
+st.caption(_("Every run on this server, live: who trains what, how far, and the number its lesson is about. "
+             "Put the gallery on the projector: whose rings collapsed, whose did not?"))
 views.refuse_link_commands()
 teacher_panel.render()
 
 
 @st.fragment(run_every=views.REFRESH_S)
 def class_view() -> None:
+    lang.use()  # a fragment rerun starts without the full run's language
     rows = views.rows()
     views.table(rows)
     teacher_panel.stop_one(rows)

@@ -10,7 +10,8 @@ import functools
 
 import streamlit as st
 
-from ganlab.ui import code, controls, links, live, session
+from ganlab.i18n import N_, _
+from ganlab.ui import code, controls, lang, links, live, session
 from ganlab.ui.image_gan import charts as ic
 from ganlab.ui.image_gan import checkpoint as ick
 from ganlab.ui.image_gan import setup as ims
@@ -18,11 +19,11 @@ from ganlab.ui.image_gan import views as iv
 from ganlab.ui.image_gan.widgets import setup_ui
 
 owner = session.owner()
-st.title("Image GAN")
-st.caption("G turns 100 random numbers into a picture; D learns to tell G's pictures from real digits. The grid "
-           "shows G's pictures for the same 64 noise vectors as it trains: watch noise become digits.")
+st.title(_("Image GAN"))
+st.caption(_("G turns 100 random numbers into a picture; D learns to tell G's pictures from real digits. The grid "
+             "shows G's pictures for the same 64 noise vectors as it trains: watch noise become digits."))
 for w in ims.FORM.init():
-    st.warning(f"Share link: {w}")
+    st.warning(_("Share link: {warning}").format(warning=w))
 
 job = controls.attach(iv.SLOT, owner, "image_gan")  # after a reload: the run this student left here
 setup = setup_ui(locked=job is not None and job.active, job_id=job.id if job is not None else None)
@@ -36,12 +37,13 @@ if setup.ok:
         st.query_params.from_dict(params)  # the address bar is always a link to this setup
 
 controls.buttons(iv.SLOT, start=functools.partial(iv.start, setup, owner), can_start=setup.ok, key_prefix="ig",
-                 help_start="Train from scratch with this setup (and run B beside it)")
+                 help_start=_("Train from scratch with this setup (and run B beside it)"))
 was_live = controls.is_live(job, iv.SLOT)
 
 
 @st.fragment(run_every=live.refresh_every(was_live, iv.SAMPLES_EVERY_S))
 def live_view() -> None:  # one fragment (two that fire together lose ticks): lines and grids, then the charts
+    lang.use()  # a fragment rerun starts without the full run's language
     session.touch()
     j = controls.current_job(iv.SLOT)
     iv.draw_samples(j)
@@ -51,14 +53,14 @@ def live_view() -> None:  # one fragment (two that fire together lose ticks): li
 
 live_view()
 
-with st.expander("Checkpoints: download this run, or upload one to inspect and resume"):
+with st.expander(_("Checkpoints: download this run, or upload one to inspect and resume")):
     ick.download_ui(job)
     ick.upload_ui(owner, setup.data_dir)
 if setup.ok:
-    with st.expander("Share this setup"):
-        st.markdown("This link opens the page with the same data, networks, loss and optimiser "
-                    "(the address bar shows it too):")
+    with st.expander(_("Share this setup")):
+        st.markdown(_("This link opens the page with the same data, networks, loss and optimiser "
+                      "(the address bar shows it too):"))
         st.code(links.share_url(ims.share_params(setup)), language=None)
 code.show_code(iv.code_objects(setup.configs if setup.ok else None),
-               intro="The loss functions of this setup, the model builder and its networks, and one training "
-                     "step (`ganlab.engine.trainer.Trainer`, or `ganlab.engine.vae.VAETrainer` for a VAE).")
+               intro=N_("The loss functions of this setup, the model builder and its networks, and one training "
+                        "step (`ganlab.engine.trainer.Trainer`, or `ganlab.engine.vae.VAETrainer` for a VAE)."))

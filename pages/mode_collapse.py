@@ -8,7 +8,8 @@ import functools
 
 import streamlit as st
 
-from ganlab.ui import code, controls, links, live, session
+from ganlab.i18n import N_, _
+from ganlab.ui import code, controls, lang, links, live, session
 from ganlab.ui.mode_collapse import setup as ts
 from ganlab.ui.mode_collapse import views as toy_views
 from ganlab.ui.mode_collapse.widgets import setup_ui
@@ -16,12 +17,12 @@ from ganlab.ui.mode_collapse.widgets import setup_ui
 SLOT = "mc_job"  # session-state key of this page's current job id
 
 owner = session.owner()
-st.title("Mode collapse lab")
-st.caption("A GAN's generator G learns to turn noise into points like the real ones; its discriminator D "
-           "learns to tell them apart. When G finds a few points that fool D and stays there, it has "
-           "*collapsed*: most modes of the data are never generated.")
+st.title(_("Mode collapse lab"))
+st.caption(_("A GAN's generator G learns to turn noise into points like the real ones; its discriminator D "
+             "learns to tell them apart. When G finds a few points that fool D and stays there, it has "
+             "*collapsed*: most modes of the data are never generated."))
 for w in ts.FORM.init():
-    st.warning(f"Share link: {w}")
+    st.warning(_("Share link: {warning}").format(warning=w))
 
 job = controls.attach(SLOT, owner, "mode_collapse")  # after a reload: the run this student left here
 setup = setup_ui(locked=job is not None and job.active, job_id=job.id if job is not None else None)
@@ -34,12 +35,13 @@ if setup.ok:
         st.query_params.from_dict(params)  # the address bar is always a link to this setup
 
 controls.buttons(SLOT, start=functools.partial(toy_views.start, SLOT, owner, setup), can_start=setup.ok,
-                 key_prefix="mc", help_start="Train run A (and B) from scratch with this setup")
+                 key_prefix="mc", help_start=_("Train run A (and B) from scratch with this setup"))
 was_live = controls.is_live(job, SLOT)
 
 
 @st.fragment(run_every=live.refresh_every(was_live))
 def live_view() -> None:  # one fragment: each run's live line every tick, the figures when they changed
+    lang.use()  # a fragment rerun starts without the full run's language
     session.touch()
     j = controls.current_job(SLOT)
     toy_views.draw_status(j)
@@ -50,9 +52,9 @@ def live_view() -> None:  # one fragment: each run's live line every tick, the f
 live_view()
 
 if setup.ok:
-    with st.expander("Share this setup"):
-        st.markdown("This link opens the lab with the same data, networks, losses and remedies "
-                    "(the address bar shows it too):")
+    with st.expander(_("Share this setup")):
+        st.markdown(_("This link opens the lab with the same data, networks, losses and remedies "
+                      "(the address bar shows it too):"))
         st.code(links.share_url(ts.share_params(setup)), language=None)
 code.show_code(toy_views.code_objects(setup.configs), formulas=toy_views.formulas(setup.configs),
-               intro="The losses of the runs above, and one training step of `ganlab.engine.trainer.Trainer`.")
+               intro=N_("The losses of the runs above, and one training step of `ganlab.engine.trainer.Trainer`."))

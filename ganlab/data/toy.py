@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ganlab.i18n import _
+
 MAX_CSV_POINTS = 100_000
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -58,11 +60,12 @@ def parse_csv_points(raw: bytes | str) -> np.ndarray:
     """
     if isinstance(raw, bytes):
         if len(raw) > MAX_CSV_BYTES:
-            raise ValueError(f"the CSV file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES // 2**20} MB")
+            raise ValueError(_("the CSV file is {size:.1f} MB; the limit is {limit} MB").format(
+                size=len(raw) / 1e6, limit=MAX_CSV_BYTES // 2**20))
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValueError("the CSV file is not UTF-8 text") from None
+            raise ValueError(_("the CSV file is not UTF-8 text")) from None
     rows = []
     for lineno, line in enumerate(io.StringIO(raw), start=1):
         line = line.strip()
@@ -74,16 +77,17 @@ def parse_csv_points(raw: bytes | str) -> np.ndarray:
         except ValueError:
             if not rows and lineno == 1:  # header
                 continue
-            raise ValueError(f"line {lineno}: expected two numbers, got {line[:60]!r}") from None
+            raise ValueError(_("line {line}: expected two numbers, got {text!r}").format(line=lineno,
+                                                                                        text=line[:60])) from None
         if len(cells) < 2:
-            raise ValueError(f"line {lineno}: expected two columns (x, y), got one")
+            raise ValueError(_("line {line}: expected two columns (x, y), got one").format(line=lineno))
         if not all(math.isfinite(v) for v in vals):
-            raise ValueError(f"line {lineno}: values must be finite numbers")
+            raise ValueError(_("line {line}: values must be finite numbers").format(line=lineno))
         rows.append(vals)
         if len(rows) > MAX_CSV_POINTS:
-            raise ValueError(f"more than {MAX_CSV_POINTS:,} points; use a sample")
+            raise ValueError(_("more than {max:,} points; use a sample").format(max=MAX_CSV_POINTS))
     if len(rows) < 10:
-        raise ValueError(f"need at least 10 points, found {len(rows)}")
+        raise ValueError(_("need at least 10 points, found {n}").format(n=len(rows)))
     pts = np.asarray(rows, dtype=np.float32)
     # Standardise into the same box as the built-in data so default learning rates work.
     pts = (pts - pts.mean(0)) / max(float(pts.std(0).max()), 1e-6) * 1.5

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ganlab.i18n import _
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.status import ACTIVE, Status
 
@@ -172,8 +173,8 @@ def lesson_number(snap) -> str:
         return ""
     h = getattr(snap, "history", {}) or {}
     m = modes(snap)
-    if m is not None:
-        return f"modes {m[0]} / {m[1]}"
+    if m is not None:  # made when a page reads the rows: in that session's language
+        return _("modes {captured} / {total}").format(captured=m[0], total=m[1])
     fid = _last(h, "fid")
     if fid is not None:
         return f"FID {fid:.0f}"

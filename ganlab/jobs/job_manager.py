@@ -22,6 +22,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from ganlab.engine.loop import RunStatus
+from ganlab.i18n import _
 from ganlab.jobs import memory
 from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.runner import Runner
@@ -285,8 +286,8 @@ class JobManager:
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
-                raise JobLimitError(f"you already have {len(mine)} runs going (the limit is "
-                                    f"{self.max_jobs_per_owner}); stop one first")
+                raise JobLimitError(_("you already have {n} runs going (the limit is {limit}); stop one first")
+                                    .format(n=len(mine), limit=self.max_jobs_per_owner))
             job = self._job_class_for(factory, stack)(self, owner, factory, label, self.snapshot_every_s, page, meta)
             job._stack = stack if self.stacking else None
             self._jobs[job.id] = job

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ganlab.config import ConfigError, check
+from ganlab.i18n import N_, _
 
 LOSS_KEYS = ("minimax", "non_saturating")  # both train D with the minimax objective, so D* is the formula
 Z_DISTS = ("normal", "uniform")
@@ -20,10 +21,10 @@ LIVE_KEYS = frozenset({"loss", "g_lr", "d_lr", "beta1", "beta2", "d_steps", "bat
 
 # name -> (means, stds, weights, one-line description)
 DATA_PRESETS: dict[str, tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...], str]] = {
-    "gaussian": ((1.5,), (0.5,), (1.0,), "one Gaussian N(1.5, 0.5^2), as in the paper's figure"),
-    "bimodal": ((-2.0, 2.0), (0.5, 0.5), (0.5, 0.5), "two equal Gaussians at -2 and 2: can G cover both?"),
-    "trimodal": ((-3.0, 0.0, 3.0), (0.4, 0.4, 0.4), (1.0, 1.0, 1.0), "three narrow Gaussians"),
-    "skewed": ((-1.0, 2.0), (0.7, 0.3), (0.7, 0.3), "a wide mode and a narrow one with less mass"),
+    "gaussian": ((1.5,), (0.5,), (1.0,), N_("one Gaussian N(1.5, 0.5^2), as in the paper's figure")),
+    "bimodal": ((-2.0, 2.0), (0.5, 0.5), (0.5, 0.5), N_("two equal Gaussians at -2 and 2: can G cover both?")),
+    "trimodal": ((-3.0, 0.0, 3.0), (0.4, 0.4, 0.4), (1.0, 1.0, 1.0), N_("three narrow Gaussians")),
+    "skewed": ((-1.0, 2.0), (0.7, 0.3), (0.7, 0.3), N_("a wide mode and a narrow one with less mass")),
 }
 
 
@@ -82,15 +83,20 @@ class TheoryConfig:
 
 
 def validate(c: TheoryConfig) -> None:
-    k = len(c.means)
-    check(1 <= k <= 8, f"the data mixture needs 1 to 8 components (got {k})")
-    check(len(c.stds) in (1, k), f"give one std or one per mean ({k}); got {len(c.stds)}")
-    check(len(c.weights) in (1, k), f"give one weight or one per mean ({k}); got {len(c.weights)}")
-    check(all(math.isfinite(m) and c.grid_lo < m < c.grid_hi for m in c.means),
-           f"means must lie inside the plotted range ({c.grid_lo:g}, {c.grid_hi:g}); got {list(c.means)}")
-    check(all(0.05 <= s <= 3.0 for s in c.stds), f"stds must be in [0.05, 3]; got {list(c.stds)}")
-    check(all(w >= 0 and math.isfinite(w) for w in c.weights) and sum(c.weights) > 0,
-           f"weights must be >= 0 and not all 0; got {list(c.weights)}")
+    k = len(c.means)  # the mixture's checks: a student types these on the Theory page (in their language)
+    if not 1 <= k <= 8:
+        check(False, _("the data mixture needs 1 to 8 components (got {k})").format(k=k))
+    if len(c.stds) not in (1, k):
+        check(False, _("give one std or one per mean ({k}); got {n}").format(k=k, n=len(c.stds)))
+    if len(c.weights) not in (1, k):
+        check(False, _("give one weight or one per mean ({k}); got {n}").format(k=k, n=len(c.weights)))
+    if not all(math.isfinite(m) and c.grid_lo < m < c.grid_hi for m in c.means):
+        check(False, _("means must lie inside the plotted range ({lo:g}, {hi:g}); got {means}").format(
+            lo=c.grid_lo, hi=c.grid_hi, means=list(c.means)))
+    if not all(0.05 <= s <= 3.0 for s in c.stds):
+        check(False, _("stds must be in [0.05, 3]; got {stds}").format(stds=list(c.stds)))
+    if not (all(w >= 0 and math.isfinite(w) for w in c.weights) and sum(c.weights) > 0):
+        check(False, _("weights must be >= 0 and not all 0; got {weights}").format(weights=list(c.weights)))
     check(c.loss in LOSS_KEYS, f"loss {c.loss!r} is not a minimax game; choose one of {', '.join(LOSS_KEYS)}")
     check(c.z_dist in Z_DISTS, f"z_dist must be one of {', '.join(Z_DISTS)}; got {c.z_dist!r}")
     check(c.activation in ACTIVATIONS, f"activation must be one of {', '.join(ACTIVATIONS)}")
@@ -118,9 +124,10 @@ def parse_floats(text: str, name: str) -> tuple[float, ...]:
     try:
         values = tuple(float(p) for p in parts)
     except ValueError:
-        raise ConfigError(f"{name}: write numbers separated by commas, e.g. '-2, 2' (got {text!r})") from None
+        raise ConfigError(_("{name}: write numbers separated by commas, e.g. '-2, 2' (got {text!r})").format(
+            name=name, text=text)) from None
     if not values:
-        raise ConfigError(f"{name}: give at least one number")
+        raise ConfigError(_("{name}: give at least one number").format(name=name))
     if not all(math.isfinite(v) for v in values):
-        raise ConfigError(f"{name}: numbers must be finite (got {text!r})")
+        raise ConfigError(_("{name}: numbers must be finite (got {text!r})").format(name=name, text=text))
     return values

@@ -1,6 +1,7 @@
 """Streamlit widgets and views: the only Streamlit code outside pages/ and app.py. One subpackage per page,
 named after the page the user sees, and the controls every page shares beside them.
 
+lang.py         the session's language (link, sidebar switch, browser preference) for ganlab.i18n
 session.py      owner id per browser session, its runs released when the session ends; torch threads; device
 state.py        widget values that survive a page switch
 live.py         the live fragment (refreshes only while something runs), per-version figure caching, throttling

@@ -16,7 +16,9 @@ import streamlit as st
 from ganlab import jobs
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import LIVE_KEYS
+from ganlab.i18n import _, status
 from ganlab.jobs import Status
+from ganlab.ui import lang
 from ganlab.ui.session import OWNER_KEY
 
 
@@ -157,14 +159,14 @@ def buttons(slot: str, start: Callable[[], Any], can_start: bool, key_prefix: st
     active = job is not None and job.active
     paused = active and job.status == Status.PAUSED
     c1, c2, c3, c4, *more = st.columns([1, 1, 1, 1, 2] if extra is not None else 4)
-    c1.button("Restart" if active else "Start", type="primary", on_click=start, disabled=not can_start,
-              key=f"{key_prefix}_start", help=help_start, width="stretch")
-    c2.button("Resume" if paused else "Pause", on_click=_pause_or_resume, args=(job, slot), key=f"{key_prefix}_pause",
-              disabled=not active or job.status == Status.QUEUED, width="stretch")
-    c3.button("Step", on_click=_step, args=(job, slot), disabled=not paused, key=f"{key_prefix}_step",
-              help="Advance one logging interval while paused", width="stretch")
-    c4.button("Reset", on_click=_reset, args=(job, slot), disabled=job is None, key=f"{key_prefix}_reset",
-              help="Stop the run and clear the view", width="stretch")
+    c1.button(_("Restart") if active else _("Start"), type="primary", on_click=lang.callback(start),
+              disabled=not can_start, key=f"{key_prefix}_start", help=help_start, width="stretch")
+    c2.button(_("Resume") if paused else _("Pause"), on_click=_pause_or_resume, args=(job, slot),
+              key=f"{key_prefix}_pause", disabled=not active or job.status == Status.QUEUED, width="stretch")
+    c3.button(_("Step"), on_click=_step, args=(job, slot), disabled=not paused, key=f"{key_prefix}_step",
+              help=_("Advance one logging interval while paused"), width="stretch")
+    c4.button(_("Reset"), on_click=_reset, args=(job, slot), disabled=job is None, key=f"{key_prefix}_reset",
+              help=_("Stop the run and clear the view"), width="stretch")
     if extra is not None:
         extra(more[0])
     err = st.session_state.get(f"{slot}__error")
@@ -178,14 +180,15 @@ def status_line(job: jobs.Job | None) -> str:
         return ""
     if job.status == Status.QUEUED:
         pos = job.queue_position()
-        return f"queued: position {pos} in line; it starts when a worker is free" if pos else Status.QUEUED
-    return job.status
+        return (_("queued: position {pos} in line; it starts when a worker is free").format(pos=pos) if pos
+                else status(Status.QUEUED))
+    return status(job.status)
 
 
 def run_status(job: jobs.Job, snapshot) -> str:
-    """The status shown for one run of a job: 'diverged' when this run diverged (the other run of the job
-    may train on), else the job's."""
-    return Status.DIVERGED if snapshot.status == Status.DIVERGED else job.status
+    """The status shown for one run of a job, in the session's language: 'diverged' when this run diverged (the
+    other run of the job may train on), else the job's."""
+    return status(Status.DIVERGED if snapshot.status == Status.DIVERGED else job.status)
 
 
 def changed_fields(before: TrainConfig, after: TrainConfig) -> Mapping[str, Any]:
@@ -193,7 +196,7 @@ def changed_fields(before: TrainConfig, after: TrainConfig) -> Mapping[str, Any]
     return {k: b[k] for k in a if a[k] != b[k]}
 
 
-def live_snapshots(job: jobs.Job | None, idle_hint: str, building: str = "Building the networks…") -> tuple:
+def live_snapshots(job: jobs.Job | None, idle_hint: str, building: str | None = None) -> tuple:
     """The shared head of every live view: what to do when idle, the queue position, the job's last error.
 
     Returns the job's snapshots, or () when there is nothing to draw yet (after saying why).
@@ -202,13 +205,13 @@ def live_snapshots(job: jobs.Job | None, idle_hint: str, building: str = "Buildi
         st.info(idle_hint)
         return ()
     if job.status == Status.QUEUED:
-        st.info(f"Your run is {status_line(job)}.")
+        st.info(_("Your run is {status}.").format(status=status_line(job)))
     if job.error:
         st.error(job.error)
     snaps = job.snapshots()
     if not snaps or snaps[0] is None:
         if job.status in (Status.STARTING, Status.RUNNING):
-            st.caption(building)
+            st.caption(building or _("Building the networks…"))
         return ()
     return snaps
 

@@ -1,4 +1,6 @@
-"""Share links: a page's setup as URL query params, and the part of reading one back that every page shares."""
+"""Share links: a page's setup as URL query params, and the part of reading one back that every page shares.
+
+Every link keeps the page's language (`lang=zh`), and `lang` is a key every page accepts (ganlab/ui/lang.py)."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -8,6 +10,8 @@ import streamlit as st
 
 from ganlab import config as cfg
 from ganlab.config import TrainConfig
+from ganlab.i18n import _
+from ganlab.ui import lang
 
 CUSTOM = "(custom)"
 
@@ -27,6 +31,7 @@ def setup_params(preset: str, config: TrainConfig) -> dict[str, str]:
     non-default fields."""
     q = {} if preset == CUSTOM else {"preset": preset}
     q.update(config.to_query())
+    q.update(lang.link_params())
     return q
 
 
@@ -38,12 +43,13 @@ def read(params: Mapping[str, Any], link_keys: frozenset[str], presets: tuple[st
     valid one, or CUSTOM when the link gives config fields without a preset."""
     params = {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()}
     warnings: list[str] = []
-    unknown = sorted(set(params) - link_keys)
+    unknown = sorted(set(params) - link_keys - {lang.PARAM})
     if unknown:
-        warnings.append(f"ignored unknown link parameter(s): {', '.join(unknown)}")
+        warnings.append(_("ignored unknown link parameter(s): {names}").format(names=", ".join(unknown)))
     fields_given = any(k in cfg.FIELD_TYPES for k in params)
     preset = params.get("preset", CUSTOM if fields_given else default)
     if preset not in presets and preset != CUSTOM:
-        warnings.append(f"preset {preset!r} is not {page} preset; choose one of {', '.join(presets)}")
+        warnings.append(_("preset {preset!r} is not {page} preset; choose one of {presets}").format(
+            preset=preset, page=page, presets=", ".join(presets)))
         preset = default
     return params, preset, fields_given, warnings

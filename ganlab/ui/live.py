@@ -20,6 +20,8 @@ import streamlit as st
 from plotly.basedatatypes import BaseFigure
 from plotly.tools import return_figure_from_figure_or_data
 
+from ganlab import i18n
+
 REFRESH_S = 0.5
 SLOW_S = 2.0  # curves of the whole history: redrawn at most this often while a run is live
 _FIGS = "_ganlab_figs"
@@ -74,14 +76,17 @@ def figure(key: Hashable, version: Hashable, draw: Callable[[Fig | None], Fig]) 
 
     `draw` receives the previous figure (or None) so a viz function can write new arrays into it. It may
     return a go.Figure or its plain-dict form (ganlab.viz.common.to_spec): updating a dict skips plotly's
-    validation, the cheapest path for a figure redrawn at 2 Hz.
+    validation, the cheapest path for a figure redrawn at 2 Hz. A figure drawn in another language is drawn
+    anew (None: its titles, axes and legends are in the words of the language it was built in).
     """
     cache = st.session_state.setdefault(_FIGS, {})
     held = cache.get(key)
-    if held is not None and held[0] == version:
+    lang = i18n.language()
+    same_lang = held is not None and held[3] == lang
+    if same_lang and held[0] == version:
         return held[1]
-    fig = draw(held[1] if held is not None else None)
-    cache[key] = [version, fig, None]  # [2]: what chart() sends (sendable), made once per version
+    fig = draw(held[1] if same_lang else None)
+    cache[key] = [version, fig, None, lang]  # [2]: what chart() sends (sendable), made once per version
     return fig
 
 

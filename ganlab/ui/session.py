@@ -22,7 +22,8 @@ import traceback
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ganlab import jobs
+from ganlab import i18n, jobs
+from ganlab.i18n import ngettext
 from ganlab.ui import identity
 
 OWNER_KEY = "ganlab_owner"
@@ -141,12 +142,17 @@ def warm_up_engine() -> None:
     threading.Thread(target=work, name="ganlab-warm-up", daemon=True).start()
 
 
-@st.cache_resource(show_spinner=False)
 def device_label() -> str:
-    """'CUDA: <GPU name>' or 'CPU, N thread(s) per run (M cores)'."""
+    """'CUDA: <GPU name>' or 'CPU, N thread(s) per run (M cores)', in the session's language."""
+    return _device_label(i18n.language())
+
+
+@st.cache_resource(show_spinner=False)
+def _device_label(language: str) -> str:
     import torch
 
     if torch.cuda.is_available():
         return f"CUDA: {torch.cuda.get_device_name(0)}"
     n = configure_torch()
-    return f"CPU, {n} thread{'s' if n != 1 else ''} per run ({os.cpu_count()} cores)"
+    return ngettext("CPU, {n} thread per run ({cores} cores)", "CPU, {n} threads per run ({cores} cores)",
+                    n).format(n=n, cores=os.cpu_count())

@@ -17,14 +17,21 @@ from typing import Any, Callable, Mapping
 import streamlit as st
 
 from ganlab.engine.trainer import LIVE_KEYS
+from ganlab.i18n import _, language
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
 from ganlab.ui.links import CUSTOM
 
 
 def loss_label(key: str) -> str:
-    """The loss's name as the user reads it ('Non-saturating'); an unknown key as itself."""
-    return LOSSES[key].label if key in LOSSES else key
+    """The loss's name as the user reads it ('Non-saturating'), in the session's language; an unknown key as
+    itself."""
+    return _(LOSSES[key].label) if key in LOSSES else key
+
+
+def preset_label(name: str) -> str:
+    """A preset picker's option: the preset's name, or "(custom)" in the session's language."""
+    return _("(custom)") if name == CUSTOM else name
 
 
 def locked_out(name: str, locked: bool) -> bool:
@@ -60,8 +67,8 @@ class SetupForm:
 
     def preset_select(self, locked: bool, help: str) -> str:
         """The preset picker; returns the chosen preset's name (or CUSTOM)."""
-        st.selectbox("Preset", (CUSTOM, *self.presets), key=self.prefix + "preset", on_change=self.on_preset,
-                     disabled=locked, help=help)
+        st.selectbox(_("Preset"), (CUSTOM, *self.presets), key=self.prefix + "preset", on_change=self.on_preset,
+                     disabled=locked, help=help, format_func=preset_label)
         return st.session_state[self.prefix + "preset"]
 
     def number(self, col, label: str, name: str, locked: bool, *, key: str | None = None, off: bool = False,
@@ -78,7 +85,7 @@ def preset_row(form, locked: bool, compare_key: str, preset_help: str, compare_h
     c1, c2 = st.columns([1, 3])
     with c1:
         name = form.preset_select(locked, help=preset_help)
-        st.checkbox("Compare with a second run B", key=compare_key, disabled=locked, help=compare_help)
+        st.checkbox(_("Compare with a second run B"), key=compare_key, disabled=locked, help=compare_help)
     with c2:
         chosen = lesson(name, custom_hint)
     return name, c2, chosen
@@ -87,7 +94,7 @@ def preset_row(form, locked: bool, compare_key: str, preset_help: str, compare_h
 def lesson(name: str, custom_hint: str) -> bool:
     """The preset's lesson in a box (True), or `custom_hint` when no preset is chosen (False)."""
     if name in PRESETS:
-        st.info(f"**{name}** — {PRESETS[name].lesson}")
+        st.info(f"**{name}** — {PRESETS[name].text()}")
         return True
     st.caption(custom_hint)
     return False
@@ -105,6 +112,6 @@ def panel(prefix: str, label: str, job_id: int | None, summary: Callable[[], str
     if job_id is None:
         return st.expander(label, expanded=True)
     held = st.session_state.get(prefix + "summary")
-    if held is None or held[0] != job_id:
-        held = st.session_state[prefix + "summary"] = (job_id, summary())
+    if held is None or held[0] != (job_id, language()):  # a new run, or the student switched the language
+        held = st.session_state[prefix + "summary"] = ((job_id, language()), summary())
     return st.expander(held[1], expanded=False)

@@ -1,12 +1,13 @@
-"""Sidebar: the training device, the student's nickname for the Class page, and the student's jobs (status,
-step, queue position, a Stop button)."""
+"""Sidebar: the language switch, the training device, the student's nickname for the Class page, and the
+student's jobs (status, step, queue position, a Stop button)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from ganlab import jobs
+from ganlab.i18n import _, status
 from ganlab.jobs import Status, classroom
-from ganlab.ui import live, session
+from ganlab.ui import lang, live, session
 
 SIDEBAR_REFRESH_S = 2.0
 NICK_KEY = "ganlab_nickname"
@@ -22,17 +23,17 @@ def job_step(job: jobs.Job) -> tuple[int, int]:
 
 def job_summary(job: jobs.Job) -> str:
     step, budget = job_step(job)
-    parts = [f"**#{job.id}** {job.label}", job.status]
+    parts = [f"**#{job.id}** {job.label}", status(job.status)]
     if job.status == Status.QUEUED:
         pos = job.queue_position()
         if pos:
-            parts.append(f"queue position {pos}")
+            parts.append(_("queue position {pos}").format(pos=pos))
     elif budget:
-        parts.append(f"step {step} / {budget}")
+        parts.append(_("step {step} / {budget}").format(step=step, budget=budget))
     if job.status == Status.DIVERGED:
         at = [s.diverged_at for s in job.snapshots() if s.diverged_at is not None]
         if at:
-            parts.append(f"diverged at step {min(at)}")
+            parts.append(_("diverged at step {step}").format(step=min(at)))
     return " · ".join(parts)
 
 
@@ -51,30 +52,33 @@ def nickname_ui(owner: str) -> None:
     room = classroom.classroom()
     if NICK_KEY not in st.session_state:
         st.session_state[NICK_KEY] = room.nickname(owner) if room.has_nickname(owner) else ""
-    st.text_input("Nickname", key=NICK_KEY, max_chars=classroom.NICK_MAX, placeholder=room.nickname(owner),
-                  on_change=_set_nickname, args=(owner,), help="Shown beside your runs on the Class page")
+    st.text_input(_("Nickname"), key=NICK_KEY, max_chars=classroom.NICK_MAX, placeholder=room.nickname(owner),
+                  on_change=_set_nickname, args=(owner,), help=_("Shown beside your runs on the Class page"))
 
 
 def render(owner: str) -> None:
     """Draw the sidebar block; its job list refreshes every SIDEBAR_REFRESH_S while one of them runs."""
     with st.sidebar:
-        st.caption(f"Device: {session.device_label()}")
+        lang.selector()
+        st.caption(_("Device: {device}").format(device=session.device_label()))
         nickname_ui(owner)
         was_live = _running(owner)
 
         @st.fragment(run_every=live.refresh_every(was_live, SIDEBAR_REFRESH_S))
         def _jobs() -> None:
+            lang.use()
             mine = jobs.manager().jobs_of(owner)
             stats = jobs.manager().stats()
-            st.markdown(f"**Your runs** ({stats['running']} running on this server, "
-                        f"{stats['queued']} queued, at most {stats['max_running']} at once)")
+            st.markdown(_("**Your runs** ({running} running on this server, {queued} queued, at most {max_running} "
+                          "at once)").format(running=stats["running"], queued=stats["queued"],
+                                             max_running=stats["max_running"]))
             if not mine:
-                st.caption("No runs yet.")
+                st.caption(_("No runs yet."))
             for job in reversed(mine):
                 c1, c2 = st.columns([5, 2], vertical_alignment="center")
                 c1.markdown(job_summary(job))
                 if job.active:
-                    c2.button("Stop", key=f"sidebar_stop_{job.id}", on_click=job.stop, width="stretch")
+                    c2.button(_("Stop"), key=f"sidebar_stop_{job.id}", on_click=job.stop, width="stretch")
             live.stop_when_idle(was_live, _running(owner))
 
         _jobs()

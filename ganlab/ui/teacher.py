@@ -18,6 +18,7 @@ import time
 
 import streamlit as st
 
+from ganlab.i18n import _
 from ganlab.ui.session import OWNER_KEY
 
 ENV = "GANLAB_TEACHER_PASSCODE"
@@ -62,7 +63,7 @@ def try_unlock(typed: str) -> str | None:
     """Check a typed passcode; returns an error message, or None when this session is now the teacher's."""
     passcode = configured_passcode()
     if passcode is None:
-        return "Teacher controls are off on this server (no passcode is set)."
+        return _("Teacher controls are off on this server (no passcode is set).")
     who = str(st.session_state.get(OWNER_KEY, ""))
     now = time.monotonic()
     with _lock:
@@ -71,14 +72,14 @@ def try_unlock(typed: str) -> str | None:
             del _tries[o]  # forgotten after a quiet LOCK_S
         tries, since = _tries.get(who, (0, 0.0))
         if (tries >= MAX_TRIES and now - since < LOCK_S) or len(_server_wrong) >= SERVER_TRIES:
-            return f"Too many wrong passcodes: wait {LOCK_S:.0f} seconds."
+            return _("Too many wrong passcodes: wait {seconds:.0f} seconds.").format(seconds=LOCK_S)
         if matches(typed, passcode):
             _tries.pop(who, None)
             st.session_state[_UNLOCKED] = True
             return None
         _tries[who] = (1 if tries >= MAX_TRIES else tries + 1, now)
         _server_wrong.append(now)
-    return "That passcode is not right."
+    return _("That passcode is not right.")
 
 
 def lock() -> None:

@@ -22,16 +22,23 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import numpy as np
 import plotly.graph_objects as go
 
+from ganlab.i18n import N_, _
+
 REAL_COLOR = "#1f77b4"
 FAKE_COLOR = "#ff7f0e"
 RUN_DASH = ("solid", "dash", "dot", "dashdot")  # line style per run in comparison curves
 
-LABELS = {
-    "d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
-    "g_grad": "|grad G|", "d_grad": "|grad D|", "modes_captured": "modes captured",
-    "high_quality_frac": "high-quality %", "reverse_kl": "reverse KL", "seconds": "seconds",
-    "recon": "reconstruction -log p(x|z)", "kl": "KL(q(z|x) || p(z))", "elbo": "ELBO",
+LABELS = {  # English msgids: label(col) shows them in the session's language
+    "d_loss": N_("D loss"), "g_loss": N_("G loss"), "d_real": "D(x)", "d_fake": "D(G(z))",
+    "g_grad": "|grad G|", "d_grad": "|grad D|", "modes_captured": N_("modes captured"),
+    "high_quality_frac": N_("high-quality %"), "reverse_kl": N_("reverse KL"), "seconds": N_("seconds"),
+    "recon": N_("reconstruction -log p(x|z)"), "kl": "KL(q(z|x) || p(z))", "elbo": "ELBO",
 }
+
+
+def label(col: str) -> str:
+    """A history column's name as a legend shows it, in this context's language."""
+    return _(LABELS[col]) if col in LABELS else col
 COLORS = {"d_loss": "#d62728", "g_loss": "#9467bd", "d_real": REAL_COLOR, "d_fake": FAKE_COLOR,
           "modes_captured": "#2ca02c", "high_quality_frac": "#17becf", "reverse_kl": "#8c564b",
           "recon": "#1f77b4", "kl": "#e377c2", "elbo": "#7f7f7f"}
@@ -132,7 +139,7 @@ def curve_traces(histories: Histories, columns: Sequence[str], scale: Mapping[st
         for col in columns:
             if col not in h:
                 continue
-            name = f"{run}: {LABELS.get(col, col)}" if run else LABELS.get(col, col)
+            name = f"{run}: {label(col)}" if run else label(col)
             d = dict(type="scatter", name=name, x=x, y=f32(h[col]) * (scale or {}).get(col, 1.0), mode="lines",
                      line=dict(color=COLORS.get(col), dash=RUN_DASH[i % len(RUN_DASH)], width=1.6))
             if rows is not None:
@@ -148,13 +155,14 @@ def row_legend(row: int, n_runs: int) -> bool:
 
 def curves_figure(histories: Histories, columns: Sequence[str], title: str = "", height: int = 260,
                   fig: Fig | None = None) -> Fig:
-    """One line per column against `step`; several runs share the axes (A solid, B dashed, ...)."""
+    """One line per column against `step`; several runs share the axes (A solid, B dashed, ...). `title` is an
+    English msgid (translated here)."""
     def build(traces: list[dict]) -> go.Figure:
         f = plain_figure(traces)
-        f.update_xaxes(title_text="G step")
+        f.update_xaxes(title_text=_("G step"))
         return f
 
-    return update_or_build(curve_traces(histories, columns), fig, build, title, height)
+    return update_or_build(curve_traces(histories, columns), fig, build, _(title) if title else "", height)
 
 
 def d_probs_figure(histories: Histories, height: int = 260, fig: Fig | None = None) -> Fig:
@@ -163,8 +171,8 @@ def d_probs_figure(histories: Histories, height: int = 260, fig: Fig | None = No
         f = plain_figure(traces)
         f.add_hline(y=0.5, line=dict(dash="dot", color="grey", width=1))
         f.update_yaxes(range=[0, 1])
-        f.update_xaxes(title_text="G step")
+        f.update_xaxes(title_text=_("G step"))
         return f
 
-    return update_or_build(curve_traces(histories, ("d_real", "d_fake")), fig, build, "mean D(x) vs mean D(G(z))",
-                   height)
+    return update_or_build(curve_traces(histories, ("d_real", "d_fake")), fig, build,
+                           _("mean D(x) vs mean D(G(z))"), height)

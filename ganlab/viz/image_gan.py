@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ganlab.i18n import N_, _
 from ganlab.viz.common import FAKE_COLOR, RUN_DASH, Histories, f32, plain_figure, update_or_build
 
 History = Mapping[str, np.ndarray]
@@ -20,9 +21,9 @@ N_CLASSES = 10
 CLASS_PREFIX = "class_"  # per-class shares of generated samples: class_0 ... class_9 (when recorded)
 PRESENT_FRAC = 0.05  # a class "is present" at >= 5 % of the samples (ganlab.quality.PRESENT_FRAC)
 QUALITY_PANELS = {  # column -> (panel title, colour, scale)
-    "fid": ("feature FID (lower is better, log scale)", "#d62728", 1.0),
-    "classes_present": ("classes present (≥ 5 % of samples)", "#2ca02c", 1.0),
-    "cond_acc": ("conditional accuracy % (classified as the class asked for)", "#9467bd", 100.0),
+    "fid": (N_("feature FID (lower is better, log scale)"), "#d62728", 1.0),
+    "classes_present": (N_("classes present (≥ 5 % of samples)"), "#2ca02c", 1.0),
+    "cond_acc": (N_("conditional accuracy % (classified as the class asked for)"), "#9467bd", 100.0),
 }
 
 
@@ -69,7 +70,7 @@ def quality_figure(histories: Histories, height: int | None = None, fig: go.Figu
         if not cols:
             return go.Figure()
         f = make_subplots(rows=len(cols), cols=1, shared_xaxes=True, vertical_spacing=0.12,
-                          subplot_titles=[QUALITY_PANELS[c][0] for c in cols])
+                          subplot_titles=[_(QUALITY_PANELS[c][0]) for c in cols])
         for d in tr:
             f.add_trace({k: v for k, v in d.items() if k != "row"}, row=d["row"], col=1)
         for row, col in enumerate(cols, start=1):
@@ -80,7 +81,7 @@ def quality_figure(histories: Histories, height: int | None = None, fig: go.Figu
             else:
                 f.update_yaxes(range=[0, 100], row=row, col=1)
         f.update_annotations(font_size=11)
-        f.update_xaxes(title_text="G step", row=len(cols), col=1)
+        f.update_xaxes(title_text=_("G step"), row=len(cols), col=1)
         return f
 
     return update_or_build(traces, fig, build, "", height or 150 * max(len(cols), 1) + 60)
@@ -111,16 +112,16 @@ def class_hist_figure(shares: np.ndarray | None | Sequence[tuple[str, np.ndarray
         s = f32(sh) * np.float32(100)
         names = list(class_names) if len(class_names) == len(s) else [str(k) for k in range(len(s))]
         color = RUN_COLORS[i % len(RUN_COLORS)]
-        traces.append(dict(type="bar", name=run or "share of samples", x=names, y=s,
+        traces.append(dict(type="bar", name=run or _("share of samples"), x=names, y=s,
                            marker=dict(color=np.where(s >= 100 * PRESENT_FRAC, color, "#bbbbbb").tolist())))
 
     def build(tr: list[dict]) -> go.Figure:
         f = plain_figure(tr)
         if runs:
             f.add_hline(y=100 / len(runs[0][1]), line=dict(dash="dot", color="grey", width=1))
-        f.update_yaxes(title_text="% of samples", rangemode="tozero")
+        f.update_yaxes(title_text=_("% of samples"), rangemode="tozero")
         f.update_xaxes(type="category")
         f.update_layout(showlegend=named, barmode="group")
         return f
 
-    return update_or_build(traces, fig, build, "generated samples per class (the judge's verdict)", height)
+    return update_or_build(traces, fig, build, _("generated samples per class (the judge's verdict)"), height)

@@ -14,14 +14,15 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ganlab.i18n import N_, _
 from ganlab.viz.common import FAKE_COLOR, REAL_COLOR, Fig, Histories, curve_traces, f32, plain_figure, update_or_build
 
 ARROW_COLOR = "#2ca02c"
 ARROW_FRAC = 0.08  # the longest arrow is this share of the view's width
-FIELD_LEGEND = ("Background: D's verdict, blue where D says *real*, red where it says *generated*, white where "
+FIELD_LEGEND = N_("Background: D's verdict, blue where D says *real*, red where it says *generated*, white where "
                 "it cannot tell (D = 0.5; for LSGAN, hinge and WGAN losses D's raw score, white = 0). Blue dots: "
                 "real data; orange: generated; green strokes: where G's next update pushes its points "
-                "(−∇ₓ L_G); ×: the modes' centres.")
+                   "(−∇ₓ L_G); ×: the modes' centres.")  # shown with _(FIELD_LEGEND)
 COVERAGE = ("modes_captured", "high_quality_frac", "reverse_kl")
 
 
@@ -50,26 +51,26 @@ def _field_traces(s, max_real: int, max_fake: int) -> list[dict]:
             z_range, bar = dict(zmin=0.0, zmax=1.0, zmid=0.5), "D(x)"
         else:  # critic score: centre the colour scale on 0
             m = float(np.nanmax(np.abs(heat))) if np.isfinite(heat).any() else 1.0
-            z_range, bar = dict(zmin=-m, zmax=m, zmid=0.0), "D score"
+            z_range, bar = dict(zmin=-m, zmax=m, zmid=0.0), _("D score")
         traces.append(dict(type="heatmap", name=bar, x=np.linspace(xmin, xmax, nx, dtype=np.float32),
                            y=np.linspace(ymin, ymax, ny, dtype=np.float32), z=heat, colorscale="RdBu",
                            opacity=0.55, showscale=False,  # a colour bar doubles the browser's redraw time
                            hovertemplate="x=%{x:.2f} y=%{y:.2f} D=%{z:.2f}<extra></extra>", **z_range))
     if s.real is not None:
         real = s.real[:max_real]
-        traces.append(dict(type="scatter", name="real", x=f32(real[:, 0]), y=f32(real[:, 1]),
+        traces.append(dict(type="scatter", name=_("real"), x=f32(real[:, 0]), y=f32(real[:, 1]),
                            mode="markers", marker=dict(size=3, color=REAL_COLOR, opacity=0.5)))
     if s.fake is not None:
         fake = s.fake[:max_fake]
-        traces.append(dict(type="scatter", name="generated", x=f32(fake[:, 0]), y=f32(fake[:, 1]),
+        traces.append(dict(type="scatter", name=_("generated"), x=f32(fake[:, 0]), y=f32(fake[:, 1]),
                            mode="markers", marker=dict(size=4, color=FAKE_COLOR, opacity=0.8)))
     if s.arrows is not None and s.fake is not None and s.extent is not None:
         ax, ay = arrow_segments(s.fake[: len(s.arrows)], s.arrows, ARROW_FRAC * (s.extent[1] - s.extent[0]))
-        traces.append(dict(type="scatter", name="G's push (-grad L_G)", x=ax, y=ay, mode="lines",
+        traces.append(dict(type="scatter", name=_("G's push (-grad L_G)"), x=ax, y=ay, mode="lines",
                            hoverinfo="skip", line=dict(color=ARROW_COLOR, width=1.2)))
     if s.centers is not None:
         c = f32(s.centers)
-        traces.append(dict(type="scatter", name="mode centres", x=c[:, 0], y=c[:, 1], mode="markers",
+        traces.append(dict(type="scatter", name=_("mode centres"), x=c[:, 0], y=c[:, 1], mode="markers",
                            hoverinfo="skip", marker=dict(symbol="x-thin", size=9, line=dict(width=2, color="black"))))
     return traces
 
@@ -107,7 +108,7 @@ def coverage_figure(histories: Histories, n_modes: int | None = None, height: in
 
     def build(traces: list[dict]) -> go.Figure:
         f = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                          subplot_titles=("modes captured", "high-quality %", "reverse KL (0 = balanced)"))
+                          subplot_titles=(_("modes captured"), _("high-quality %"), _("reverse KL (0 = balanced)")))
         for d in traces:
             f.add_trace({k: v for k, v in d.items() if k not in ("row", "col")}, row=d["row"], col=1)
         if n_modes:
@@ -115,7 +116,7 @@ def coverage_figure(histories: Histories, n_modes: int | None = None, height: in
             f.update_yaxes(range=[0, max(float(np.log(n_modes)), 0.1) * 1.05], row=3, col=1)
         f.update_yaxes(range=[0, 100], row=2, col=1)
         f.update_annotations(font_size=11)
-        f.update_xaxes(title_text="G step", row=3, col=1)
+        f.update_xaxes(title_text=_("G step"), row=3, col=1)
         return f
 
     traces = curve_traces(histories, COVERAGE, scale={"high_quality_frac": 100.0}, rows=rows)
@@ -123,19 +124,19 @@ def coverage_figure(histories: Histories, n_modes: int | None = None, height: in
 
 
 def mode_counts_figure(counts: np.ndarray | None, height: int = 200, fig: Fig | None = None,
-                       title: str = "high-quality samples per mode") -> Fig:
+                       title: str = N_("high-quality samples per mode")) -> Fig:
     """High-quality generated samples per mode (bars); an empty (grey) mode is one G has dropped."""
     traces: list[dict[str, Any]] = []
     if counts is not None:
         c = f32(counts)
-        traces.append(dict(type="bar", name="samples per mode", x=np.arange(1, len(c) + 1, dtype=np.float32),
+        traces.append(dict(type="bar", name=_("samples per mode"), x=np.arange(1, len(c) + 1, dtype=np.float32),
                            y=c, marker=dict(color=np.where(c > 0, FAKE_COLOR, "#cccccc").tolist())))
 
     def build(tr: list[dict]) -> go.Figure:
         f = plain_figure(tr)
-        f.update_xaxes(title_text="mode", dtick=1 if counts is not None and len(counts) <= 10 else None)
+        f.update_xaxes(title_text=_("mode"), dtick=1 if counts is not None and len(counts) <= 10 else None)
         f.update_yaxes(rangemode="nonnegative")
         f.update_layout(showlegend=False)
         return f
 
-    return update_or_build(traces, fig, build, title, height)
+    return update_or_build(traces, fig, build, _(title), height)

@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ganlab.i18n import _
 from ganlab.theory import math1d as m1
 
 DATA_C, GEN_C, D_C, DSTAR_C = "#222222", "#2ca02c", "#1f77b4", "#d62728"
@@ -45,16 +46,16 @@ def game_figure(snap, height: int = 520, fig: go.Figure | None = None) -> go.Fig
             fig.data[1].y, fig.data[2].y, fig.data[3].y = snap.p_g, snap.d, snap.d_star
             fig.data[4].x, fig.data[6].x = xs, snap.gz_line
             fig.layout.yaxis.range = (0, _top(snap))
-            fig.layout.title.text = f"step {snap.step}"
+            fig.layout.title.text = _("step {step}").format(step=snap.step)
         return fig
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.04,
                         specs=[[{"secondary_y": True}], [{}]])
     x = snap.grid
     fig.add_trace(go.Scatter(x=x, y=snap.p_data, name="p_data(x)", line=dict(color=DATA_C, dash="dot", width=2),
                              fill="tozeroy", fillcolor="rgba(34,34,34,0.08)"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=snap.p_g, name="p_g(x) (KDE of G(z))", line=dict(color=GEN_C, width=2),
+    fig.add_trace(go.Scatter(x=x, y=snap.p_g, name=_("p_g(x) (KDE of G(z))"), line=dict(color=GEN_C, width=2),
                              fill="tozeroy", fillcolor="rgba(44,160,44,0.12)"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=snap.d, name="D(x), learned", line=dict(color=D_C, dash="dash", width=2)),
+    fig.add_trace(go.Scatter(x=x, y=snap.d, name=_("D(x), learned"), line=dict(color=D_C, dash="dash", width=2)),
                   row=1, col=1, secondary_y=True)
     fig.add_trace(go.Scatter(x=x, y=snap.d_star, name="D*(x) = p_data / (p_data + p_g)",
                              line=dict(color=DSTAR_C, dash="dashdot", width=2)), row=1, col=1, secondary_y=True)
@@ -65,13 +66,13 @@ def game_figure(snap, height: int = 520, fig: go.Figure | None = None) -> go.Fig
                              marker=dict(color="#555555", size=4), showlegend=False), row=2, col=1)
     fig.add_trace(go.Scatter(x=snap.gz_line, y=np.ones_like(snap.gz_line), mode="markers", name="G(z)",
                              marker=dict(color=GEN_C, size=4), showlegend=False), row=2, col=1)
-    fig.update_yaxes(title_text="density", range=[0, _top(snap)], row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text=_("density"), range=[0, _top(snap)], row=1, col=1, secondary_y=False)
     fig.update_yaxes(title_text="D(x)", range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1], row=1, col=1,
                      secondary_y=True, showgrid=False)
     fig.update_yaxes(tickvals=[0, 1], ticktext=["z", "x = G(z)"], range=[-0.15, 1.15], row=2, col=1)
     fig.update_xaxes(range=[float(x[0]), float(x[-1])], title_text="x", row=2, col=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.08),
-                      title=dict(text=f"step {snap.step}", x=0.0, y=0.995, font=dict(size=13)),
+                      title=dict(text=_("step {step}").format(step=snap.step), x=0.0, y=0.995, font=dict(size=13)),
                       uirevision="theory-game")
     return fig
 
@@ -97,9 +98,9 @@ def gradient_figure(batch_dgz: np.ndarray, loss: str = "non_saturating", height:
         return fig
     d = np.linspace(1e-3, 1 - 1e-3, 400)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("G's loss per sample", "|dL/d logit|: gradient reaching G"))
-    curves = ((m1.saturating_loss, m1.saturating_grad_logit, "saturating  log(1 - D(G(z)))", SAT_C, "minimax"),
-              (m1.non_saturating_loss, m1.non_saturating_grad_logit, "non-saturating  -log D(G(z))", NS_C,
+                        subplot_titles=(_("G's loss per sample"), _("|dL/d logit|: gradient reaching G")))
+    curves = ((m1.saturating_loss, m1.saturating_grad_logit, _("saturating  log(1 - D(G(z)))"), SAT_C, "minimax"),
+              (m1.non_saturating_loss, m1.non_saturating_grad_logit, _("non-saturating  -log D(G(z))"), NS_C,
                "non_saturating"))
     for f_loss, f_grad, label, color, key in curves:
         width = 3 if key == loss else 1.5
@@ -116,7 +117,7 @@ def gradient_figure(batch_dgz: np.ndarray, loss: str = "non_saturating", height:
     if len(b):
         for col in (1, 2):
             fig.add_vline(x=float(b.mean()), line=dict(color="#555555", dash="dot"), row=1, col=col)
-    fig.update_xaxes(title_text="D(G(z)) (dots: this batch; line: its mean)", range=[0, 1])
+    fig.update_xaxes(title_text=_("D(G(z)) (dots: this batch; line: its mean)"), range=[0, 1])
     fig.update_yaxes(range=[-5, 5], row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], row=1, col=2)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
@@ -133,15 +134,15 @@ def value_figure(history: dict[str, np.ndarray], height: int = 300, fig: go.Figu
                 trace.x, trace.y = step, history[key]
         return fig
     fig = go.Figure()
-    for key, label, style in (("v_d", "V(D, G), learned D", dict(color=D_C, width=2)),
+    for key, label, style in (("v_d", _("V(D, G), learned D"), dict(color=D_C, width=2)),
                               ("v_star", "V(D*, G)", dict(color=DSTAR_C, width=3)),
                               ("identity", "-log 4 + 2 JSD", dict(color="#000000", dash="dot", width=2))):
         if key in history:
             fig.add_trace(go.Scatter(x=step, y=history[key], name=label, line=style))  # D alone -> vertical jump
     fig.add_hline(y=-m1.LOG4, line=dict(color="#888888", dash="dash"), annotation_text="-log 4",
                   annotation_position="bottom right")
-    fig.update_xaxes(title_text="G step")
-    fig.update_yaxes(title_text="value")
+    fig.update_xaxes(title_text=_("G step"))
+    fig.update_yaxes(title_text=_("value"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12),
                       uirevision="theory-value")
     return fig

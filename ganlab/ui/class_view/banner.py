@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ganlab.i18n import _
 from ganlab.jobs import classroom
-from ganlab.ui import live, session
+from ganlab.ui import lang, live, session
 
 ANNOUNCE_EVERY_S = 3.0
 
 
 def text(a: classroom.Announcement) -> str:
     """The banner's Markdown: the teacher's words, then a link to the preset when there is one."""
-    link = f" · [Open the preset]({a.link})" if a.link else ""
-    return f"**Teacher:** {a.text}{link}"
+    if a.link:
+        return _("**Teacher:** {text} · [Open the preset]({link})").format(text=a.text, link=_with_lang(a.link))
+    return _("**Teacher:** {text}").format(text=a.text)
+
+
+def _with_lang(link: str) -> str:
+    """The preset's link in the student's language (`lang=zh` added when the page is in Chinese)."""
+    extra = lang.link_params()
+    if not extra or "lang=" in link:
+        return link
+    return link + ("&" if "?" in link else "?") + "&".join(f"{k}={v}" for k, v in extra.items())
 
 
 def banner() -> None:
@@ -25,6 +35,7 @@ def banner() -> None:
 
     @st.fragment(run_every=live.every(ANNOUNCE_EVERY_S))
     def poll() -> None:
+        lang.use()
         session.touch()
         a = classroom.classroom().announcement()
         if a is not None:

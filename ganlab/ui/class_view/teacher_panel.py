@@ -13,17 +13,18 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ganlab import jobs
+from ganlab.i18n import N_, _, ngettext
 from ganlab.jobs import classroom
 from ganlab.jobs.classroom import Classroom, RunRow
 from ganlab.presets import PRESETS
 from ganlab.ui import teacher
-from ganlab.ui.class_view.views import PAGE_TITLES
+from ganlab.ui.class_view.views import page_title
 
 P = "class_"
 _MSG = P + "msg"  # (kind, text) of the last teacher action, shown once
-NO_LINK = "(no link)"
-NOT_TEACHER = ("Only the teacher can stop or change another student's run: unlock the teacher controls on the "
-               "Class page with the passcode first.")
+NO_LINK = "(no link)"  # the preset picker's "no link" value (shown through format_func)
+NOT_TEACHER = N_("Only the teacher can stop or change another student's run: unlock the teacher controls on the "
+                 "Class page with the passcode first.")
 
 
 def _say(kind: str, text: str) -> None:
@@ -55,25 +56,28 @@ def _unlock() -> None:
 
 def _class_command(name: str) -> None:
     if not teacher.is_teacher():
-        _say("error", NOT_TEACHER)
+        _say("error", _(NOT_TEACHER))
         return
     command = {"pause": Classroom.pause_all, "resume": Classroom.resume_all, "stop": Classroom.stop_all}[name]
     n = command(jobs.manager())
-    done = {"pause": "Paused", "resume": "Resumed", "stop": "Stopped"}[name]
-    _say("success", f"{done} {n} run{'s' if n != 1 else ''}.")
+    done = {"pause": ngettext("Paused {n} run.", "Paused {n} runs.", n),
+            "resume": ngettext("Resumed {n} run.", "Resumed {n} runs.", n),
+            "stop": ngettext("Stopped {n} run.", "Stopped {n} runs.", n)}[name]
+    _say("success", done.format(n=n))
 
 
 def stop_run(job_id: object) -> None:
     """Stop one run of the class (the teacher's "Stop this run"); refused for anyone else."""
     if not teacher.is_teacher():
-        _say("error", NOT_TEACHER)
+        _say("error", _(NOT_TEACHER))
         return
     job = jobs.manager().get(job_id) if isinstance(job_id, int) else None
     if job is None or not job.active:
-        _say("error", "That run is no longer training.")
+        _say("error", _("That run is no longer training."))
         return
     job.stop()
-    _say("success", f"Stopped run #{job.id} of {classroom.classroom().nickname(job.owner)}.")
+    _say("success", _("Stopped run #{id} of {nickname}.").format(id=job.id,
+                                                                 nickname=classroom.classroom().nickname(job.owner)))
 
 
 def _stop_picked() -> None:
@@ -82,21 +86,21 @@ def _stop_picked() -> None:
 
 def _announce() -> None:
     if not teacher.is_teacher():
-        _say("error", NOT_TEACHER)
+        _say("error", _(NOT_TEACHER))
         return
     preset = st.session_state.get(P + "announce_preset", NO_LINK)
     text = st.session_state.get(P + "announce_text", "")
     link = preset_link(preset) if preset in PRESETS else ""
     a = classroom.classroom().announce(text, link)
-    _say("success", "Announcement posted: it shows on every student's page within a few seconds." if a
-         else "Announcement cleared.")
+    _say("success", _("Announcement posted: it shows on every student's page within a few seconds.") if a
+         else _("Announcement cleared."))
 
 
 def _clear_announcement() -> None:
     if teacher.is_teacher():
         classroom.classroom().announce("")
         st.session_state[P + "announce_text"] = ""
-        _say("success", "Announcement cleared.")
+        _say("success", _("Announcement cleared."))
 
 
 # ---- drawing ------------------------------------------------------------------------------------------------
@@ -104,38 +108,41 @@ def render() -> None:
     """The teacher's part of the page, above the live table: how to turn it on, the passcode box, or the
     controls."""
     if not teacher.enabled():
-        st.info("Teacher controls are off on this server: no passcode is set. To turn them on, start the server "
-                "with a passcode, e.g. `GANLAB_TEACHER_PASSCODE=<passcode> streamlit run app.py`, or put "
-                "`teacher_passcode = \"<passcode>\"` in `.streamlit/secrets.toml`.")
+        st.info(_("Teacher controls are off on this server: no passcode is set. To turn them on, start the server "
+                  "with a passcode, e.g. `GANLAB_TEACHER_PASSCODE=<passcode> streamlit run app.py`, or put "
+                  "`teacher_passcode = \"<passcode>\"` in `.streamlit/secrets.toml`."))
         return
     if not teacher.is_teacher():
-        with st.expander("Teacher controls"):
+        with st.expander(_("Teacher controls")):
             with st.form(P + "unlock", border=False):
-                st.text_input("Teacher passcode", type="password", key=P + "passcode")
-                st.form_submit_button("Unlock", on_click=_unlock)
+                st.text_input(_("Teacher passcode"), type="password", key=P + "passcode")
+                st.form_submit_button(_("Unlock"), on_click=_unlock)
         _show_message()
         return
-    st.markdown("**Teacher controls** (this browser tab only)")
+    st.markdown(_("**Teacher controls** (this browser tab only)"))
     c1, c2, c3, c4 = st.columns(4)
-    c1.button("Pause all runs", key=P + "pause_all", on_click=_class_command, args=("pause",), width="stretch")
-    c2.button("Resume all runs", key=P + "resume_all", on_click=_class_command, args=("resume",), width="stretch")
-    with c3.popover("Stop all runs…", width="stretch"):
-        st.markdown("Stop every run on this server? Students can start again; a stopped run cannot resume.")
-        st.button("Yes, stop every run", key=P + "stop_all", type="primary", on_click=_class_command,
+    c1.button(_("Pause all runs"), key=P + "pause_all", on_click=_class_command, args=("pause",), width="stretch")
+    c2.button(_("Resume all runs"), key=P + "resume_all", on_click=_class_command, args=("resume",),
+              width="stretch")
+    with c3.popover(_("Stop all runs…"), width="stretch"):
+        st.markdown(_("Stop every run on this server? Students can start again; a stopped run cannot resume."))
+        st.button(_("Yes, stop every run"), key=P + "stop_all", type="primary", on_click=_class_command,
                   args=("stop",))
-    c4.button("Leave teacher mode", key=P + "lock", on_click=teacher.lock, width="stretch")
+    c4.button(_("Leave teacher mode"), key=P + "lock", on_click=teacher.lock, width="stretch")
     with st.form(P + "announce", border=True):
-        st.markdown("**Announcement** (a banner on every student's page)")
+        st.markdown(_("**Announcement** (a banner on every student's page)"))
         a1, a2 = st.columns([3, 1])
-        a1.text_input("Text", key=P + "announce_text", max_chars=500,
-                      placeholder="Everyone: open ring-fixed and compare it with your collapsed run")
-        a2.selectbox("Link to a preset", (NO_LINK, *PRESETS), key=P + "announce_preset")
-        st.form_submit_button("Post", on_click=_announce)
+        a1.text_input(_("Text"), key=P + "announce_text", max_chars=500,
+                      placeholder=_("Everyone: open ring-fixed and compare it with your collapsed run"))
+        a2.selectbox(_("Link to a preset"), (NO_LINK, *PRESETS), key=P + "announce_preset",
+                     format_func=lambda v: _("(no link)") if v == NO_LINK else v)
+        st.form_submit_button(_("Post"), on_click=_announce)
     current = classroom.classroom().announcement()
     if current is not None:
         b1, b2 = st.columns([4, 1], vertical_alignment="center")
-        b1.caption(f"Showing now: {current.text}" + (f" ({current.link})" if current.link else ""))
-        b2.button("Clear", key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
+        b1.caption(_("Showing now: {text}").format(text=current.text)
+                   + (f" ({current.link})" if current.link else ""))
+        b2.button(_("Clear"), key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
     _show_message()
 
 
@@ -149,9 +156,9 @@ def stop_one(rows: list[RunRow]) -> None:
         job = jobs.manager().get(r.job_id)
         if job is not None and job.active and r.job_id not in active:
             active[r.job_id] = (f"#{r.job_id} · {room.nickname(job.owner)} · "
-                                f"{PAGE_TITLES.get(r.page, r.page or '–')} · {r.preset or '–'}")
+                                f"{page_title(r.page)} · {r.preset or '–'}")
     c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
-    c1.selectbox("Stop one run", tuple(active), key=P + "stop_pick", index=None, placeholder="Pick a run",
+    c1.selectbox(_("Stop one run"), tuple(active), key=P + "stop_pick", index=None, placeholder=_("Pick a run"),
                  format_func=lambda i: active.get(i, f"#{i}"), disabled=not active)
-    c2.button("Stop this run", key=P + "stop_one", on_click=_stop_picked, disabled=not active, width="stretch")
+    c2.button(_("Stop this run"), key=P + "stop_one", on_click=_stop_picked, disabled=not active, width="stretch")
     _show_message()  # a click here reruns only the live part

@@ -13,15 +13,21 @@ import re
 import streamlit as st
 
 from ganlab import jobs
+from ganlab.i18n import N_, _, ngettext, pgettext, status
 from ganlab.jobs import classroom
 from ganlab.jobs.classroom import RunRow
 from ganlab.ui import live
 from ganlab.viz import class_view as gallery
 
 REFRESH_S = 2.0
-PAGE_TITLES = {"mode_collapse": "Mode collapse lab", "image_gan": "Image GAN", "theory": "Theory"}
+PAGE_TITLES = {"mode_collapse": N_("Mode collapse lab"), "image_gan": N_("Image GAN"), "theory": N_("Theory")}
 IMAGE_COLS = 6
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def page_title(page: str) -> str:
+    """A page's title in the session's language ('–' for none)."""
+    return _(PAGE_TITLES[page]) if page in PAGE_TITLES else (page or "–")
 
 
 def md_escape(text: str) -> str:
@@ -40,16 +46,25 @@ def run_name(row: RunRow) -> str:
 def table(rows_: list[RunRow]) -> None:
     """One line per run, newest jobs last."""
     n_live = len({r.job_id for r in rows_ if r.status in jobs.LIVE})
-    st.markdown(f"**{len(rows_)} run{'s' if len(rows_) != 1 else ''}** on this server, {n_live} training "
-                f"(the table and the gallery refresh every {REFRESH_S:.0f} s)")
+    st.markdown(ngettext("**{n} run** on this server, {live} training (the table and the gallery refresh every "
+                         "{seconds:.0f} s)",
+                         "**{n} runs** on this server, {live} training (the table and the gallery refresh every "
+                         "{seconds:.0f} s)", len(rows_)).format(n=len(rows_), live=n_live, seconds=REFRESH_S))
     if not rows_:
-        st.caption("No runs yet: students press Start on a page and their runs appear here.")
+        st.caption(_("No runs yet: students press Start on a page and their runs appear here."))
         return
-    st.table([{"Student": md_escape(r.nickname), "Page": PAGE_TITLES.get(r.page, r.page or "–"),
-               "Preset": md_escape(r.preset or "–"), "Run": run_name(r),
-               "Step": f"{r.step} / {r.budget}" if r.budget else str(r.step),
-               "Steps/s": f"{r.steps_per_s:.0f}" if r.steps_per_s else "–", "Status": r.status,
-               "Lesson": r.lesson or "–"} for r in rows_], hide_index=True)
+    cols = {k: _(k) for k in (N_("Student"), N_("Page"), N_("Preset"), N_("Run"), N_("Steps/s"), N_("Status"),
+                              N_("Lesson"))}
+    cols["Step"] = pgettext("table column", "Step")
+    st.table([{cols["Student"]: md_escape(r.nickname), cols["Page"]: page_title(r.page),
+               cols["Preset"]: md_escape(r.preset or "–"), cols["Run"]: run_name(r),
+               cols["Step"]: f"{r.step} / {r.budget}" if r.budget else str(r.step),
+               cols["Steps/s"]: f"{r.steps_per_s:.0f}" if r.steps_per_s else "–", cols["Status"]: status(r.status),
+               cols["Lesson"]: lesson(r.lesson)} for r in rows_], hide_index=True)
+
+
+def lesson(text: str | None) -> str:
+    return text or "–"
 
 
 def _panels(rows_: list[RunRow]) -> tuple[list[gallery.Panel], tuple]:
@@ -67,7 +82,7 @@ def _panels(rows_: list[RunRow]) -> tuple[list[gallery.Panel], tuple]:
         m = classroom.modes(s)
         title = html.escape(f"{r.nickname}{' ' + r.run if r.run else ''}")
         if r.lesson:
-            title += f" · {r.lesson}"
+            title += f" · {lesson(r.lesson)}"
         panels.append(gallery.Panel(title, s.fake, getattr(s, "centers", None), s.extent,
                                     collapsed=m is not None and 2 * m[0] < m[1]))
         version.append((r.job_id, r.run, job.version, title))
@@ -78,9 +93,9 @@ def toy_gallery(rows_: list[RunRow]) -> None:
     panels, version = _panels(rows_)
     if not panels:
         return
-    st.markdown("**Point clouds** (orange: generated points, crosses: the data's modes; red title: fewer than "
-                "half of the modes captured)")
-    fig = live.figure(("class", "gallery"), version, lambda _: gallery.gallery_spec(panels))
+    st.markdown(_("**Point clouds** (orange: generated points, crosses: the data's modes; red title: fewer than "
+                  "half of the modes captured)"))
+    fig = live.figure(("class", "gallery"), version, lambda _prev: gallery.gallery_spec(panels))
     live.chart(fig, key="class_gallery")
 
 
@@ -92,10 +107,11 @@ def image_gallery(rows_: list[RunRow]) -> None:
         snaps = job.snapshots() if job is not None else ()
         s = snaps[0] if snaps else None
         if s is not None and getattr(s, "grid_jpeg", None):
-            shown.append((f"{r.nickname} · {r.lesson or f'step {r.step}'}", s.grid_jpeg))
+            what = lesson(r.lesson) if r.lesson else _("step {step}").format(step=r.step)
+            shown.append((f"{r.nickname} · {what}", s.grid_jpeg))
     if not shown:
         return
-    st.markdown("**Sample grids**")
+    st.markdown(_("**Sample grids**"))
     for start in range(0, len(shown), IMAGE_COLS):
         for col, (caption, jpeg) in zip(st.columns(IMAGE_COLS), shown[start:start + IMAGE_COLS]):
             col.image(jpeg, caption=caption, width="stretch")
@@ -109,6 +125,6 @@ def refuse_link_commands() -> None:
         return
     for k in asked:
         del st.query_params[k]
-    st.error(f"This page takes no commands from its address (ignored: {', '.join(asked)}). No link can stop, "
-             "pause or change a run: each run belongs to the student who started it, and only the teacher can "
-             "stop one, with the controls on this page after entering the passcode.")
+    st.error(_("This page takes no commands from its address (ignored: {names}). No link can stop, pause or "
+               "change a run: each run belongs to the student who started it, and only the teacher can stop one, "
+               "with the controls on this page after entering the passcode.").format(names=", ".join(asked)))

@@ -11,6 +11,7 @@ from typing import Callable
 
 import streamlit as st
 
+from ganlab.i18n import N_, _
 from ganlab.jobs import Job
 from ganlab.ui import live
 from ganlab.ui.image_gan.setup import RUN_NAMES, P
@@ -47,11 +48,11 @@ def panels(runs: list[tuple[str, dict]]) -> list[tuple[str, Callable]]:
     vae = [(n, h) for n, h in runs if "recon" in h]
     out: list[tuple[str, Callable]] = []
     if gan:
-        out.append(("losses", lambda f: viz.curves_figure(_of(gan), ("d_loss", "g_loss"), "losses", fig=f)))
+        out.append(("losses", lambda f: viz.curves_figure(_of(gan), ("d_loss", "g_loss"), N_("losses"), fig=f)))
         out.append(("dprobs", lambda f: viz.d_probs_figure(_of(gan), fig=f)))
     if vae:
         out.append(("elbo", lambda f: viz.curves_figure(_of(vae), ("recon", "kl"),
-                                                        "VAE: -ELBO = reconstruction + KL (nats per image)",
+                                                        N_("VAE: -ELBO = reconstruction + KL (nats per image)"),
                                                         fig=f)))
     return out
 
@@ -69,8 +70,8 @@ def draw_charts(job: Job | None, class_names: tuple[str, ...] = ()) -> None:
             with col:
                 live.chart(live.figure((SLOT, job.id, key), v, make), key=P + key)
     if not any(viz_images.quality_columns(h) for _, h in runs):
-        st.caption("Quality scores (feature FID, classes present, conditional accuracy) are computed for 28x28 "
-                   "MNIST digits; they appear here after the first scored logging interval.")
+        st.caption(_("Quality scores (feature FID, classes present, conditional accuracy) are computed for 28x28 "
+                     "MNIST digits; they appear here after the first scored logging interval."))
         return
     quality_metrics(snaps, runs)
     q1, q2 = st.columns(2)
@@ -80,7 +81,7 @@ def draw_charts(job: Job | None, class_names: tuple[str, ...] = ()) -> None:
     with q2:
         shares = [(n, viz_images.class_shares(h)) for n, h in runs]
         if all(sh is None for _, sh in shares):
-            st.caption("The per-class histogram needs per-class shares in the run's history.")
+            st.caption(_("The per-class histogram needs per-class shares in the run's history."))
         else:
             given = shares[0][1] if len(shares) == 1 else shares
             live.chart(live.figure((SLOT, job.id, "classes"), v,
@@ -93,13 +94,13 @@ def quality_metrics(snaps, runs: list[tuple[str, dict]]) -> None:
     cols = iter(st.columns(3 * len(runs)))
     for s, (name, h) in zip([s for s in snaps if s is not None], runs):
         tag = f" ({name})" if name else ""
-        _metric(next(cols), "feature FID" + tag, viz_images.last_value(h, "fid"), "{:.1f}",
-                "Fréchet distance in a small MNIST network's feature space: lower is better; only comparable "
-                "with other ganlab numbers (see ganlab/quality.py)")
-        _metric(next(cols), "classes present" + tag, viz_images.last_value(h, "classes_present"), "{:.0f} / 10",
-                "Digits that get at least 5 % of the samples; fewer than 10 is mode collapse")
+        _metric(next(cols), _("feature FID") + tag, viz_images.last_value(h, "fid"), "{:.1f}",
+                _("Fréchet distance in a small MNIST network's feature space: lower is better; only comparable "
+                  "with other ganlab numbers (see ganlab/quality.py)"))
+        _metric(next(cols), _("classes present") + tag, viz_images.last_value(h, "classes_present"), "{:.0f} / 10",
+                _("Digits that get at least 5 % of the samples; fewer than 10 is mode collapse"))
         c3 = next(cols)
         if s.config.conditional:
             acc = viz_images.last_value(h, "cond_acc")
-            _metric(c3, "conditional accuracy" + tag, None if acc is None else 100 * acc, "{:.0f} %",
-                    "Share of samples the judge classifies as the class G was asked for")
+            _metric(c3, _("conditional accuracy") + tag, None if acc is None else 100 * acc, "{:.0f} %",
+                    _("Share of samples the judge classifies as the class G was asked for"))

@@ -12,6 +12,7 @@ import hashlib
 import streamlit as st
 
 from ganlab import checkpoint
+from ganlab.i18n import _
 from ganlab.jobs import Job, Status
 from ganlab.ui import live
 from ganlab.ui.image_gan import views as iv
@@ -33,10 +34,10 @@ def read_upload(data: bytes) -> tuple[checkpoint.Run | None, str | None]:
     try:
         run = checkpoint.load(data)
     except checkpoint.CheckpointError as e:
-        return None, f"This file cannot be used: {e}"
+        return None, _("This file cannot be used: {error}").format(error=e)
     if run.config.is_toy:
-        return None, (f"This checkpoint holds a 2-D toy run ({run.config.data}); the Image GAN page trains on "
-                      "images. Open it on the Latent space page instead.")
+        return None, _("This checkpoint holds a 2-D toy run ({data}); the Image GAN page trains on images. Open "
+                       "it on the Latent space page instead.").format(data=run.config.data)
     return run, None
 
 
@@ -64,22 +65,23 @@ def file_name(trainer) -> str:
 def download_ui(job: Job | None) -> None:
     trainer = trainer_of(job)
     if trainer is None:
-        st.caption("Train a run to download it as a checkpoint.")
+        st.caption(_("Train a run to download it as a checkpoint."))
         return
     ready = job.status in SAVABLE
 
     def make() -> bytes:  # on click, in another thread
         return checkpoint_bytes(trainer)
 
-    st.download_button("Download checkpoint (.pt)", make if ready else b"", file_name=file_name(trainer),
+    st.download_button(_("Download checkpoint (.pt)"), make if ready else b"", file_name=file_name(trainer),
                        mime="application/octet-stream", disabled=not ready, key=P + "download", on_click="ignore",
-                       help="Config, G and D weights, optimiser states and the metric history. "
-                            + ("" if ready else "Pause the run first."))
+                       help=_("Config, G and D weights, optimiser states and the metric history.")
+                       + ("" if ready else " " + _("Pause the run first.")))
 
 
 def upload_ui(owner: str, data_dir: str | None) -> None:
-    up = st.file_uploader("Upload a checkpoint to inspect it and resume training", type=["pt"], key=UPLOAD_KEY,
-                          help=f"A .pt file saved by ganlab (at most {checkpoint.MAX_BYTES // 2**20} MB)")
+    up = st.file_uploader(_("Upload a checkpoint to inspect it and resume training"), type=["pt"], key=UPLOAD_KEY,
+                          help=_("A .pt file saved by ganlab (at most {mb} MB)").format(
+                              mb=checkpoint.MAX_BYTES // 2**20))
     ss = st.session_state
     if up is not None:
         data = up.getvalue()
@@ -97,21 +99,23 @@ def upload_ui(owner: str, data_dir: str | None) -> None:
     if good is None:
         return
     run = good[1]
-    st.markdown(f"**Checkpoint:** {checkpoint.describe(run)}")
+    st.markdown(_("**Checkpoint:** {what}").format(what=checkpoint.describe(run)))
     h = run.history.arrays()
     c1, c2 = st.columns(2)
     with c1:
-        live.chart(viz.curves_figure(h, ("d_loss", "g_loss"), "losses in the checkpoint"), key=P + "ckpt_losses")
+        live.chart(viz.curves_figure(h, ("d_loss", "g_loss"), _("losses in the checkpoint")), key=P + "ckpt_losses")
     with c2:
         if viz_images.quality_columns(h):
             live.chart(viz_images.quality_figure(h), key=P + "ckpt_quality")
-    with st.expander("Its config"):
+    with st.expander(_("Its config")):
         st.code(checkpoint.config_json(run), language="json")
     a, b = st.columns([1, 2], vertical_alignment="bottom")
-    a.number_input("More G steps", min_value=1, max_value=1_000_000, value=max(run.config.log_every * 10, 100),
+    a.number_input(_("More G steps"), min_value=1, max_value=1_000_000, value=max(run.config.log_every * 10, 100),
                    step=100, key=MORE_KEY)
-    b.button("Resume training from this checkpoint", key=P + "resume", on_click=_resume, args=(owner, run, data_dir),
-             help=f"A new run that continues {describe(run.config)} from step {run.step}")
+    b.button(_("Resume training from this checkpoint"), key=P + "resume", on_click=_resume,
+             args=(owner, run, data_dir),
+             help=_("A new run that continues {what} from step {step}").format(what=describe(run.config),
+                                                                               step=run.step))
 
 
 def _resume(owner: str, run, data_dir: str | None) -> None:

@@ -18,6 +18,7 @@ import streamlit as st
 
 from ganlab import config as cfg
 from ganlab.config import ConfigError, TrainConfig
+from ganlab.i18n import N_, _
 from ganlab.presets import PRESETS
 from ganlab.ui import links, setup_form, state
 
@@ -29,13 +30,13 @@ FIELDS = ("data", "model", "conditional", "loss", "g_lr", "d_lr", "beta1", "beta
           "real_label", "gp_weight", "dcgan_width", "g_width", "d_width", "g_widths", "d_widths", "z_dim", "steps",
           "seed", "g_ema")
 TEXT_FIELDS = ("g_widths", "d_widths")  # text inputs; the other FIELDS are numbers, boxes and pickers
-MODEL_LABELS = {"mlp": "MLP GAN", "dcgan": "DCGAN", "vae": "VAE"}
+MODEL_LABELS = {"mlp": N_("MLP GAN"), "dcgan": "DCGAN", "vae": "VAE"}  # shown with _()
 DATA_LABELS = {
-    "mnist": "MNIST (5,000 embedded digits, offline)",
-    "digits": "scikit-learn digits (8x8, offline)",
-    "mnist-full": "MNIST, full 60,000 (files needed)",
-    "fashion-mnist": "Fashion-MNIST (files needed)",
-    "cifar10": "CIFAR-10 (files needed, 32x32 colour)",
+    "mnist": N_("MNIST (5,000 embedded digits, offline)"),
+    "digits": N_("scikit-learn digits (8x8, offline)"),
+    "mnist-full": N_("MNIST, full 60,000 (files needed)"),
+    "fashion-mnist": N_("Fashion-MNIST (files needed)"),
+    "cifar10": N_("CIFAR-10 (files needed, 32x32 colour)"),
 }
 LINK_KEYS = frozenset(cfg.FIELD_TYPES) | {"preset", "compare", "b_preset"}
 RUN_NAMES = ("A", "B")
@@ -63,9 +64,11 @@ class Setup:
 # ---- pure helpers (no widgets) ----------------------------------------------------------------------------
 def describe(c: TrainConfig) -> str:
     """'conditional DCGAN on mnist, Non-saturating' -- for job labels and captions ('VAE on mnist, ELBO')."""
-    model = MODEL_LABELS.get(c.model, c.model)
+    model = _(MODEL_LABELS[c.model]) if c.model in MODEL_LABELS else c.model
     loss = "ELBO" if c.is_vae else setup_form.loss_label(c.loss)
-    return f"{'conditional ' if c.conditional else ''}{model} on {c.data}, {loss}"
+    if c.conditional:
+        return _("conditional {model} on {data}, {loss}").format(model=model, data=c.data, loss=loss)
+    return _("{model} on {data}, {loss}").format(model=model, data=c.data, loss=loss)
 
 
 def twin_of(preset: str) -> str:
@@ -96,22 +99,22 @@ def restore_b(params: Mapping[str, Any], preset: str) -> tuple[bool, str, list[s
     compare = str(params.get("compare", "0")).strip().lower() in ("1", "true", "yes", "on")
     b_preset = params.get("b_preset") or twin_of(preset)
     if b_preset not in PRESET_NAMES:
-        return compare, twin_of(preset), [f"run B's preset {b_preset!r} is not an Image GAN preset; "
-                                          f"{twin_of(preset)} is used"]
+        return compare, twin_of(preset), [_("run B's preset {preset!r} is not an Image GAN preset; {twin} is "
+                                            "used").format(preset=b_preset, twin=twin_of(preset))]
     return compare, b_preset, []
 
 
 def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, str, list[str]]:
     """(config, preset, warnings) from URL params; anything invalid keeps the default preset, with a warning."""
     params, preset, fields_given, warnings = links.read(params, LINK_KEYS, PRESET_NAMES, DEFAULT_PRESET,
-                                                       "an Image GAN")
+                                                       _("an Image GAN"))
     try:
         c = cfg.from_query(params) if fields_given else PRESETS[preset if preset != CUSTOM else DEFAULT_PRESET].config
         if c.is_toy:
-            raise ConfigError(f"data {c.data!r} is 2-D toy data; this page trains on images "
-                              f"({', '.join(cfg.IMAGE_DATA)})")
+            raise ConfigError(_("data {data!r} is 2-D toy data; this page trains on images ({images})").format(
+                data=c.data, images=", ".join(cfg.IMAGE_DATA)))
     except ConfigError as e:
-        warnings.append(f"the link's setup could not be used ({e}); the defaults are kept")
+        warnings.append(_("the link's setup could not be used ({error}); the defaults are kept").format(error=e))
         preset = preset if preset != CUSTOM else DEFAULT_PRESET
         c = PRESETS[preset].config
     return c, preset, warnings
@@ -143,11 +146,13 @@ FORM = setup_form.SetupForm(P, PRESET_NAMES, _load_link, lambda name: load(PRESE
 def summary() -> str:
     """The setup in one line, for the folded setup panel: what a running run cannot change."""
     ss = st.session_state
-    model = ("conditional " if ss[P + "conditional"] and ss[P + "model"] != "vae" else "") + \
-        MODEL_LABELS.get(ss[P + "model"], ss[P + "model"])
-    b = f" · run B: {ss.get(P + 'b_preset') or twin_of(ss[P + 'preset'])}" if ss.get(P + "compare") else ""
-    return (f"Setup: {ss[P + 'preset']} · {model} on {ss[P + 'data']} · z {ss[P + 'z_dim']} · "
-            f"batch {ss[P + 'batch_size']} · seed {ss[P + 'seed']}{b}")
+    name = _(MODEL_LABELS[ss[P + "model"]]) if ss[P + "model"] in MODEL_LABELS else ss[P + "model"]
+    model = _("conditional {model}").format(model=name) if ss[P + "conditional"] and ss[P + "model"] != "vae" else name
+    b = (_(" · run B: {preset}").format(preset=ss.get(P + "b_preset") or twin_of(ss[P + "preset"]))
+         if ss.get(P + "compare") else "")
+    return _("Setup: {preset} · {model} on {data} · z {z_dim} · batch {batch} · seed {seed}").format(
+        preset=ss[P + "preset"], model=model, data=ss[P + "data"], z_dim=ss[P + "z_dim"], batch=ss[P + "batch_size"],
+        seed=ss[P + "seed"]) + b
 
 
 def build() -> Setup:
@@ -158,7 +163,7 @@ def build() -> Setup:
     try:
         c = ss[P + "base"].replace(**{f: ss[P + f] for f in FIELDS})
         if c.is_toy:
-            raise ConfigError("pick image data (the 2-D toy data lives on the Mode collapse lab)")
+            raise ConfigError(_("pick image data (the 2-D toy data lives on the Mode collapse lab)"))
         s.config = c
     except ConfigError as e:
         s.errors.append(str(e))
@@ -167,6 +172,6 @@ def build() -> Setup:
         try:
             s.b = run_b(s.config, s.b_preset)
         except ConfigError as e:
-            s.errors.append(f"Run B ({s.b_preset}): {e}")
+            s.errors.append(_("Run B ({preset}): {error}").format(preset=s.b_preset, error=e))
     return s
 

@@ -18,6 +18,7 @@ import streamlit as st
 
 from ganlab import losses
 from ganlab.config import TrainConfig
+from ganlab.i18n import _
 from ganlab.jobs import Job, RunSpec, Status
 from ganlab.ui import controls, live
 from ganlab.ui.image_gan.setup import RUN_NAMES, P, Setup, describe
@@ -75,7 +76,7 @@ def forget_view() -> None:
 def start(setup: Setup, owner: str) -> None:
     """Start button callback: one job, with run B beside run A when the setup compares two."""
     configs, data_dir = setup.configs, setup.data_dir
-    label = " vs ".join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs)) if len(configs) > 1 \
+    label = _(" vs ").join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs)) if len(configs) > 1 \
         else describe(configs[0])
     if controls.submit(SLOT, owner, RunSpec(tuple(configs), data_dir=data_dir), label, configs,
                        meta={"preset": setup.preset}):
@@ -85,7 +86,7 @@ def start(setup: Setup, owner: str) -> None:
 def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
     """"Resume training" callback: a new job from a checked checkpoint."""
     config = run.config.replace(steps=steps)
-    label = f"{describe(config)} (resumed at step {run.step})"
+    label = _("{what} (resumed at step {step})").format(what=describe(config), step=run.step)
     if controls.submit(SLOT, owner, RunSpec((config,), data_dir=data_dir, resume=run), label, [config]):
         forget_view()
 
@@ -94,11 +95,12 @@ def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
 def status_line(job: Job, s, i: int = 0, n_runs: int = 1) -> str:
     """'Step N / M · status · rate' for a single run; 'Run A · step N / M · status · what · rate' beside another."""
     status = controls.run_status(job, s)
-    rate = f" · {s.step / s.seconds:.1f} steps/s" if s.seconds > 0 and s.step else ""
+    rate = " · " + _("{rate:.1f} steps/s").format(rate=s.step / s.seconds) if s.seconds > 0 and s.step else ""
     step = controls.live_step(job, i, s)
     if n_runs == 1:
-        return f"Step {step} / {s.config.steps} · {status}{rate}"
-    return f"Run {RUN_NAMES[i]} · step {step} / {s.config.steps} · {status} · {describe(s.config)}{rate}"
+        return _("Step {step} / {steps} · {status}").format(step=step, steps=s.config.steps, status=status) + rate
+    return _("Run {name} · step {step} / {steps} · {status}").format(
+        name=RUN_NAMES[i], step=step, steps=s.config.steps, status=status) + f" · {describe(s.config)}{rate}"
 
 
 def is_fallback(note: str) -> bool:
@@ -143,11 +145,11 @@ def timeline(s) -> tuple[int, bytes]:
     chosen = chosen if chosen in steps else steps[-1]
     if len(steps) >= 2:
         key = f"{FRAME_KEY}_{steps[0]}_{steps[-1]}_{len(steps)}"
-        chosen = st.select_slider("Timeline: scrub back through earlier grids", steps, value=chosen, key=key,
-                                  format_func=lambda v: f"step {v}", on_change=_on_scrub, args=(key, steps),
-                                  help="The same fixed noise at earlier steps")
+        chosen = st.select_slider(_("Timeline: scrub back through earlier grids"), steps, value=chosen, key=key,
+                                  format_func=lambda v: _("step {step}").format(step=v), on_change=_on_scrub,
+                                  args=(key, steps), help=_("The same fixed noise at earlier steps"))
     if pinned:
-        st.button("Follow training", key=P + "follow", on_click=_follow, help="Show the newest grid again")
+        st.button(_("Follow training"), key=P + "follow", on_click=_follow, help=_("Show the newest grid again"))
     if not pinned:
         return s.step, s.grid_jpeg  # the newest grid (snapshots also come between logging steps)
     shown = pick_frame(frames, False, chosen)
@@ -156,16 +158,20 @@ def timeline(s) -> tuple[int, bytes]:
 
 def _diverged(s, name: str = "") -> None:
     if s.status == Status.DIVERGED:
-        st.error(f"{'Run ' + name + ' ' if name else 'The run '}diverged at step {s.diverged_at}: a loss or "
-                 "gradient became NaN or infinite. Lower the learning rates or pick another loss, then Start again.")
+        if name:
+            st.error(_("Run {name} diverged at step {step}: a loss or gradient became NaN or infinite. Lower the "
+                       "learning rates or pick another loss, then Start again.").format(name=name, step=s.diverged_at))
+        else:
+            st.error(_("The run diverged at step {step}: a loss or gradient became NaN or infinite. Lower the "
+                       "learning rates or pick another loss, then Start again.").format(step=s.diverged_at))
 
 
 def draw_samples(job: Job | None) -> None:
     """The fast live part (inside the page's samples fragment)."""
     snaps = controls.live_snapshots(
-        job, "Pick a preset (or your own setup) and press **Start**: the grid below shows G's images for "
-             "the same 64 noise vectors as training goes on, next to real images.",
-        building="Loading the data and building the networks…")
+        job, _("Pick a preset (or your own setup) and press **Start**: the grid below shows G's images for "
+               "the same 64 noise vectors as training goes on, next to real images."),
+        building=_("Loading the data and building the networks…"))
     if not snaps:
         return
     if len(snaps) > 1:
@@ -174,16 +180,16 @@ def draw_samples(job: Job | None) -> None:
     st.markdown(status_line(job, s))
     _diverged(s)
     if s.note:
-        (st.info if is_fallback(s.note) else st.caption)(s.note)
+        (st.info if is_fallback(s.note) else st.caption)(_(s.note))
     left, right = st.columns(2)
-    rows = "each row is one class (0, 1, 2, …)" if s.config.conditional else "8 x 8 samples"
+    rows = _("each row is one class (0, 1, 2, …)") if s.config.conditional else _("8 x 8 samples")
     with left:
         grid = st.empty()  # the grid first, level with the real images; its timeline below it
         step, jpeg = timeline(s)
-        grid.image(jpeg, caption=f"generated at step {step}: fixed noise, {rows}")
+        grid.image(jpeg, caption=_("generated at step {step}: fixed noise, {rows}").format(step=step, rows=rows))
     with right:
         if s.real_jpeg:
-            st.image(s.real_jpeg, caption="real images from the training data")
+            st.image(s.real_jpeg, caption=_("real images from the training data"))
 
 
 def draw_pair(job: Job, snaps: tuple) -> None:
@@ -197,12 +203,13 @@ def draw_pair(job: Job, snaps: tuple) -> None:
             st.markdown(status_line(job, s, i, len(snaps)))
             _diverged(s, name)
             if s.note:
-                (st.info if is_fallback(s.note) else st.caption)(s.note)
-            rows = "one row per class" if s.config.conditional else "the same 64 noise vectors as the other run"
-            st.image(s.grid_jpeg, caption=f"Run {name}: generated at step {s.step}: fixed noise, {rows}")
+                (st.info if is_fallback(s.note) else st.caption)(_(s.note))
+            rows = _("one row per class") if s.config.conditional else _("the same 64 noise vectors as the other run")
+            st.image(s.grid_jpeg, caption=_("Run {name}: generated at step {step}: fixed noise, {rows}").format(
+                name=name, step=s.step, rows=rows))
     real = next((s.real_jpeg for s in snaps if s is not None and s.real_jpeg), None)
     if real:
-        cols[-1].image(real, caption="real images from the training data")
+        cols[-1].image(real, caption=_("real images from the training data"))
 
 
 def code_objects(configs: TrainConfig | list[TrainConfig] | None) -> list:

@@ -20,14 +20,15 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
-from ganlab import latent
+from ganlab import i18n, latent
 from ganlab.config import TrainConfig
+from ganlab.i18n import N_, _
 from ganlab.ui import state
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
-BUNDLED = {"MNIST DCGAN (demo)": "demo-mnist-dcgan.pt", "MNIST conditional GAN (demo)": "demo-mnist-cgan.pt",
-           "MNIST VAE (demo)": "demo-mnist-vae.pt"}
-KINDS = {"bundled": "Bundled demo", "runs": "My runs", "upload": "Upload a checkpoint"}  # key -> radio label
+BUNDLED = {N_("MNIST DCGAN (demo)"): "demo-mnist-dcgan.pt", N_("MNIST conditional GAN (demo)"): "demo-mnist-cgan.pt",
+           N_("MNIST VAE (demo)"): "demo-mnist-vae.pt"}  # the picker's values; shown translated
+KINDS = {"bundled": N_("Bundled demo"), "runs": N_("My runs"), "upload": N_("Upload a checkpoint")}  # key -> label
 
 
 @dataclass(eq=False)
@@ -44,6 +45,18 @@ class Source:
     note: str = ""
     extra: dict = field(default_factory=dict)
     encoder: Any = None  # a VAE's encoder (eval mode, CPU): real images -> codes; None for a GAN
+
+    def describe(self) -> str:
+        """The note in the session's language: a checkpoint's description, or the run's step (shared caches
+        hold a Source made in another session's language, so the words are made here, when shown)."""
+        if "run" in self.extra:
+            from ganlab import checkpoint
+
+            return checkpoint.describe(self.extra["run"])
+        if "step" in self.extra:
+            text = _("weights from step {step}").format(step=self.extra["step"])
+            return text + (" " + _("(the run is still training)") if self.extra.get("live") else "")
+        return self.note
 
     @property
     def is_toy(self) -> bool:
@@ -71,7 +84,7 @@ def make_source(G: Any, config: TrainConfig, key: str, label: str, real: np.ndar
     if len(shape) == 1 and config.data != "csv":
         from ganlab.data import toy_points
 
-        pts, centers, _ = toy_points(config.data, 1000, config.seed)
+        pts, centers, _std = toy_points(config.data, 1000, config.seed)
         real = pts if real is None else real
     return Source(key, label, G, config, shape, k, class_names(config.data, k) if k else (), real, centers, note,
                   encoder=encoder)
@@ -89,17 +102,20 @@ def bundled_assets() -> dict[str, Path]:
     return {label: ASSETS / name for label, name in BUNDLED.items() if (ASSETS / name).is_file()}
 
 
-@st.cache_resource(show_spinner="Loading the bundled generator...", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _load_bundled(path: str, mtime: float) -> Source:
     from ganlab import checkpoint
 
     run = checkpoint.load(path)
-    return make_source(run.make_generator("cpu"), run.config, f"bundled:{path}:{mtime}", Path(path).name,
-                       note=checkpoint.describe(run), encoder=_encoder(run))
+    src = make_source(run.make_generator("cpu"), run.config, f"bundled:{path}:{mtime}", Path(path).name,
+                      note=checkpoint.describe(run), encoder=_encoder(run))
+    src.extra["run"] = run
+    return src
 
 
 def load_bundled(path: Path) -> Source:
-    return _load_bundled(str(path), path.stat().st_mtime)
+    with st.spinner(_("Loading the bundled generator...")):
+        return _load_bundled(str(path), path.stat().st_mtime)
 
 
 def load_upload(data: bytes, name: str) -> Source:
@@ -107,8 +123,10 @@ def load_upload(data: bytes, name: str) -> Source:
     from ganlab import checkpoint
 
     run = checkpoint.load(data)
-    return make_source(run.make_generator("cpu"), run.config, "upload:" + hashlib.sha256(data).hexdigest()[:16], name,
-                       note=checkpoint.describe(run), encoder=_encoder(run))
+    src = make_source(run.make_generator("cpu"), run.config, "upload:" + hashlib.sha256(data).hexdigest()[:16], name,
+                      note=checkpoint.describe(run), encoder=_encoder(run))
+    src.extra["run"] = run
+    return src
 
 
 def _owner() -> str:
@@ -132,7 +150,8 @@ def run_choices(owner: str) -> dict[tuple[int, int], tuple[str, Any]]:
             if trainer is None or getattr(trainer, "G", None) is None:
                 continue
             side = f" {'AB'[i]}" if len(runners) > 1 and i < 2 else ""
-            out[(job.id, i)] = (f"#{job.id} {job.label}{side} ({job.status}, step {trainer.step_count})", job)
+            out[(job.id, i)] = (_("#{id} {label}{side} ({status}, step {step})").format(
+                id=job.id, label=job.label, side=side, status=i18n.status(job.status), step=trainer.step_count), job)
     return out
 
 
@@ -153,10 +172,8 @@ def run_source(job: Any, i: int, refresh: bool = False) -> Source:
     if trainer.data is not None and trainer.data.is_toy:
         real = trainer.data.x[:1000].detach().cpu().numpy()
     step = trainer.step_count
-    src = make_source(G, trainer.config, f"{key}:{step}", f"run #{job.id}", real,
-                      note=f"weights from step {step}" + (" (the run is still training)" if live else ""),
-                      encoder=E)
-    src.extra["live"] = live
+    src = make_source(G, trainer.config, f"{key}:{step}", f"run #{job.id}", real, encoder=E)
+    src.extra.update(live=live, step=step)
     slot.clear()  # keep one run's generator per session
     slot[key] = src
     return src
@@ -192,38 +209,39 @@ def source_ui() -> Source | None:
     state.defaults({"lat_kind": "bundled" if bundled else "runs"})
     if bundled and st.session_state.get("lat_bundled") not in bundled:
         state.put({"lat_bundled": next(iter(bundled))})
-    kind = st.radio("Generator", tuple(KINDS), format_func=KINDS.get, horizontal=True, key="lat_kind")
+    kind = st.radio(_("Generator"), tuple(KINDS), format_func=lambda k: _(KINDS[k]), horizontal=True,
+                    key="lat_kind")
     if kind == "bundled":
         if not bundled:
-            st.info("No bundled checkpoint is installed (assets/demo-mnist-*.pt). Pick one of your runs or "
-                    "upload a checkpoint.")
+            st.info(_("No bundled checkpoint is installed (assets/demo-mnist-*.pt). Pick one of your runs or "
+                      "upload a checkpoint."))
             return None
-        name = st.selectbox("Checkpoint", list(bundled), key="lat_bundled")
+        name = st.selectbox(_("Checkpoint"), list(bundled), key="lat_bundled", format_func=_)
         try:
             src = load_bundled(bundled[name])
         except ValueError as e:
-            st.error(f"The bundled checkpoint could not be loaded: {e}")
+            st.error(_("The bundled checkpoint could not be loaded: {error}").format(error=e))
             return None
-        st.caption(src.note)
+        st.caption(src.describe())
         return src
     if kind == "runs":
         choices = run_choices(_owner())
         if not choices:
-            st.info("You have no runs yet: train one on the Image GAN or Mode collapse page, then come back.")
+            st.info(_("You have no runs yet: train one on the Image GAN or Mode collapse page, then come back."))
             return None
         if st.session_state.get("lat_run") not in choices:
             st.session_state["lat_run"] = next(reversed(choices))  # the newest run
-        pick = st.selectbox("Run", list(choices), format_func=lambda k: choices[k][0], key="lat_run")
+        pick = st.selectbox(_("Run"), list(choices), format_func=lambda k: choices[k][0], key="lat_run")
         job, i = choices[pick][1], pick[1]
-        refresh = job.active and st.button("Refresh weights from the live run", key="lat_refresh")
+        refresh = job.active and st.button(_("Refresh weights from the live run"), key="lat_refresh")
         src = run_source(job, i, refresh)
-        st.caption(src.note)
+        st.caption(src.describe())
         return src
     return _upload_ui()
 
 
 def _upload_ui() -> Source | None:
-    up = st.file_uploader("Checkpoint (.pt, saved by ganlab)", type=["pt"], key="lat_upload")
+    up = st.file_uploader(_("Checkpoint (.pt, saved by ganlab)"), type=["pt"], key="lat_upload")
     ss = st.session_state
     if up is not None:
         data = up.getvalue()
@@ -235,10 +253,10 @@ def _upload_ui() -> Source | None:
             except (ValueError, KeyError, RuntimeError) as e:  # CheckpointError is a ValueError
                 ss["lat_up_bad"], ss["lat_up_err"] = digest, f"{up.name}: {e}"
         if ss.get("lat_up_bad") == digest:
-            st.error(f"This checkpoint was refused and nothing changed. {ss['lat_up_err']}")
+            st.error(_("This checkpoint was refused and nothing changed. {reason}").format(reason=ss["lat_up_err"]))
     src = ss.get("lat_up_src")
     if src is not None:
-        st.caption(f"{src.label}: {src.note}")
+        st.caption(f"{src.label}: {src.describe()}")
     if src is None and up is None:
-        st.info("Upload a checkpoint written by `python -m ganlab train --out DIR` or the Image GAN page.")
+        st.info(_("Upload a checkpoint written by `python -m ganlab train --out DIR` or the Image GAN page."))
     return src

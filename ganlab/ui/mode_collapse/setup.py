@@ -16,6 +16,7 @@ import streamlit as st
 from ganlab import config as cfg
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.data.toy import parse_csv_points
+from ganlab.i18n import N_, _
 from ganlab.presets import PRESETS
 from ganlab.ui import links, setup_form, state
 
@@ -26,8 +27,8 @@ SHARED_FIELDS = ("data", "seed", "steps", "batch_size", "z_dim", "g_width", "g_d
                  "activation", "optimizer", "g_ema")
 # What A and B may differ in: the loss, the learning rates / D:G ratio, and the remedies.
 RUN_FIELDS = ("loss", "g_lr", "d_lr", "d_steps", "unrolled_steps", "pack", "gp_weight", "r1_gamma")
-DATA_LABELS = {"ring": "Ring: 8 Gaussians", "grid": "Grid: 25 Gaussians", "spiral": "Spiral",
-               "moons": "Two moons", "csv": "Your points (CSV upload)"}
+DATA_LABELS = {"ring": N_("Ring: 8 Gaussians"), "grid": N_("Grid: 25 Gaussians"), "spiral": N_("Spiral"),
+               "moons": N_("Two moons"), "csv": N_("Your points (CSV upload)")}  # shown with _()
 TOY_PRESETS = tuple(name for name, p in PRESETS.items() if p.config.is_toy)
 LINK_KEYS = frozenset(cfg.FIELD_TYPES) | {"preset", "compare"} | {f"b_{f}" for f in RUN_FIELDS}
 
@@ -92,22 +93,22 @@ def share_params(s: Setup) -> dict[str, str]:
 def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, TrainConfig, str, bool, list[str]]:
     """(A, B, preset, compare, warnings) from URL params; anything invalid keeps the defaults, with a warning."""
     params, preset, fields_given, warnings = links.read(params, LINK_KEYS, TOY_PRESETS, DEFAULT_PRESET,
-                                                       "a Mode collapse lab")
+                                                       _("a Mode collapse lab"))
     compare = params.get("compare", "1").strip().lower() not in ("0", "false", "no", "off")
     try:
         a, b = preset_pair(preset) if preset != CUSTOM else (TrainConfig(), None)
         if fields_given:
             a = cfg.from_query(params)
         if not a.is_toy:
-            raise ConfigError(f"data {a.data!r} is image data; this page trains on 2-D toy data "
-                              f"({', '.join(cfg.TOY_DATA)})")
+            raise ConfigError(_("data {data!r} is image data; this page trains on 2-D toy data ({toy})").format(
+                data=a.data, toy=", ".join(cfg.TOY_DATA)))
         b_given = {f: params[f"b_{f}"] for f in RUN_FIELDS if f"b_{f}" in params}
         if b_given:
             b = cfg.from_dict({**a.to_dict(), **b_given})
         elif fields_given or b is None:
             b = default_b(a, preset)
     except ConfigError as e:
-        warnings.append(f"the link's setup could not be used ({e}); the defaults are kept")
+        warnings.append(_("the link's setup could not be used ({error}); the defaults are kept").format(error=e))
         preset = preset if preset != CUSTOM else DEFAULT_PRESET
         a, b = preset_pair(preset)
     return a, b, preset, compare, warnings
@@ -136,10 +137,13 @@ FORM = setup_form.SetupForm(P, TOY_PRESETS, _load_link, lambda name: load(*prese
 def summary() -> str:
     """The setup in one line, for the folded setup panel: what a running run cannot change."""
     ss = st.session_state
-    runs = " · runs A and B" if ss[P + "compare"] else ""
-    return (f"Setup: {ss[P + 'preset']} · {DATA_LABELS.get(ss[P + 'data'], ss[P + 'data'])} · "
-            f"G {ss[P + 'g_width']}×{ss[P + 'g_depth']}, D {ss[P + 'd_width']}×{ss[P + 'd_depth']}, "
-            f"z {ss[P + 'z_dim']} · {ss[P + 'optimizer']} · seed {ss[P + 'seed']}{runs}")
+    runs = _(" · runs A and B") if ss[P + "compare"] else ""
+    data = ss[P + "data"]
+    return _("Setup: {preset} · {data} · G {g_width}×{g_depth}, D {d_width}×{d_depth}, z {z_dim} · {optimizer} · "
+             "seed {seed}").format(preset=ss[P + "preset"], data=_(DATA_LABELS[data]) if data in DATA_LABELS else data,
+                                   g_width=ss[P + "g_width"], g_depth=ss[P + "g_depth"], d_width=ss[P + "d_width"],
+                                   d_depth=ss[P + "d_depth"], z_dim=ss[P + "z_dim"], optimizer=ss[P + "optimizer"],
+                                   seed=ss[P + "seed"]) + runs
 
 
 def build(points: np.ndarray | None, csv_error: str | None) -> Setup:
@@ -153,12 +157,12 @@ def build(points: np.ndarray | None, csv_error: str | None) -> Setup:
             config = ss[P + "base"].replace(**shared, **{f: ss[f"{P}{run}_{f}"] for f in RUN_FIELDS})
             setattr(s, run, config)
         except ConfigError as e:
-            s.errors.append(f"Run {run.upper()}: {e}")
+            s.errors.append(_("Run {name}: {error}").format(name=run.upper(), error=e))
     if shared["data"] == "csv":
         if csv_error:
-            s.errors.append(f"CSV upload: {csv_error}")
+            s.errors.append(_("CSV upload: {error}").format(error=csv_error))
         elif points is None:
-            s.errors.append("Upload a CSV file with two columns (x, y) to train on your own points.")
+            s.errors.append(_("Upload a CSV file with two columns (x, y) to train on your own points."))
     return s
 
 

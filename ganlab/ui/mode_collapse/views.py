@@ -15,6 +15,7 @@ import streamlit as st
 from ganlab import losses
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import Trainer
+from ganlab.i18n import N_, _
 from ganlab.jobs import Job, RunSpec, Status
 from ganlab.ui import controls, live
 from ganlab.ui.mode_collapse.setup import Setup
@@ -29,13 +30,13 @@ def describe(c: TrainConfig) -> str:
     """'Non-saturating + unrolled 5' -- the loss and the remedies in use."""
     parts = [loss_label(c.loss)]
     if c.unrolled_steps:
-        parts.append(f"unrolled {c.unrolled_steps}")
+        parts.append(_("unrolled {k}").format(k=c.unrolled_steps))
     if c.pack > 1:
-        parts.append(f"pack {c.pack}")
+        parts.append(_("pack {k}").format(k=c.pack))
     if c.r1_gamma:
         parts.append(f"R1 γ={c.r1_gamma:g}")
     if c.d_steps > 1:
-        parts.append(f"{c.d_steps} D steps")
+        parts.append(_("{k} D steps").format(k=c.d_steps))
     if losses.LOSSES[c.loss].gradient_penalty:
         parts.append(f"λ={c.gp_weight:g}")
     return " + ".join(parts)
@@ -70,13 +71,16 @@ def run_header(job: Job, i: int, s) -> None:
     """What a run is and where it stands: drawn by the light fragment, every tick (the step is live)."""
     name = _name(i)
     st.markdown(f"#### {name}: {describe(s.config)}")
-    rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
+    rate = " · " + _("{rate:.0f} steps/s").format(rate=s.step / s.seconds) if s.seconds > 0 and s.step else ""
     step = controls.live_step(job, i, s)
-    st.markdown(f"Run {name} · step {step} / {s.config.steps} · {controls.run_status(job, s)}{rate}")
-    st.caption(f"learning rates G {s.config.g_lr:.0e}, D {s.config.d_lr:.0e} · {s.config.optimizer}")
+    # The English line is read by tools and tests: "Run A · step N / M · <status> · ..."
+    st.markdown(_("Run {name} · step {step} / {steps} · {status}").format(
+        name=name, step=step, steps=s.config.steps, status=controls.run_status(job, s)) + rate)
+    st.caption(_("learning rates G {g_lr:.0e}, D {d_lr:.0e} · {optimizer}").format(
+        g_lr=s.config.g_lr, d_lr=s.config.d_lr, optimizer=s.config.optimizer))
     if s.status == Status.DIVERGED:
-        st.error(f"Run {name} diverged at step {s.diverged_at}: a loss or gradient became NaN or infinite. "
-                 "Lower the learning rates or pick another loss, then Start again.")
+        st.error(_("Run {name} diverged at step {step}: a loss or gradient became NaN or infinite. Lower the "
+                   "learning rates or pick another loss, then Start again.").format(name=name, step=s.diverged_at))
     if s.note:
         st.caption(s.note)
 
@@ -90,21 +94,21 @@ def run_figures(slot: str, job: Job, i: int, s) -> None:
         m1, m2, m3 = st.columns(3)
         modes = _last(h, "modes_captured")
         hq, rkl = _last(h, "high_quality_frac"), _last(h, "reverse_kl")
-        m1.metric("modes captured", "–" if modes is None else f"{modes:.0f} / {len(s.counts)}")
-        m2.metric("high quality", "–" if hq is None else f"{100 * hq:.0f} %")
-        m3.metric("reverse KL", "–" if rkl is None else f"{rkl:.2f}",
-                  help="KL(p̂ || uniform) over the modes: 0 = balanced, log M = a single mode")
+        m1.metric(_("modes captured"), "–" if modes is None else f"{modes:.0f} / {len(s.counts)}")
+        m2.metric(_("high quality"), "–" if hq is None else f"{100 * hq:.0f} %")
+        m3.metric(_("reverse KL"), "–" if rkl is None else f"{rkl:.2f}",
+                  help=_("KL(p̂ || uniform) over the modes: 0 = balanced, log M = a single mode"))
         slow = live.throttle(key + ("counts",), job.version, now_anyway=not job.active)
         _chart(key + ("counts",), slow, lambda f: mc_viz.mode_counts_figure(s.counts, fig=f))
 
 
-IDLE_HINT = ("Pick a preset (or your own setup) and press **Start**. Run A and run B train side by side on the same "
-             "data and seed; switch a loss while they train and watch what changes.")
+IDLE_HINT = N_("Pick a preset (or your own setup) and press **Start**. Run A and run B train side by side on the same "
+               "data and seed; switch a loss while they train and watch what changes.")
 
 
 def draw_status(job: Job | None) -> None:
     """The light part of the live view (its own fast fragment): what to do, queue, errors, each run's line."""
-    snaps = controls.live_snapshots(job, IDLE_HINT)
+    snaps = controls.live_snapshots(job, _(IDLE_HINT))
     for i, (col, s) in enumerate(zip(st.columns(len(snaps)) if snaps else (), snaps)):
         with col:
             run_header(job, i, s)
@@ -119,26 +123,26 @@ def draw_figures(job: Job | None, slot: str) -> None:
     for i, (col, s) in enumerate(zip(st.columns(len(snaps)), snaps)):
         with col:
             run_figures(slot, job, i, s)
-    st.caption(mc_viz.FIELD_LEGEND)
+    st.caption(_(mc_viz.FIELD_LEGEND))
     pairs = [(_name(i), s.history) for i, s in enumerate(snaps)]
     n_modes = len(snaps[0].centers) if snaps[0].centers is not None else None
     slow = live.throttle((slot, job.id, "curves"), job.version, now_anyway=not job.active)
     key = (slot, job.id)
     c1, c2, c3 = st.columns(3)
     with c1:
-        _chart(key + ("losses",), slow, lambda f: viz.curves_figure(pairs, ("d_loss", "g_loss"), "losses", fig=f))
+        _chart(key + ("losses",), slow, lambda f: viz.curves_figure(pairs, ("d_loss", "g_loss"), N_("losses"), fig=f))
     with c2:
         _chart(key + ("dprobs",), slow, lambda f: viz.d_probs_figure(pairs, fig=f))
     with c3:
         if n_modes:
             _chart(key + ("coverage",), slow, lambda f: mc_viz.coverage_figure(pairs, n_modes, fig=f))
         else:
-            st.caption("Mode coverage needs data with known modes (ring or grid).")
+            st.caption(_("Mode coverage needs data with known modes (ring or grid)."))
 
 
 def formulas(configs: Sequence[TrainConfig]) -> list[tuple[str, str]]:
     """(caption, LaTeX) of each run's loss, for the "Show the code" expander."""
-    return [(f"Run {n}: {losses.LOSSES[c.loss].label}", losses.LOSSES[c.loss].formula)
+    return [(_("Run {name}: {loss}").format(name=n, loss=_(losses.LOSSES[c.loss].label)), losses.LOSSES[c.loss].formula)
             for n, c in zip(RUN_NAMES, configs)]
 
 

@@ -11,11 +11,12 @@ from typing import Any
 import streamlit as st
 
 from ganlab import losses
+from ganlab.i18n import _, status
 from ganlab.jobs import Job, RunSpec, Status
 from ganlab.theory import Theory1D, TheoryConfig, initial_snapshot, math1d
 from ganlab.theory.config import LIVE_KEYS
 from ganlab.theory.measure import measure
-from ganlab.ui import controls, live
+from ganlab.ui import controls, lang, live
 from ganlab.ui.theory.widgets import P, Setup
 from ganlab.viz import theory as viz
 
@@ -31,7 +32,8 @@ def _live_settings(c: TheoryConfig) -> dict[str, Any]:
 
 def start(owner: str, config: TheoryConfig) -> Job | None:
     """Start button callback: a new job with one Theory1D runner (built in the worker thread)."""
-    job = controls.submit(SLOT, owner, RunSpec((config,)), f"theory: {losses.LOSSES[config.loss].label}", (),
+    label = _("theory: {loss}").format(loss=_(losses.LOSSES[config.loss].label))
+    job = controls.submit(SLOT, owner, RunSpec((config,)), label, (),
                           meta={"preset": st.session_state.get(P + "data", "")})
     if job is not None:
         st.session_state[_LIVE] = _live_settings(config)
@@ -83,13 +85,15 @@ def buttons(owner: str, setup: Setup) -> None:
     job = controls.current_job(SLOT)
 
     def train_d(col) -> None:  # at the end of the row of controls
-        col.button("Freeze G, train D to optimum", key=P + "dopt", disabled=not setup.ok or d_training_pending(job),
-                   on_click=lambda: train_d_to_optimum(owner, setup.config, setup.dopt_steps), width="stretch",
-                   help="Pauses the run and trains D alone against the frozen G: watch the learned D(x) converge "
-                        "to D*(x) = p_data / (p_data + p_g) and V(D, G) rise to V(D*, G)")
+        col.button(_("Freeze G, train D to optimum"), key=P + "dopt",
+                   disabled=not setup.ok or d_training_pending(job),
+                   on_click=lang.callback(lambda: train_d_to_optimum(owner, setup.config, setup.dopt_steps)),
+                   width="stretch",
+                   help=_("Pauses the run and trains D alone against the frozen G: watch the learned D(x) converge "
+                          "to D*(x) = p_data / (p_data + p_g) and V(D, G) rise to V(D*, G)"))
 
     controls.buttons(SLOT, start=lambda: start(owner, setup.config), can_start=setup.ok, key_prefix="th",
-                     help_start="Train G and D from scratch with this setup", extra=train_d)
+                     help_start=_("Train G and D from scratch with this setup"), extra=train_d)
 
 
 # ---- live view -------------------------------------------------------------------------------------------------
@@ -101,16 +105,17 @@ def draw(job: Job | None, config: TheoryConfig | None = None) -> None:
     """The live part (inside the page's fragment): figure, numbers, gradient panel, value history. Until the
     job has a snapshot (before Start, or while it builds), the same view of `config`'s initial state (step 0)."""
     snaps = controls.live_snapshots(
-        job, "Press **Start** to train, or **Freeze G, train D to optimum** to watch D learn D* against the "
-             "untrained G first.")
+        job, _("Press **Start** to train, or **Freeze G, train D to optimum** to watch D learn D* against the "
+               "untrained G first."))
     if not snaps:
         if config is not None and (job is None or job.active):
             draw_state(initial_snapshot(config), (SLOT, "step0"), config)
         return
     s = snaps[0]
-    rate = f" · {s.step / s.seconds:.0f} steps/s" if s.seconds > 0 and s.step else ""
-    dopt = " · training D alone…" if d_training_pending(job) else ""
-    st.markdown(f"**step {s.step}** · D-only steps {s.d_only_steps} · {job.status}{rate}{dopt}")
+    rate = " · " + _("{rate:.0f} steps/s").format(rate=s.step / s.seconds) if s.seconds > 0 and s.step else ""
+    dopt = " · " + _("training D alone…") if d_training_pending(job) else ""
+    st.markdown(_("**step {step}** · D-only steps {d_only} · {status}").format(
+        step=s.step, d_only=s.d_only_steps, status=status(job.status)) + rate + dopt)
     draw_state(s, (SLOT, job.id), job.version)
 
 
@@ -118,28 +123,29 @@ def draw_state(s, key: tuple, version) -> None:
     """One snapshot: the game figure, the numbers, G's gradient and the value history. Figures are cached
     under `key` and rebuilt when `version` changed."""
     if s.status == Status.DIVERGED:
-        st.error(f"The run diverged at step {s.diverged_at}: a loss became NaN or infinite. Lower the learning "
-                 "rates and Start again.")
+        st.error(_("The run diverged at step {step}: a loss became NaN or infinite. Lower the learning rates and "
+                   "Start again.").format(step=s.diverged_at))
     if s.mass_out > 0.001:
-        st.warning(f"{100 * s.mass_out:.1f} % of G's samples are outside the plotted range [-5, 5]; the numbers "
-                   "below include them exactly (there p_data = 0).")
+        st.warning(_("{pct:.1f} % of G's samples are outside the plotted range [-5, 5]; the numbers below include "
+                     "them exactly (there p_data = 0).").format(pct=100 * s.mass_out))
     live.chart(live.figure(key + ("game",), version, lambda f: viz.game_figure(s, fig=f)), key="th_game")
     m = st.columns(5)
-    m[0].metric("V(D, G), learned D", _fmt(s.v_d), help="∫ p_data log D + ∫ p_g log(1 − D), on the grid")
-    m[1].metric("V(D*, G)", _fmt(s.v_star), help="the same with D* = p_data / (p_data + p_g)")
-    m[2].metric("−log 4 + 2·JSD", _fmt(s.identity), help="Theorem 1: equals V(D*, G)")
-    m[3].metric("JSD(p_data ‖ p_g)", _fmt(s.jsd), help="0 when p_g = p_data; log 2 ≈ 0.693 when disjoint")
-    m[4].metric("max |D − D*|", _fmt(s.max_d_error), help="where p_data + p_g carries mass")
-    st.caption(f"identity check: |V(D*, G) − (−log 4 + 2 JSD)| = {abs(s.v_star - s.identity):.1e} · "
-               f"V(D*, G) − V(D, G) = {s.v_star - s.v_d:.4f} (≥ 0: D* is the best D)")
+    m[0].metric(_("V(D, G), learned D"), _fmt(s.v_d), help=_("∫ p_data log D + ∫ p_g log(1 − D), on the grid"))
+    m[1].metric("V(D*, G)", _fmt(s.v_star), help=_("the same with D* = p_data / (p_data + p_g)"))
+    m[2].metric("−log 4 + 2·JSD", _fmt(s.identity), help=_("Theorem 1: equals V(D*, G)"))
+    m[3].metric("JSD(p_data ‖ p_g)", _fmt(s.jsd), help=_("0 when p_g = p_data; log 2 ≈ 0.693 when disjoint"))
+    m[4].metric("max |D − D*|", _fmt(s.max_d_error), help=_("where p_data + p_g carries mass"))
+    st.caption(_("identity check: |V(D*, G) − (−log 4 + 2 JSD)| = {gap:.1e} · V(D*, G) − V(D, G) = {diff:.4f} "
+                 "(≥ 0: D* is the best D)").format(gap=abs(s.v_star - s.identity), diff=s.v_star - s.v_d))
     c1, c2 = st.columns([3, 2])
     with c1:
         live.chart(live.figure(key + ("grad",), version, lambda f: viz.gradient_figure(s.batch_dgz, s.loss, fig=f)),
                    key="th_grad")
         if len(s.batch_dgz):
             d = float(s.batch_dgz.mean())
-            st.caption(f"This batch: mean D(G(z)) = {d:.3f}. Gradient reaching G through D's logit: saturating "
-                       f"|∂L/∂s| = D = {d:.3f}, non-saturating |∂L/∂s| = 1 − D = {1 - d:.3f}.")
+            st.caption(_("This batch: mean D(G(z)) = {d:.3f}. Gradient reaching G through D's logit: saturating "
+                         "|∂L/∂s| = D = {d:.3f}, non-saturating |∂L/∂s| = 1 − D = {one_minus_d:.3f}.").format(
+                             d=d, one_minus_d=1 - d))
     with c2:
         live.chart(live.figure(key + ("value",), version, lambda f: viz.value_figure(s.history, fig=f)),
                    key="th_value")

@@ -13,11 +13,13 @@ import streamlit as st
 
 from ganlab import losses
 from ganlab.config import ConfigError
+from ganlab.i18n import N_, _
 from ganlab.theory import DATA_PRESETS, TheoryConfig, parse_floats
 from ganlab.theory.config import LOSS_KEYS
 from ganlab.ui import setup_form, state
 
 P = "th_"
+Z_DIST_LABELS = (N_("normal"), N_("uniform"))  # the noise picker's values, shown translated
 CUSTOM = "custom"
 LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)
 
@@ -38,7 +40,7 @@ class Setup:
 
 
 def _data_label(name: str) -> str:
-    return f"{name}: {DATA_PRESETS[name][3]}" if name in DATA_PRESETS else "custom mixture (type it)"
+    return f"{name}: {_(DATA_PRESETS[name][3])}" if name in DATA_PRESETS else _("custom mixture (type it)")
 
 
 def summary() -> str:
@@ -60,26 +62,27 @@ def _setup_ui(locked: bool) -> Setup:
     errors: list[str] = []
     c1, c2, c3 = st.columns([2, 1.3, 1.3])
     with c1:
-        st.selectbox("Data density p_data", (*DATA_PRESETS, CUSTOM), key=P + "data", format_func=_data_label,
-                     help="A Gaussian mixture; 'custom' lets you type its means, stds and weights", **fixed)
+        st.selectbox(_("Data density p_data"), (*DATA_PRESETS, CUSTOM), key=P + "data", format_func=_data_label,
+                     help=_("A Gaussian mixture; 'custom' lets you type its means, stds and weights"), **fixed)
         if st.session_state[P + "data"] == CUSTOM:
             a, b, c = st.columns(3)
-            a.text_input("means", key=P + "means", help="comma-separated, inside (-5, 5)", **fixed)
-            b.text_input("stds", key=P + "stds", help="one, or one per mean; 0.05..3", **fixed)
-            c.text_input("weights", key=P + "weights", help="one, or one per mean; normalised", **fixed)
+            a.text_input(_("means"), key=P + "means", help=_("comma-separated, inside (-5, 5)"), **fixed)
+            b.text_input(_("stds"), key=P + "stds", help=_("one, or one per mean; 0.05..3"), **fixed)
+            c.text_input(_("weights"), key=P + "weights", help=_("one, or one per mean; normalised"), **fixed)
         a, b, c = st.columns(3)
-        a.selectbox("noise z", ("normal", "uniform"), key=P + "z_dist", help="z ~ N(0, I) or U[-1, 1]^k", **fixed)
-        b.number_input("z dims", key=P + "z_dim", min_value=1, max_value=4, step=1, **fixed,
-                       help="the mapping below draws z's first coordinate")
-        c.number_input("seed", key=P + "seed", min_value=0, max_value=2**31 - 1, step=1, **fixed)
+        a.selectbox(_("noise z"), Z_DIST_LABELS, key=P + "z_dist", help="z ~ N(0, I) or U[-1, 1]^k",
+                    format_func=_, **fixed)
+        b.number_input(_("z dims"), key=P + "z_dim", min_value=1, max_value=4, step=1, **fixed,
+                       help=_("the mapping below draws z's first coordinate"))
+        c.number_input(_("seed"), key=P + "seed", min_value=0, max_value=2**31 - 1, step=1, **fixed)
     with c2:
-        st.radio("Generator loss", LOSS_KEYS, key=P + "loss", format_func=lambda k: losses.LOSSES[k].label,
-                 help="Both train D the same way; they differ in what G minimises. Can change while it runs.")
-        st.number_input("D steps per G step", key=P + "d_steps", min_value=1, max_value=10, step=1)
+        st.radio(_("Generator loss"), LOSS_KEYS, key=P + "loss", format_func=lambda k: _(losses.LOSSES[k].label),
+                 help=_("Both train D the same way; they differ in what G minimises. Can change while it runs."))
+        st.number_input(_("D steps per G step"), key=P + "d_steps", min_value=1, max_value=10, step=1)
     with c3:
-        st.select_slider("G learning rate", LRS, key=P + "g_lr", format_func=lambda v: f"{v:g}")
-        st.select_slider("D learning rate", LRS, key=P + "d_lr", format_func=lambda v: f"{v:g}")
-        st.number_input("D steps for 'train D to optimum'", key=P + "dopt_steps", min_value=50, max_value=5000,
+        st.select_slider(_("G learning rate"), LRS, key=P + "g_lr", format_func=lambda v: f"{v:g}")
+        st.select_slider(_("D learning rate"), LRS, key=P + "d_lr", format_func=lambda v: f"{v:g}")
+        st.number_input(_("D steps for 'train D to optimum'"), key=P + "dopt_steps", min_value=50, max_value=5000,
                         step=50)
     ss = st.session_state
     kw: dict[str, Any] = dict(loss=ss[P + "loss"], g_lr=float(ss[P + "g_lr"]), d_lr=float(ss[P + "d_lr"]),
