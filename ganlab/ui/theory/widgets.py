@@ -46,14 +46,15 @@ def _data_label(name: str) -> str:
 def summary() -> str:
     """The setup in one line, for the folded setup panel: what a running run cannot change."""
     ss = st.session_state
-    return f"Setup: p_data {ss[P + 'data']} · noise z {ss[P + 'z_dist']} × {ss[P + 'z_dim']} · seed {ss[P + 'seed']}"
+    return _("Setup: p_data {data} · noise z {z_dist} × {z_dim} · seed {seed}").format(
+        data=ss[P + "data"], z_dist=ss[P + "z_dist"], z_dim=ss[P + "z_dim"], seed=ss[P + "seed"])
 
 
 def setup_ui(locked: bool, job_id: int | None = None) -> Setup:
     """The widgets, in one panel (folded while the page shows run `job_id`, so the live view comes first);
     returns the validated config or the reasons it is not valid."""
     state.defaults(DEFAULTS)
-    with setup_form.panel(P, "Setup: data, noise, loss, learning rates", job_id, summary):
+    with setup_form.panel(P, _("Setup: data, noise, loss, learning rates"), job_id, summary):
         return _setup_ui(locked)
 
 
