@@ -67,6 +67,7 @@ def shoot(page, url: str, stem: str, path: str, heading: str, start: str | None,
         button.click()
         live = re.compile(r"^(Run A · step|运行 A · 第|\*\*step|\*\*第) ?\d*|^(step|第) \d+")
         page.get_by_text(live).first.wait_for(timeout=120_000)
+        page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=120_000)  # the figures are drawn
         time.sleep(4)  # a few logging intervals of the live view
     else:
         time.sleep(2)
