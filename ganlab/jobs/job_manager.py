@@ -83,6 +83,19 @@ class Job:
         """Change live settings of runner `index` (None: all runners)."""
         self._command(("apply", index, changes))
 
+    def perform(self, cmd: tuple) -> None:
+        """A command in the form `_command` receives it, sent by another process (a RayJob's or a ProcJob's):
+        ("pause",) ("resume",) ("stop",) ("step", n) ("apply", index, changes)."""
+        name, args = cmd[0], cmd[1:]
+        if name == "apply":
+            self.apply(args[0], **args[1])
+        elif name == "step":
+            self.step_once(*args)
+        elif name in ("pause", "resume", "stop"):
+            getattr(self, name)()
+        else:
+            raise ValueError(f"unknown job command {name!r}")
+
     def _command(self, cmd: tuple) -> None:
         self._cmds.put(cmd)
         if self.status not in (Status.QUEUED, *FINISHED):

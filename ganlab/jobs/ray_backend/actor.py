@@ -83,15 +83,8 @@ class JobActor:
         job = self._job
         if job is None:
             self._early.append((name, *args))
-        elif name == "apply":
-            index, changes = args
-            job.apply(index, **changes)
-        elif name == "step":
-            job.step_once(*args)
-        elif name in ("pause", "resume", "stop"):
-            getattr(job, name)()
         else:
-            raise ValueError(f"unknown job command {name!r}")
+            job.perform((name, *args))
 
     def close(self) -> None:
         """Stop the job and free its runners (the actor is killed right after)."""

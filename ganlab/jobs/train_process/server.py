@@ -51,18 +51,6 @@ def _safe_weights(job, index: int) -> bytes | None:
         return None
 
 
-def command(job, cmd: tuple) -> None:
-    name, args = cmd[0], cmd[1:]
-    if name == "apply":
-        job.apply(args[0], **args[1])
-    elif name == "step":
-        job.step_once(*args)
-    elif name in ("pause", "resume", "stop"):
-        getattr(job, name)()
-    else:
-        raise ValueError(f"unknown job command {name!r}")
-
-
 def weights(job, index: int) -> bytes | None:
     """The runner's current weights as a checkpoint (ganlab.checkpoint, weights_only-loadable), or None."""
     from ganlab import checkpoint
@@ -123,7 +111,7 @@ def serve(conn: Connection, workers: int) -> None:
                 elif kind == "cmd":
                     job = jobs.get(msg[1])
                     if job is not None:
-                        command(job, msg[2])
+                        job.perform(msg[2])
                 elif kind == "poll":
                     known: dict[int, int] = msg[1]
                     out = {jid: report(job, known.get(jid)) for jid, job in list(jobs.items())}
