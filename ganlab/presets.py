@@ -46,7 +46,7 @@ _PRESETS = [
 # ---- images -------------------------------------------------------------------------------------------
 # The tutorials' vanilla MLP GAN (TF1 code): G 100-128-128-784 tanh, D 784-128-128-1, LeakyReLU(0.01),
 # sigmoid cross-entropy (= non_saturating: G maximises log D(G(z))), Adam 1e-3, batch 100, D's real
-# label 0.9 (one-sided label smoothing). Betas (0.5, 0.999) as in ../shared/bench/textbook_gan.py.
+# label 0.9 (one-sided label smoothing). Betas (0.5, 0.999) as in the benchmark's textbook loop (README, Benchmarks).
 MNIST_MLP = TrainConfig(
     data="mnist", model="mlp", z_dim=100, g_width=128, g_depth=2, d_width=128, d_depth=2,
     activation="leaky_relu", leaky_slope=0.01, loss="non_saturating", real_label=0.9,

@@ -1,7 +1,7 @@
 """`python -m ganlab bench`: runs benchmarks/bench.py from the checkout (the cases and how to add one are there).
 
-It needs the checkout (benchmarks/ is not part of the installed package) and ../shared/bench/textbook_gan.py
-beside the repository, the yardstick every speed ratio is measured against.
+It needs the checkout (benchmarks/ is not part of the installed package) and the tutorials' textbook loop beside
+the repository, the yardstick every speed ratio is measured against (README, "Benchmarks", says where).
 """
 from __future__ import annotations
 

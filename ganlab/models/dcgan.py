@@ -1,7 +1,7 @@
 """DCGAN (Radford et al. 2016) generator and discriminator for 28x28 and 32x32 images, with conditional variants.
 
-w = config.dcgan_width. Shapes for 28x28 (w = 64 has the layers and weight counts of
-../shared/bench/textbook_gan.py `dcgan`; its first ConvT on a 1x1 input is written as the equal Linear):
+w = config.dcgan_width. Shapes for 28x28 (w = 64 has the layers and weight counts of the benchmark's textbook
+`dcgan`, README "Benchmarks"; its first ConvT on a 1x1 input is written as the equal Linear):
   G: z (B, z_dim) -Linear (= ConvT 7x7 on 1x1)-> (B, 4w, 7, 7) BN ReLU -ConvT 4 s2-> (B, 2w, 14, 14) BN ReLU
      -ConvT 4 s2-> (B, C, 28, 28) tanh
   D: x (B, C, 28, 28) -Conv 4 s2-> (B, w, 14, 14) LReLU(0.2) -Conv 4 s2-> (B, 2w, 7, 7) BN LReLU -> Linear -> (B, 1)

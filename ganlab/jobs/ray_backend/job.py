@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ganlab.jobs.job_manager import Job
+from ganlab.jobs.polled import PolledRunner
 from ganlab.jobs.ray_backend.checkpoints import MAX_BYTES, Checkpoint
 from ganlab.jobs.status import FINISHED, Status
 
@@ -99,24 +100,10 @@ class RayJob(Job):
                 "progress": self._progress, "actor": self.actor_name, "final": self.final_ref}
 
 
-class RemoteRunner:
+class RemoteRunner(PolledRunner):
     """One runner of a RayJob as a page reads it; the runner itself trains in the job's actor."""
 
-    def __init__(self, job: RayJob, index: int):
-        self._job, self.index = job, index
-        self._copy: tuple[tuple, Any] | None = None
-
-    def _progress(self) -> tuple:
-        p = self._job.progress()
-        return p[self.index] if self.index < len(p) else (0, "ready")
-
-    @property
-    def status(self) -> str:
-        return self._progress()[1]
-
-    @property
-    def step_count(self) -> int:
-        return self._progress()[0]
+    WHERE = "a Ray actor"
 
     @property
     def budget(self) -> int:
@@ -127,22 +114,6 @@ class RemoteRunner:
     def log_every(self) -> int:
         s = self.snapshot()
         return int(getattr(s.config, "log_every", 1)) if s is not None else 1
-
-    def snapshot(self) -> Any:
-        snaps = self._job.snapshots()
-        return snaps[self.index] if self.index < len(snaps) else None
-
-    def step(self, n: int) -> dict[str, float]:
-        raise RuntimeError("this run trains in a Ray actor: send its job a command instead")
-
-    def apply(self, **changes: Any) -> None:
-        self._job.apply(self.index, **changes)
-
-    def park(self) -> None:
-        pass
-
-    def release(self) -> None:
-        self._copy = None
 
     @property
     def trainer(self):

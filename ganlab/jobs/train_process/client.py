@@ -19,6 +19,7 @@ from socket import socketpair
 from typing import Any
 
 from ganlab.jobs.job_manager import Job
+from ganlab.jobs.polled import PolledRunner
 from ganlab.jobs.status import FINISHED, Status
 
 POLL_S = 0.1  # how stale a live line's step counter may be
@@ -92,16 +93,13 @@ class ProcJob(Job):
             self._manager._on_finished(self)
 
 
-class ProxyRunner:
+class ProxyRunner(PolledRunner):
     """One runner of a ProcJob as a page reads it (the runner itself trains in the child). `trainer` is a CPU
     copy built from the child's current weights, refreshed when the run has moved on (the Latent space page's
     "your run"); None when the child cannot give one."""
 
-    COPY_EVERY_S = 2.0  # a live run's copy is refreshed at most this often
-
-    def __init__(self, job: ProcJob, index: int):
-        self._job, self.index = job, index
-        self._copy: tuple[float, int, Any] | None = None  # (made at, step, trainer)
+    WHERE = "the training process"
+    COPY_EVERY_S = 2.0  # a live run's copy is refreshed at most this often; self._copy: (made at, step, trainer)
 
     @property
     def trainer(self):
@@ -126,18 +124,6 @@ class ProxyRunner:
         self._copy = (time.monotonic(), step, trainer)
         return trainer
 
-    def _p(self) -> tuple:
-        p = self._job.progress()
-        return p[self.index] if self.index < len(p) else (0, "ready")
-
-    @property
-    def status(self) -> str:
-        return self._p()[1]
-
-    @property
-    def step_count(self) -> int:
-        return self._p()[0]
-
     @property
     def budget(self) -> int:
         b = self._job._budgets
@@ -147,22 +133,6 @@ class ProxyRunner:
     def log_every(self) -> int:
         e = self._job._log_every
         return e[self.index] if self.index < len(e) else 1
-
-    def snapshot(self) -> Any:
-        snaps = self._job.snapshots()
-        return snaps[self.index] if self.index < len(snaps) else None
-
-    def step(self, n: int) -> dict[str, float]:
-        raise RuntimeError("this run trains in the training process: send its job a command instead")
-
-    def apply(self, **changes: Any) -> None:
-        self._job.apply(self.index, **changes)
-
-    def park(self) -> None:
-        pass
-
-    def release(self) -> None:
-        self._copy = None
 
 
 class TrainProcess:
