@@ -35,5 +35,5 @@ def test_presets_markdown_names_the_vaes_objective(capsys):
 
     assert main(["presets", "--markdown"]) == 0
     rows = {line.split("|")[1].strip(" `"): line for line in capsys.readouterr().out.splitlines()[2:]}
-    assert "| ELBO |" in rows["mnist-vae"] and "| hinge + pack 2 |" in rows["mnist-dcgan"]
+    assert "| ELBO |" in rows["mnist-vae"] and "| hinge + pack 4 |" in rows["mnist-dcgan"]
     assert "| wgan |" in rows["mnist-wgan"] and set(rows) == set(PRESETS)
