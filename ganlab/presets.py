@@ -107,8 +107,13 @@ MNIST_WGAN_GP = MNIST_DCGAN.replace(pack=1, loss="wgan_gp", gp_weight=10.0, d_st
 
 # VAE (Kingma & Welling 2014): the decoder is mnist-dcgan's G network, the encoder mirrors its D
 # (ganlab/models/vae.py); Adam 1e-3 with the usual betas (0.9, 0.999), batch 64. A VAE uses no GAN loss.
-MNIST_VAE = MNIST_DCGAN.replace(model="vae", loss="non_saturating", pack=1, g_lr=1e-3, d_lr=1e-3, beta1=0.9,
-                                beta2=0.999, g_ema=0.0, steps=4000)
+# Its code z has 8 numbers, not the GANs' 100: samples come from the prior N(0, I), and with 100 dimensions the
+# digits' codes leave most of it empty, so prior samples decode to blends of digits (seed 0, 4,000 steps: the
+# thin "1" drawn 4.8 % of the time while the other classes reached 7-15 %; z 32 or 16, KL weights 0.5 to 2,
+# lr 5e-4, batch 128 or beta1 0.5 left it at 3.8-5.1 %). With z 8 the codes fill the prior: every digit
+# >= 6.6 % at 4,000 and 6,000 steps, feature FID 265 -> 249. 6,000 steps take under 3 minutes on 2 cores.
+MNIST_VAE = MNIST_DCGAN.replace(model="vae", loss="non_saturating", pack=1, z_dim=8, g_lr=1e-3, d_lr=1e-3,
+                                beta1=0.9, beta2=0.999, g_ema=0.0, steps=6000)
 
 IMAGE_PRESETS: list[Preset] = [
     Preset("mnist-mlp", MNIST_MLP,
@@ -142,9 +147,10 @@ IMAGE_PRESETS: list[Preset] = [
               "blurrier than WGAN-GP's, because clipping squeezes the critic into a crude, nearly linear function."),
            twin="mnist-wgan-gp"),
     Preset("mnist-vae", MNIST_VAE,
-           N_("Not a GAN: a variational autoencoder. Its encoder (D's mirror) squeezes each digit into a code z, its "
-              "decoder (the DCGAN's G) draws the digit back, and the ELBO trades reconstruction against keeping the "
-              "codes close to N(0, I). No adversary: its samples are blurrier (a worse FID) but cover every digit."),
+           N_("Not a GAN: a variational autoencoder. Its encoder (D's mirror) squeezes each digit into a code z of 8 "
+              "numbers, its decoder (the DCGAN's G network) draws the digit back, and the ELBO trades reconstruction "
+              "against keeping the codes close to N(0, I). No adversary: its samples are blurrier (a worse FID) but "
+              "cover every digit."),
            twin="mnist-dcgan"),
 ]
 

@@ -1,9 +1,9 @@
 """Train the bundled demo runs and save them to assets/ (so the latent page works before anyone trains).
 
-    python scripts/make_demo_checkpoints.py                       # both presets, their default budgets
+    python scripts/make_demo_checkpoints.py                       # the three demos, their default budgets
     python scripts/make_demo_checkpoints.py mnist-cgan --threads 2
 
-For each preset (default: mnist-dcgan, mnist-cgan) it trains `ganlab.presets.get(name).config` with the
+For each preset (default: mnist-dcgan, mnist-cgan, mnist-vae) it trains `ganlab.presets.get(name).config` with the
 quality evaluator attached (the history holds the FID curve), and writes `assets/demo-<name>.pt` with
 `ganlab.checkpoint.save(trainer, path, optimizers=False, average_only=True)`: G's weight average (what the
 preset's grids show) as the generator, D's weights, config and history; no Adam moments and no second copy of
@@ -28,7 +28,7 @@ from ganlab import checkpoint, quality  # noqa: E402
 from ganlab.engine.factory import make_trainer  # noqa: E402
 from ganlab.presets import get  # noqa: E402
 
-DEFAULT = ("mnist-dcgan", "mnist-cgan")
+DEFAULT = ("mnist-dcgan", "mnist-cgan", "mnist-vae")
 MAX_BYTES = 5 * 2**20
 
 

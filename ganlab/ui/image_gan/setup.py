@@ -80,7 +80,8 @@ def twin_of(preset: str) -> str:
 
 
 def run_b(a: TrainConfig, b_preset: str) -> TrainConfig:
-    """Run B: the preset `b_preset` on A's data with A's seed (same seed: the same 64 fixed noise vectors)."""
+    """Run B: the preset `b_preset` on A's data with A's seed (same seed and z_dim: the same 64 fixed noise
+    vectors; the VAE's z is smaller than the GANs', so its vectors differ)."""
     return PRESETS[b_preset].config.replace(data=a.data, seed=a.seed)
 
 

@@ -8,7 +8,8 @@ together lose ticks: Streamlit sometimes runs only one of them):
            histogram (ganlab/ui/image_gan/charts.py)
 Plotly figures are kept per session and redrawn only when the run's history gained rows (a logging step; the
 job also publishes snapshots in between); a grid is a JPEG the worker already encoded, so a samples tick
-costs a few milliseconds. Runs A and B share the job, the seed and so the 64 fixed noise vectors.
+costs a few milliseconds. Runs A and B share the job and the seed, and so the 64 fixed noise vectors when their z
+has the same size.
 """
 from __future__ import annotations
 
@@ -193,7 +194,7 @@ def draw_samples(job: Job | None) -> None:
 
 
 def draw_pair(job: Job, snaps: tuple) -> None:
-    """Runs A and B side by side: each run's line and newest grid (same fixed noise), real images last."""
+    """Runs A and B side by side: each run's line and newest grid (same seed), real images last."""
     cols = st.columns(len(snaps) + 1)
     for i, (col, s) in enumerate(zip(cols, snaps)):
         if s is None:

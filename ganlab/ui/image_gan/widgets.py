@@ -24,7 +24,8 @@ _num = ims.FORM.number
 def preset_ui(locked: bool) -> None:
     name, c2, _chosen = setup_form.preset_row(
         ims.FORM, locked, P + "compare", _("A tutorial's GAN: it sets every widget below"),
-        _("B trains side by side with the same data, seed and fixed noise, as a whole preset"),
+        _("B trains side by side as a whole preset, with the same data and seed (so the same fixed noise where both "
+          "draw z of the same size)"),
         _("Custom setup: pick a preset to load one of the tutorials' GANs."))
     with c2:
         if st.session_state.get(P + "compare"):
