@@ -17,15 +17,20 @@ methods only read and command the manager's jobs, so they answer while the worke
     snapshots(jid, version)                   another replica's Class page reads a member
     close()                                   stop every member (the actor is killed right after)
 
-Checkpoints, per member (fault tolerance): a saver thread looks every TICK_S; a member whose last save is
-CHECKPOINT_S old, that stands on a logging step (the group's chunks end on logging steps when its steps are
-fast enough, as a toy run's are) and has moved since, is saved as a single run's checkpoint with its Adam
-states (ganlab/engine/batched/export.py): the tensors are copied under the engine's lock (a few ms), the
-bytes written outside it. A finished member's final state (weights, history, step; no optimiser) is saved once
-when it is reported done. Poll hands each member's newest one to the driver, which keeps it: when this actor
-dies, every member restarts alone in its own JobActor from its own checkpoint (JobActor.start with `resume`;
-the Trainer takes the member's very next steps), and the student reads "restarted from step N after a worker
-failure (M steps lost)". A member that has no checkpoint yet restarts from the beginning, and says so.
+Checkpoints, per member (fault tolerance): a member's job saves it at the start of its slice, in the thread
+that steps the group, between two stacked steps (the engine's lock is free there: a save neither waits for a
+step nor races one; a saver thread of its own would wait on the lock, which the stepping thread takes back
+between chunks before a waiting thread wakes). Every CHECKPOINT_S a member that moved since its last save is
+saved as a single run's checkpoint with its Adam states (ganlab/engine/batched/export.py; about 0.6 MB and
+5 ms for a preset's 2x128 networks), at a logging step, as a single run's checkpoints are: the group's chunks
+do not end on every member's logging steps (members join at any time, and the first chunk is one step), so a
+member mid-way through an interval first takes the rest of it alone, as a page's "step once" does (at most
+log_every - 1 steps at a single run's speed, once per CHECKPOINT_S). A finished member's final state
+(weights, history, step; no optimiser) is saved once when it is reported done. Poll hands each member's newest
+one to the driver, which keeps it: when this actor dies, every member restarts alone in its own JobActor from
+its own checkpoint (JobActor.start with `resume`; the Trainer takes the member's very next steps, and its own
+checkpoints go on at logging steps), and the student reads "restarted from step N after a worker failure
+(M steps lost)". A member that has no checkpoint yet restarts from the beginning, and says so.
 
 A member whose config the engine refuses here (it cannot happen for what RayPool sends, but a node's device
 may differ from the driver's) trains through its RunSpec in the manager's worker, checkpointed between steps
@@ -36,13 +41,13 @@ from __future__ import annotations
 import math
 import threading
 import time
+import traceback
 from typing import Any, Callable, Sequence
 
 from ganlab.jobs import memory
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer
 
-TICK_S = 0.25  # how often the saver looks for members that are due (and on a logging step)
 UNLIMITED = 1 << 30
 
 
@@ -79,7 +84,10 @@ class MemberCheckpoints:
         return not self._final and time.monotonic() - self._last >= self.every_s
 
     def save(self) -> Checkpoint | None:
-        """Save the live member now if it stands on a logging step and moved since the last save."""
+        """Save the member now (call between the group's steps, in the thread that steps it). A member mid-way
+        through a logging interval first takes the rest of that interval alone, as a page's "step once" does
+        (engine.step(members=[id]): the very steps the group would take); a paused, diverged or finished
+        member, or one that has not moved since its last save, is left as it is."""
         from ganlab.engine.batched.export import member_state
 
         runner = _member(self.job)
@@ -90,8 +98,13 @@ class MemberCheckpoints:
             if runner.id not in engine.ids:  # parked: the final save covers it
                 return None
             m = runner._member
-            if m.i != 0 or m.status != "ready" or m.step_count == 0 or (
-                    latest is not None and latest.step == m.step_count):
+            if m.status != "ready" or m.paused or m.step_count >= m.budget:
+                return None
+            if m.i:
+                engine.step(min(m.log_every - m.i, m.budget - m.step_count), members=[runner.id])
+                if m.i or m.status != "ready" or m.step_count >= m.budget:  # ended instead: the final save
+                    return None
+            if m.step_count == 0 or (latest is not None and latest.step == m.step_count):
                 return None
             step, state = m.step_count, member_state(engine, runner.id)
         return self._keep(step, state)
@@ -105,6 +118,26 @@ class MemberCheckpoints:
             if self._final or runner is None:
                 return
         self._keep(runner.step_count, parked_state(runner._member), final=True)
+
+
+class MemberJob(Job):
+    """A job of the group actor's manager: a class-engine member saves itself (`saves`) at the start of its
+    slice, when due; StackGroup.run_slice runs every member's slice just before the group's stacked step."""
+
+    saves: MemberCheckpoints | None = None
+
+    def run_slice(self, seconds: float) -> bool:
+        saves = self.saves
+        if saves is not None and saves.due():
+            try:
+                saves.save()
+            except Exception:  # noqa: BLE001 - a failed save is tried again at the next slice; training goes on
+                traceback.print_exc()
+        return super().run_slice(seconds)
+
+
+class _Manager(JobManager):
+    job_class = MemberJob
 
 
 def _member(job: Job):
@@ -130,7 +163,7 @@ class GroupActor:
         # optimiser state_dict() and load_state_dict() import torch._dynamo (seconds): pay it now, not in a save
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True).state_dict()
         self.checkpoint_s = checkpoint_s
-        self._manager = JobManager(max_running=UNLIMITED, max_running_per_owner=UNLIMITED,
+        self._manager = _Manager(max_running=UNLIMITED, max_running_per_owner=UNLIMITED,
                                    max_jobs_per_owner=UNLIMITED, keep_finished_per_owner=UNLIMITED,
                                    idle_timeout_s=math.inf, workers=workers, stacking=True)
         self._lock = threading.Lock()
@@ -138,19 +171,24 @@ class GroupActor:
         self._saves: dict[int, Any] = {}  # jid -> MemberCheckpoints, or a Checkpointer (a refused member)
         self._early: dict[int, list[tuple]] = {}  # commands that reached the actor before their member
         self._gone: set[int] = set()  # members reported done and forgotten (late commands are dropped)
-        self._closed = threading.Event()
-        self._saver = threading.Thread(target=self._save_loop, name="group-checkpoints", daemon=True)
-        self._saver.start()
+        self._failed: dict[int, str] = {}  # members whose start raised: reported once, as errors
 
     # ---- members ------------------------------------------------------------------------------------------------
     def start(self, jid: int, spec: Callable[[], Sequence[Any]], stack: tuple, label: str = "",
               applies: Sequence[tuple[int | None, dict]] = ()) -> None:
         """A new member: its RunSpec and `stack=(config, points)`, as the local manager's submit takes them."""
         alone = Checkpointer(self.checkpoint_s)  # used only if the class engine does not take the config here
-        job = self._manager.submit(f"job-{jid}", lambda: alone.wrap(spec()), label=label, stack=stack)
+        try:
+            job = self._manager.submit(f"job-{jid}", lambda: alone.wrap(spec()), label=label, stack=stack)
+        except Exception as e:  # noqa: BLE001 - told to the student by the next poll; the group goes on
+            with self._lock:
+                self._failed[jid] = f"{type(e).__name__}: {e}"
+            return
         with self._lock:
             self._jobs[jid] = job
-            self._saves[jid] = MemberCheckpoints(job, self.checkpoint_s) if job._group is not None else alone
+            if job._group is not None:  # a class-engine member (else `alone` saves the job's own runner)
+                job.saves = MemberCheckpoints(job, self.checkpoint_s)
+            self._saves[jid] = job.saves or alone
             early = self._early.pop(jid, [])
         for index, changes in applies:
             job.apply(index, **changes)
@@ -178,7 +216,10 @@ class GroupActor:
         out: dict[int, dict[str, Any]] = {}
         for jid, (version, seq) in known.items():
             with self._lock:
-                job, saves = self._jobs.get(jid), self._saves.get(jid)
+                job, saves, failed = self._jobs.get(jid), self._saves.get(jid), self._failed.pop(jid, None)
+            if failed is not None:
+                out[jid] = {"done": True, "status": "error", "error": failed, "progress": (), "version": version}
+                continue
             if job is None:
                 out[jid] = {"done": False, "status": "starting", "error": None, "progress": (), "version": version}
                 continue
@@ -216,22 +257,6 @@ class GroupActor:
         if not self.members():
             memory.trim()  # the group emptied: give its memory back (the actor may wait as a spare)
 
-    # ---- checkpoints -------------------------------------------------------------------------------------------
-    def _save_loop(self) -> None:
-        tick = max(0.02, min(TICK_S, self.checkpoint_s / 4))
-        while not self._closed.wait(tick):
-            with self._lock:
-                due = [s for s in self._saves.values() if isinstance(s, MemberCheckpoints) and s.due()]
-            for saves in due:
-                try:
-                    saves.save()
-                except Exception:  # noqa: BLE001 - a failed save is retried at the next tick; training goes on
-                    import traceback
-
-                    traceback.print_exc()
-
     def close(self) -> None:
-        """Stop every member and the saver (the actor is killed right after)."""
-        self._closed.set()
+        """Stop every member (the actor is killed right after)."""
         self._manager.shutdown(5.0)
-        self._saver.join(1.0)
