@@ -107,6 +107,65 @@ def test_a_killed_actor_comes_back_from_its_checkpoint(managers, wait_until):
     print(f"\nkilled at about step {start + lost}: restarted from {start}, {lost} steps lost")
 
 
+def test_stackable_runs_share_a_group_actor(managers, wait_until):
+    """Three students' single toy runs submitted as the Mode collapse lab does (`stack=(config, points)`) train
+    as members of one class-engine group actor; a pair (A vs B) gets an actor of its own. Each member finishes
+    its budget with its own final checkpoint; the emptied group actor is killed (no spares here)."""
+    m = managers(spares=0)
+    budget = 300
+    members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}",
+                        stack=(toy(budget, seed=i), None)) for i in range(3)]
+    pair = m.submit("pair", jobs.RunSpec((toy(budget), toy(budget, seed=1))), label="A vs B")
+    names = {j.actor_name for j in members}
+    assert len(names) == 1 and names.pop().startswith("ganlab-group-")
+    assert pair.actor_name.startswith("ganlab-run-") and pair.group is None
+    group = members[0].group
+    assert set(group.members) == {j.id for j in members}
+    for job in members + [pair]:
+        assert job.join(120), f"{job.label} did not finish: {job.status} at {steps(job)}"
+        assert job.status == Status.DONE and steps(job) == budget and job.error is None
+    for job in members:
+        assert job.runners[0].trainer.step_count == budget  # the final checkpoint, for the page's copy
+        assert job.restarts == [] and job.actor is None and job.group is None
+    wait_until(lambda: _gone(group.name), what="the emptied group actor to be killed")
+
+
+def _gone(name: str) -> bool:
+    try:
+        ray.get_actor(name)
+        return False
+    except ValueError:
+        return True
+
+
+def test_a_killed_group_actor_restarts_every_member_from_its_checkpoint(managers, wait_until):
+    """ray.kill of a group actor mid-run: every member continues alone, in a job actor of its own, from its own
+    newest checkpoint (saved every second here), tells its student how many steps were lost, and finishes."""
+    m = managers(checkpoint_s=1.0, spares=0)
+    budget = 1500
+    members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}",
+                        stack=(toy(budget, seed=i), None)) for i in range(3)]
+    wait_until(lambda: all(j.checkpoint is not None and j.checkpoint.step >= 50 for j in members), timeout=120,
+               what="a first checkpoint of every member")
+    group_actor = members[0].actor
+    assert all(j.actor is group_actor for j in members)
+    wait_until(lambda: all(steps(j) > j.checkpoint.step for j in members), timeout=60,
+               what="every member past its newest checkpoint (steps to lose)")
+    seen = {j.id: steps(j) for j in members}
+    ray.kill(group_actor)
+    wait_until(lambda: all(j.restarts for j in members), timeout=30, what="the failure to be noticed")
+    for job in members:
+        start, lost = job.restarts[0]
+        assert start >= 50 and start % 10 == 0 and lost > 0 and start + lost >= seen[job.id]
+        assert job.error == f"restarted from step {start} after a worker failure ({lost} steps lost)"
+    for job in members:
+        assert job.join(240), f"{job.label} did not finish: {job.status} at {steps(job)}"
+        assert job.status == Status.DONE and steps(job) == budget and len(job.restarts) == 1
+        assert job.actor_name.startswith("ganlab-run-") and job.runners[0].trainer.step_count == budget
+    print("\ngroup actor killed:", "; ".join(f"member {j.label} restarted from step {j.restarts[0][0]} "
+                                            f"({j.restarts[0][1]} steps lost)" for j in members))
+
+
 def run_cli(*args: str) -> dict:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -6,6 +6,7 @@ adam      Adam over stacked parameters with per-member lr, betas and step counts
 work      Member (per-run bookkeeping) and Work (a chunk's working stack: rows, per-member plan, buffers)
 engine    ClassEngine: add/remove/pause/apply members, step(n), per-member history, toy metrics, divergence
 runner    MemberRunner: one member with the job manager's runner surface (snapshot(), apply(), park(), ...)
+export    one member as its single run's checkpoint (weights, Adam states from the stack's rows, history, RNG)
 """
 from ganlab.engine.batched.engine import ClassEngine, Member
 from ganlab.engine.batched.key import NotStackable, StackKey, refusal, stack_key

@@ -4,12 +4,15 @@ manager      RayJobManager: the local JobManager's caps, queue, owners and reape
 job          RayJob (this replica's jobs: commands to the actor, snapshots polled back, a local copy of a
              run's trainer from its checkpoint), RemoteJob (another replica's job, read from the registry)
 pool         RayPool: stands where the local WorkerPool stands; starts actors, polls them, restarts failed ones
-actor        JobActor: the worker side, the local job machinery driving the runners inside a Ray actor
+groups       which jobs train in a class-engine group actor (a student's stackable toy run), the pool's Group
+actor        JobActor: the worker side, the local job machinery driving one job's runners inside a Ray actor
+group_actor  GroupActor: many students' stackable toy runs as one class-engine group inside a Ray actor, each
+             member checkpointed on its own (a dead group's members restart alone from their checkpoints)
 checkpoints  periodic checkpoints of a job's runners (ganlab.checkpoint) and restoring them after a failure
 registry     Registry: one named detached actor shared by every app replica (job ids, every replica's jobs,
              nicknames, the announcement); RayClassroom reads the class from it
 connect      joining the cluster: RAY_ADDRESS, else a local Ray (no dashboard, loopback only)
 
-Only `connect`, `pool`, `job`, `registry` and `manager` import Ray; `checkpoints` and `actor` are plain Python
-and run (and are tested) without it.
+Only `connect`, `pool`, `job`, `registry` and `manager` import Ray; `checkpoints`, `actor`, `group_actor` and
+`groups` are plain Python and run (and are tested) without it.
 """

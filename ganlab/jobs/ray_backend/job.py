@@ -1,11 +1,11 @@
 """Jobs whose runners live in Ray actors, with the members pages use on a local Job.
 
 RayJob: a job of this app replica. Commands go to its actor as they are made (Ray keeps one caller's calls
-to an actor in order); status, live step counts, snapshots and the newest checkpoint come back through the
-replica's RayPool, which polls the actor about four times a second and keeps them here, so `progress()`,
-`snapshots()` and `version` cost a page nothing more than on a local job. `runners` are RemoteRunners: they
-read the job's polled numbers, and `trainer` is a local copy of the run built from its newest checkpoint (the
-Image GAN page's download, the Latent space page's "your run").
+to an actor in order; a group actor's member is addressed by its job id); status, live step counts, snapshots
+and the newest checkpoint come back through the replica's RayPool, which polls the actor about four times a
+second and keeps them here, so `progress()`, `snapshots()` and `version` cost a page nothing more than on a
+local job. `runners` are RemoteRunners: they read the job's polled numbers, and `trainer` is a local copy of
+the run built from its newest checkpoint (the Image GAN page's download, the Latent space page's "your run").
 
 RemoteJob: another replica's job as this replica sees it (the Class page): its record from the registry,
 its snapshots read from its actor (or, once finished, the final ones its replica left in Ray's object
@@ -27,7 +27,8 @@ class RayJob(Job):
         super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
         self.id = manager.new_job_id()  # unique across the replicas that share the cluster
         self.spec = factory  # what every actor of this job builds its runners from (after a failure too)
-        self.actor: Any = None  # the handle of the job's current actor
+        self.actor: Any = None  # the handle of the job's current actor (its group actor's, for a member)
+        self.group: Any = None  # the pool's Group (groups.py) while the job is a member of a group actor
         self.actor_name: str | None = None
         self.restarts: list[tuple[int, int]] = []  # (step restarted from, steps lost) per worker failure
         self.final_ref: Any = None  # the final snapshots in Ray's object store, for other replicas
@@ -46,10 +47,13 @@ class RayJob(Job):
             self.applied.append((cmd[1], cmd[2]))
         elif cmd[0] == "stop":
             self.stop_requested = True
-        if self.actor is None:
+        group, actor = self.group, self.actor  # in this order: the pool sets the group first, and drops it last
+        if actor is None:
             self.pending.append(cmd)
+        elif group is not None and actor is group.actor:
+            actor.command.remote(self.id, *cmd)
         else:
-            self.actor.command.remote(*cmd)
+            actor.command.remote(*cmd)
 
     def progress(self) -> tuple[tuple[int, str], ...]:
         return self._progress
@@ -97,7 +101,8 @@ class RayJob(Job):
         """What other replicas know of this job (the registry's copy; ganlab/jobs/ray_backend/registry.py)."""
         return {"id": self.id, "owner": self.owner, "label": self.label, "page": self.page, "meta": self.meta,
                 "created": self.created, "status": str(self.status), "error": self.error,
-                "progress": self._progress, "actor": self.actor_name, "final": self.final_ref}
+                "progress": self._progress, "actor": self.actor_name, "group": self.group is not None,
+                "final": self.final_ref}
 
 
 class RemoteRunner(PolledRunner):
@@ -145,6 +150,7 @@ class RemoteJob(Job):
         self.status = Status(record["status"])
         self.error = record["error"]
         self.actor_name = record["actor"]
+        self.grouped = bool(record.get("group"))  # a member of a group actor: calls name its job id
         self.replica = record.get("replica")
         self._final = record.get("final")
         self._progress = tuple(tuple(p) for p in record["progress"])
@@ -177,7 +183,7 @@ class RemoteJob(Job):
     def _command(self, cmd: tuple) -> None:
         actor = self._actor()
         if actor is not None:
-            actor.command.remote(*cmd)
+            actor.command.remote(*((self.id,) if self.grouped else ()), *cmd)
 
     def fetch_snapshots(self, version: int) -> tuple[int, tuple] | None:
         """(version, snapshots) from the final ones in the object store or the live actor; None when neither
@@ -188,7 +194,10 @@ class RemoteJob(Job):
             if self._final is not None:
                 return 1 << 30, ray.get(self._final, timeout=5.0)
             actor = self._actor()
-            return ray.get(actor.snapshots.remote(version), timeout=5.0) if actor is not None else None
+            if actor is None:
+                return None
+            call = actor.snapshots.remote(self.id, version) if self.grouped else actor.snapshots.remote(version)
+            return ray.get(call, timeout=5.0)
         except Exception:  # noqa: BLE001 - another replica's run that just ended: keep what we had
             return None
 

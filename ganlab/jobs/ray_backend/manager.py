@@ -2,10 +2,13 @@
 
 Caps, the queue and its positions, owners, tabs, the grace period and the idle reaper are the local manager's
 (ganlab/jobs/job_manager.py), per app replica: a student's browser stays on one replica (sticky sessions).
-What changes: its jobs are RayJobs (ganlab/jobs/ray_backend/job.py) run by a RayPool, job ids come from the
-cluster's registry, and `all_jobs` / `get` also return the other replicas' jobs (RemoteJob), so the Class page
-of any replica lists the whole class. `manager()` is the process-wide one; it also makes the process's
-Classroom a RayClassroom (nicknames and the announcement shared by every replica).
+What changes: its jobs are RayJobs (ganlab/jobs/ray_backend/job.py) run by a RayPool, which also decides
+where a job trains (ganlab/jobs/ray_backend/pool.py: a student's single toy run submitted with
+`stack=(config, points)` joins a class-engine group actor, as the local manager stacks it; any other job gets
+an actor of its own), job ids come from the cluster's registry, and `all_jobs` / `get` also return the other
+replicas' jobs (RemoteJob), so the Class page of any replica lists the whole class. `manager()` is the
+process-wide one; it also makes the process's Classroom a RayClassroom (nicknames and the announcement shared
+by every replica).
 """
 from __future__ import annotations
 
@@ -30,16 +33,16 @@ REMOTE_SNAPSHOT_TTL_S = 1.0  # another replica's live run is read from its actor
 
 class RayJobManager(JobManager):
     """shared: use the cluster's registry (job ids unique across replicas, the class on every replica); the
-    CLI runs without it. checkpoint_s, run_cpus, threads, spares: see RayPool. Other arguments: JobManager's, except
-    that runs are never stacked into class-engine groups here: every run is an actor of its own, which a
-    failure restarts from the run's own checkpoint (a group member has no checkpoint of its own yet)."""
+    CLI runs without it. checkpoint_s, run_cpus, threads, spares: see RayPool. Other arguments: JobManager's;
+    `stacking` (default: GANLAB_CLASS_ENGINE, on) lets stackable runs share group actors, each member with
+    checkpoints of its own (ganlab/jobs/ray_backend/group_actor.py)."""
 
     job_class = RayJob
 
     def __init__(self, *, shared: bool = True, checkpoint_s: float = CHECKPOINT_S, run_cpus: float | None = None,
                  threads: int | None = None, spares: int | None = None, replica: str | None = None, **kwargs):
         connect()
-        super().__init__(**{**kwargs, "stacking": False})
+        super().__init__(**kwargs)
         self.replica = replica or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.registry = registry() if shared else None
         self._ids = itertools.count(1)
@@ -48,6 +51,11 @@ class RayJobManager(JobManager):
         self._records: tuple[float, list[dict]] = (0.0, [])
         self._remote_snaps: dict[int, tuple[float, int, tuple]] = {}  # job id -> (read at, version, snapshots)
         self._remote_lock = threading.Lock()
+
+    def _start(self, job: Job) -> None:
+        """An admitted job goes to the RayPool, which gives it an actor or a group actor's place: never to this
+        process's stack groups (JobManager._stack_up), whose runners would train here."""
+        self._pool.schedule(job)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """JobManager.shutdown while Ray is up; after Ray's own exit hook, only the poller is stopped (this

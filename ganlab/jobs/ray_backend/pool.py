@@ -1,20 +1,32 @@
 """RayPool: where a local JobManager has its WorkerPool, the Ray backend has this.
 
-Admitting a job (`schedule` of a STARTING job) gives it an actor: a JobActor (ganlab/jobs/ray_backend/actor.py)
-named `ganlab-run-<replica>-<n>`, asking Ray for RUN_CPUS of a CPU (and a share of a GPU for image runs when
-the cluster has GPUs), so Ray places it on whichever node has room. A new actor's process first imports torch
-and the training stack (seconds of CPU), so the pool keeps SPARES of them warm and hands one to the next job.
-One thread per replica then polls every live actor (one call in flight per actor, about every POLL_S) and
-hands the answers to the jobs, publishes this replica's jobs to the registry every PUBLISH_S, and handles
-failures:
+Admitting a job (`schedule` of a STARTING job) gives it an actor. A student's single toy run that the class
+engine stacks (groups.py: submitted with `stack=(config, points)`, config accepted, a RunSpec without resume)
+joins a group actor (group_actor.py, `ganlab-group-<replica>-<n>`) that has room for its stack key: up to
+CPU_MEMBERS (GPU_MEMBERS) such runs train there in one vectorised step, as in a single server's stack groups;
+a new group actor is made when none has room. Every other job gets a JobActor (actor.py) of its own, named
+`ganlab-run-<replica>-<n>`. Either actor asks Ray for RUN_CPUS of a CPU (one process stepping on one thread,
+whether it holds one run or a group; a share of a GPU for image runs when the cluster has GPUs), so Ray places
+it on whichever node has room. A new actor's process first imports torch and the training stack (seconds of
+CPU), so the pool keeps SPARES JobActors warm and hands one to the next job, and, once a first group was
+needed (a class is here), SPARES group actors as well; a group actor whose members all ended waits as a spare
+(if one is missing) or is killed, freeing its process and its share of the cluster.
+
+One thread per replica then polls every live actor (one call in flight per actor, about every POLL_S; a group
+actor answers for all its members in one call) and hands the answers to the jobs, publishes this replica's
+jobs to the registry every PUBLISH_S, and handles failures:
 
 A poll that fails with RayActorError means the actor or its node died. Unless the job was being stopped, a new
 actor continues it from the newest checkpoint the job holds (saved every CHECKPOINT_S of training,
 ganlab/jobs/ray_backend/checkpoints.py), paused if it was paused, with every live change replayed; the job's
 `error` tells the student "restarted from step N after a worker failure (M steps lost)". After MAX_RESTARTS
-failures the job ends with status error and says so. A finished job's actor is killed (its process and its
-share of the cluster are freed); its final snapshots stay in Ray's object store for other replicas' Class pages
-and its final checkpoint stays in the job for the page's download and the Latent space page.
+failures the job ends with status error and says so. When a group actor dies, each of its members is such a
+job: each continues alone, in a JobActor of its own, from its own newest checkpoint (a group actor saves every
+member every CHECKPOINT_S, group_actor.py), with its own message; no member is lost silently.
+
+A finished job's actor is killed (a member leaves its group actor); its final snapshots stay in Ray's object
+store for other replicas' Class pages and its final checkpoint stays in the job for the page's download and the
+Latent space page.
 """
 from __future__ import annotations
 
@@ -28,6 +40,8 @@ from typing import Any
 from ganlab.jobs.ray_backend.actor import JobActor
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S
 from ganlab.jobs.ray_backend.connect import NAMESPACE, connect
+from ganlab.jobs.ray_backend.group_actor import GroupActor
+from ganlab.jobs.ray_backend.groups import Group, capacity, group_key
 from ganlab.jobs.ray_backend.job import RayJob
 from ganlab.jobs.status import Status
 
@@ -60,10 +74,14 @@ class RayPool:
         self.workers = max(1, int(resources.get("CPU", 1)))
         self.has_gpus = resources.get("GPU", 0) > 0
         self._actor_class = ray.remote(JobActor)
+        self._group_class = ray.remote(GroupActor)
         self._names = itertools.count(1)
         self._lock = threading.Lock()
-        self._live: list[RayJob] = []  # jobs with an actor
+        self._live: list[RayJob] = []  # jobs with an actor (a group actor's members too)
+        self._groups: list[Group] = []  # group actors with members
         self._spare: list[tuple[Any, str]] = []  # (actor, name): started, warm, no job yet
+        self._spare_groups: list[tuple[Any, str]] = []  # group actors likewise (kept once a class is here)
+        self._grouping = False  # a first group was made: keep spare group actors from now on
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._published = 0.0
@@ -71,9 +89,14 @@ class RayPool:
 
     # ---- the WorkerPool interface, as the JobManager uses it -------------------------------------------------
     def schedule(self, job: RayJob) -> None:
-        """A newly admitted job gets its actor (commands to a running job go straight to its actor)."""
+        """A newly admitted job gets its actor, or a place in a group actor (commands to a running job go straight
+        to its actor)."""
         if job.actor is None and job.status == Status.STARTING and not self._closed.is_set():
-            self._start(job)
+            key = group_key(job)
+            if key is None:
+                self._start(job)
+            else:
+                self._join(job, key)
 
     def runnable(self) -> int:
         with self._lock:
@@ -85,13 +108,14 @@ class RayPool:
             self._thread.join(timeout)
         with self._lock:
             live, self._live = self._live, []
-            spare, self._spare = self._spare, []
+            spare, self._spare = self._spare + self._spare_groups, []
+            groups, self._groups, self._spare_groups = self._groups, [], []
         if not self._ray.is_initialized():
             return  # Ray is down (process exit): the actors went with it
         for job in live:
             self._kill(job)
-        for actor, _ in spare:
-            self._ray.kill(actor)
+        for actor, _ in spare + [(g.actor, g.name) for g in groups]:
+            self._kill_actor(actor)
         registry = self._manager.registry
         if registry is not None:
             registry.leave.remote(self._manager.replica)
@@ -111,14 +135,29 @@ class RayPool:
         threads = self.threads if self.threads is not None else (None if gpu else 1)
         return self._actor_class.options(**opts).remote(threads, self.checkpoint_s), name
 
+    def _new_group_actor(self, gpu: bool = False) -> tuple[Any, str]:
+        name = f"ganlab-group-{self._manager.replica}-{next(self._names)}"
+        opts = {"name": name, "namespace": NAMESPACE, "num_cpus": self.run_cpus, "max_restarts": 0}
+        if gpu:
+            opts["num_gpus"] = self.run_gpus
+        threads = self.threads if self.threads is not None else (None if gpu else 1)
+        return self._group_class.options(**opts).remote(threads, self.checkpoint_s), name
+
     def _refill(self) -> None:
-        """Keep `spares` warm actors (a Start then trains at once instead of after a process start)."""
+        """Keep `spares` warm actors (a Start then trains at once instead of after a process start), and as many
+        group actors once a first group was made."""
         with self._lock:
-            missing = self.spares - len(self._spare) if not self._closed.is_set() else 0
+            closed = self._closed.is_set()
+            missing = self.spares - len(self._spare) if not closed else 0
+            missing_groups = self.spares - len(self._spare_groups) if self._grouping and not closed else 0
         for _ in range(max(0, missing)):
             made = self._new_actor()
             with self._lock:
                 self._spare.append(made)
+        for _ in range(max(0, missing_groups)):
+            made = self._new_group_actor()
+            with self._lock:
+                self._spare_groups.append(made)
 
     def _start(self, job: RayJob, resume=None, paused: bool = False) -> None:
         gpu = self._wants_gpu(job)
@@ -132,25 +171,80 @@ class RayPool:
                 job.actor.command.remote(*cmd)
         with self._lock:
             self._live.append(job)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="ray-job-poller", daemon=True)
-                self._thread.start()
+            self._ensure_poller()
         if spare is not None:
             self._refill()
+
+    def _join(self, job: RayJob, key) -> None:
+        """The job becomes a member of a group actor with room for its stack key (a new one when none has)."""
+        made = False
+        gpu = self.has_gpus and self.run_gpus > 0 and str(key.device).startswith("cuda")  # else a CPU actor
+        with self._lock:
+            group = next((g for g in self._groups if g.key == key and g.has_room()), None)
+            if group is None:
+                spare = self._spare_groups.pop(0) if self._spare_groups and not gpu else None
+                actor, name = spare or self._new_group_actor(gpu)
+                group = Group(actor, name, key, capacity(gpu))
+                self._groups.append(group)
+                self._grouping = made = True
+            group.members[job.id] = job
+            job.group = group
+            job.actor, job.actor_name = group.actor, group.name
+            group.actor.start.remote(job.id, job.spec, job._stack, job.label, list(job.applied))
+            pending, job.pending = job.pending, []
+            for cmd in pending:
+                if cmd[0] != "apply":  # live changes went in with `start`
+                    group.actor.command.remote(job.id, *cmd)
+            self._live.append(job)
+            self._ensure_poller()
+        if made:
+            self._refill()
+
+    def _ensure_poller(self) -> None:
+        """Called with the lock held."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="ray-job-poller", daemon=True)
+            self._thread.start()
+
+    def _kill_actor(self, actor) -> None:
+        try:
+            self._ray.kill(actor)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
 
     def _kill(self, job: RayJob) -> None:
         actor, job.actor, job.inflight = job.actor, None, None
         if actor is not None:
-            try:
-                self._ray.kill(actor)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
+            self._kill_actor(actor)
 
     def _drop(self, job: RayJob) -> None:
+        """The job leaves its actor: a JobActor is killed; a group actor loses a member (and, left empty, waits
+        as a spare or is killed)."""
+        empty = None
         with self._lock:
             if job in self._live:
                 self._live.remove(job)
-        self._kill(job)
+            group = job.group
+            if group is not None:  # the group actor stays: only the member leaves it
+                job.actor = job.group = job.inflight = None
+                group.members.pop(job.id, None)
+                if not group.members and group in self._groups:
+                    self._groups.remove(group)
+                    empty = group
+        if group is None:
+            self._kill(job)
+        if empty is not None:
+            self._retire(empty)
+
+    def _retire(self, group: Group) -> None:
+        """An empty group actor: kept warm as a spare when one is missing, else killed (its process and its share
+        of the cluster are freed)."""
+        with self._lock:
+            keep = not self._closed.is_set() and len(self._spare_groups) < self.spares
+            if keep:
+                self._spare_groups.append((group.actor, group.name))
+        if not keep:
+            self._kill_actor(group.actor)
 
     # ---- the poller --------------------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -168,15 +262,23 @@ class RayPool:
     def _poll(self) -> None:
         ray = self._ray
         with self._lock:
-            jobs = list(self._live)
+            jobs = [j for j in self._live if j.group is None]
+            groups = list(self._groups)
         for job in jobs:
             if job.inflight is None and job.actor is not None:
                 seq = job.checkpoint.seq if job.checkpoint is not None else 0
                 job.inflight = job.actor.poll.remote(job.actor_version, seq)
+        for group in groups:
+            if group.inflight is None and group.members:
+                group.inflight = group.actor.poll.remote(group.known())
         refs = [j.inflight for j in jobs if j.inflight is not None]
+        refs += [g.inflight for g in groups if g.inflight is not None]
         if not refs:
             return
         ready = set(ray.wait(refs, num_returns=len(refs), timeout=POLL_S)[0])
+        for group in groups:
+            if group.inflight is not None and group.inflight in ready:
+                self._group_answered(group)
         for job in jobs:
             ref = job.inflight
             if ref is None or ref not in ready:
@@ -192,6 +294,33 @@ class RayPool:
             job.take(report)
             if report["done"]:
                 self._finished(job, Status(report["status"]))
+
+    def _group_answered(self, group: Group) -> None:
+        ref, group.inflight = group.inflight, None
+        try:
+            reports = self._ray.get(ref)
+        except self._ray.exceptions.ActorUnavailableError:
+            return  # unreachable for a moment: ask again
+        except self._ray.exceptions.RayActorError:
+            self._group_lost(group)
+            return
+        for jid, report in reports.items():
+            job = group.members.get(jid)
+            if job is None:
+                continue  # it left the group meanwhile (stopped here, or restarted)
+            job.take(report)
+            if report["done"]:
+                self._finished(job, Status(report["status"]))
+
+    def _group_lost(self, group: Group) -> None:
+        """A group actor (or its node) died: every member continues alone from its own newest checkpoint."""
+        with self._lock:
+            if group in self._groups:
+                self._groups.remove(group)
+            members = list(group.members.values())
+        self._kill_actor(group.actor)
+        for job in members:
+            self._lost(job)
 
     def _finished(self, job: RayJob, status: Status) -> None:
         snaps = job.snapshots()

@@ -1,0 +1,262 @@
+"""GroupActor: many students' single toy runs trained as one class-engine group inside a Ray actor.
+
+Where a JobActor (actor.py) holds one job, a GroupActor holds up to stacking.CPU_MEMBERS (GPU_MEMBERS) member
+jobs whose configs share one stack key (ganlab.engine.batched.stack_key): RayPool (pool.py) sends it only
+those. Inside, a private JobManager with stacking on does what the training process's manager does for a
+class (ganlab/jobs/train_process/server.py): `start` submits the member with `stack=(config, points)`, so it
+joins the manager's StackGroup, and one worker thread steps every running member in one vectorised step
+(ganlab/jobs/stacking.py). Each member keeps its own commands, snapshots, status and budget. The actor's
+methods only read and command the manager's jobs, so they answer while the worker trains:
+
+    start(jid, spec, stack, label, applies)   a new member (spec: its RunSpec, used here only if the engine
+                                              refuses the config after all; applies: live changes so far)
+    command(jid, name, *args)                 a page's command to one member (Job.perform)
+    poll({jid: (version, checkpoint_seq)})    -> {jid: report} for every member in one round trip: JobActor's
+                                              report (status, steps, snapshots when newer, the newest
+                                              checkpoint when newer); a member reported "done" is forgotten
+    snapshots(jid, version)                   another replica's Class page reads a member
+    close()                                   stop every member (the actor is killed right after)
+
+Checkpoints, per member (fault tolerance): a member's job saves it at the start of its slice, in the thread
+that steps the group, between two stacked steps (the engine's lock is free there: a save neither waits for a
+step nor races one; a saver thread of its own would wait on the lock, which the stepping thread takes back
+between chunks before a waiting thread wakes). Every CHECKPOINT_S a member that moved since its last save is
+saved as a single run's checkpoint with its Adam states (ganlab/engine/batched/export.py; about 0.6 MB and
+5 ms for a preset's 2x128 networks), at a logging step, as a single run's checkpoints are: the group's chunks
+do not end on every member's logging steps (members join at any time, and the first chunk is one step), so a
+member mid-way through an interval first takes the rest of it alone, as a page's "step once" does (at most
+log_every - 1 steps at a single run's speed, once per CHECKPOINT_S). A finished member's final state
+(weights, history, step; no optimiser) is saved once when it is reported done. Poll hands each member's newest
+one to the driver, which keeps it: when this actor dies, every member restarts alone in its own JobActor from
+its own checkpoint (JobActor.start with `resume`; the Trainer takes the member's very next steps, and its own
+checkpoints go on at logging steps), and the student reads "restarted from step N after a worker failure
+(M steps lost)". A member that has no checkpoint yet restarts from the beginning, and says so.
+
+A member whose config the engine refuses here (it cannot happen for what RayPool sends, but a node's device
+may differ from the driver's) trains through its RunSpec in the manager's worker, checkpointed between steps
+by checkpoints.Checkpointer as in a JobActor. Plain Python: ray.remote wraps it where actors are created.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+import traceback
+from typing import Any, Callable, Sequence
+
+from ganlab.jobs import memory
+from ganlab.jobs.job_manager import Job, JobManager
+from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer
+
+UNLIMITED = 1 << 30
+
+
+class MemberCheckpoints:
+    """The newest checkpoint of one class-engine member (a job whose runner is a MemberRunner)."""
+
+    def __init__(self, job: Job, every_s: float):
+        self.job, self.every_s = job, every_s
+        self._lock = threading.Lock()
+        self._latest: Checkpoint | None = None
+        self._seq = 1
+        self._last = time.monotonic()  # the first save comes every_s after the member starts
+        self._final = False
+
+    def latest(self) -> Checkpoint | None:
+        with self._lock:
+            return self._latest
+
+    def _keep(self, step: int, state: dict, final: bool = False) -> Checkpoint | None:
+        """Serialise outside the engine's lock; a periodic save that lost the race to the final one is dropped."""
+        from ganlab.engine.batched.export import to_bytes
+
+        data = to_bytes(state)
+        with self._lock:
+            if self._final and not final:
+                return None
+            self._final = self._final or final
+            ck = self._latest = Checkpoint(self._seq, (step,), (data,), time.time())
+            self._seq += 1
+        self._last = time.monotonic()
+        return ck
+
+    def due(self) -> bool:
+        return not self._final and time.monotonic() - self._last >= self.every_s
+
+    def save(self) -> Checkpoint | None:
+        """Save the member now (call between the group's steps, in the thread that steps it). A member mid-way
+        through a logging interval first takes the rest of that interval alone, as a page's "step once" does
+        (engine.step(members=[id]): the very steps the group would take); a paused, diverged or finished
+        member, or one that has not moved since its last save, is left as it is."""
+        from ganlab.engine.batched.export import member_state
+
+        runner = _member(self.job)
+        if runner is None:
+            return None
+        engine, latest = runner.engine, self.latest()
+        with engine._lock:
+            if runner.id not in engine.ids:  # parked: the final save covers it
+                return None
+            m = runner._member
+            if m.status != "ready" or m.paused or m.step_count >= m.budget:
+                return None
+            if m.i:
+                engine.step(min(m.log_every - m.i, m.budget - m.step_count), members=[runner.id])
+                if m.i or m.status != "ready" or m.step_count >= m.budget:  # ended instead: the final save
+                    return None
+            if m.step_count == 0 or (latest is not None and latest.step == m.step_count):
+                return None
+            step, state = m.step_count, member_state(engine, runner.id)
+        return self._keep(step, state)
+
+    def finish(self) -> None:
+        """The member's job is over (its runner parked): save its final state once."""
+        from ganlab.engine.batched.export import parked_state
+
+        runner = _member(self.job)
+        with self._lock:
+            if self._final or runner is None:
+                return
+        self._keep(runner.step_count, parked_state(runner._member), final=True)
+
+
+class MemberJob(Job):
+    """A job of the group actor's manager: a class-engine member saves itself (`saves`) at the start of its
+    slice, when due; StackGroup.run_slice runs every member's slice just before the group's stacked step."""
+
+    saves: MemberCheckpoints | None = None
+
+    def run_slice(self, seconds: float) -> bool:
+        saves = self.saves
+        if saves is not None and saves.due():
+            try:
+                saves.save()
+            except Exception:  # noqa: BLE001 - a failed save is tried again at the next slice; training goes on
+                traceback.print_exc()
+        return super().run_slice(seconds)
+
+
+class _Manager(JobManager):
+    job_class = MemberJob
+
+
+def _member(job: Job):
+    """The job's MemberRunner, or None (runners not built yet, or the job trains on its own)."""
+    runners = list(job.runners)
+    r = runners[0] if len(runners) == 1 else None
+    return r if r is not None and hasattr(r, "engine") and getattr(r, "_member", None) is not None else None
+
+
+class GroupActor:
+    """threads: torch intra-op threads (None: leave torch's setting); checkpoint_s: seconds between a member's
+    checkpoints; workers: the manager's worker threads (one steps the group)."""
+
+    def __init__(self, threads: int | None = None, checkpoint_s: float = CHECKPOINT_S, workers: int = 1):
+        import torch
+
+        import ganlab.engine.batched  # noqa: F401  (the class engine)
+        import ganlab.engine.batched.export  # noqa: F401
+        import ganlab.engine.runner  # noqa: F401  (a refused member's single-run stack)
+
+        if threads:
+            torch.set_num_threads(threads)
+        # optimiser state_dict() and load_state_dict() import torch._dynamo (seconds): pay it now, not in a save
+        torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True).state_dict()
+        self.checkpoint_s = checkpoint_s
+        self._manager = _Manager(max_running=UNLIMITED, max_running_per_owner=UNLIMITED,
+                                   max_jobs_per_owner=UNLIMITED, keep_finished_per_owner=UNLIMITED,
+                                   idle_timeout_s=math.inf, workers=workers, stacking=True)
+        self._lock = threading.Lock()
+        self._jobs: dict[int, Job] = {}
+        self._saves: dict[int, Any] = {}  # jid -> MemberCheckpoints, or a Checkpointer (a refused member)
+        self._early: dict[int, list[tuple]] = {}  # commands that reached the actor before their member
+        self._gone: set[int] = set()  # members reported done and forgotten (late commands are dropped)
+        self._failed: dict[int, str] = {}  # members whose start raised: reported once, as errors
+
+    # ---- members ------------------------------------------------------------------------------------------------
+    def start(self, jid: int, spec: Callable[[], Sequence[Any]], stack: tuple, label: str = "",
+              applies: Sequence[tuple[int | None, dict]] = ()) -> None:
+        """A new member: its RunSpec and `stack=(config, points)`, as the local manager's submit takes them."""
+        alone = Checkpointer(self.checkpoint_s)  # used only if the class engine does not take the config here
+        try:
+            job = self._manager.submit(f"job-{jid}", lambda: alone.wrap(spec()), label=label, stack=stack)
+        except Exception as e:  # noqa: BLE001 - told to the student by the next poll; the group goes on
+            with self._lock:
+                self._failed[jid] = f"{type(e).__name__}: {e}"
+            return
+        with self._lock:
+            self._jobs[jid] = job
+            if job._group is not None:  # a class-engine member (else `alone` saves the job's own runner)
+                job.saves = MemberCheckpoints(job, self.checkpoint_s)
+            self._saves[jid] = job.saves or alone
+            early = self._early.pop(jid, [])
+        for index, changes in applies:
+            job.apply(index, **changes)
+        for cmd in early:
+            job.perform(cmd)
+
+    def command(self, jid: int, name: str, *args: Any) -> None:
+        with self._lock:
+            job = self._jobs.get(jid)
+            if job is None:
+                if jid not in self._gone:
+                    self._early.setdefault(jid, []).append((name, *args))
+                return
+        job.perform((name, *args))
+
+    def members(self) -> list[int]:
+        with self._lock:
+            return sorted(self._jobs)
+
+    # ---- reading ---------------------------------------------------------------------------------------------
+    def poll(self, known: dict[int, tuple[int, int]]) -> dict[int, dict[str, Any]]:
+        """Every member the caller asks about (jid -> (snapshot version, checkpoint seq) it holds): JobActor.poll's
+        report. 'done' means everything after it is final (the last snapshot, the final checkpoint); the member
+        is forgotten here once it is reported. A jid this actor does not hold yet reads 'starting'."""
+        out: dict[int, dict[str, Any]] = {}
+        for jid, (version, seq) in known.items():
+            with self._lock:
+                job, saves, failed = self._jobs.get(jid), self._saves.get(jid), self._failed.pop(jid, None)
+            if failed is not None:
+                out[jid] = {"done": True, "status": "error", "error": failed, "progress": (), "version": version}
+                continue
+            if job is None:
+                out[jid] = {"done": False, "status": "starting", "error": None, "progress": (), "version": version}
+                continue
+            done = job.join(0)
+            if done and isinstance(saves, MemberCheckpoints):
+                saves.finish()
+            rep: dict[str, Any] = {"done": done, "status": str(job.status), "error": job.error,
+                                   "progress": job.progress(), "version": job.version}
+            if rep["version"] != version:
+                rep["snapshots"] = job.snapshots()
+            ck = saves.latest()
+            if ck is not None and ck.seq != seq:
+                rep["checkpoint"] = ck
+            out[jid] = rep
+            if done:
+                self._forget(jid)
+        return out
+
+    def snapshots(self, jid: int, version: int) -> tuple[int, tuple] | None:
+        """(version, snapshots) of one member when newer than `version`; None when not (or not held here)."""
+        with self._lock:
+            job = self._jobs.get(jid)
+        if job is None:
+            return None
+        current = job.version
+        return (current, job.snapshots()) if current != version else None
+
+    def _forget(self, jid: int) -> None:
+        with self._lock:
+            job = self._jobs.pop(jid, None)
+            self._saves.pop(jid, None)
+            self._gone.add(jid)
+        if job is not None:
+            self._manager._forget(job)  # frees its runner (the engine already let its rows go at park)
+        if not self.members():
+            memory.trim()  # the group emptied: give its memory back (the actor may wait as a spare)
+
+    def close(self) -> None:
+        """Stop every member (the actor is killed right after)."""
+        self._manager.shutdown(5.0)
