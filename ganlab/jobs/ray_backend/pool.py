@@ -127,21 +127,16 @@ class RayPool:
         return (self.has_gpus and self.run_gpus > 0 and config is not None and not getattr(config, "is_toy", True)
                 and getattr(config, "device", "cpu") != "cpu")
 
-    def _new_actor(self, gpu: bool = False) -> tuple[Any, str]:
-        name = f"ganlab-run-{self._manager.replica}-{next(self._names)}"
+    def _new_actor(self, gpu: bool = False, group: bool = False) -> tuple[Any, str]:
+        """A JobActor (`ganlab-run-...`) or, with `group`, a GroupActor (`ganlab-group-...`): the same request to
+        Ray, one process stepping on one thread (torch threads: `threads`, else 1 on a CPU)."""
+        kind, cls = ("group", self._group_class) if group else ("run", self._actor_class)
+        name = f"ganlab-{kind}-{self._manager.replica}-{next(self._names)}"
         opts = {"name": name, "namespace": NAMESPACE, "num_cpus": self.run_cpus, "max_restarts": 0}
         if gpu:
             opts["num_gpus"] = self.run_gpus
         threads = self.threads if self.threads is not None else (None if gpu else 1)
-        return self._actor_class.options(**opts).remote(threads, self.checkpoint_s), name
-
-    def _new_group_actor(self, gpu: bool = False) -> tuple[Any, str]:
-        name = f"ganlab-group-{self._manager.replica}-{next(self._names)}"
-        opts = {"name": name, "namespace": NAMESPACE, "num_cpus": self.run_cpus, "max_restarts": 0}
-        if gpu:
-            opts["num_gpus"] = self.run_gpus
-        threads = self.threads if self.threads is not None else (None if gpu else 1)
-        return self._group_class.options(**opts).remote(threads, self.checkpoint_s), name
+        return cls.options(**opts).remote(threads, self.checkpoint_s), name
 
     def _refill(self) -> None:
         """Keep `spares` warm actors (a Start then trains at once instead of after a process start), and as many
@@ -155,7 +150,7 @@ class RayPool:
             with self._lock:
                 self._spare.append(made)
         for _ in range(max(0, missing_groups)):
-            made = self._new_group_actor()
+            made = self._new_actor(group=True)
             with self._lock:
                 self._spare_groups.append(made)
 
@@ -183,7 +178,7 @@ class RayPool:
             group = next((g for g in self._groups if g.key == key and g.has_room()), None)
             if group is None:
                 spare = self._spare_groups.pop(0) if self._spare_groups and not gpu else None
-                actor, name = spare or self._new_group_actor(gpu)
+                actor, name = spare or self._new_actor(gpu, group=True)
                 group = Group(actor, name, key, capacity(gpu))
                 self._groups.append(group)
                 self._grouping = made = True
