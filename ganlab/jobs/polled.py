@@ -1,13 +1,51 @@
-"""PolledRunner: one runner of a job that trains in another process, as a page reads it.
+"""A job that trains in another process, as a page reads it: PolledJob and its PolledRunners.
 
-The job (a RayJob, or a ProcJob of the training process) keeps what its poller last received: each runner's
-(step, status) in `job.progress()` and its snapshot in `job.snapshots()`. A PolledRunner reads its row of those
-and sends commands through the job; it never steps. Subclasses say where the run trains (`WHERE`), where its
-budget and logging interval come from, and how a local copy of its Trainer is made.
+PolledJob (the base of a RayJob and of a ProcJob of the training process) keeps what its poller last received:
+each runner's (step, status) in `progress()` and their snapshots in `snapshots()`; `take_polled` applies the
+part of a poll's report both kinds share. A PolledRunner reads its row of those and sends commands through the
+job; it never steps. Subclasses say where the run trains (`WHERE`), where its budget and logging interval come
+from, and how a local copy of its Trainer is made.
 """
 from __future__ import annotations
 
 from typing import Any
+
+from ganlab.jobs.job_manager import Job
+from ganlab.jobs.status import FINISHED, Status
+
+
+class PolledJob(Job):
+    """runner_class: its runners' PolledRunner subclass; WHERE: where it trains (for the error of a stray step)."""
+
+    WHERE = "another process"
+    runner_class: type["PolledRunner"]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._progress: tuple = ()
+
+    def progress(self) -> tuple[tuple[int, str], ...]:
+        return self._progress
+
+    def run_slice(self, seconds: float) -> bool:
+        raise RuntimeError(f"this job trains in {self.WHERE}; its poller reads it")
+
+    def take_polled(self, report: dict) -> bool:
+        """A report's progress (runners made to match), snapshots when it has them (returns True then) and live
+        status: queued over there means its runners are about to be built (STARTING here); a finished status
+        is left to the subclass, which knows when everything after it is final."""
+        self._progress = tuple(tuple(p) for p in report["progress"])
+        if len(self.runners) != len(self._progress):
+            self.runners = [self.runner_class(self, i) for i in range(len(self._progress))]
+        got = "snapshots" in report
+        if got:
+            with self._lock:
+                self._snapshots = tuple(report["snapshots"])
+                self._version += 1
+        status = Status(report["status"])
+        if status not in FINISHED:
+            self.status = Status.STARTING if status == Status.QUEUED else status
+        return got
 
 
 class PolledRunner:

@@ -16,12 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 from ganlab.jobs.job_manager import Job
-from ganlab.jobs.polled import PolledRunner
+from ganlab.jobs.polled import PolledJob, PolledRunner
 from ganlab.jobs.ray_backend.checkpoints import MAX_BYTES, Checkpoint
 from ganlab.jobs.status import FINISHED, Status
 
 
-class RayJob(Job):
+class RayJob(PolledJob):
+    WHERE = "its Ray actor"
+
     def __init__(self, manager, owner: str, factory, label: str, snapshot_every_s: float, page: str = "",
                  meta: dict | None = None):
         super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
@@ -39,7 +41,6 @@ class RayJob(Job):
         self.inflight: Any = None  # the poll on its way back
         self.actor_version = -1  # the actor's snapshot version last received
         self.note: str | None = None  # what the student reads after a worker failure
-        self._progress: tuple = ()
 
     # ---- commands: straight to the actor ------------------------------------------------------------------
     def _command(self, cmd: tuple) -> None:
@@ -55,30 +56,14 @@ class RayJob(Job):
         else:
             actor.command.remote(*cmd)
 
-    def progress(self) -> tuple[tuple[int, str], ...]:
-        return self._progress
-
-    def run_slice(self, seconds: float) -> bool:
-        raise RuntimeError("a RayJob trains in its actor; its RayPool polls it")
-
     # ---- the pool's side ------------------------------------------------------------------------------------
     def take(self, report: dict) -> None:
-        """A poll's answer (ganlab/jobs/ray_backend/actor.py JobActor.poll)."""
-        self._progress = tuple(tuple(p) for p in report["progress"])
-        if len(self.runners) != len(self._progress):
-            self.runners = [RemoteRunner(self, i) for i in range(len(self._progress))]
+        """A poll's answer (ganlab/jobs/ray_backend/actor.py JobActor.poll); finished counts once the actor says
+        everything is final ("done", RayPool._finished)."""
         if "checkpoint" in report:
             self.checkpoint = report["checkpoint"]
-        if "snapshots" in report:
-            with self._lock:
-                self._snapshots = tuple(report["snapshots"])
-                self._version += 1
+        if self.take_polled(report):
             self.actor_version = report["version"]
-        status = Status(report["status"])
-        if status == Status.QUEUED:
-            status = Status.STARTING  # queued inside the actor means: its runners are about to be built
-        if status not in FINISHED:  # finished counts once the actor says everything is final ("done")
-            self.status = status
         self.error = report["error"] or self.note
 
     def rewind(self) -> None:
@@ -140,6 +125,9 @@ class RemoteRunner(PolledRunner):
                                        data_dir=getattr(spec, "data_dir", None), quality=False)
             self._copy = (key, trainer)
         return self._copy[1]
+
+
+RayJob.runner_class = RemoteRunner  # (defined after the job, which the runner reads)
 
 
 class RemoteJob(Job):

@@ -18,8 +18,7 @@ from multiprocessing.connection import Connection
 from socket import socketpair
 from typing import Any
 
-from ganlab.jobs.job_manager import Job
-from ganlab.jobs.polled import PolledRunner
+from ganlab.jobs.polled import PolledJob, PolledRunner
 from ganlab.jobs.status import FINISHED, Status
 
 POLL_S = 0.1  # how stale a live line's step counter may be
@@ -35,13 +34,12 @@ def picklable(obj: Any) -> bool:
         return False
 
 
-class ProcJob(Job):
+class ProcJob(PolledJob):
     """A job whose runners train in the training process. Pages use it like a local Job; its commands go to
     the child at once (or when it starts, if queued) and its status, steps and snapshots come back by poll."""
 
     def __init__(self, manager, owner, factory, label, snapshot_every_s, page="", meta=None):
         super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
-        self._progress: tuple = ()
         self._budgets: tuple = ()
         self._log_every: tuple = ()
         self._pending: list[tuple] = []  # commands made before the child had the job
@@ -55,32 +53,18 @@ class ProcJob(Job):
             return
         self._manager.train_process().command(self, cmd)
 
-    def progress(self) -> tuple[tuple[int, str], ...]:
-        return self._progress
-
-    def run_slice(self, seconds: float) -> bool:
-        raise RuntimeError("a ProcJob trains in the training process")
-
     def take(self, rep: dict) -> bool:
         """A poll's report (server.report). Returns True when the job is over."""
-        self._progress = tuple(tuple(p) for p in rep["progress"])
         self._budgets, self._log_every = tuple(rep["budgets"]), tuple(rep["log_every"])
-        if len(self.runners) != len(self._progress):
-            self.runners = [ProxyRunner(self, i) for i in range(len(self._progress))]
-        if "snapshots" in rep:
-            with self._lock:
-                self._snapshots = tuple(rep["snapshots"])
-                self._version += 1
+        self.take_polled(rep)
         self.error = rep["error"]
         if "weights" in rep:
             self.final_weights = tuple(rep["weights"])
-        status = Status(rep["status"])
         if rep["done"]:
+            status = Status(rep["status"])
             self.status = status if status in FINISHED else Status.STOPPED
             self._end()
             return True
-        if status not in FINISHED:
-            self.status = Status.STARTING if status == Status.QUEUED else status
         return False
 
     def fail(self, message: str) -> None:
@@ -133,6 +117,9 @@ class ProxyRunner(PolledRunner):
     def log_every(self) -> int:
         e = self._job._log_every
         return e[self.index] if self.index < len(e) else 1
+
+
+ProcJob.runner_class = ProxyRunner  # (defined after the job, which the runner reads)
 
 
 class TrainProcess:
