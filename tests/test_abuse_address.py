@@ -13,6 +13,9 @@ place st.context reads them from, returns a fake client of the address the test 
 """
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -262,3 +265,66 @@ def test_a_session_address_honours_forwarded_for_from_a_trusted_proxy_only(clien
 
 def test_no_browser_no_address():
     assert _ok(AppTest.from_function(_where).run()).session_state["where"] is None
+
+
+# ---- a real server: students on loopback sources 127.0.0.2, 127.0.0.3 -----------------------------------------------
+_via: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("via")
+
+
+def _students_from(server, plan, press_start=True, seconds=2.0):
+    """Simulated students (benchmarks/classroom.py) on `server`, each connecting from its (source address,
+    X-Forwarded-For or None) in `plan`, all at once; returns them when they left."""
+    import websockets.asyncio.client as ws_client
+
+    from benchmarks import classroom as cb
+
+    real = ws_client.connect
+
+    def connect(uri, **kw):  # what Student.run calls, with this student's source address and header
+        source, forwarded = _via.get()
+        headers = [("X-Forwarded-For", forwarded)] if forwarded else None
+        return real(uri, local_addr=(source, 0), additional_headers=headers, **kw)
+
+    students = [cb.Student(i, server.port, cb.DEFAULT_QUERY, seconds, load_timeout=60) for i in range(len(plan))]
+
+    async def one(s, via):
+        _via.set(via)
+        await s.run(press_start=press_start)
+
+    async def go():
+        await asyncio.gather(*(one(s, via) for s, via in zip(students, plan)))
+
+    ws_client.connect = connect
+    try:
+        t = threading.Thread(target=lambda: asyncio.run(go()))  # not the main thread's loop (see test_classroom_bench)
+        t.start()
+        t.join(120)
+    finally:
+        ws_client.connect = real
+    return students
+
+
+def test_a_real_server_counts_loopback_sources_and_forwarded_for_from_its_trusted_proxy():
+    from benchmarks import classroom as cb
+
+    env = {"GANLAB_MAX_RUNS_PER_ADDRESS": "1", "GANLAB_TRUSTED_PROXIES": "127.0.0.3",
+           "GANLAB_NEW_OWNERS_PER_10_MIN": "2", "GANLAB_TRAIN_PROCESS": "0"}
+    try:
+        server = cb.Server(env=env, start_timeout=60)
+    except (TimeoutError, RuntimeError) as e:
+        pytest.skip(f"streamlit run app.py did not start in time: {e}")
+    try:
+        a1, a2, p1, p2 = _students_from(server, [
+            ("127.0.0.2", None),
+            ("127.0.0.2", "198.51.100.9"),  # the header, sent straight to the server, is not believed
+            ("127.0.0.3", "198.51.100.1"),  # two students behind the trusted proxy: two addresses
+            ("127.0.0.3", "198.51.100.2")])
+        refused = [s for s in (a1, a2) if any("network address" in e for e in s.errors)]
+        assert len(refused) == 1, [a1.errors, a2.errors]  # 127.0.0.2 holds one run, whoever started first
+        trained = a2 if refused == [a1] else a1
+        for s in (trained, p1, p2):
+            assert not s.errors and s.steps.get("A"), (s.errors, s.steps)  # admitted: its run line is on the page
+        (a3,) = _students_from(server, [("127.0.0.2", None)], press_start=False)  # a 3rd new id from 127.0.0.2
+        assert any("keep its cookies" in e for e in a3.errors), a3.errors
+    finally:
+        server.close()
