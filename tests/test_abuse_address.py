@@ -124,6 +124,14 @@ def test_wrong_tries_wait_longer_each_time_and_are_forgotten():
     assert w.attempt("A", False, t + 3600) == 0.0 and w.wait_s("A", t + 3600) == 0.0
 
 
+def test_ipv6_guesses_count_by_their_64():
+    from ganlab.jobs.clients import guess_key
+
+    assert guess_key("2001:db8:0:7::1") == guess_key("2001:db8:0:7:ffff::9") == "2001:db8:0:7::/64"
+    assert guess_key("2001:db8:0:8::1") != guess_key("2001:db8:0:7::1")
+    assert guess_key("198.51.100.7") == "198.51.100.7" and guess_key("::1") == "::1" and guess_key(None) is None
+
+
 # ---- the per-address run cap ------------------------------------------------------------------------------------
 def test_a_cap_of_4_per_address_holds_twenty_cookie_less_students_to_4_runs():
     m = JobManager(max_running=40, max_jobs_per_address=4, workers=1)
@@ -203,6 +211,10 @@ def test_new_owner_ids_per_address_are_limited_but_a_class_behind_one_nat_is_not
     assert n.admit("127.0.0.1", "the-server-itself", t + 121) and n.admit(None, "no-browser", t + 121)
     assert n.admit("203.0.113.9", "tab30", t + 2 * 29 + 600)  # the window moved on: room again
     assert NewOwners(limit=0).admit("203.0.113.9", "x", t)  # 0: no limit
+    v6 = NewOwners(limit=2)
+    assert v6.admit("2001:db8:0:7::1", "a", t) and v6.admit("2001:db8:0:7::2", "b", t)
+    assert not v6.admit("2001:db8:0:7::3", "c", t)  # another address of the same /64: the same machine's choice
+    assert v6.admit("2001:db8:0:8::1", "d", t)
 
 
 def _open():

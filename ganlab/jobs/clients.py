@@ -10,6 +10,7 @@ forged id is a new owner. Limits that a student could dodge that way also count 
   another address.
 - `NewOwners`: new owner ids per address per window; a student who keeps clearing cookies is refused, a class
   of 30 behind one school NAT opening the page is not.
+Both count an IPv6 client by its /64 network (`guess_key`): one machine can use any address in its /64.
 The per-address run cap is the job manager's (`JobManager.max_jobs_per_address`, ganlab/jobs/job_manager.py).
 
 Streamlit 1.67 serves through uvicorn, which already replaces the peer by the X-Forwarded-For client when the
@@ -104,6 +105,17 @@ def client_address(peer: str | None, forwarded_for: Iterable[str] = (), trusted:
     return str(ip)
 
 
+def guess_key(address: str | None) -> str | None:
+    """What passcode tries and new owners are counted by: the address, or for IPv6 its /64 network (one home or
+    one LAN gets a whole /64 and can pick any address in it, so counting single IPv6 addresses bounds nothing)."""
+    ip = parse_ip(address)
+    if ip is None:
+        return address
+    if ip.version == 6 and not ip.is_loopback:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _prune(table: OrderedDict, keep: int, stale) -> None:
     """Drop the oldest entries (insertion order = last use) while there are more than `keep` or they are stale."""
     while table and (len(table) > keep or stale(next(iter(table.values())))):
@@ -192,7 +204,7 @@ class NewOwners:
                 return True
             for a in [a for a, q in self._recent.items() if not q or now - q[-1] >= self.window_s]:
                 del self._recent[a]  # addresses quiet for a whole window
-            times = self._recent.setdefault(address, deque())
+            times = self._recent.setdefault(guess_key(address) or address, deque())
             while times and now - times[0] >= self.window_s:
                 times.popleft()
             if len(times) >= self.limit:

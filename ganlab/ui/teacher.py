@@ -11,7 +11,8 @@ LOCK_S seconds before the next try, then twice as long after each further wrong 
 the right passcode, or an hour without a wrong try, clears it (ganlab/jobs/clients.py `WrongTries`). There is no
 server-wide limit: a client with no wrong tries of its own is never refused because another client guesses, so
 the teacher can always unlock from another computer. Students behind one school NAT share an address, and so
-share its wait. Without a browser (tests, bare mode) there is no address and the owner id is the key.
+share its wait; an IPv6 client counts by its /64 network. Without a browser (tests, bare mode) there is no
+address and the owner id is the key.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import os
 import streamlit as st
 
 from ganlab.i18n import _
-from ganlab.jobs.clients import WrongTries
+from ganlab.jobs.clients import WrongTries, guess_key
 from ganlab.ui import address
 from ganlab.ui.session import OWNER_KEY
 
@@ -67,7 +68,7 @@ def try_unlock(typed: str) -> str | None:
     passcode = configured_passcode()
     if passcode is None:
         return _("Teacher controls are off on this server (no passcode is set).")
-    where = address.address()
+    where = guess_key(address.address())  # an IPv6 client by its /64
     key = where if where is not None else "owner:" + str(st.session_state.get(OWNER_KEY, ""))
     right = matches(typed, passcode)
     wait = _wrong.attempt(key, right)
