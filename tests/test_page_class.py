@@ -47,8 +47,7 @@ def fresh_class(monkeypatch):
     """A new classroom (nicknames, announcement) and no remembered passcode tries for each test; no passcode."""
     monkeypatch.delenv(teacher.ENV, raising=False)
     classroom._CLASSROOM = None
-    teacher._tries.clear()
-    teacher._server_wrong.clear()
+    teacher.forget_tries()
     yield
     classroom._CLASSROOM = None
 

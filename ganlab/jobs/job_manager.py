@@ -8,7 +8,9 @@ or `job.progress()` (cheap: steps and status, read from the runners without a sn
 Streamlit. Job statuses are ganlab.jobs.status.Status; a runner's own are ganlab.engine.loop.RunStatus.
 
 Admitted jobs (at most `max_running` at once, `max_running_per_owner` per owner) all advance: a WorkerPool
-(ganlab/jobs/pool.py) gives each a time slice in turn. Only jobs beyond the caps wait in a queue.
+(ganlab/jobs/pool.py) gives each a time slice in turn. Only jobs beyond the caps wait in a queue. A submit is
+refused beyond `max_jobs_per_owner` active jobs of its owner, and, when the teacher sets it, beyond
+`max_jobs_per_address` active jobs of all owners from one client address (ganlab/jobs/clients.py).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from ganlab.jobs.status import ACTIVE, FINISHED, HOLDS_WORKER, Status
 CHUNK_S = 0.5  # a running job steps at most about this long between two looks at its commands and snapshots
 SNAPSHOT_SHARE = 0.1  # under load, a job publishes every SNAPSHOT_SHARE * (runnable jobs / workers) seconds
 MAX_RUNNING_FLOOR = 40  # default cap on admitted jobs: a class of 30 (+ a few A/B pairs) all train at once
+PER_ADDRESS_ENV = "GANLAB_MAX_RUNS_PER_ADDRESS"  # 0 or unset: no per-address cap (a class behind one NAT)
 
 
 class JobLimitError(RuntimeError):
@@ -40,6 +43,8 @@ class JobLimitError(RuntimeError):
 
 class Job:
     _ids = itertools.count(1)
+    address: str | None = None  # the client address that submitted it (None: unknown, the CLI, another process)
+    _stopping = False  # a stop was asked for: no longer counted against the per-address cap
 
     def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Runner]], label: str,
                  snapshot_every_s: float, page: str = "", meta: dict | None = None):
@@ -75,6 +80,7 @@ class Job:
         self._command(("step", n))
 
     def stop(self) -> None:
+        self._stopping = True
         if self.status == Status.QUEUED:
             self._manager._cancel_queued(self)
         self._command(("stop",))
@@ -257,6 +263,14 @@ class Job:
             self._manager._on_finished(self)
 
 
+def per_address_default() -> int:
+    """GANLAB_MAX_RUNS_PER_ADDRESS as a whole number >= 0 (0, unset or not a number: no per-address cap)."""
+    try:
+        return max(0, int(os.environ.get(PER_ADDRESS_ENV, "0").strip() or 0))
+    except ValueError:
+        return 0
+
+
 class JobManager:
     """max_running: admitted jobs at once (all of them train, sharing `workers` threads); the rest queue.
     workers: pool threads (default: one per core). job_class: what submit creates (the Ray backend's
@@ -266,7 +280,8 @@ class JobManager:
 
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
-                 snapshot_every_s: float = 0.25, workers: int | None = None, stacking: bool | None = None):
+                 snapshot_every_s: float = 0.25, workers: int | None = None, stacking: bool | None = None,
+                 max_jobs_per_address: int | None = None):
         cores = os.cpu_count() or 2
         self.max_running = max_running or max(MAX_RUNNING_FLOOR, 4 * cores)
         self.workers = workers or cores
@@ -277,6 +292,9 @@ class JobManager:
         self._stacker = Stacker()
         self.max_running_per_owner = max_running_per_owner
         self.max_jobs_per_owner = max_jobs_per_owner
+        # active jobs of all owners from one client address; 0: no cap. The teacher may change it while serving.
+        self.max_jobs_per_address = (per_address_default() if max_jobs_per_address is None
+                                     else max(0, max_jobs_per_address))
         self.keep_finished_per_owner = keep_finished_per_owner
         self.idle_timeout_s = idle_timeout_s
         self.snapshot_every_s = snapshot_every_s
@@ -291,17 +309,26 @@ class JobManager:
 
     # ---- submitting -------------------------------------------------------------------------------------------
     def submit(self, owner: str, factory: Callable[[], Sequence[Runner]], label: str = "run", page: str = "",
-               meta: dict | None = None, stack: tuple | None = None) -> Job:
+               meta: dict | None = None, stack: tuple | None = None, address: str | None = None) -> Job:
         """Queue a job whose runners `factory()` builds in a worker. `page` tags the page that started it (a
         reloaded page finds its run again). `stack=(config, points)`: the job is that one 2-D toy run, which
         may then train in a class-engine group instead of through `factory` (see ganlab/jobs/stacking.py).
+        `address`: the client address of the page that asked (counted against `max_jobs_per_address`).
         Raises JobLimitError."""
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
                 raise JobLimitError(_("you already have {n} runs going (the limit is {limit}); stop one first")
                                     .format(n=len(mine), limit=self.max_jobs_per_owner))
+            cap = self.max_jobs_per_address
+            if cap and address is not None:
+                n = sum(1 for j in self._jobs.values() if j.address == address and j.active and not j._stopping)
+                if n >= cap:
+                    raise JobLimitError(_("{n} runs are already going from your computer's network address (the "
+                                          "teacher's limit is {limit}); stop one first, or ask your teacher")
+                                        .format(n=n, limit=cap))
             job = self._job_class_for(factory, stack)(self, owner, factory, label, self.snapshot_every_s, page, meta)
+            job.address = address
             job._stack = stack if self.stacking else None
             self._jobs[job.id] = job
             self._queue.append(job)

@@ -18,7 +18,7 @@ from ganlab.config import TrainConfig
 from ganlab.engine.trainer import LIVE_KEYS
 from ganlab.i18n import _, status
 from ganlab.jobs import Status
-from ganlab.ui import lang
+from ganlab.ui import address, lang
 from ganlab.ui.session import OWNER_KEY
 
 
@@ -89,7 +89,7 @@ def submit(slot: str, owner: str, factory: Callable[[], Sequence[Any]], label: s
         old.stop()
     try:
         job = jobs.manager().submit(owner, factory, label=label, page=st.session_state.get(_page_key(slot), ""),
-                                    meta=dict(meta or {}), stack=stack)
+                                    meta=dict(meta or {}), stack=stack, address=address.address())
     except jobs.JobLimitError as e:
         st.session_state[f"{slot}__error"] = str(e)
         return None

@@ -23,13 +23,18 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ganlab import i18n, jobs
-from ganlab.i18n import ngettext
-from ganlab.ui import identity
+from ganlab.i18n import N_, _, ngettext
+from ganlab.jobs import clients
+from ganlab.ui import address, identity
 
 OWNER_KEY = "ganlab_owner"
 GRACE_S = 30.0
 THREADS_ENV = "GANLAB_TORCH_THREADS"
 SWITCH_INTERVAL_S = 0.001
+
+TOO_MANY_NEW = N_("Too many new students have come from your network address in the last few minutes. Please use "
+                  "one browser and keep its cookies (no private windows, no clearing cookies): a reload keeps your "
+                  "runs. Try again in a few minutes, or ask your teacher.")
 
 _threads_lock = threading.Lock()
 _threads_set: int | None = None
@@ -63,7 +68,11 @@ def owner() -> str:
     this tab alive in the job manager."""
     configure_torch()  # also when a page is opened by its own URL before app.py has run (once per process)
     if OWNER_KEY not in st.session_state:
-        st.session_state[OWNER_KEY] = identity.from_cookie() or identity.new_id()
+        who = identity.from_cookie() or identity.new_id()
+        if not clients.new_owners().admit(address.address(), who):
+            st.error(_(TOO_MANY_NEW))
+            st.stop()
+        st.session_state[OWNER_KEY] = who
     who = st.session_state[OWNER_KEY]
     if identity.valid(who):
         identity.remember(who)  # once per session: the next reload or tab sends it back

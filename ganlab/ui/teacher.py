@@ -3,33 +3,37 @@
 Where the passcode comes from, first found wins: the environment variable GANLAB_TEACHER_PASSCODE, then
 `teacher_passcode` in `.streamlit/secrets.toml` (top level or under `[ganlab]`). No passcode set means no
 teacher controls at all. The typed passcode is compared in constant time (hmac.compare_digest), kept only
-as "this session is the teacher's" in st.session_state, and never logged or put in a URL. After
-MAX_TRIES wrong tries a student waits LOCK_S seconds before the next one; the count is kept per owner id, not
-per session, so a reload does not reset it. Beyond that, the whole server takes at most SERVER_TRIES wrong tries
-per LOCK_S seconds (a student with fresh private windows still cannot guess quickly).
+as "this session is the teacher's" in st.session_state, and never logged or put in a URL.
+
+Wrong tries are counted per client address (ganlab/ui/address.py), not per owner id or session: a reload, a
+private window or a forged cookie does not reset them. After MAX_TRIES wrong tries in a row that address waits
+LOCK_S seconds before the next try, then twice as long after each further wrong one (at most 15 minutes);
+the right passcode, or an hour without a wrong try, clears it (ganlab/jobs/clients.py `WrongTries`). There is no
+server-wide limit: a client with no wrong tries of its own is never refused because another client guesses, so
+the teacher can always unlock from another computer. Students behind one school NAT share an address, and so
+share its wait; an IPv6 client counts by its /64 network. Without a browser (tests, bare mode) there is no
+address and the owner id is the key.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
-import threading
-import time
 
 import streamlit as st
 
 from ganlab.i18n import _
+from ganlab.jobs.clients import WrongTries, guess_key
+from ganlab.ui import address
 from ganlab.ui.session import OWNER_KEY
 
 ENV = "GANLAB_TEACHER_PASSCODE"
 _UNLOCKED = "_ganlab_teacher"
 MAX_TRIES = 5
 LOCK_S = 30.0
-SERVER_TRIES = 30
 
-_lock = threading.Lock()
-_tries: dict[str, tuple[int, float]] = {}  # owner -> (wrong tries in a row, time of the last one)
-_server_wrong: list[float] = []  # times of the server's recent wrong tries
+_wrong = WrongTries(MAX_TRIES, LOCK_S)  # per client address
 
 
 def configured_passcode() -> str | None:
@@ -64,22 +68,21 @@ def try_unlock(typed: str) -> str | None:
     passcode = configured_passcode()
     if passcode is None:
         return _("Teacher controls are off on this server (no passcode is set).")
-    who = str(st.session_state.get(OWNER_KEY, ""))
-    now = time.monotonic()
-    with _lock:
-        _server_wrong[:] = [t for t in _server_wrong if now - t < LOCK_S]
-        for o in [o for o, (_, t) in _tries.items() if now - t >= LOCK_S and o != who]:
-            del _tries[o]  # forgotten after a quiet LOCK_S
-        tries, since = _tries.get(who, (0, 0.0))
-        if (tries >= MAX_TRIES and now - since < LOCK_S) or len(_server_wrong) >= SERVER_TRIES:
-            return _("Too many wrong passcodes: wait {seconds:.0f} seconds.").format(seconds=LOCK_S)
-        if matches(typed, passcode):
-            _tries.pop(who, None)
-            st.session_state[_UNLOCKED] = True
-            return None
-        _tries[who] = (1 if tries >= MAX_TRIES else tries + 1, now)
-        _server_wrong.append(now)
+    where = guess_key(address.address())  # an IPv6 client by its /64
+    key = where if where is not None else "owner:" + str(st.session_state.get(OWNER_KEY, ""))
+    right = matches(typed, passcode)
+    wait = _wrong.attempt(key, right)
+    if wait > 0:  # refused before the passcode counts: a guess while waiting tells nothing
+        return _("Too many wrong passcodes: wait {seconds:.0f} seconds.").format(seconds=math.ceil(wait))
+    if right:
+        st.session_state[_UNLOCKED] = True
+        return None
     return _("That passcode is not right.")
+
+
+def forget_tries() -> None:
+    """Forget every wrong try (tests)."""
+    _wrong.clear()
 
 
 def lock() -> None:

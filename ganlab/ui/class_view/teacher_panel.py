@@ -1,5 +1,5 @@
 """The teacher's controls on the Class page: unlock with the passcode, pause / resume / stop every run, stop one
-run, and the class announcement.
+run, the class announcement, and the cap on runs per network address.
 
 Nothing here renders for a student: without a passcode set on the server the page only says how to set one;
 with one, a student sees the passcode box and nothing else. Every command callback checks again that this
@@ -96,6 +96,17 @@ def _announce() -> None:
          else _("Announcement cleared."))
 
 
+def _set_per_address() -> None:
+    if not teacher.is_teacher():
+        _say("error", _(NOT_TEACHER))
+        return
+    n = max(0, int(st.session_state.get(P + "per_address") or 0))
+    jobs.manager().max_jobs_per_address = n
+    _say("success", ngettext("From now on, at most {n} run at a time from one network address.",
+                             "From now on, at most {n} runs at a time from one network address.", n).format(n=n)
+         if n else _("Runs per network address: no limit."))
+
+
 def _clear_announcement() -> None:
     if teacher.is_teacher():
         classroom.classroom().announce("")
@@ -143,7 +154,21 @@ def render() -> None:
         b1.caption(_("Showing now: {text}").format(text=current.text)
                    + (f" ({current.link})" if current.link else ""))
         b2.button(_("Clear"), key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
+    address_limit()
     _show_message()
+
+
+def address_limit() -> None:
+    """The teacher's cap on runs per network address (JobManager.max_jobs_per_address); 0 is no cap."""
+    if P + "per_address" not in st.session_state:
+        st.session_state[P + "per_address"] = jobs.manager().max_jobs_per_address
+    with st.form(P + "limits", border=True):
+        st.number_input(_("Runs at a time per network address (0: no limit)"), min_value=0, max_value=1000,
+                        step=1, key=P + "per_address",
+                        help=_("Off by default: a class behind one school router shares one address. Where every "
+                               "student's computer has its own address, 2 to 4 stops one student from filling the "
+                               "server with private windows."))
+        st.form_submit_button(_("Apply"), on_click=_set_per_address)
 
 
 def stop_one(rows: list[RunRow]) -> None:
