@@ -191,6 +191,13 @@ class AbuseStudent(cb.Student):
     stepped yet (a heavy one) still counts as admitted."""
 
     jobs: dict[int, str] = field(default_factory=dict)
+    leave: asyncio.Event | None = None  # set: the student leaves now, whatever `seconds` said
+
+    async def _until(self, event: asyncio.Event | None, receiver: asyncio.Task, timeout: float) -> bool:
+        if event is None and self.leave is not None:  # the stay after Start: end it early when told to
+            await cb.Student._until(self.leave, receiver, timeout)
+            return False
+        return await cb.Student._until(event, receiver, timeout)
 
     def _element(self, delta, now: float) -> None:
         super()._element(delta, now)
@@ -223,12 +230,34 @@ async def _wait(cond: Callable[[], bool], timeout: float, every: float = 0.2) ->
     return None
 
 
+async def _stay(student: AbuseStudent, delay: float = 0.0) -> asyncio.Task:
+    """Start a student who stays until `_leave` (its `seconds` only bound the stay)."""
+    student.leave = asyncio.Event()
+    return asyncio.create_task(student.run(delay))
+
+
 async def _leave(student: AbuseStudent, task: asyncio.Task) -> None:
-    """End a student who was told to stay 'forever'; its window becomes the time it stayed."""
+    """Tell a student from `_stay` to leave (pressing Reset first if it was made with reset_on_leave); its window
+    becomes the time it stayed."""
     if student.t_start is not None:
         student.seconds = max(1.0, time.monotonic() - student.t_start)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    student.leave.set()
+    try:
+        await asyncio.wait_for(task, 30)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def _warm_training(server: cb.Server, o: "Options", log: Log) -> None:
+    """One student trains until its first step, presses Reset and leaves: the training process is up and warm
+    (as the curious student leaves it in the abuse phase), so the calm class does not pay its start."""
+    s = AbuseStudent(-2, server.port, o.query, o.admit_timeout, o.load_timeout, reset_on_leave=True,
+                     source=_source(o, ABUSER_ADDR))
+    task = await _stay(s)
+    waited = await _wait(lambda: s.last_step() > 0 or task.done(), o.admit_timeout)
+    await _leave(s, task)
+    log(f"  warm-up run: first step after {waited} s{'' if not s.errors else f'; errors {s.errors[:1]}'}")
+    await asyncio.sleep(2)
 
 
 def _source(o: "Options", addr: str) -> str | None:
@@ -264,6 +293,7 @@ async def _calm(o: "Options", log: Log) -> tuple[dict[str, Any], int]:
     log("calm class: the same classmates alone, on a fresh server")
     with cb.Server(None, o.torch_threads, None, True, o.env) as server:
         await _warm(server, o, log)
+        await _warm_training(server, o, log)
         students = await _class(o, server, log)
         return class_steps([s.report() for s in students]), server.log_text().count("Traceback (most recent")
 
@@ -294,7 +324,7 @@ async def link_mode(o: Options, log: Log) -> dict[str, Any]:
         await _warm(server, o, log)
         abuser = AbuseStudent(-1, server.port, o.abuser_queries[0], 10**6, o.load_timeout,
                               source=_source(o, ABUSER_ADDR))
-        task = asyncio.create_task(abuser.run())
+        task = await _stay(abuser)
         waited = await _wait(lambda: abuser.last_step() > 0 or (abuser.errors and not abuser.admitted)
                              or task.done(), o.admit_timeout)
         log(f"  curious student: {'training' if abuser.last_step() > 0 else abuser.job_status()} after "

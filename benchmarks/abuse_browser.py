@@ -10,6 +10,7 @@ What counts as an answer, read from the page's text as a student sees it:
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -17,10 +18,35 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+try:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the abuse modes without a browser still import this module's names
+    PlaywrightTimeout = TimeoutError
+
 CHROMIUM = "/usr/bin/chromium"
 RUN_LINE = re.compile(r"(?m)^Run A · step (\d+) / (\d+) · (\w+)")
 SIDEBAR_JOB = re.compile(r"(?m)^#(\d+) (.*)$")
 POLL_S = 0.1
+POLL_MS = 100  # the in-page checks below run this often in the browser
+# Latent space answered: the run's weights caption, else any new alert or exception (its text)
+LATENT_JS = r"""(before) => {
+  const m = document.body.innerText.match(/weights from step \d+[^\n]*/);
+  if (m) return m[0];
+  const said = [...document.querySelectorAll('[data-testid="stAlert"], [data-testid="stException"]')]
+    .map(e => e.innerText.trim()).filter(x => x && !before.includes(x));
+  return said.length ? 'error: ' + said[0] : false;
+}"""
+# the Class page's answer to the teacher's "Stop this run" (ganlab/ui/class_view/teacher_panel.py)
+TEACHER_SAID_JS = r"""() => {
+  const said = [...document.querySelectorAll('[data-testid="stAlert"]')].map(e => e.innerText.trim())
+    .filter(x => /Stopped run #|no longer training|Only the teacher/.test(x));
+  return said.length ? said[0] : false;
+}"""
+# the heavy run shown stopped: its run line (the live fragment) or its sidebar entry (a full rerun)
+STOPPED_JS = r"""(job) => {
+  const t = document.body.innerText;
+  return /^Run A · step \d+ \/ \d+ · stopped/m.test(t) || new RegExp('^#' + job + ' .*· stopped', 'm').test(t);
+}"""
 
 
 @dataclass
@@ -64,6 +90,15 @@ async def _alerts(page) -> list[str]:
 
 def _job_lines(sidebar: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in SIDEBAR_JOB.finditer(sidebar)}
+
+
+async def _teacher_message(page, t0: float, timeout: float) -> tuple[str | None, float | None]:
+    """What the Class page told the teacher after "Stop this run" (shown once, by the live fragment), and when."""
+    try:
+        got = await page.wait_for_function(TEACHER_SAID_JS, polling=POLL_MS, timeout=timeout * 1000)
+        return (await got.json_value())[:300], round(time.monotonic() - t0, 2)
+    except Exception:  # nothing said within the timeout, or the page closed
+        return None, None
 
 
 class Browsers:
@@ -157,15 +192,13 @@ class Browsers:
             t0 = time.monotonic()
             await mine.click()
             out["answer"], out["answer_s"] = f"nothing within {timeout:.0f} s", None
-            while time.monotonic() - t0 < timeout:
-                body = await _text(page.locator("body"))
-                m = re.search(r"weights from step \d+[^\n]*", body)
-                alerts = [a for a in await _alerts(page) if a not in before]
-                if m or alerts:
-                    out["answer_s"] = round(time.monotonic() - t0, 2)
-                    out["answer"] = m.group(0) if m else f"error: {alerts[0][:300]}"
-                    break
-                await page.wait_for_timeout(POLL_S * 1000)
+            try:
+                got = await page.wait_for_function(LATENT_JS, arg=sorted(before), polling=POLL_MS,
+                                                   timeout=timeout * 1000)
+                out["answer_s"] = round(time.monotonic() - t0, 2)
+                out["answer"] = (await got.json_value())[:300]
+            except PlaywrightTimeout:
+                pass
         except Exception as e:  # a page that never drew: the probe's own failure, reported as such
             out["answer"] = f"probe failed: {type(e).__name__}: {str(e)[:200]}"
         finally:
@@ -191,17 +224,13 @@ class Browsers:
             await page.wait_for_timeout(300)  # the pick reaches the server before the click
             t0 = time.monotonic()
             await stop.click()
-            while time.monotonic() - t0 < timeout:
-                line = _job_lines(await _text(h.page.get_by_test_id("stSidebar"))).get(h.job, "")
-                run = RUN_LINE.search(await _text(h.page.locator("body")))
-                if "stopped" in line or (run and run.group(3) == "stopped"):
-                    out["stopped_s"] = round(time.monotonic() - t0, 2)
-                    break
-                await h.page.wait_for_timeout(POLL_S * 1000)
-            else:
+            said = asyncio.create_task(_teacher_message(page, t0, timeout))
+            try:
+                await h.page.wait_for_function(STOPPED_JS, arg=h.job, polling=POLL_MS, timeout=timeout * 1000)
+                out["stopped_s"] = round(time.monotonic() - t0, 2)
+            except PlaywrightTimeout:
                 out["note"] = f"not shown stopped within {timeout:.0f} s of the click"
-            msgs = await _alerts(page)
-            out["message"] = next((m for m in msgs if "Stopped run" in m or "no longer" in m), None)
+            out["message"], out["message_s"] = await said
         except Exception as e:
             out["note"] = f"probe failed: {type(e).__name__}: {str(e)[:200]}"
         await self.refresh_status(h)
