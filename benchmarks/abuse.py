@@ -15,8 +15,9 @@ Modes (issue 20, "One curious student cannot break the class"):
           run" to the heavy student's page showing it stopped.
   heavy2  the same with two heavy students whose shapes cannot share a stack group (the second link's G and D
           are 16 narrower, unless a second `--heavy-link` is given).
-  tabs    20 (`--tabs`) cookie-less sessions from one address each press Start: how many runs were admitted.
-          No classmates, no calm class.
+  tabs    20 (`--tabs`) cookie-less sessions from one address each press Start and stay until every one has
+          its answer (a run or an error; at most --admit-timeout), then `--seconds` more: how many runs were
+          admitted. No classmates, no calm class.
 For link/heavy/heavy2 the same number of classmates then train alone for the same time on a fresh server (the
 abuse phase's server is ended first, so a step still running there cannot slow the calm class): the report
 compares the classmates' steps with that calm class.
@@ -139,7 +140,10 @@ def tabs_summary(students: Sequence["AbuseStudent"]) -> dict[str, Any]:
             "training": sum(1 for s in students if s.last_step() > 0),
             "queued": sum(1 for s in students if s.queue_positions),
             "neither": len(students) - len(admitted) - len(refused),
-            "messages": sorted({e[:300] for s in refused for e in s.errors})[:10]}
+            "messages": sorted({e[:300] for s in refused for e in s.errors})[:10],
+            "unanswered": [{"tab": s.idx, "pressed_start": s.t_start is not None, "reruns_sent": dict(s.sent),
+                            "status": s.status.get("A"), "buttons": sorted(s._buttons)}
+                           for s in students if not s.admitted and not s.errors][:5]}
 
 
 def summary_lines(r: dict[str, Any]) -> list[str]:
@@ -345,14 +349,22 @@ def _abuser_report(s: AbuseStudent, query: str, waited: float | None) -> dict[st
 
 
 async def tabs_mode(o: Options, log: Log) -> dict[str, Any]:
-    log(f"tabs: {o.tabs} cookie-less sessions from {'one address' if not o.one_address else '127.0.0.1'} "
-        f"each press Start")
+    """All tabs press Start and stay until every one has its answer (a run, or an error) or o.admit_timeout
+    passes, then o.seconds more, so the runs they got are held at the same time; then they leave."""
+    log(f"tabs: {o.tabs} cookie-less sessions from one address each press Start")
     with cb.Server(None, o.torch_threads, None, True, o.env) as server:
         await _warm(server, o, log)
-        tabs = [AbuseStudent(i, server.port, o.query, o.seconds, o.load_timeout, source=_source(o, TABS_ADDR))
+        tabs = [AbuseStudent(i, server.port, o.query, 10**6, o.load_timeout, source=_source(o, TABS_ADDR))
                 for i in range(o.tabs)]
-        await asyncio.gather(*(s.run(o.arrive_s * k / max(o.tabs, 1)) for k, s in enumerate(tabs)))
-        return {"tabs": tabs_summary(tabs), "server_log_tracebacks": server.log_text().count("Traceback (most")}
+        tasks = [await _stay(s, o.arrive_s * k / max(o.tabs, 1)) for k, s in enumerate(tabs)]
+        answered = await _wait(lambda: all(s.admitted or s.errors or t.done() for s, t in zip(tabs, tasks)),
+                               o.arrive_s + o.admit_timeout)
+        got = f"every tab had its answer after {answered} s" if answered is not None else "some tabs had no answer"
+        log(f"  {got}; holding the runs {o.seconds:g} s")
+        await asyncio.sleep(o.seconds)
+        await asyncio.gather(*(_leave(s, t) for s, t in zip(tabs, tasks)))
+        return {"tabs": {**tabs_summary(tabs), "answered_s": answered},
+                "server_log_tracebacks": server.log_text().count("Traceback (most")}
 
 
 async def heavy_mode(o: Options, log: Log) -> dict[str, Any]:
