@@ -6,7 +6,10 @@
 Modes (issue 20, "One curious student cannot break the class"):
   link    the hostile share link (the preset's full setup plus `g_widths=128`: one hidden layer of 128 where
           the stack key says 2 x 128) is started first in an empty server and waited on until it trains (or is
-          refused); then N classmates (default 6) press Start on ring-collapse.
+          refused); then N classmates (default 6) press Start on ring-collapse. The preset's full setup matters:
+          a link with any config field is read from TrainConfig's defaults (ganlab/ui/mode_collapse/setup.py,
+          `restore`), so the bare `?preset=ring-collapse&compare=0&g_widths=128` builds z_dim 2, batch 256 and
+          the default rates, whose stack key differs from ring-collapse's (z_dim 64) and meets no classmate.
   heavy   one student with the heaviest run the page admits (`--heavy-link`; default: the widget maxima
           g/d width 2048, g/d depth 8, batch 4096, 20 D steps), then N classmates (default 10). While they
           train (a third into their window) the heavy student opens Latent space on that run: the time until the
@@ -43,6 +46,7 @@ from typing import Any, Callable, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from benchmarks import classroom as cb
+from benchmarks.abuse_browser import STATUS_WORDS
 
 MODES = ("link", "heavy", "heavy2", "tabs")
 DEFAULT_CLASSMATES = {"link": 6, "heavy": 10, "heavy2": 10, "tabs": 0}
@@ -54,8 +58,6 @@ PASSCODE_ENV = "GANLAB_TEACHER_PASSCODE"  # ganlab/ui/teacher.py
 BENCH_PASSCODE = "abuse-bench-teacher"  # used when --env does not set one
 ABUSER_ADDR, TABS_ADDR = "127.0.0.2", "127.0.0.3"
 JOB_LINE = re.compile(r"^\*\*#(\d+)\*\* (.*)$")  # the sidebar's "Your runs" entry (ganlab/ui/sidebar.py)
-SIDEBAR_JOB = re.compile(r"(?m)^#(\d+) (.*)$")  # the same line as the browser shows it
-STATUS_WORDS = ("queued", "starting", "running", "paused", "done", "stopped", "diverged", "error")
 
 Log = Callable[[str], None]
 
@@ -178,11 +180,13 @@ def summary_lines(r: dict[str, Any]) -> list[str]:
         out.append(f"  Latent space on the heavy run: answered after {lt.get('answer_s')} s "
                    f"({lt.get('answer')}); training process pids {lt.get('pids_before')} -> "
                    f"{lt.get('pids_after')} (end of phase {r['training_process_pids_end']}): "
-                   f"{'RESTARTED' if r['training_process_restarted'] else 'no restart'}")
+                   f"{'RESTARTED' if r['training_process_restarted'] else 'no restart'}; the run then: "
+                   f"{lt.get('run_after')}")
     if "teacher_stop" in r and "skipped" not in r["teacher_stop"]:
         ts = r["teacher_stop"]
         out.append(f"  teacher's Stop on the heavy run: shown stopped after {ts.get('stopped_s')} s "
-                   f"({ts.get('note') or ts.get('message')})")
+                   f"({ts.get('note') or ts.get('message')}); the teacher was told after {ts.get('message_s')} s; "
+                   f"status before {ts.get('before')}, after {ts.get('after')}")
     out.append(f"  server log tracebacks: abuse phase {r['server_log_tracebacks']}, calm phase "
                f"{r['calm_server_log_tracebacks']}")
     return out

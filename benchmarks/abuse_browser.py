@@ -27,6 +27,7 @@ CHROMIUM = "/usr/bin/chromium"
 RUN_LINE = re.compile(r"(?m)^Run A · step (\d+) / (\d+) · (\w+)")
 SIDEBAR_JOB = re.compile(r"(?m)^#(\d+) (.*)$")
 POLL_S = 0.1
+STATUS_WORDS = ("queued", "starting", "running", "paused", "done", "stopped", "diverged", "error")
 POLL_MS = 100  # the in-page checks below run this often in the browser
 # Latent space answered: the run's weights caption, else any new alert or exception (its text)
 LATENT_JS = r"""(before) => {
@@ -42,10 +43,13 @@ TEACHER_SAID_JS = r"""() => {
     .filter(x => /Stopped run #|no longer training|Only the teacher/.test(x));
   return said.length ? said[0] : false;
 }"""
-# the heavy run shown stopped: its run line (the live fragment) or its sidebar entry (a full rerun)
-STOPPED_JS = r"""(job) => {
+# the heavy run shown ended (stopped, or another end): its run line (the live fragment) or its sidebar entry (a
+# full rerun); returns the status word
+ENDED_JS = r"""(job) => {
   const t = document.body.innerText;
-  return /^Run A · step \d+ \/ \d+ · stopped/m.test(t) || new RegExp('^#' + job + ' .*· stopped', 'm').test(t);
+  const m = t.match(/^Run A · step \d+ \/ \d+ · (stopped|error|done|diverged)/m)
+    || t.match(new RegExp('^#' + job + ' .*· (stopped|error|done|diverged)', 'm'));
+  return m ? m[1] : false;
 }"""
 
 
@@ -61,12 +65,14 @@ class Heavy:
     message: str | None = None
     admit_s: float | None = None
     steps: int = 0
-    status: str | None = None
+    status: str | None = None  # as its run line says (the live fragment: fresh)
+    sidebar_status: str | None = None  # as its sidebar entry says (drawn by full reruns only)
     alerts: list[str] = field(default_factory=list)
 
     def report(self) -> dict[str, Any]:
         return {"query": self.query, "admitted": self.admitted, "message": self.message, "job": self.job,
-                "admit_s": self.admit_s, "steps": self.steps, "status": self.status, "job_line": self.job_line,
+                "admit_s": self.admit_s, "steps": self.steps, "status": self.status or self.sidebar_status,
+                "run_line_status": self.status, "sidebar_status": self.sidebar_status, "job_line": self.job_line,
                 "alerts": self.alerts[:5]}
 
 
@@ -175,8 +181,7 @@ class Browsers:
         line = _job_lines(await _text(h.page.get_by_test_id("stSidebar"))).get(h.job or -1)
         if line is not None:
             h.job_line = line
-            if h.status is None:
-                h.status = next((w for w in line.split(" · ")[1:2]), None)
+            h.sidebar_status = next((w for w in STATUS_WORDS if f" · {w}" in line), None)
 
     async def latent_probe(self, h: Heavy, url: str, timeout: float, pids: Callable[[], list[int]]
                            ) -> dict[str, Any]:
@@ -204,12 +209,16 @@ class Browsers:
         finally:
             await page.close()
         out["pids_after"] = pids()
+        await self.refresh_status(h)
+        out["run_after"] = {"run_line": h.status, "sidebar": h.sidebar_status}
         return out
 
     async def teacher_stop(self, url: str, passcode: str, h: Heavy, timeout: float) -> dict[str, Any]:
         """The teacher unlocks the Class page, picks the heavy run in "Stop one run" and clicks "Stop this run":
         seconds from that click until the heavy student's page shows the run stopped."""
-        out: dict[str, Any] = {"job": h.job, "stopped_s": None}
+        await self.refresh_status(h)
+        out: dict[str, Any] = {"job": h.job, "stopped_s": None, "before": {"run_line": h.status,
+                                                                            "sidebar": h.sidebar_status}}
         _, page = await self._tab()
         try:
             await page.goto(f"{url}/class")
@@ -226,13 +235,17 @@ class Browsers:
             await stop.click()
             said = asyncio.create_task(_teacher_message(page, t0, timeout))
             try:
-                await h.page.wait_for_function(STOPPED_JS, arg=h.job, polling=POLL_MS, timeout=timeout * 1000)
-                out["stopped_s"] = round(time.monotonic() - t0, 2)
+                got = await h.page.wait_for_function(ENDED_JS, arg=h.job, polling=POLL_MS, timeout=timeout * 1000)
+                out["ended_s"], out["ended_as"] = round(time.monotonic() - t0, 2), await got.json_value()
+                if out["ended_as"] == "stopped":
+                    out["stopped_s"] = out["ended_s"]
+                else:
+                    out["note"] = f"the run ended as {out['ended_as']!r}, not stopped"
             except PlaywrightTimeout:
                 out["note"] = f"not shown stopped within {timeout:.0f} s of the click"
             out["message"], out["message_s"] = await said
         except Exception as e:
             out["note"] = f"probe failed: {type(e).__name__}: {str(e)[:200]}"
         await self.refresh_status(h)
-        out["status_after"] = h.status
+        out["after"] = {"run_line": h.status, "sidebar": h.sidebar_status}
         return out
