@@ -151,8 +151,17 @@ class Browsers:
         page = h.page
         await page.goto(f"{url}/?{query}")
         start = page.get_by_role("button", name="Start", exact=True)
-        await start.wait_for(state="visible", timeout=load_timeout * 1000)
+        try:
+            await start.wait_for(state="visible", timeout=load_timeout * 1000)
+        except PlaywrightTimeout:
+            h.alerts = await _alerts(page)
+            h.message = f"no Start button within {load_timeout:.0f} s of opening the link: {h.alerts[:1]}"
+            return h
         before = set(await _alerts(page))  # e.g. "ignored unknown link parameter(s)": not an answer to Start
+        if await start.is_disabled():  # a page that refuses the setup before Start: what it says instead
+            h.alerts = sorted(before)
+            h.message = "the Start button is disabled" + (f": {h.alerts[0]}" if h.alerts else "")
+            return h
         await start.click()
         t0 = time.monotonic()
         while time.monotonic() - t0 < admit_timeout:
