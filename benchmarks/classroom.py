@@ -1,6 +1,7 @@
 """Classroom load: N simulated students, each training a GAN live, against one real `streamlit run app.py`.
 
     python benchmarks/classroom.py [--students 30] [--seconds 60] [--arrive-s 5] [--ab] [--rounds 1] [--json]
+    python benchmarks/classroom.py --abuse link|heavy|heavy2|tabs ...   (one curious student: benchmarks/abuse.py)
 
 No browser: each student is a websocket client of `/_stcore/stream` that speaks Streamlit's own protocol as the
 frontend does (BackMsg out, ForwardMsg in, protobufs from `streamlit.proto`):
@@ -442,6 +443,7 @@ class Student:
     seconds: float
     load_timeout: float = 60.0
     reset_on_leave: bool = False
+    source: str | None = None  # the loopback address this student connects from (127.0.0.2, ...); None: any
     # what the student saw
     steps: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # run -> (time, N)
     budget: dict[str, int] = field(default_factory=dict)
@@ -657,7 +659,7 @@ class Student:
         try:
             async with connect(f"ws://127.0.0.1:{self.port}/_stcore/stream", subprotocols=[Subprotocol("streamlit")],
                                max_size=None, ping_interval=None, proxy=None, open_timeout=30,
-                               close_timeout=5) as ws:
+                               close_timeout=5, **({"local_addr": (self.source, 0)} if self.source else {})) as ws:
                 self._ws = ws
                 receiver = asyncio.create_task(self._receive())
                 try:
@@ -946,6 +948,9 @@ def _round_line(r: dict[str, Any]) -> str:
 
 # ---- command line and bench hook -------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import abuse  # its modes reuse this module's server and students
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=30)
     ap.add_argument("--seconds", type=float, default=60.0, help="how long each student stays after pressing Start")
@@ -966,7 +971,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--solo", action="store_true", help="first a round with one student alone (the yardstick)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout (progress goes to stderr)")
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
+    abuse.add_arguments(ap)
     a = ap.parse_args(argv)
+    if a.abuse:
+        return _abuse_main(abuse, a, ap)
     if a.students < 1 or a.seconds < 1 or a.rounds < 1 or a.arrive_s < 0:
         ap.error("--students, --seconds and --rounds must be at least 1, --arrive-s at least 0")
     query = a.url_query or (AB_QUERY if a.ab else DEFAULT_QUERY)
@@ -975,6 +983,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         query = budget_query(query, a.budget)
     out = asyncio.run(classroom(a.students, a.seconds, a.arrive_s, query, a.rounds, a.port, a.torch_threads or None,
                                 a.pin, not a.no_thread_names, a.drain_s, a.load_timeout, not a.no_warm_up, a.solo))
+    text = json.dumps(out, indent=1)
+    if a.out:
+        a.out.write_text(text + "\n")
+    if a.json:
+        print(text)
+    return out
+
+
+def _abuse_main(abuse: Any, a: argparse.Namespace, ap: argparse.ArgumentParser) -> dict[str, Any]:
+    """`--abuse MODE` (benchmarks/abuse.py): its report, summary lines on stderr, JSON as the classroom run's."""
+    o = abuse.options(a, ap)
+    out = asyncio.run(abuse.run(o))
+    for line in abuse.summary_lines(out):
+        _stderr(line)
     text = json.dumps(out, indent=1)
     if a.out:
         a.out.write_text(text + "\n")
