@@ -68,3 +68,23 @@ class SlowRunner:
 
     def release(self) -> None:
         pass
+
+
+def slow_member(delay: float, steps: int = 100_000):
+    """A factory (picklable with functools.partial, importable as tests.fakes by the training process): one tiny
+    real class-engine member whose every step first holds its engine's lock for `delay` seconds (sleeping), as a
+    heavy stacked step does."""
+    import time
+
+    from ganlab.config import TrainConfig
+    from ganlab.engine.batched import ClassEngine, stack_key
+    from ganlab.engine.batched.runner import MemberRunner
+
+    class SlowMember(MemberRunner):
+        def step(self, n: int) -> dict:
+            with self.engine._lock:
+                time.sleep(delay)
+                return super().step(n)
+
+    cfg = TrainConfig(data="ring", z_dim=2, g_width=8, d_width=8, batch_size=16, log_every=1, steps=steps)
+    return [SlowMember.add(ClassEngine(stack_key(cfg)), cfg)]

@@ -58,6 +58,8 @@ class Job:
         self._manager, self._factory = manager, factory
         self._snapshot_every_s = snapshot_every_s
         self._cmds: queue.SimpleQueue = queue.SimpleQueue()
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()  # between_steps requests, served by the worker
+        self._step_req: int | None = None  # a "step once" drained by a bookkeeping turn, stepped at the next slice
         self._lock = threading.Lock()
         self._snapshots: tuple = ()
         self._version = 0
@@ -104,8 +106,25 @@ class Job:
 
     def _command(self, cmd: tuple) -> None:
         self._cmds.put(cmd)
+        self._wake()
+
+    def between_steps(self, fn: Callable[["Job"], None]) -> None:
+        """Call fn(job) in the job's worker at its next step boundary, where reading its runners cannot race a
+        step (a weights copy for another process: ganlab/jobs/train_process/server.py). Soon: a bookkeeping turn
+        is queued for it, whatever its share. A job not started yet calls it at its first turn, a finished one
+        never (its runners are parked: read them directly)."""
+        self._calls.put(fn)
+        self._wake()
+
+    def _wake(self) -> None:
+        """Something waits on the job: its entity (the job, or its stack group) gets a bookkeeping turn before any
+        slice, then its turns (a paused job's only ones are these)."""
         if self.status not in (Status.QUEUED, *FINISHED):
-            self._manager._pool.schedule(self._group or self)  # a paused job gets a slice for the command
+            self._manager._pool.command(self._group or self)
+
+    def weight(self) -> int:
+        """Its share of the workers' time (ganlab/jobs/pool.py): one per run it steps (an A/B job 2)."""
+        return max(1, len(self.runners))
 
     # ---- reading (any thread) ------------------------------------------------------------------------------
     def snapshots(self) -> tuple:
@@ -170,6 +189,17 @@ class Job:
             pass
         return stop, step_n
 
+    def _serve_calls(self) -> None:
+        try:
+            while True:
+                fn = self._calls.get_nowait()
+                try:
+                    fn(self)
+                except Exception:  # noqa: BLE001 - a failed request must not end the run
+                    traceback.print_exc()
+        except queue.Empty:
+            pass
+
     def _hold(self, paused: bool) -> None:
         """A stacked job's member sits out (or rejoins) its group's steps."""
         if self._group is not None:
@@ -216,9 +246,19 @@ class Job:
         every = max(self._snapshot_every_s, SNAPSHOT_SHARE * self._manager.running_jobs() / self._manager.workers)
         return now - self._last_publish >= every
 
+    def tend(self) -> bool:
+        """A bookkeeping turn (the pool's answer to a command): apply commands and serve between_steps calls,
+        without stepping, so a command never waits for the job's share of time. True while there is more to do."""
+        if self.status == Status.STARTING:
+            return True  # its first slice builds the runners, then applies what waits
+        return self._turn(0.0, step=False)
+
     def run_slice(self, seconds: float) -> bool:
         """One turn on a worker: start the runners if needed, apply commands, step for about `seconds`.
         Returns True while there is more to do without a new command (the pool queues the job again)."""
+        return self._turn(seconds, step=True)
+
+    def _turn(self, seconds: float, step: bool) -> bool:
         if self._done.is_set() or self.status in FINISHED:
             return False
         try:
@@ -229,9 +269,13 @@ class Job:
                 self._publish()
                 self._last_publish = time.monotonic()
             stop, step_n = self._drain()
+            if step_n is not None:
+                self._step_req = step_n
+            self._serve_calls()
             if stop:
                 self.status = Status.STOPPED
-            elif self.status == Status.RUNNING or step_n is not None:
+            elif step and (self.status == Status.RUNNING or self._step_req is not None):
+                step_n, self._step_req = self._step_req, None
                 if self._group is None or step_n is not None:  # a stacked run is stepped by its group
                     self._advance(step_n, seconds)
                 now = time.monotonic()
@@ -248,7 +292,7 @@ class Job:
         if self.status in FINISHED:
             self._finish()
             return False
-        return self.status == Status.RUNNING
+        return self.status == Status.RUNNING or self._step_req is not None
 
     def _finish(self) -> None:
         try:

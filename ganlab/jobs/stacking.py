@@ -48,17 +48,19 @@ class StackGroup:
         with self._lock:
             return sum(1 for j in self.jobs if j.status == Status.RUNNING)
 
+    def weight(self) -> int:
+        """Its share of the workers' time (ganlab/jobs/pool.py): one per running member it steps."""
+        return max(1, self.running())
+
+    def tend(self) -> bool:
+        """A bookkeeping turn between stacked steps (a member's command or request): every member job applies
+        its commands, none is stepped. True while a member runs."""
+        return bool(self._members_turn(lambda job: job.tend()))
+
     def run_slice(self, seconds: float) -> bool:
         """Each member job's bookkeeping (start, commands, snapshots, end), then about `seconds` of stacked
         steps for the running members, in whole logging intervals where the slice allows."""
-        with self._lock:
-            jobs = list(self.jobs)
-        for job in jobs:
-            job.run_slice(seconds)
-        with self._lock:
-            self.jobs = [j for j in self.jobs if j.status not in (Status.DONE, Status.STOPPED, Status.DIVERGED,
-                                                                      Status.ERROR)]
-            running = [j for j in self.jobs if j.status == Status.RUNNING and j.runners]
+        running = self._members_turn(lambda job: job.run_slice(seconds))
         if not running:
             return False
         interval = min(r.log_every for j in running for r in j.runners)
@@ -73,6 +75,17 @@ class StackGroup:
         per = (time.perf_counter() - t0) / k
         self._step_s = per if self._step_s is None else 0.7 * self._step_s + 0.3 * per
         return True
+
+    def _members_turn(self, turn) -> list["Job"]:
+        """turn(job) for each member job; forgets the finished ones; returns the running ones."""
+        with self._lock:
+            jobs = list(self.jobs)
+        for job in jobs:
+            turn(job)
+        with self._lock:
+            self.jobs = [j for j in self.jobs if j.status not in (Status.DONE, Status.STOPPED, Status.DIVERGED,
+                                                                      Status.ERROR)]
+            return [j for j in self.jobs if j.status == Status.RUNNING and j.runners]
 
 
 class Stacker:

@@ -13,6 +13,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from socket import socketpair
@@ -23,6 +24,10 @@ from ganlab.jobs.status import FINISHED, Status
 
 POLL_S = 0.1  # how stale a live line's step counter may be
 REPLY_TIMEOUT_S = 30.0  # a child that does not answer a poll for this long is taken for dead
+WEIGHTS_WAIT_S = 1.0  # how long a page waits for a fresh weights copy (the run's worker makes it between steps)
+# before it takes an older copy, or none this time; a slow answer is never taken for a dead child
+COPY_FRESH_S = 1.0  # server.COPY_FRESH_S (not imported: the server module is the child's)
+WEIGHTS_RETRY_S = 0.05
 CHILD_DIED = "the training process stopped unexpectedly ({why}); press Start to train again"
 
 
@@ -87,8 +92,6 @@ class ProxyRunner(PolledRunner):
 
     @property
     def trainer(self):
-        import time
-
         held = self._copy
         step = self.step_count
         if held is not None and (held[1] == step or time.monotonic() - held[0] < self.COPY_EVERY_S):
@@ -133,6 +136,7 @@ class TrainProcess:
         self._jobs: dict[int, ProcJob] = {}
         self._poller: threading.Thread | None = None
         self._closed = threading.Event()
+        self._owed = 0  # replies still on their way to requests given up on (read and dropped, in order)
 
     # ---- the child ----------------------------------------------------------------------------------------
     def ensure(self) -> None:
@@ -149,6 +153,7 @@ class TrainProcess:
                  str(self.threads)], pass_fds=(theirs.fileno(),), env=env, cwd=os.getcwd())
             theirs.close()
             self._conn = Connection(ours.detach())
+            self._owed = 0
 
     def pid(self) -> int | None:
         p = self._proc
@@ -201,16 +206,46 @@ class TrainProcess:
         except ChildGone as e:
             self._died(str(e))
 
-    def weights(self, job: ProcJob, index: int) -> bytes | None:
-        """The child's current checkpoint of one runner of `job` (None: gone, or not available)."""
+    def _ask(self, msg: tuple, timeout: float):
+        """Called with the lock held: send `msg` and return its reply, or _NO_REPLY after `timeout` seconds (the
+        reply is then owed and dropped when it comes). Replies come in order: owed ones are read first, each
+        within REPLY_TIMEOUT_S (a child that long silent is taken for dead: ChildGone)."""
+        self._send(msg)
+        while self._owed:
+            if not self._conn.poll(REPLY_TIMEOUT_S):
+                raise ChildGone(f"no answer in {REPLY_TIMEOUT_S:g} s")
+            self._conn.recv()
+            self._owed -= 1
+        if not self._conn.poll(timeout):
+            if timeout >= REPLY_TIMEOUT_S:
+                raise ChildGone(f"no answer in {REPLY_TIMEOUT_S:g} s")
+            self._owed += 1
+            return _NO_REPLY
+        return self._conn.recv()
+
+    def weights(self, job: ProcJob, index: int, wait_s: float = WEIGHTS_WAIT_S) -> bytes | None:
+        """A recent checkpoint of one runner of `job` from the child. The child answers at once from copies its
+        workers make between steps (server.WeightsCopies): asked again while it has none or only an old one, for
+        up to `wait_s` seconds, then the old one or None (none this time, the run is gone, or it has no
+        networks). Only a child that stops answering polls is taken for dead."""
+        end = time.monotonic() + wait_s
+        older = None
         try:
-            with self._lock:
-                if job.id not in self._jobs or self._conn is None:
-                    return None
-                self._send(("weights", job.id, index))
-                if not self._conn.poll(REPLY_TIMEOUT_S):
-                    raise ChildGone(f"no answer in {REPLY_TIMEOUT_S:g} s")
-                return self._conn.recv()
+            while True:
+                with self._lock:
+                    if job.id not in self._jobs or self._conn is None:
+                        return None
+                    answer = self._ask(("weights", job.id, index), max(0.0, end - time.monotonic()))
+                if answer is _NO_REPLY or answer is None:
+                    return older
+                if isinstance(answer, tuple):  # (age, checkpoint or None)
+                    age, blob = answer
+                    if blob is None or age <= COPY_FRESH_S:
+                        return blob
+                    older = blob
+                if time.monotonic() + WEIGHTS_RETRY_S >= end:  # still making a new copy: the older one, if any
+                    return older
+                time.sleep(WEIGHTS_RETRY_S)
         except (ChildGone, EOFError, OSError) as e:
             self._died(str(e) or type(e).__name__)
             return None
@@ -227,10 +262,7 @@ class TrainProcess:
                 self._poller = None if threading.current_thread() is self._poller else self._poller
                 return False
             try:
-                self._send(("poll", {jid: j.version_seen for jid, j in self._jobs.items()}))
-                if not self._conn.poll(REPLY_TIMEOUT_S):
-                    raise ChildGone(f"no answer in {REPLY_TIMEOUT_S:g} s")
-                reports = self._conn.recv()
+                reports = self._ask(("poll", {jid: j.version_seen for jid, j in self._jobs.items()}), REPLY_TIMEOUT_S)
             except (ChildGone, EOFError, OSError) as e:
                 why = str(e) or type(e).__name__
                 reports = None
@@ -286,3 +318,6 @@ class TrainProcess:
 
 class ChildGone(RuntimeError):
     pass
+
+
+_NO_REPLY = object()  # _ask gave up waiting (the reply is owed)

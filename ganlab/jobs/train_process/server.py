@@ -10,10 +10,17 @@ its worker threads:
     ("poll", {id: version})                 -> {id: report}: status, error, steps, budgets, log intervals, the
                                             snapshots when newer than the version the server holds, "done" once
                                             the job is over (then it is forgotten here)
-    ("weights", id, index)                  -> a checkpoint (bytes, no optimiser states) of that runner now, or
-                                            None: what the server builds a local copy of the run from (the
-                                            Latent space page's "your run")
+    ("weights", id, index)                  -> (age in seconds, checkpoint bytes without optimiser states, or
+                                            None) of that runner's newest copy, NOT_YET (none yet: one is
+                                            being made, ask again), or None (no such run): what the server
+                                            builds a local copy of the run from (the Latent space page's "your
+                                            run"). A copy older than COPY_FRESH_S has a newer one on its way.
     ("close", timeout)                      -> "closed": stop every job, then exit
+
+The main thread never waits on a step: a poll reads step counters and published snapshots, a command is queued
+for the job's worker, and a weights copy is made by the job's own worker at its next step boundary (where
+reading the runner cannot race a step; Job.between_steps, served within a slice even when the run waits for
+its share of time) into a slot the main thread answers from (WeightsCopies).
 
 The process ends when its socket closes (the server exited, even by SIGKILL). SIGINT is ignored: Ctrl-C in the
 teacher's terminal reaches the whole process group, and the server closes this process itself.
@@ -24,11 +31,15 @@ import math
 import signal
 import socket
 import sys
+import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
 UNLIMITED = 1 << 30
+NOT_YET = "not yet"  # a weights answer: a copy is being made at the run's next step boundary; ask again
+COPY_FRESH_S = 1.0  # a weights copy older than this is refreshed when asked for (a live run moves on)
 
 
 def report(job, known: int | None) -> dict[str, Any]:
@@ -52,7 +63,9 @@ def _safe_weights(job, index: int) -> bytes | None:
 
 
 def weights(job, index: int) -> bytes | None:
-    """The runner's current weights as a checkpoint (ganlab.checkpoint, weights_only-loadable), or None."""
+    """The runner's current weights as a checkpoint (ganlab.checkpoint, weights_only-loadable), or None.
+    Only where nothing steps it: in the job's worker between steps (Job.between_steps), or once the job is over
+    (its runners parked)."""
     from ganlab import checkpoint
 
     runners = list(job.runners)
@@ -61,28 +74,56 @@ def weights(job, index: int) -> bytes | None:
     r = runners[index]
     trainer = getattr(r, "trainer", None)
     if trainer is not None:
-        with getattr(r, "lock", _NO_LOCK):
-            return checkpoint.to_bytes(trainer, optimizers=False)
-    engine = getattr(r, "engine", None)
-    if engine is not None and getattr(r, "_member", None) is not None:  # a class-engine member
+        return checkpoint.to_bytes(trainer, optimizers=False)
+    if getattr(r, "engine", None) is not None and getattr(r, "_member", None) is not None:  # a class-engine member
         from ganlab.engine.batched.runner import MemberView
 
-        with engine._lock:
-            if r.id in engine.ids:
-                engine.materialise(r.id)
-            return checkpoint.to_bytes(MemberView(r._member), optimizers=False)
+        if not r._parked:  # between the group's steps (this is its worker): copy the member's rows out
+            r.engine.materialise(r.id)
+        return checkpoint.to_bytes(MemberView(r._member), optimizers=False)
     return None
 
 
-class _NoLock:
-    def __enter__(self):
-        return self
+class WeightsCopies:
+    """The newest weights copy of each (job id, runner index) asked for, made by the job's worker between its
+    steps; the main thread only hands out what is there, so a weights request never waits on a step."""
 
-    def __exit__(self, *exc):
-        return False
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[int, int], tuple[float, bytes | None]] = {}  # -> (made at, checkpoint or None)
+        self._pending: set[tuple[int, int]] = set()
 
+    def answer(self, jid: int, job, index: int) -> tuple[float, bytes | None] | str | None:
+        """The weights message's answer (see the module docstring); asks the job's worker for a new copy when
+        the one held is missing or older than COPY_FRESH_S."""
+        if job is None:
+            return None
+        if job.join(0):  # over: its parked runners are read directly
+            return 0.0, _safe_weights(job, index)
+        key = (jid, index)
+        with self._lock:
+            held = self._slots.get(key)
+            age = None if held is None else time.monotonic() - held[0]
+            ask = (age is None or age > COPY_FRESH_S) and key not in self._pending
+            if ask:
+                self._pending.add(key)
+        if ask:
+            job.between_steps(lambda j: self._fill(key, j, index))
+        return NOT_YET if held is None else (age, held[1])
 
-_NO_LOCK = _NoLock()
+    def _fill(self, key: tuple[int, int], job, index: int) -> None:
+        blob = None
+        try:
+            blob = weights(job, index)
+        finally:  # a failed copy answers None (the page says there is no copy), and the next ask tries again
+            with self._lock:
+                self._slots[key] = (time.monotonic(), blob)
+                self._pending.discard(key)
+
+    def forget(self, jid: int) -> None:
+        with self._lock:
+            for key in [k for k in self._slots if k[0] == jid]:
+                del self._slots[key]
 
 
 def serve(conn: Connection, workers: int) -> None:
@@ -93,6 +134,7 @@ def serve(conn: Connection, workers: int) -> None:
                          keep_finished_per_owner=UNLIMITED, idle_timeout_s=math.inf, workers=workers,
                          stacking=True)
     jobs: dict[int, Any] = {}
+    copies = WeightsCopies()
     failed: dict[int, str] = {}  # submits that raised: reported once as errors
     try:
         while True:
@@ -123,17 +165,16 @@ def serve(conn: Connection, workers: int) -> None:
                     for jid, rep in out.items():
                         if rep["done"] and jid in jobs:
                             manager._forget(jobs.pop(jid))  # its final report is on its way: free the runners
+                            copies.forget(jid)
                             if not jobs:
                                 memory.trim()  # the class left: give its freed memory back to the system
                 elif kind == "weights":
-                    job = jobs.get(msg[1])
                     try:
-                        conn.send(weights(job, msg[2]) if job is not None else None)
-                    except (BrokenPipeError, ConnectionResetError):
-                        raise
+                        answer = copies.answer(msg[1], jobs.get(msg[1]), msg[2])
                     except Exception:  # noqa: BLE001 - no copy this time; the page says so
                         traceback.print_exc()
-                        conn.send(None)
+                        answer = None
+                    conn.send(answer)
                 elif kind == "close":
                     manager.shutdown(float(msg[1]))
                     conn.send("closed")
