@@ -3,7 +3,8 @@
 ganlab.checkpoint.load runs these in two rounds (docs/architecture.md, "Reliability rules"):
 
   before torch.load  `check_zip`: the file is a zip archive (what torch.save writes) of a bounded number of
-                     entries whose uncompressed sizes -- declared in the directory AND counted while inflating
+                     entries (read from its end record, before zipfile makes an object per entry), whose
+                     uncompressed sizes -- declared in the directory AND counted while inflating
                      them, a few 64 KB chunks at a time -- add up to at most the file size cap. torch.save
                      stores entries uncompressed, so a real checkpoint unpacks to its own size, while a
                      deflated entry of zeros (a "zip bomb") would otherwise be inflated whole by torch.load.
@@ -29,6 +30,7 @@ from ganlab.engine.history import History
 from ganlab.i18n import _
 
 MAX_ENTRIES = 4096  # zip entries: one per tensor storage, ~6 more (a width-64 DCGAN with Adam: ~130)
+DIRECTORY_BYTES = MAX_ENTRIES * 128  # the zip's central directory: ~74 bytes an entry in torch.save's files
 PICKLE_BYTES = 256 * 2**10  # data.pkl, the file's structure: ~4 KB for the demos; unpickled, each byte
 # makes at most a few dozen bytes of Python objects (an empty list per 2 bytes), so this bounds them too
 HISTORY_ROWS = 1000  # History's capacity: what a run ever saves
@@ -54,12 +56,14 @@ def check_zip(data: bytes, max_unpacked: int) -> None:
                 "so this one was not saved by ganlab").format(cap=_mb(max_unpacked))
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise CheckpointError(not_ours)
+    entries, directory = _directory(data)
+    if entries > MAX_ENTRIES or directory > DIRECTORY_BYTES:
+        raise CheckpointError(_("this file has far more parts than any ganlab checkpoint ({n}, at most {max}); it "
+                                "was not saved by ganlab").format(n=entries, max=MAX_ENTRIES))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
-            if len(infos) > MAX_ENTRIES:
-                raise CheckpointError(too_big)
-            if sum(i.file_size for i in infos) > max_unpacked:  # what each entry declares
+            if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > max_unpacked:  # what each entry declares
                 raise CheckpointError(too_big)
             pkl = [i for i in infos if i.filename.endswith("/data.pkl")]
             if len(pkl) != 1:
@@ -80,6 +84,23 @@ def check_zip(data: bytes, max_unpacked: int) -> None:
             raise
         raise CheckpointError(_("this file is damaged or incomplete (the download may have been cut short); "
                                 "save the checkpoint again")) from None
+
+
+def _directory(data: bytes) -> tuple[int, int]:
+    """(entries, bytes) of the zip's central directory, from its end record (APPNOTE 4.3.16) and, when there is
+    one, zip64's (4.3.14), the larger of each: zipfile reads that many bytes of directory, whatever the count."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
+    if at < 0 or len(data) < at + 22:
+        return 0, 0  # is_zipfile found one: unreachable, and zipfile refuses it anyway
+    entries = int.from_bytes(data[at + 10: at + 12], "little")
+    size = int.from_bytes(data[at + 12: at + 16], "little")
+    loc = at - 20  # the zip64 end record's locator sits right before the end record
+    if loc >= 0 and data[loc: loc + 4] == b"PK\x06\x07":
+        rec = int.from_bytes(data[loc + 8: loc + 16], "little")
+        if data[rec: rec + 4] == b"PK\x06\x06":
+            entries = max(entries, int.from_bytes(data[rec + 32: rec + 40], "little"))
+            size = max(size, int.from_bytes(data[rec + 40: rec + 48], "little"))
+    return entries, size  # a saturated field (0xFFFF, 0xFFFFFFFF) without its zip64 record stays too large
 
 
 # ---- after torch.load -------------------------------------------------------------------------------------

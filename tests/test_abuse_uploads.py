@@ -111,6 +111,17 @@ def zip_bomb(good: dict, tmp: Path) -> bytes:
     return out.getvalue()
 
 
+def many_entries(good: dict, n: int = 10_000) -> bytes:
+    """A real checkpoint plus n empty zip entries (zipfile would make an object per entry of its directory)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(saved(good))) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+        for i in range(n):
+            dst.writestr(f"archive/x{i}", b"")
+    return out.getvalue()
+
+
 def random_bytes(n: int = 4096) -> bytes:
     return np.random.default_rng(0).bytes(n)
 
@@ -159,6 +170,10 @@ def test_zip_bomb_is_refused_before_it_inflates(good, tmp_path):
     bomb = zip_bomb(good, tmp_path)
     assert len(bomb) < 200_000
     refused(bomb, "unpacks to more than 20 MB")
+
+
+def test_zip_of_many_entries_is_refused(good):
+    refused(many_entries(good), r"far more parts than any ganlab checkpoint \(10\d\d\d, at most 4096\)")
 
 
 def test_entry_larger_than_it_declares_is_refused(good, tmp_path):
@@ -296,6 +311,7 @@ def test_rss_of_crafted_files(good, tmp_path):
         "weight in a 1000x storage": weight_in_a_big_storage(good),
         "step -5": step(good, -5),
         "zip bomb 64 MB entry": zip_bomb(good, tmp_path),
+        "zip of 10,000 entries": many_entries(good),
         "random bytes": random_bytes(),
     }
     checkpoint.load(saved(good))  # warm: lazy imports, the meta device, the catalogs
