@@ -15,8 +15,8 @@ ganlab.checkpoint.load runs these in two rounds (docs/architecture.md, "Reliabil
                      shapes (`check_optimizer`), fixed noise of (FIXED_SAMPLES, z_dim) (`check_fixed_z`),
                      `step` within [0, config.steps] (`check_step`).
 
-Each refusal is a `CheckpointError` with one translated line in a student's words; no message repeats text
-from the file (names, torch's own wording).
+Each refusal is a `CheckpointError` with one translated line in a student's words, never torch's own wording;
+a name from the file appears in it only when it is a short plain identifier (`_plain`).
 """
 from __future__ import annotations
 

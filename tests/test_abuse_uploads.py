@@ -160,6 +160,16 @@ def test_every_tensor_owns_exactly_its_numbers(good):
     refused(saved({**good, "history": h}), "not stored the way")
 
 
+def test_optimizer_moments_have_their_weights_shapes(good):
+    """Adam's moments sit beside each weight; a misshapen one would broadcast or fail at the resumed run's step."""
+    opt = good["opt_g"]
+    first = opt["state"][0]
+    bad = {**opt, "state": {**opt["state"], 0: {**first, "exp_avg": torch.zeros(3)}}}
+    refused(saved({**good, "opt_g": bad}), "generator optimiser state does not fit")
+    extra = {**opt, "state": {**opt["state"], 99: dict(first)}}
+    refused(saved({**good, "opt_g": extra}), "generator optimiser state does not fit")
+
+
 def test_step_within_the_budget(good):
     refused(step(good, -5), "between 0 and the run's 60 steps")
     refused(step(good, 61), "between 0 and the run's 60 steps")
@@ -276,6 +286,10 @@ def test_image_gan_page_keeps_only_what_it_shows(app_test):
     kept = at.session_state[ick.GOOD]
     assert kept is not None and _tensors_in(kept) == 0
     assert sum(_tensors_in(at.session_state[k]) for k in at.session_state.to_dict()) == 0
+    at.file_uploader(key=ick.UPLOAD_KEY).set_value(None)
+    at.run()
+    assert not at.exception and at.session_state[ick.GOOD] is None
+    assert not any(b.key == "ig_resume" for b in at.button)
 
 
 def test_latent_upload_keeps_its_generator_not_the_file(good):
