@@ -2,13 +2,16 @@
 
 The file is `torch.save` of a dict that holds only tensors and plain Python values (str, int, float, bool,
 None, lists, tuples, dicts), so it loads with `torch.load(weights_only=True)`: the restricted unpickler
-refuses any other object, so a crafted file cannot run code. Loading is size-capped, then checked: format
-and version, required keys and their types, the config through the same validation as every other input,
-and every weight's name and shape against freshly built models. Any failure raises `CheckpointError` with
-one line a person can read, and nothing else is changed.
+refuses any other object, so a crafted file cannot run code. Loading is size-capped and costs at most about
+the file's size (ganlab/checkpoint_checks.py: the zip's unpacked size before torch.load, then dense tensors,
+known history columns, weights, optimiser moments and fixed noise of the shapes the config builds, a step
+within the budget); then checked: format and version, required keys and their types, the config through the
+same validation as every other input. Any failure -- MemoryError included -- raises `CheckpointError` with one
+translated line a student can read, and nothing else is changed.
 
     save(trainer, "run.pt");  data = to_bytes(trainer)       # page download button
     run = load("run.pt")  # or bytes / an uploaded file
+    info = run.summary()  # what a page shows of it: config, step, meta, curves (no tensors to keep around)
     G = run.make_generator()  # eval mode, CPU (a VAE's decoder)
     E = run.make_encoder()  # a VAE's encoder (saved in D's place)
     trainer = run.make_trainer()  # resume training where it stopped (a partial logging interval is dropped)
@@ -19,6 +22,7 @@ import datetime as _dt
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +32,8 @@ import torch
 from torch import nn
 
 from ganlab import __version__
+from ganlab import checkpoint_checks as checks
+from ganlab.checkpoint_checks import CheckpointError
 from ganlab.config import IMAGE_DATA, TOY_DATA, ConfigError, TrainConfig, from_json
 from ganlab.engine.history import History
 from ganlab.engine.loop import INIT_LOCK, RunStatus
@@ -42,11 +48,9 @@ N_CLASSES = 10  # every labelled dataset ganlab knows has 10 classes
 REQUIRED = {"format": str, "format_version": int, "config": str, "g_state": dict, "d_state": dict,
             "history": dict, "step": int}
 
+_META_TEXT = re.compile(r"[0-9A-Za-z.+:_-]{1,40}")  # versions and dates as ganlab writes them; shown on pages
+
 assert set(SAMPLE_SHAPES) == set(IMAGE_DATA)
-
-
-class CheckpointError(ValueError):
-    """A file is not a loadable ganlab checkpoint; the message says why in one line."""
 
 
 def sample_shape(config: TrainConfig) -> tuple[int, ...]:
@@ -125,6 +129,17 @@ def to_bytes(trainer, optimizers: bool = True, max_bytes: int = MAX_BYTES) -> by
 
 
 # ---- loading --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Summary:
+    """What a page shows of a checkpoint, without its tensors: what a session may keep (a Run holds the whole
+    file: weights, optimiser moments, ...). `describe` and `config_json` take either."""
+
+    config: TrainConfig
+    step: int
+    meta: dict[str, Any]
+    curves: dict[str, np.ndarray] = field(default_factory=dict)  # the history's columns (<= 1,000 rows each)
+
+
 @dataclass
 class Run:
     """A checked checkpoint: everything needed to sample from G (a VAE's decoder) or to resume training."""
@@ -144,6 +159,9 @@ class Run:
     @property
     def sample_shape(self) -> tuple[int, ...]:
         return sample_shape(self.config)
+
+    def summary(self, curves: bool = True) -> Summary:
+        return Summary(self.config, self.step, dict(self.meta), self.history.arrays() if curves else {})
 
     def make_generator(self, device: torch.device | str = "cpu") -> nn.Module:
         """G with the saved weights (its weight average if saved), in eval mode (BatchNorm: running stats)."""
@@ -184,8 +202,8 @@ class Run:
             if self.opt_g is not None and self.opt_d is not None:
                 trainer.opt_g.load_state_dict(self.opt_g)
                 trainer.opt_d.load_state_dict(self.opt_d)
-        except (ValueError, KeyError, TypeError, RuntimeError) as e:
-            raise CheckpointError(f"optimiser state does not fit the model: {_line(e)}") from None
+        except (ValueError, KeyError, TypeError, RuntimeError):
+            raise CheckpointError(_("the optimiser state does not fit the model in the config")) from None
         if quality:
             from ganlab import quality as q
 
@@ -206,117 +224,121 @@ class Run:
         return trainer
 
 
-def _line(e: BaseException, limit: int = 160) -> str:
-    lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()] or [type(e).__name__]
-    # torch's weights_only refusal is many lines; the one that names the refused object is the useful one
-    text = next((ln.split("error: ", 1)[-1] for ln in lines if "WeightsUnpickler error" in ln), lines[0])
-    text = text.split(" was not an allowed global")[0]
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _read(source: str | os.PathLike | bytes | bytearray | IO[bytes], max_bytes: int) -> bytes:
-    cap = f"{max_bytes / 2**20:.0f} MB"
+    cap = _("{mb} MB").format(mb=f"{max_bytes / 2**20:.0f}")
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise CheckpointError(f"no checkpoint file at {path}")
+            raise CheckpointError(_("no checkpoint file at {path}").format(path=path))
         if path.stat().st_size > max_bytes:
-            raise CheckpointError(f"file is {path.stat().st_size / 2**20:.1f} MB; checkpoints are capped at {cap}")
+            raise CheckpointError(_("the file is {size} MB; checkpoints are capped at {cap}").format(
+                size=f"{path.stat().st_size / 2**20:.1f}", cap=cap))
         data = path.read_bytes()
     elif hasattr(source, "read"):
         data = source.read(max_bytes + 1)
     else:
-        raise CheckpointError(f"cannot read a checkpoint from a {type(source).__name__}")
+        raise CheckpointError(_("cannot read a checkpoint from a {kind}").format(kind=type(source).__name__))
     if len(data) > max_bytes:
-        raise CheckpointError(f"file is larger than {cap}, the checkpoint size cap")
+        raise CheckpointError(_("the file is larger than {cap}, the checkpoint size cap").format(cap=cap))
     if not data:
-        raise CheckpointError("the file is empty")
+        raise CheckpointError(_("the file is empty"))
     return data
 
 
-def _check_state(name: str, got: dict, want: dict[str, torch.Tensor]) -> None:
-    """Same parameter names and shapes as a freshly built model (checked on the meta device: no memory)."""
-    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in got.items()):
-        raise CheckpointError(f"{name} weights must map names to tensors")
-    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
-    if missing or extra:
-        what = ", ".join([f"missing {k}" for k in missing[:2]] + [f"unexpected {k}" for k in extra[:2]])
-        raise CheckpointError(f"{name} weights do not match the architecture in the config ({what})")
-    for k, v in want.items():
-        if tuple(got[k].shape) != tuple(v.shape) or got[k].dtype != v.dtype:
-            raise CheckpointError(f"{name} weight {k} has shape {tuple(got[k].shape)} {got[k].dtype}, but the "
-                                  f"config builds {tuple(v.shape)} {v.dtype}")
-
-
-def _check_history(h: dict) -> History:
-    cols, data = h.get("columns"), h.get("data")
-    if not (isinstance(cols, list) and all(isinstance(c, str) for c in cols)):
-        raise CheckpointError("history columns must be a list of names")
-    if not (isinstance(data, torch.Tensor) and data.dim() == 2 and data.shape[1] == len(cols)):
-        raise CheckpointError("history data must be a (rows, columns) tensor")
-    if not (isinstance(h.get("stride"), int) and isinstance(h.get("seen"), int) and h["stride"] >= 1):
-        raise CheckpointError("history stride/seen must be whole numbers")
-    return History.from_state({"columns": cols, "data": data.float().numpy(), "stride": h["stride"],
-                               "seen": h["seen"]})
-
-
 def load(source: str | os.PathLike | bytes | IO[bytes], max_bytes: int = MAX_BYTES) -> Run:
-    """Read and check a checkpoint. Raises CheckpointError (a ValueError) with a one-line reason."""
-    data = _read(source, max_bytes)
+    """Read and check a checkpoint. Raises CheckpointError (a ValueError) with a one-line reason, translated."""
+    try:
+        data = _read(source, max_bytes)
+        checks.check_zip(data, max_bytes)  # before torch.load: no entry may inflate past the cap
+        return _checked(data)
+    except CheckpointError:
+        raise
+    except MemoryError:
+        raise CheckpointError(_("the server ran out of memory while opening this file, and nothing changed; try "
+                                "again in a minute, or ask your teacher")) from None
+    except Exception:  # noqa: BLE001 - every other way a file can be bad ends here, as one message
+        raise CheckpointError(_("this file is not a readable ganlab checkpoint: its contents are not what ganlab "
+                                "saves")) from None
+
+
+def _checked(data: bytes) -> Run:
     try:
         ckpt = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - every way a file can be bad ends here, as one message
-        raise CheckpointError(f"not a readable ganlab checkpoint ({type(e).__name__}: {_line(e)})") from None
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - torch's words (pickle, weights_only) mean nothing to a student
+        raise CheckpointError(_("this file is not a readable ganlab checkpoint: it holds something other than the "
+                                "tensors, numbers and text ganlab saves")) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError("this file is a PyTorch file but not a ganlab checkpoint")
+        raise CheckpointError(_("this file is a PyTorch file but not a ganlab checkpoint"))
     for key, kind in REQUIRED.items():
         if not isinstance(ckpt.get(key), kind) or isinstance(ckpt.get(key), bool):
-            raise CheckpointError(f"checkpoint field {key!r} is missing or not a {kind.__name__}")
+            raise CheckpointError(_("checkpoint field {key} is missing or not a {kind}").format(
+                key=repr(key), kind=kind.__name__))
     if ckpt["format_version"] != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint format version {ckpt['format_version']} is not supported "
-                              f"(this ganlab {__version__} reads version {FORMAT_VERSION})")
+        raise CheckpointError(_("checkpoint format version {got} is not supported (this ganlab {version} reads "
+                                "version {want})").format(got=ckpt["format_version"], version=__version__,
+                                                          want=FORMAT_VERSION))
     try:
         config = from_json(ckpt["config"])
     except ConfigError as e:
-        raise CheckpointError(f"the checkpoint's config is invalid: {_line(e)}") from None
+        raise CheckpointError(_("the checkpoint's config is invalid: {error}").format(error=_first_line(e))) from None
     from ganlab.models import build
 
     try:
         with torch.device("meta"):
             G, D = build(config, sample_shape(config), n_classes(config))
-    except Exception as e:  # noqa: BLE001 - e.g. an architecture this version cannot build
-        raise CheckpointError(f"cannot build the models the config describes: {_line(e)}") from None
-    _check_state("generator", ckpt["g_state"], G.state_dict())
-    _check_state("discriminator", ckpt["d_state"], D.state_dict())
+    except Exception:  # noqa: BLE001 - e.g. an architecture this version cannot build
+        raise CheckpointError(_("this ganlab cannot build the models the checkpoint's config describes")) from None
+    checks.check_state(_("generator"), ckpt["g_state"], G.state_dict())
+    checks.check_state(_("discriminator"), ckpt["d_state"], D.state_dict())
     g_ema_state = ckpt.get("g_ema_state")
     if g_ema_state is not None:
         if not isinstance(g_ema_state, dict):
-            raise CheckpointError("checkpoint field 'g_ema_state' must be a dict of tensors")
-        _check_state("generator average", g_ema_state, G.state_dict())
-    history = _check_history(ckpt["history"])
+            raise CheckpointError(_("checkpoint field 'g_ema_state' must be a dict of tensors"))
+        checks.check_state(_("generator average"), g_ema_state, G.state_dict())
+    checks.check_tensors(ckpt)  # the shape checks above read no numbers; everything below does
+    checks.check_step(ckpt["step"], config.steps)
+    history = checks.check_history(ckpt["history"])
     opt_g, opt_d = ckpt.get("opt_g"), ckpt.get("opt_d")
-    if not all(o is None or isinstance(o, dict) for o in (opt_g, opt_d)):
-        raise CheckpointError("optimiser states must be dicts")
+    checks.check_optimizer(_("generator"), opt_g, list(G.parameters()))
+    checks.check_optimizer(_("discriminator"), opt_d, list(D.parameters()))
     fixed_z = ckpt.get("fixed_z")
-    if fixed_z is not None and (not isinstance(fixed_z, torch.Tensor) or fixed_z.dim() != 2
-                                or fixed_z.shape[1] != config.z_dim):
-        raise CheckpointError(f"fixed noise must be a (n, {config.z_dim}) tensor")
-    rng = ckpt.get("rng_state")
+    checks.check_fixed_z(fixed_z, config.z_dim)
+    return Run(config, ckpt["g_state"], ckpt["d_state"], history, ckpt["step"], _meta(ckpt), opt_g, opt_d, fixed_z,
+               checks.rng_state(ckpt.get("rng_state")), g_ema_state)
+
+
+def _meta(ckpt: dict) -> dict[str, Any]:
+    """The descriptive fields, each kept only when it is what ganlab writes (pages show some of them)."""
     meta = {k: ckpt.get(k) for k in ("format_version", "ganlab_version", "torch_version", "created", "seconds",
                                      "status", "diverged_at", "rng_device", "sample_shape", "n_classes")}
+    for k in ("ganlab_version", "torch_version", "created", "rng_device"):
+        if not (isinstance(meta[k], str) and _META_TEXT.fullmatch(meta[k])):
+            meta[k] = None
     if meta["status"] not in tuple(RunStatus):
         meta["status"] = RunStatus.READY.value
-    if not isinstance(meta["seconds"], (int, float)) or isinstance(meta["seconds"], bool):
+    seconds = meta["seconds"]
+    if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 1e9):
         meta["seconds"] = 0.0
-    if not (meta["diverged_at"] is None or isinstance(meta["diverged_at"], int)):
+    if not (checks.whole(meta["diverged_at"]) and 0 <= meta["diverged_at"] <= ckpt["step"]):
         meta["diverged_at"] = None
-    return Run(config, ckpt["g_state"], ckpt["d_state"], history, ckpt["step"], meta, opt_g, opt_d, fixed_z,
-               rng if isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8 else None, g_ema_state)
+    if not (isinstance(meta["sample_shape"], list) and len(meta["sample_shape"]) <= 4
+            and all(checks.whole(n) for n in meta["sample_shape"])):
+        meta["sample_shape"] = None
+    if not checks.whole(meta["n_classes"]):
+        meta["n_classes"] = None
+    return meta
 
 
-def describe(run: Run) -> str:
+def _first_line(e: BaseException, limit: int = 160) -> str:
+    text = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(run: Run | Summary) -> str:
     """One line for the page: what the checkpoint holds."""
     c = run.config
     kind = _("conditional {model}").format(model=c.model) if c.conditional else c.model
@@ -326,5 +348,5 @@ def describe(run: Run) -> str:
         version=run.meta.get("ganlab_version") or "?")
 
 
-def config_json(run: Run) -> str:
+def config_json(run: Run | Summary) -> str:
     return json.dumps(run.config.to_dict(), indent=2, sort_keys=True)

@@ -14,6 +14,7 @@ from ganlab.i18n import _
 
 MAX_CSV_POINTS = 100_000
 MAX_CSV_BYTES = 5 * 1024 * 1024
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # ~3.4e38: a larger value becomes inf in a float32 tensor
 
 
 def ring_centers(modes: int = 8, radius: float = 2.0) -> np.ndarray:
@@ -83,12 +84,15 @@ def parse_csv_points(raw: bytes | str) -> np.ndarray:
             raise ValueError(_("line {line}: expected two columns (x, y), got one").format(line=lineno))
         if not all(math.isfinite(v) for v in vals):
             raise ValueError(_("line {line}: values must be finite numbers").format(line=lineno))
+        if not all(abs(v) <= FLOAT32_MAX for v in vals):
+            raise ValueError(_("line {line}: values must lie between -{max} and {max}; scale your data down").format(
+                line=lineno, max=f"{FLOAT32_MAX:.1e}"))
         rows.append(vals)
         if len(rows) > MAX_CSV_POINTS:
             raise ValueError(_("more than {max:,} points; use a sample").format(max=MAX_CSV_POINTS))
     if len(rows) < 10:
         raise ValueError(_("need at least 10 points, found {n}").format(n=len(rows)))
-    pts = np.asarray(rows, dtype=np.float32)
+    pts = np.asarray(rows, dtype=np.float64)  # float64 sums: values near FLOAT32_MAX would overflow float32 ones
     # Standardise into the same box as the built-in data so default learning rates work.
     pts = (pts - pts.mean(0)) / max(float(pts.std(0).max()), 1e-6) * 1.5
     return pts.astype(np.float32)

@@ -26,6 +26,7 @@ LIVE_KEYS = frozenset({"loss", "g_lr", "d_lr", "beta1", "beta2", "d_steps", "rea
                        "clip_value", "r1_gamma", "unrolled_steps", "unrolled_lr", "g_ema", "steps"})
 BASE_COLUMNS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "g_grad", "d_grad", "seconds")
 TOY_COLUMNS = ("modes_captured", "high_quality_frac", "reverse_kl")
+FIXED_SAMPLES = 64  # rows of fixed_z: the noise every sample grid is drawn from (a checkpoint saves it)
 TOY_EVAL_SAMPLES = 2500
 KEPT_AFTER_RUN = 2000  # data rows a parked run keeps (real points / images a finished page still shows)
 
@@ -79,7 +80,7 @@ class Trainer(TrainingLoop):
             self.evaluators.append(toy_evaluator)
         self.extra_columns: tuple[str, ...] = ()
         self.history = History(columns)
-        self.fixed_z = torch.randn(64, config.z_dim, generator=self.gen, device=self.device)
+        self.fixed_z = torch.randn(FIXED_SAMPLES, config.z_dim, generator=self.gen, device=self.device)
         self.fixed_labels = self._labels_for_grid(64)
 
     # ---- sampling -------------------------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 Downloads are generated on click (a callable passed to st.download_button, run off the script thread) and
 only while the run is paused or over: the worker must not be stepping the weights being saved. Uploads go
-through ganlab.checkpoint.load (size cap, `torch.load(weights_only=True)`, schema and shape checks); a file
-it refuses gives one st.error line and changes nothing: the last good upload and the current run stay.
+through ganlab.checkpoint.load (size cap, `torch.load(weights_only=True)`, bounded cost, schema and shape
+checks); a file it refuses gives one st.error line and changes nothing: the current run stays.
+
+Session state keeps only what the panel shows of the uploaded file (a `checkpoint.Summary`: config, step,
+curves), never its weights: Resume reads the file again from the uploader, which holds it anyway.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import hashlib
 import streamlit as st
 
 from ganlab import checkpoint
+from ganlab.config import ConfigError
 from ganlab.i18n import _
 from ganlab.jobs import Job, Status
 from ganlab.ui import live
@@ -21,8 +25,8 @@ from ganlab.viz import common as viz
 from ganlab.viz import image_gan as viz_images
 
 UPLOAD_KEY = P + "upload"
-GOOD = P + "ckpt_run"  # (sha256, Run) of the last good upload
-BAD = P + "ckpt_bad"  # (sha256, message) of the last refused upload
+GOOD = P + "ckpt_run"  # (sha256, checkpoint.Summary) of the uploaded file, when it is good
+BAD = P + "ckpt_bad"  # (sha256, message) of the uploaded file, when it is refused
 MORE_KEY = P + "ckpt_more"
 # The worker no longer steps the weights (a run that raised, Status.ERROR, may hold half-updated ones).
 SAVABLE = (Status.PAUSED, Status.DONE, Status.STOPPED, Status.DIVERGED)
@@ -83,24 +87,19 @@ def upload_ui(owner: str, data_dir: str | None) -> None:
                           help=_("A .pt file saved by ganlab (at most {mb} MB)").format(
                               mb=checkpoint.MAX_BYTES // 2**20))
     ss = st.session_state
-    if up is not None:
-        data = up.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest not in ((ss.get(GOOD) or ("",))[0], (ss.get(BAD) or ("",))[0]):
-            run, err = read_upload(data)
-            if run is not None:
-                ss[GOOD], ss[BAD] = (digest, run), None
-            else:
-                ss[BAD] = (digest, err)
-        bad = ss.get(BAD)
-        if bad and bad[0] == digest:
-            st.error(bad[1])
+    if up is None:  # no file: nothing to show, nothing kept
+        ss[GOOD] = ss[BAD] = None
+        return
+    digest = _check(up.getvalue())
+    bad = ss.get(BAD)
+    if bad and bad[0] == digest:
+        st.error(bad[1])
     good = ss.get(GOOD)
-    if good is None:
+    if good is None or good[0] != digest:
         return
     run = good[1]
     st.markdown(_("**Checkpoint:** {what}").format(what=checkpoint.describe(run)))
-    h = run.history.arrays()
+    h = run.curves
     c1, c2 = st.columns(2)
     with c1:
         live.chart(viz.curves_figure(h, ("d_loss", "g_loss"), _("losses in the checkpoint")), key=P + "ckpt_losses")
@@ -113,12 +112,36 @@ def upload_ui(owner: str, data_dir: str | None) -> None:
     a.number_input(_("More G steps"), min_value=1, max_value=1_000_000, value=max(run.config.log_every * 10, 100),
                    step=100, key=MORE_KEY)
     b.button(_("Resume training from this checkpoint"), key=P + "resume", on_click=_resume,
-             args=(owner, run, data_dir),
+             args=(owner, digest, data_dir),
              help=_("A new run that continues {what} from step {step}").format(what=describe(run.config),
                                                                                step=run.step))
 
 
-def _resume(owner: str, run, data_dir: str | None) -> None:
+def _check(data: bytes) -> str:
+    """Read an uploaded file once per content: its summary into GOOD, or its refusal into BAD. Its digest."""
+    ss = st.session_state
+    digest = hashlib.sha256(data).hexdigest()
+    if digest not in ((ss.get(GOOD) or ("",))[0], (ss.get(BAD) or ("",))[0]):
+        run, err = read_upload(data)
+        ss[GOOD], ss[BAD] = ((digest, run.summary()), None) if run is not None else (None, (digest, err))
+    return digest
+
+
+def _resume(owner: str, digest: str, data_dir: str | None) -> None:
+    """The Resume button: the run from the uploader's file (the one whose summary the panel showed)."""
+    up = st.session_state.get(UPLOAD_KEY)
+    data = up.getvalue() if up is not None else b""
+    if hashlib.sha256(data).hexdigest() != digest:
+        return  # the file changed under the click: the rerun shows the new one
+    run, err = read_upload(data)
+    if run is None:
+        st.session_state[GOOD], st.session_state[BAD] = None, (digest, err)
+        return
     steps = run.step + int(st.session_state[MORE_KEY])  # read here: the value may change with the click
-    load(run.config.replace(steps=steps), CUSTOM)  # the widgets show the resumed run's settings
+    try:
+        config = run.config.replace(steps=steps)
+    except ConfigError as e:  # past the largest budget a run may have
+        st.session_state[BAD] = (digest, str(e))
+        return
+    load(config, CUSTOM)  # the widgets show the resumed run's settings
     iv.start_resume(owner, run, steps, data_dir)

@@ -4,7 +4,8 @@ how it is cached, so the page itself never touches a tensor.
 A `Source` carries the generator as an opaque handle; pages pass it to `ganlab.latent` functions that take
 numpy in and give numpy / bytes out. Caching (a slider move must only run G once):
   bundled checkpoints  st.cache_resource, keyed by path and mtime: read-only, shared by every session
-  uploads              st.session_state (the latest good upload), keyed by the file's SHA-256
+  uploads              st.session_state (the latest good upload), keyed by the file's SHA-256: its generator
+                       (and a VAE's encoder) and a checkpoint.Summary, never the rest of the file
   runs                 finished runs: the parked generator itself (CPU, eval); live runs: a private copy taken
                        when picked and refreshed on request (the worker keeps training the original)
 """
@@ -109,7 +110,7 @@ def _load_bundled(path: str, mtime: float) -> Source:
     run = checkpoint.load(path)
     src = make_source(run.make_generator("cpu"), run.config, f"bundled:{path}:{mtime}", Path(path).name,
                       note=checkpoint.describe(run), encoder=_encoder(run))
-    src.extra["run"] = run
+    src.extra["run"] = run.summary(curves=False)  # what describe() reads; the weights live in G
     return src
 
 
@@ -119,13 +120,18 @@ def load_bundled(path: Path) -> Source:
 
 
 def load_upload(data: bytes, name: str) -> Source:
-    """Through the safe checkpoint loader (size cap, weights_only, shape checks); raises ValueError with the reason."""
+    """Through the safe checkpoint loader (size cap, weights_only, bounded cost, shape checks); raises ValueError
+    with the reason in the session's language (MemoryError included: building G and rendering come after)."""
     from ganlab import checkpoint
 
     run = checkpoint.load(data)
-    src = make_source(run.make_generator("cpu"), run.config, "upload:" + hashlib.sha256(data).hexdigest()[:16], name,
-                      note=checkpoint.describe(run), encoder=_encoder(run))
-    src.extra["run"] = run
+    try:
+        src = make_source(run.make_generator("cpu"), run.config, "upload:" + hashlib.sha256(data).hexdigest()[:16],
+                          name, note=checkpoint.describe(run), encoder=_encoder(run))
+    except MemoryError:
+        raise checkpoint.CheckpointError(_("the server ran out of memory while opening this file, and nothing "
+                                           "changed; try again in a minute, or ask your teacher")) from None
+    src.extra["run"] = run.summary(curves=False)  # what describe() reads; the weights live in G
     return src
 
 
@@ -250,8 +256,11 @@ def _upload_ui() -> Source | None:
             try:
                 ss["lat_up_src"] = load_upload(data, up.name)
                 ss["lat_up_ok"], ss["lat_up_bad"], ss["lat_up_err"] = digest, None, None
-            except (ValueError, KeyError, RuntimeError) as e:  # CheckpointError is a ValueError
+            except ValueError as e:  # CheckpointError: one translated line
                 ss["lat_up_bad"], ss["lat_up_err"] = digest, f"{up.name}: {e}"
+            except Exception:  # noqa: BLE001 - never torch's words on the page
+                ss["lat_up_bad"], ss["lat_up_err"] = digest, f"{up.name}: " + _(
+                    "this file could not be opened as a generator")
         if ss.get("lat_up_bad") == digest:
             st.error(_("This checkpoint was refused and nothing changed. {reason}").format(reason=ss["lat_up_err"]))
     src = ss.get("lat_up_src")
