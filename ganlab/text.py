@@ -9,23 +9,27 @@ punctuation be escaped), but only where a character could start something, so a 
                                          strikethrough, headings)
   `_`          unless between two letters or digits (intraword `_` never makes emphasis)
   `:` and `.`  before a letter, digit or `/` for `:` (`https://`, `:red[`, `:smile:`), before a letter for `.`
-               (`www.evil.example`, `a@evil.example`: a broken domain is no autolink)
+               (the parser's own autolinks; the word joiner below covers the rest)
   at the start `>` `-` `+` `=` and a number's `.` or `)` (quote, list, ordered list)
-Line breaks become spaces (no heading, list or table can start on a later line), and invisible or
-direction-changing characters are dropped. `html_text` is the same for HTML (Plotly titles,
-unsafe_allow_html). Both cut what they show to `limit` characters: an echo never floods the page.
-
-Apply them to the user's part of a message (a value inside it), or to a whole message that has no Markdown of
-its own (an error that quotes what the user typed).
+A bare `www.`, `https://` or `a@b.c` gets an invisible word joiner (GFM finds those links in the text after the
+escapes are resolved: Streamlit 1.67 showed `https\\://evil` as a link). Line breaks become spaces (no heading, list
+or table can start on a later line), and invisible or direction-changing characters are dropped. `html_text` is the
+same for HTML (Plotly titles, unsafe_allow_html). Both cut what they show to `limit` characters: an echo never
+floods the page. Apply them to the user's part of a message (a value inside it), or to a whole message that has no
+Markdown of its own (an error that quotes what the user typed).
 """
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 
 LIMIT = 500  # characters of a user's string shown at most (then "…")
 _ALWAYS = frozenset("\\`*[]<$|~#")
 _AT_START = frozenset(">-+=")
+# GFM also finds `www.`, `scheme://` and `a@b.c` links in the parsed text, after escapes are gone: a word joiner
+# (U+2060, invisible) right after `www`, `:` before `//` and `@` keeps those from being links.
+_AUTOLINK = re.compile(r"((?<![^\W_])www(?=\.)|:(?=//)|@)", re.IGNORECASE)
 # Categories nothing on a page should carry: controls, format (zero-width, bidi overrides), line/paragraph
 # separators, private use, unassigned.
 INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cn"})
@@ -42,7 +46,7 @@ def plain(text: object, limit: int | None = LIMIT) -> str:
 
 def md(text: object, limit: int | None = LIMIT) -> str:
     """`text` as literal Markdown: no link, image, HTML, emphasis, heading, list, LaTeX or directive survives."""
-    t = plain(text, limit)
+    t = _AUTOLINK.sub("\\1\u2060", plain(text, limit))
     lead = len(t) - len(t.lstrip())  # where a block marker (quote, list) would sit
     out = []
     for i, ch in enumerate(t):

@@ -28,6 +28,8 @@ def unescaped(text: str) -> list[str]:
                 or ch == ":" and (after.isalnum() or after == "/") or ch == "." and after.isalpha()):
             found.append(ch)
         i += 1
+    # GFM also makes links of bare `www.x`, `scheme://x` and `a@b.c` found in the text once escapes are resolved
+    found += re.findall(r"(?i)(?<![^\W_])www\.|://|@[\w-]", text.replace("\\", ""))
     return found
 
 
@@ -38,12 +40,14 @@ def shown(at) -> list[str]:
 
 # ---- 1. echoed strings are escaped ------------------------------------------------------------------------------
 @pytest.mark.parametrize("text", [LINK, IMAGE, "<b>bold</b>", "**bold** _it_", "# heading", "$x^2$",
-                                  ":red[alarm] :material/warning:", "https://evil.example www.evil.example",
+                                  ":red[alarm] :material/warning:",
+                                  "https://evil.example www.evil.example a@evil.example",
                                   "line one\n# two\u202e"])
 def test_md_leaves_nothing_markdown_can_use(text):
     out = md(text)
     assert not unescaped(out) and "\n" not in out and "\u202e" not in out
-    assert out.replace("\\", "") == text.replace("\n", " ").replace("\u202e", "")  # the same words, shown literally
+    literal = out.replace("\\", "").replace("\u2060", "")
+    assert literal == text.replace("\n", " ").replace("\u202e", "")  # the same words, shown literally
     assert html_text("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
     assert len(md("x" * 10_000)) <= 501  # an echo never floods the page
 
@@ -52,7 +56,7 @@ def test_a_link_with_a_markdown_key_and_preset_renders_escaped_on_the_lab(app_te
     at = app_test(query={LINK: "1", "preset": IMAGE}).run()
     assert not at.exception, [e.value for e in at.exception]
     warnings = [w.value for w in at.warning]
-    literal = " ".join(warnings).replace("\\", "")  # what the student reads
+    literal = " ".join(warnings).replace("\\", "").replace("\u2060", "")  # what the student reads
     assert LINK in literal and IMAGE in literal
     for text in shown(at):
         assert not re.search(r"(?<!\\)\]\(", text), text  # no live link or image anywhere on the page
@@ -64,7 +68,7 @@ def test_a_link_value_echoed_in_a_warning_is_escaped_on_the_image_page(app_test)
     at = app_test("pages/image_gan.py", query={"z_dim": LINK, "b_preset": IMAGE, "compare": "1"}).run()
     assert not at.exception, [e.value for e in at.exception]
     warnings = [w.value for w in at.warning]
-    literal = " ".join(warnings).replace("\\", "")  # what the student reads
+    literal = " ".join(warnings).replace("\\", "").replace("\u2060", "")  # what the student reads
     assert LINK in literal and IMAGE in literal
     for w in warnings:
         assert not unescaped(w), w
