@@ -178,6 +178,24 @@ def test_a_missing_dataset_names_no_server_path_on_the_page(monkeypatch, tmp_pat
     assert "secret-server-folder" not in note and str(tmp_path) not in note
 
 
+def test_resuming_a_checkpoint_whose_data_is_missing_names_no_server_path(monkeypatch, tmp_path):
+    from ganlab.data.images import DataUnavailable, load_images
+    from ganlab.jobs.spec import RunSpec
+    from ganlab.presets import PRESETS
+
+    monkeypatch.setenv("GANLAB_DATA", str(tmp_path / "secret-server-folder"))
+    monkeypatch.delenv("GANLAB_ALLOW_DOWNLOAD", raising=False)
+
+    class Run:  # a checked checkpoint of a cifar10 run: its trainer loads the run's data
+        def make_trainer(self, data_dir=None):
+            return load_images("cifar10", data_dir)
+
+    config = PRESETS["mnist-dcgan"].config.replace(data="cifar10")
+    with pytest.raises(DataUnavailable) as e:
+        RunSpec((config,), resume=Run())()
+    assert "not installed on this server" in str(e.value) and "secret-server-folder" not in str(e.value)
+
+
 def test_every_spelling_of_the_data_folder_shares_one_copy(monkeypatch, tmp_path):
     from test_image_data import _write_idx
 

@@ -68,9 +68,15 @@ class RunSpec:
 
     def _resumed(self):
         from ganlab import quality
+        from ganlab.data.images import DataUnavailable
         from ganlab.engine.runner import TrainerRunner
 
-        trainer = self.resume.make_trainer(data_dir=self.data_dir)
+        try:
+            trainer = self.resume.make_trainer(data_dir=self.data_dir)
+        except DataUnavailable as e:  # the job's error reaches the student's page: no server path in it
+            if self.data_dir is not None:
+                raise
+            raise DataUnavailable(e.public, e.public) from None
         quality.attach(trainer)
         steps = self.configs[0].steps
         if steps != trainer.config.steps:
