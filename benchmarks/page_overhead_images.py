@@ -123,7 +123,7 @@ def job(preset: str, seconds: float) -> float:
     from ganlab.ui.image_gan.views import build_runners
 
     c = config(preset)
-    return job_rate(lambda: build_runners(c, None), seconds, WARMUP_STEPS)
+    return job_rate(lambda: build_runners(c), seconds, WARMUP_STEPS)
 
 
 def page_rate(browser, server: Server, preset: str, seconds: float) -> dict:

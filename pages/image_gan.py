@@ -11,6 +11,7 @@ import functools
 import streamlit as st
 
 from ganlab.i18n import N_, _
+from ganlab.text import md
 from ganlab.ui import code, controls, lang, links, live, session
 from ganlab.ui.image_gan import charts as ic
 from ganlab.ui.image_gan import checkpoint as ick
@@ -23,12 +24,12 @@ st.title(_("Image GAN"))
 st.caption(_("G turns 100 random numbers into a picture; D learns to tell G's pictures from real digits. The grid "
              "shows G's pictures for the same 64 noise vectors as it trains: watch noise become digits."))
 for w in ims.FORM.init():
-    st.warning(_("Share link: {warning}").format(warning=w))
+    st.warning(_("Share link: {warning}").format(warning=md(w)))
 
 job = controls.attach(iv.SLOT, owner, "image_gan")  # after a reload: the run this student left here
 setup = setup_ui(locked=job is not None and job.active, job_id=job.id if job is not None else None)
 for e in setup.errors:
-    st.error(e)
+    st.error(md(e))  # quotes what the student typed
 if setup.ok:
     iv.prefetch(setup.config.data)  # in the background: Start need not wait for the data
     controls.sync_live(job, iv.SLOT, setup.configs)  # a new loss / lr reaches the running job
@@ -55,7 +56,7 @@ live_view()
 
 with st.expander(_("Checkpoints: download this run, or upload one to inspect and resume")):
     ick.download_ui(job)
-    ick.upload_ui(owner, setup.data_dir)
+    ick.upload_ui(owner)
 if setup.ok:
     with st.expander(_("Share this setup")):
         st.markdown(_("This link opens the page with the same data, networks, loss and optimiser "

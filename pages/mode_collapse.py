@@ -9,6 +9,7 @@ import functools
 import streamlit as st
 
 from ganlab.i18n import N_, _
+from ganlab.text import md
 from ganlab.ui import code, controls, lang, links, live, session
 from ganlab.ui.mode_collapse import setup as ts
 from ganlab.ui.mode_collapse import views as toy_views
@@ -22,12 +23,12 @@ st.caption(_("A GAN's generator G learns to turn noise into points like the real
              "learns to tell them apart. When G finds a few points that fool D and stays there, it has "
              "*collapsed*: most modes of the data are never generated."))
 for w in ts.FORM.init():
-    st.warning(_("Share link: {warning}").format(warning=w))
+    st.warning(_("Share link: {warning}").format(warning=md(w)))
 
 job = controls.attach(SLOT, owner, "mode_collapse")  # after a reload: the run this student left here
 setup = setup_ui(locked=job is not None and job.active, job_id=job.id if job is not None else None)
 for e in setup.errors:
-    st.error(e)
+    st.error(md(e))  # quotes what the student typed
 if setup.ok:
     controls.sync_live(job, SLOT, setup.configs)  # a new loss / lr reaches the running job
     params = ts.share_params(setup)

@@ -7,6 +7,7 @@ Thin page: widgets -> TheoryConfig (ganlab/ui/theory/widgets.py) -> one job with
 import streamlit as st
 
 from ganlab.i18n import N_, _
+from ganlab.text import md
 from ganlab.ui import code, controls, lang, live, session
 from ganlab.ui.theory import views as tv
 from ganlab.ui.theory.widgets import setup_ui
@@ -48,7 +49,7 @@ if job is None:
 active = job is not None and job.active
 setup = setup_ui(locked=active, job_id=job.id if job is not None else None)
 for e in setup.errors:
-    st.error(e)
+    st.error(md(e))  # quotes what the student typed
 if setup.ok:
     tv.sync_live(job, setup.config)  # a new loss / learning rate reaches the running job
 tv.buttons(owner, setup)

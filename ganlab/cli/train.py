@@ -41,6 +41,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="print one JSON object on stdout at the end")
     t.add_argument("--history-out", metavar="FILE.csv", help="write the logged metric history as CSV")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--data-dir", metavar="DIR",
+                   help="folder of the torchvision datasets (mnist-full, fashion-mnist, cifar10); default: "
+                        "GANLAB_DATA, else ~/.ganlab/data (the local backend)")
     t.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (0 = torch's default; default: 1 for 2-D toy data, else torch's)")
     t.add_argument("--backend", choices=["local", "ray"], default=None,
@@ -162,14 +165,14 @@ def final_row(last: dict[str, float], config: TrainConfig) -> dict[str, Any]:
     return {k: last.get(k) for k in keys}
 
 
-def train_here(config: TrainConfig, quiet: bool):
+def train_here(config: TrainConfig, quiet: bool, data_dir: str | None = None):
     """The run in this process: (trainer, status, training seconds)."""
     import torch
 
     from ganlab.engine.factory import make_trainer
 
     try:
-        trainer = make_trainer(config)
+        trainer = make_trainer(config, data_dir=data_dir)
     except (ConfigError, ValueError, FileNotFoundError) as e:
         raise UsageError(str(e)) from None
     if trainer.data.x.dim() == 4:  # images: live quality columns (FID, classes present) in the history
@@ -246,7 +249,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         if threads:
             torch.set_num_threads(threads)
-        trainer, status, seconds = train_here(config, args.quiet)
+        trainer, status, seconds = train_here(config, args.quiet, getattr(args, "data_dir", None))
     metrics, samples, labels = run_metrics(trainer, args.n_samples)
     save_outputs(args, trainer, samples, labels)
     last = trainer.history.last()

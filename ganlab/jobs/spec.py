@@ -20,8 +20,9 @@ import numpy as np
 class RunSpec:
     """configs: one TrainConfig per runner (2-D toy or image runs; the Mode collapse lab's A and B advance
     together), or one TheoryConfig (the 1-D game). points: uploaded 2-D points (toy `csv` data). data_dir:
-    where torchvision datasets live. score: image runs log the quality columns (FID, classes present).
-    resume: a checked ganlab.checkpoint.Run to continue, up to configs[0].steps G steps in all."""
+    where torchvision datasets live (None: the server's GANLAB_DATA; pages never name one). score: image runs
+    log the quality columns (FID, classes present). resume: a checked ganlab.checkpoint.Run to continue, up to
+    configs[0].steps G steps in all."""
 
     configs: tuple
     points: np.ndarray | None = None
@@ -57,7 +58,8 @@ class RunSpec:
             runner = TrainerRunner(config, data_dir=self.data_dir)
         except DataUnavailable as e:
             runner = TrainerRunner(config.replace(data="mnist"))
-            runner.trainer.data.note = f"{e}. Using the embedded 5,000-digit MNIST subset instead."
+            why = e.public if self.data_dir is None else e  # the server's folder: no path on a student's page
+            runner.trainer.data.note = f"{why}. Using the embedded 5,000-digit MNIST subset instead."
         if self.score:
             from ganlab import quality
 
@@ -66,9 +68,15 @@ class RunSpec:
 
     def _resumed(self):
         from ganlab import quality
+        from ganlab.data.images import DataUnavailable
         from ganlab.engine.runner import TrainerRunner
 
-        trainer = self.resume.make_trainer(data_dir=self.data_dir)
+        try:
+            trainer = self.resume.make_trainer(data_dir=self.data_dir)
+        except DataUnavailable as e:  # the job's error reaches the student's page: no server path in it
+            if self.data_dir is not None:
+                raise
+            raise DataUnavailable(e.public, e.public) from None
         quality.attach(trainer)
         steps = self.configs[0].steps
         if steps != trainer.config.steps:

@@ -17,6 +17,7 @@ from ganlab.i18n import N_, _
 LOSS_KEYS = ("minimax", "non_saturating")  # both train D with the minimax objective, so D* is the formula
 Z_DISTS = ("normal", "uniform")
 ACTIVATIONS = ("leaky_relu", "relu", "tanh")
+GRID_LIMIT = 50.0  # the plotted range lies within [-50, 50]: the grid, its KDE padding and the integrals stay sane
 LIVE_KEYS = frozenset({"loss", "g_lr", "d_lr", "beta1", "beta2", "d_steps", "batch_size", "steps"})
 
 # name -> (means, stds, weights, one-line description)
@@ -113,7 +114,10 @@ def validate(c: TheoryConfig) -> None:
     check(1 <= c.d_steps <= 50, f"d_steps must be in 1..50; got {c.d_steps}")
     check(1 <= c.steps <= 1_000_000, f"steps must be in 1..1000000; got {c.steps}")
     check(1 <= c.log_every <= 10_000, f"log_every must be in 1..10000; got {c.log_every}")
-    check(c.grid_hi > c.grid_lo and 51 <= c.grid_n <= 4001, "grid needs grid_hi > grid_lo and 51..4001 points")
+    check(all(math.isfinite(v) and -GRID_LIMIT <= v <= GRID_LIMIT for v in (c.grid_lo, c.grid_hi))
+          and c.grid_hi > c.grid_lo and 51 <= c.grid_n <= 4001,
+          f"grid needs -{GRID_LIMIT:g} <= grid_lo < grid_hi <= {GRID_LIMIT:g} and 51..4001 points; got "
+          f"[{c.grid_lo:g}, {c.grid_hi:g}] with {c.grid_n}")
     check(100 <= c.kde_samples <= 50_000, f"kde_samples must be in 100..50000; got {c.kde_samples}")
     check(c.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda; got {c.device!r}")
 

@@ -72,15 +72,20 @@ def kde(samples: np.ndarray, grid: np.ndarray, bandwidth: float | None = None) -
 
     Binned KDE: each sample's unit mass is split linearly between its two neighbouring nodes of the grid
     (extended by 5h on each side, so samples just off the plot still spill in), then convolved with the
-    kernel sampled at the grid spacing. O(N + n h/dx) instead of O(N n). h >= dx (the grid cannot show
-    anything narrower). Samples further out than 5h contribute nothing: the result integrates to the share
-    of the mass that lies on the grid (1 when G stays inside the plotted range).
+    kernel sampled at the grid spacing. O(N + n h/dx) instead of O(N n). dx <= h <= the grid's span (the grid
+    cannot show anything narrower; a wider kernel is flat across it anyway): the padding, 5h/dx nodes a side,
+    stays within 5 grid lengths however far a diverging G throws its samples (Silverman's h of samples at 1e8
+    would otherwise ask for 1e10 nodes). Samples further out than 5h contribute nothing: the result integrates
+    to the share of the mass that lies on the grid (1 when G stays inside the plotted range).
     """
     x = np.asarray(samples, float).ravel()
     n, dx = len(grid), float(grid[1] - grid[0])
-    h = max(silverman_bandwidth(x) if bandwidth is None else float(bandwidth), dx)
-    pad = int(math.ceil(5 * h / dx))
-    pos = (x - grid[0]) / dx + pad  # fractional index on the extended grid of n + 2 pad nodes
+    span, finite = dx * (n - 1), x[np.isfinite(x)]
+    with np.errstate(over="ignore", invalid="ignore"):  # samples near the float limits: h or pos is inf, handled
+        h = float(bandwidth) if bandwidth is not None else silverman_bandwidth(finite) if len(finite) > 1 else span
+        h = min(max(h, dx), span) if math.isfinite(h) else span
+        pad = int(math.ceil(5 * h / dx))  # <= 5 (n - 1)
+        pos = (x - grid[0]) / dx + pad  # fractional index on the extended grid of n + 2 pad nodes
     pos = pos[(pos >= 0) & (pos <= n - 1 + 2 * pad)]
     i0 = np.floor(pos).astype(np.int64)
     frac = pos - i0

@@ -13,11 +13,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import streamlit as st
 
-from ganlab import jobs
+from ganlab import jobs, rate
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import LIVE_KEYS
 from ganlab.i18n import _, status
 from ganlab.jobs import Status
+from ganlab.text import md
 from ganlab.ui import address, lang
 from ganlab.ui.session import OWNER_KEY
 
@@ -171,7 +172,7 @@ def buttons(slot: str, start: Callable[[], Any], can_start: bool, key_prefix: st
         extra(more[0])
     err = st.session_state.get(f"{slot}__error")
     if err:
-        st.error(err)
+        st.error(md(err))
 
 
 def status_line(job: jobs.Job | None) -> str:
@@ -207,13 +208,20 @@ def live_snapshots(job: jobs.Job | None, idle_hint: str, building: str | None = 
     if job.status == Status.QUEUED:
         st.info(_("Your run is {status}.").format(status=status_line(job)))
     if job.error:
-        st.error(job.error)
+        st.error(md(job.error))  # may quote a file name or a value the student gave
     snaps = job.snapshots()
     if not snaps or snaps[0] is None:
         if job.status in (Status.STARTING, Status.RUNNING):
             st.caption(building or _("Building the networks…"))
         return ()
     return snaps
+
+
+def run_rate(job: jobs.Job, i: int, step: int) -> float | None:
+    """Steps per second at which run i's counter has moved over the last few polls of this page (not the
+    runner's compute rate: a worker shares its time among runs), or None while not running or not yet known."""
+    r = rate.counter_rate(st.session_state, (job.id, i), step)
+    return r if job.status == Status.RUNNING else None
 
 
 def live_step(job: jobs.Job, i: int, snapshot) -> int:

@@ -7,10 +7,12 @@ import streamlit as st
 from ganlab import jobs
 from ganlab.i18n import _, status
 from ganlab.jobs import Status, classroom
+from ganlab.text import md
 from ganlab.ui import lang, live, session
 
 SIDEBAR_REFRESH_S = 2.0
 NICK_KEY = "ganlab_nickname"
+NICK_MSG = "ganlab_nickname_msg"  # (kind, text) of the last nickname change
 
 
 def job_step(job: jobs.Job) -> tuple[int, int]:
@@ -23,7 +25,7 @@ def job_step(job: jobs.Job) -> tuple[int, int]:
 
 def job_summary(job: jobs.Job) -> str:
     step, budget = job_step(job)
-    parts = [f"**#{job.id}** {job.label}", status(job.status)]
+    parts = [f"**#{job.id}** {md(job.label)}", status(job.status)]
     if job.status == Status.QUEUED:
         pos = job.queue_position()
         if pos:
@@ -42,9 +44,20 @@ def _running(owner: str) -> bool:
 
 
 def _set_nickname(owner: str) -> None:
-    st.session_state[NICK_KEY] = classroom.classroom().set_nickname(owner, st.session_state.get(NICK_KEY, ""))
-    if not classroom.classroom().has_nickname(owner):
-        st.session_state[NICK_KEY] = ""  # back to the anonymous label (the placeholder)
+    """The nickname box's callback: set it (cleaned, unique in the class) and say so when it was refused or
+    changed; the box then shows what the class sees."""
+    ss, room = st.session_state, classroom.classroom()
+    typed = ss.get(NICK_KEY, "")
+    ss.pop(NICK_MSG, None)
+    try:
+        nick = room.set_nickname(owner, typed)
+        wanted = classroom.clean_nickname(typed)
+        if wanted and nick != wanted:
+            ss[NICK_MSG] = ("info", _("\"{wanted}\" is taken in this class, so you are \"{nick}\".").format(
+                wanted=md(wanted), nick=md(nick)))
+    except classroom.NicknameRefused as e:
+        ss[NICK_MSG] = ("error", md(e))
+    ss[NICK_KEY] = room.nickname(owner) if room.has_nickname(owner) else ""  # "": the anonymous label
 
 
 def nickname_ui(owner: str) -> None:
@@ -54,6 +67,11 @@ def nickname_ui(owner: str) -> None:
         st.session_state[NICK_KEY] = room.nickname(owner) if room.has_nickname(owner) else ""
     st.text_input(_("Nickname"), key=NICK_KEY, max_chars=classroom.NICK_MAX, placeholder=room.nickname(owner),
                   on_change=_set_nickname, args=(owner,), help=_("Shown beside your runs on the Class page"))
+    kind, text = st.session_state.get(NICK_MSG, (None, None))
+    if kind == "error":
+        st.error(text)
+    elif kind:
+        st.info(text)
 
 
 def render(owner: str) -> None:

@@ -16,7 +16,7 @@ import itertools
 import time
 from typing import Any
 
-from ganlab.jobs.classroom import Announcement, Classroom
+from ganlab.jobs.classroom import Announcement, Classroom, anonymous, check_nickname, unique_nickname
 from ganlab.jobs.ray_backend.connect import NAMESPACE, connect
 
 NAME = "ganlab-registry"
@@ -109,9 +109,9 @@ class RayClassroom(Classroom):
         return nicks
 
     def set_nickname(self, owner: str, nick: str) -> str:
-        super().set_nickname(owner, nick)  # cleans it (the rules live in one place) into the local dict
-        with self._lock:
-            clean = self._nicks.pop(owner, "")
+        clean = check_nickname(nick)  # the rules live in ganlab/jobs/classroom.py
+        if clean:  # unique among every replica's students
+            clean = unique_nickname(clean, {v for k, v in self._call("nicknames").items() if k != owner})
         self._call("set_nickname", owner, clean)
         self._nick_cache = (0.0, {})
         return self.nickname(owner)
@@ -126,7 +126,7 @@ class RayClassroom(Classroom):
             number = self._call("anonymous_number", owner)
             with self._lock:
                 self._anon_of[owner] = number
-        return f"student {number}"
+        return anonymous(number)
 
     def has_nickname(self, owner: str) -> bool:
         return owner in self._nicknames()

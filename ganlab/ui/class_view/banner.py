@@ -10,6 +10,7 @@ import streamlit as st
 
 from ganlab.i18n import _
 from ganlab.jobs import classroom
+from ganlab.text import md
 from ganlab.ui import lang, live, session
 
 ANNOUNCE_EVERY_S = 3.0
@@ -18,8 +19,8 @@ ANNOUNCE_EVERY_S = 3.0
 def text(a: classroom.Announcement) -> str:
     """The banner's Markdown: the teacher's words, then a link to the preset when there is one."""
     if a.link:
-        return _("**Teacher:** {text} · [Open the preset]({link})").format(text=a.text, link=_with_lang(a.link))
-    return _("**Teacher:** {text}").format(text=a.text)
+        return _("**Teacher:** {text} · [Open the preset]({link})").format(text=md(a.text), link=_with_lang(a.link))
+    return _("**Teacher:** {text}").format(text=md(a.text))
 
 
 def _with_lang(link: str) -> str:

@@ -17,6 +17,7 @@ from ganlab.i18n import N_, _, ngettext
 from ganlab.jobs import classroom
 from ganlab.jobs.classroom import Classroom, RunRow
 from ganlab.presets import PRESETS
+from ganlab.text import md
 from ganlab.ui import teacher
 from ganlab.ui.class_view.views import page_title
 
@@ -77,7 +78,7 @@ def stop_run(job_id: object) -> None:
         return
     job.stop()
     _say("success", _("Stopped run #{id} of {nickname}.").format(id=job.id,
-                                                                 nickname=classroom.classroom().nickname(job.owner)))
+                                                                 nickname=md(classroom.classroom().nickname(job.owner))))
 
 
 def _stop_picked() -> None:
@@ -151,8 +152,8 @@ def render() -> None:
     current = classroom.classroom().announcement()
     if current is not None:
         b1, b2 = st.columns([4, 1], vertical_alignment="center")
-        b1.caption(_("Showing now: {text}").format(text=current.text)
-                   + (f" ({current.link})" if current.link else ""))
+        b1.caption(_("Showing now: {text}").format(text=md(current.text))
+                   + (f" ({md(current.link)})" if current.link else ""))
         b2.button(_("Clear"), key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
     address_limit()
     _show_message()

@@ -7,32 +7,24 @@ ganlab/viz/class_view.py, rebuilt only when a shown run published a new snapshot
 """
 from __future__ import annotations
 
-import html
-import re
-
 import streamlit as st
 
 from ganlab import jobs
 from ganlab.i18n import N_, _, ngettext, pgettext, status
 from ganlab.jobs import classroom
 from ganlab.jobs.classroom import RunRow
+from ganlab.text import html_text, md
 from ganlab.ui import live
 from ganlab.viz import class_view as gallery
 
 REFRESH_S = 2.0
 PAGE_TITLES = {"mode_collapse": N_("Mode collapse lab"), "image_gan": N_("Image GAN"), "theory": N_("Theory")}
 IMAGE_COLS = 6
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
 def page_title(page: str) -> str:
     """A page's title in the session's language ('–' for none)."""
     return _(PAGE_TITLES[page]) if page in PAGE_TITLES else (page or "–")
-
-
-def md_escape(text: str) -> str:
-    """Text shown as itself in a Markdown cell (st.table renders Markdown)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def rows() -> list[RunRow]:
@@ -56,8 +48,8 @@ def table(rows_: list[RunRow]) -> None:
     cols = {k: _(k) for k in (N_("Student"), N_("Page"), N_("Preset"), N_("Run"), N_("Steps/s"), N_("Status"),
                               N_("Lesson"))}
     cols["Step"] = pgettext("table column", "Step")
-    st.table([{cols["Student"]: md_escape(r.nickname), cols["Page"]: page_title(r.page),
-               cols["Preset"]: md_escape(r.preset or "–"), cols["Run"]: run_name(r),
+    st.table([{cols["Student"]: md(r.nickname), cols["Page"]: page_title(r.page),
+               cols["Preset"]: md(r.preset or "–"), cols["Run"]: run_name(r),
                cols["Step"]: f"{r.step} / {r.budget}" if r.budget else str(r.step),
                cols["Steps/s"]: f"{r.steps_per_s:.0f}" if r.steps_per_s else "–", cols["Status"]: status(r.status),
                cols["Lesson"]: lesson(r.lesson)} for r in rows_], hide_index=True)
@@ -80,7 +72,7 @@ def _panels(rows_: list[RunRow]) -> tuple[list[gallery.Panel], tuple]:
         if s is None or getattr(s, "fake", None) is None or getattr(s, "extent", None) is None:
             continue
         m = classroom.modes(s)
-        title = html.escape(f"{r.nickname}{' ' + r.run if r.run else ''}")
+        title = html_text(f"{r.nickname}{' ' + r.run if r.run else ''}")
         if r.lesson:
             title += f" · {lesson(r.lesson)}"
         panels.append(gallery.Panel(title, s.fake, getattr(s, "centers", None), s.extent,
@@ -108,7 +100,7 @@ def image_gallery(rows_: list[RunRow]) -> None:
         s = snaps[0] if snaps else None
         if s is not None and getattr(s, "grid_jpeg", None):
             what = lesson(r.lesson) if r.lesson else _("step {step}").format(step=r.step)
-            shown.append((f"{r.nickname} · {what}", s.grid_jpeg))
+            shown.append((f"{md(r.nickname)} · {what}", s.grid_jpeg))  # a caption renders Markdown
     if not shown:
         return
     st.markdown(_("**Sample grids**"))
@@ -127,4 +119,4 @@ def refuse_link_commands() -> None:
         del st.query_params[k]
     st.error(_("This page takes no commands from its address (ignored: {names}). No link can stop, pause or "
                "change a run: each run belongs to the student who started it, and only the teacher can stop one, "
-               "with the controls on this page after entering the passcode.").format(names=", ".join(asked)))
+               "with the controls on this page after entering the passcode.").format(names=md(", ".join(asked))))

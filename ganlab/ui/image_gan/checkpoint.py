@@ -18,6 +18,7 @@ from ganlab import checkpoint
 from ganlab.config import ConfigError
 from ganlab.i18n import _
 from ganlab.jobs import Job, Status
+from ganlab.text import md
 from ganlab.ui import live
 from ganlab.ui.image_gan import views as iv
 from ganlab.ui.image_gan.setup import CUSTOM, P, describe, load
@@ -82,7 +83,7 @@ def download_ui(job: Job | None) -> None:
                        + ("" if ready else " " + _("Pause the run first.")))
 
 
-def upload_ui(owner: str, data_dir: str | None) -> None:
+def upload_ui(owner: str) -> None:
     up = st.file_uploader(_("Upload a checkpoint to inspect it and resume training"), type=["pt"], key=UPLOAD_KEY,
                           help=_("A .pt file saved by ganlab (at most {mb} MB)").format(
                               mb=checkpoint.MAX_BYTES // 2**20))
@@ -93,12 +94,12 @@ def upload_ui(owner: str, data_dir: str | None) -> None:
     digest = _check(up.getvalue())
     bad = ss.get(BAD)
     if bad and bad[0] == digest:
-        st.error(bad[1])
+        st.error(md(bad[1]))  # may quote what the file holds
     good = ss.get(GOOD)
     if good is None or good[0] != digest:
         return
     run = good[1]
-    st.markdown(_("**Checkpoint:** {what}").format(what=checkpoint.describe(run)))
+    st.markdown(_("**Checkpoint:** {what}").format(what=md(checkpoint.describe(run))))
     h = run.curves
     c1, c2 = st.columns(2)
     with c1:
@@ -112,7 +113,7 @@ def upload_ui(owner: str, data_dir: str | None) -> None:
     a.number_input(_("More G steps"), min_value=1, max_value=1_000_000, value=max(run.config.log_every * 10, 100),
                    step=100, key=MORE_KEY)
     b.button(_("Resume training from this checkpoint"), key=P + "resume", on_click=_resume,
-             args=(owner, digest, data_dir),
+             args=(owner, digest),
              help=_("A new run that continues {what} from step {step}").format(what=describe(run.config),
                                                                                step=run.step))
 
@@ -127,7 +128,7 @@ def _check(data: bytes) -> str:
     return digest
 
 
-def _resume(owner: str, digest: str, data_dir: str | None) -> None:
+def _resume(owner: str, digest: str) -> None:
     """The Resume button: the run from the uploader's file (the one whose summary the panel showed)."""
     up = st.session_state.get(UPLOAD_KEY)
     data = up.getvalue() if up is not None else b""
@@ -144,4 +145,4 @@ def _resume(owner: str, digest: str, data_dir: str | None) -> None:
         st.session_state[BAD] = (digest, str(e))
         return
     load(config, CUSTOM)  # the widgets show the resumed run's settings
-    iv.start_resume(owner, run, steps, data_dir)
+    iv.start_resume(owner, run, steps)

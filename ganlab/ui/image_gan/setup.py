@@ -46,7 +46,6 @@ RUN_NAMES = ("A", "B")
 class Setup:
     config: TrainConfig | None
     preset: str
-    data_dir: str | None = None
     errors: list[str] = field(default_factory=list)
     b: TrainConfig | None = None  # run B (side by side), or None
     b_preset: str = ""
@@ -137,7 +136,6 @@ def _load_link(params: Mapping[str, Any]) -> list[str]:
     compare, b_preset, b_warnings = restore_b(params, preset)
     load(c, preset, b_preset)
     state.put({P + "compare": compare})
-    state.defaults({P + "data_dir": ""})
     return warnings + b_warnings
 
 
@@ -159,8 +157,7 @@ def summary() -> str:
 def build() -> Setup:
     """The config the current widget values describe (validated; errors are messages, not exceptions)."""
     ss = st.session_state
-    data_dir = (ss.get(P + "data_dir") or "").strip() or None
-    s = Setup(None, ss[P + "preset"], data_dir)
+    s = Setup(None, ss[P + "preset"])
     try:
         c = ss[P + "base"].replace(**{f: ss[P + f] for f in FIELDS})
         if c.is_toy:

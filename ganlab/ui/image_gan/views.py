@@ -21,6 +21,7 @@ from ganlab import losses
 from ganlab.config import TrainConfig
 from ganlab.i18n import _
 from ganlab.jobs import Job, RunSpec, Status
+from ganlab.text import md
 from ganlab.ui import controls, live
 from ganlab.ui.image_gan.setup import RUN_NAMES, P, Setup, describe
 
@@ -63,10 +64,10 @@ def prefetch(data: str) -> None:
 
 
 # ---- the job (factories run in the worker thread) ---------------------------------------------------------
-def build_runners(config: TrainConfig, data_dir: str | None, score: bool = True) -> list:
-    """One TrainerRunner, with the quality evaluator attached (FID etc.; MNIST-like digits only); a missing
-    torchvision dataset falls back to the embedded MNIST (ganlab.jobs.spec.RunSpec builds it)."""
-    return RunSpec((config,), data_dir=data_dir, score=score)()
+def build_runners(config: TrainConfig, score: bool = True) -> list:
+    """One TrainerRunner, with the quality evaluator attached (FID etc.; MNIST-like digits only), on the server's
+    data folder; a missing torchvision dataset falls back to the embedded MNIST (ganlab.jobs.spec.RunSpec)."""
+    return RunSpec((config,), score=score)()
 
 
 def forget_view() -> None:
@@ -76,28 +77,30 @@ def forget_view() -> None:
 
 def start(setup: Setup, owner: str) -> None:
     """Start button callback: one job, with run B beside run A when the setup compares two."""
-    configs, data_dir = setup.configs, setup.data_dir
+    configs = setup.configs
     label = _(" vs ").join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs)) if len(configs) > 1 \
         else describe(configs[0])
-    if controls.submit(SLOT, owner, RunSpec(tuple(configs), data_dir=data_dir), label, configs,
+    if controls.submit(SLOT, owner, RunSpec(tuple(configs)), label, configs,
                        meta={"preset": setup.preset}):
         forget_view()
 
 
-def start_resume(owner: str, run, steps: int, data_dir: str | None) -> None:
+def start_resume(owner: str, run, steps: int) -> None:
     """"Resume training" callback: a new job from a checked checkpoint."""
     config = run.config.replace(steps=steps)
     label = _("{what} (resumed at step {step})").format(what=describe(config), step=run.step)
-    if controls.submit(SLOT, owner, RunSpec((config,), data_dir=data_dir, resume=run), label, [config]):
+    if controls.submit(SLOT, owner, RunSpec((config,), resume=run), label, [config]):
         forget_view()
 
 
 # ---- samples: status, grid with timeline, real images -----------------------------------------------------
 def status_line(job: Job, s, i: int = 0, n_runs: int = 1) -> str:
-    """'Step N / M · status · rate' for a single run; 'Run A · step N / M · status · what · rate' beside another."""
+    """'Step N / M · status · rate' for a single run; 'Run A · step N / M · status · what · rate' beside another.
+    The rate is the one the counter moves at (controls.run_rate)."""
     status = controls.run_status(job, s)
-    rate = " · " + _("{rate:.1f} steps/s").format(rate=s.step / s.seconds) if s.seconds > 0 and s.step else ""
     step = controls.live_step(job, i, s)
+    r = controls.run_rate(job, i, step)
+    rate = " · " + _("{rate:.1f} steps/s").format(rate=r) if r is not None else ""
     if n_runs == 1:
         return _("Step {step} / {steps} · {status}").format(step=step, steps=s.config.steps, status=status) + rate
     return _("Run {name} · step {step} / {steps} · {status}").format(
@@ -181,7 +184,7 @@ def draw_samples(job: Job | None) -> None:
     st.markdown(status_line(job, s))
     _diverged(s)
     if s.note:
-        (st.info if is_fallback(s.note) else st.caption)(_(s.note))
+        (st.info if is_fallback(s.note) else st.caption)(md(_(s.note)))
     left, right = st.columns(2)
     rows = _("each row is one class (0, 1, 2, …)") if s.config.conditional else _("8 x 8 samples")
     with left:
@@ -204,7 +207,7 @@ def draw_pair(job: Job, snaps: tuple) -> None:
             st.markdown(status_line(job, s, i, len(snaps)))
             _diverged(s, name)
             if s.note:
-                (st.info if is_fallback(s.note) else st.caption)(_(s.note))
+                (st.info if is_fallback(s.note) else st.caption)(md(_(s.note)))
             rows = _("one row per class") if s.config.conditional else _("the same 64 noise vectors as the other run")
             st.image(s.grid_jpeg, caption=_("Run {name}: generated at step {step}: fixed noise, {rows}").format(
                 name=name, step=s.step, rows=rows))

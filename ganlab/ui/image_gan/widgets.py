@@ -10,7 +10,6 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab import config as cfg
-from ganlab.data.images import TORCHVISION
 from ganlab.i18n import _
 from ganlab.losses import LOSSES
 from ganlab.presets import PRESETS
@@ -58,11 +57,10 @@ def data_model_ui(locked: bool) -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
         st.selectbox(_("Data"), cfg.IMAGE_DATA, key=P + "data", format_func=lambda k: _(ims.DATA_LABELS[k]),
-                     disabled=locked)
-        if ss[P + "data"] in TORCHVISION:
-            st.text_input(_("Data directory (torchvision files)"), key=P + "data_dir", disabled=locked,
-                          placeholder=_("$GANLAB_DATA or ~/.ganlab/data"),
-                          help=_("Where the dataset's files are; without them the embedded MNIST is used"))
+                     disabled=locked,
+                     help=_("The sets marked \"files needed\" are read from the server's data folder, which "
+                            "whoever runs the server sets (GANLAB_DATA); without their files the embedded "
+                            "MNIST is used"))
         a, b = st.columns(2)
         _num(a, _("Seed"), "seed", locked, min_value=0, step=1)
         _num(b, _("G steps (budget)"), "steps", locked, min_value=1, max_value=1_000_000, step=100)

@@ -24,6 +24,7 @@ import streamlit as st
 from ganlab import i18n, latent
 from ganlab.config import TrainConfig
 from ganlab.i18n import N_, _
+from ganlab.text import md
 from ganlab.ui import state
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
@@ -226,7 +227,7 @@ def source_ui() -> Source | None:
         try:
             src = load_bundled(bundled[name])
         except ValueError as e:
-            st.error(_("The bundled checkpoint could not be loaded: {error}").format(error=e))
+            st.error(_("The bundled checkpoint could not be loaded: {error}").format(error=md(e)))
             return None
         st.caption(src.describe())
         return src
@@ -262,10 +263,10 @@ def _upload_ui() -> Source | None:
                 ss["lat_up_bad"], ss["lat_up_err"] = digest, f"{up.name}: " + _(
                     "this file could not be opened as a generator")
         if ss.get("lat_up_bad") == digest:
-            st.error(_("This checkpoint was refused and nothing changed. {reason}").format(reason=ss["lat_up_err"]))
+            st.error(_("This checkpoint was refused and nothing changed. {reason}").format(reason=md(ss["lat_up_err"])))
     src = ss.get("lat_up_src")
     if src is not None:
-        st.caption(f"{src.label}: {src.describe()}")
+        st.caption(md(f"{src.label}: {src.describe()}"))
     if src is None and up is None:
         st.info(_("Upload a checkpoint written by `python -m ganlab train --out DIR` or the Image GAN page."))
     return src

@@ -17,6 +17,7 @@ from ganlab.config import TrainConfig
 from ganlab.engine.trainer import Trainer
 from ganlab.i18n import N_, _
 from ganlab.jobs import Job, RunSpec, Status
+from ganlab.text import md
 from ganlab.ui import controls, live
 from ganlab.ui.mode_collapse.setup import Setup
 from ganlab.ui.setup_form import loss_label
@@ -67,22 +68,27 @@ def _name(i: int) -> str:
     return RUN_NAMES[i] if i < len(RUN_NAMES) else str(i + 1)
 
 
+def run_line(name: str, step: int, steps: int, status: str, rate: float | None) -> str:
+    """'Run A · step N / M · <status> · R steps/s' (the English line is read by tools and tests); R is the rate
+    the counter moves at (ganlab/rate.py), left out until the page has seen it move for a moment."""
+    line = _("Run {name} · step {step} / {steps} · {status}").format(name=name, step=step, steps=steps,
+                                                                      status=status)
+    return line + (" · " + _("{rate:.0f} steps/s").format(rate=rate) if rate is not None else "")
+
+
 def run_header(job: Job, i: int, s) -> None:
     """What a run is and where it stands: drawn by the light fragment, every tick (the step is live)."""
     name = _name(i)
-    st.markdown(f"#### {name}: {describe(s.config)}")
-    rate = " · " + _("{rate:.0f} steps/s").format(rate=s.step / s.seconds) if s.seconds > 0 and s.step else ""
+    st.markdown(f"#### {name}: {md(describe(s.config))}")
     step = controls.live_step(job, i, s)
-    # The English line is read by tools and tests: "Run A · step N / M · <status> · ..."
-    st.markdown(_("Run {name} · step {step} / {steps} · {status}").format(
-        name=name, step=step, steps=s.config.steps, status=controls.run_status(job, s)) + rate)
+    st.markdown(run_line(name, step, s.config.steps, controls.run_status(job, s), controls.run_rate(job, i, step)))
     st.caption(_("learning rates G {g_lr:.0e}, D {d_lr:.0e} · {optimizer}").format(
         g_lr=s.config.g_lr, d_lr=s.config.d_lr, optimizer=s.config.optimizer))
     if s.status == Status.DIVERGED:
         st.error(_("Run {name} diverged at step {step}: a loss or gradient became NaN or infinite. Lower the "
                    "learning rates or pick another loss, then Start again.").format(name=name, step=s.diverged_at))
     if s.note:
-        st.caption(s.note)
+        st.caption(md(s.note))
 
 
 def run_figures(slot: str, job: Job, i: int, s) -> None:
