@@ -263,3 +263,16 @@ def test_cli_exits_2_with_one_line_on_an_invalid_file(tmp_path, capsys):
     assert err == (f"error: {path}: step 1 'two-players', link: the Theory page does not read data; it takes no "
                    "parameters")
     assert cli_main(["lessons", str(FIRST)]) == 0
+
+
+def test_cli_lessons_has_help_and_runs_as_a_module(capsys):
+    import subprocess
+    import sys
+
+    with pytest.raises(SystemExit) as e:
+        cli_main(["lessons", "--help"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("usage: python -m ganlab lessons")
+    done = subprocess.run([sys.executable, "-m", "ganlab", "lessons", "nowhere.toml"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().startswith("error: nowhere.toml: cannot be read") and done.stderr.count("\n") == 1
