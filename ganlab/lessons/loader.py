@@ -42,10 +42,10 @@ MIN_OPTIONS, MAX_OPTIONS = 2, 5
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # A line break between two Chinese characters (or full-width punctuation) is a soft wrap in the file; Markdown
-# would draw it as a space, which Chinese text does not have, so it is removed on load. So is one between Chinese
-# and bold (**) or inline math ($, not $$) on either side.
+# would draw it as a space, which Chinese text does not have, so it is removed on load (also next to bold, **).
+# Inline math keeps its space: `$` right after a Chinese character is not reliably read as math.
 _HAN = "[\u2018-\u201f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
-CJK_WRAP = re.compile(rf"(?:(?<={_HAN})\n(?={_HAN}|\*\*|\$(?!\$))|(?:(?<=\*\*)|(?<=[^$]\$))\n(?={_HAN}))")
+CJK_WRAP = re.compile(rf"(?:(?<={_HAN})|(?<=\*\*))\n(?={_HAN})|(?<={_HAN})\n(?=\*\*)")
 LESSON_KEYS = {"id", "title", "summary", "step"}
 STEP_KEYS = {"id", "title", "body", "link", "sections", "question", "look_for", "reveal"}
 QUESTION_KEYS = {"en", "zh", "option"}
