@@ -7,7 +7,9 @@ numpy in, numpy / bytes out -> st.image / Plotly figures from ganlab/viz/latent_
 import streamlit as st
 
 from ganlab.i18n import _
+from ganlab.text import md
 from ganlab.ui import state
+from ganlab.ui.latent_space import share
 from ganlab.ui.latent_space import views as lv
 from ganlab.ui.latent_space.source import source_ui
 
@@ -16,6 +18,8 @@ state.defaults(lv.DEFAULTS)
 st.title(_("Latent space"))
 st.caption(_("A generator turns a noise vector z into a sample. Nearby z give nearby samples; a path in z-space "
              "is a smooth morph; a conditional GAN separates *which digit* (the label) from *which style* (z)."))
+for w in share.init():
+    st.warning(_("Share link: {warning}").format(warning=md(w)))
 
 src = source_ui()
 if src is None:

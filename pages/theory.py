@@ -10,12 +10,15 @@ from ganlab.i18n import N_, _
 from ganlab.text import md
 from ganlab.ui import code, controls, lang, live, session
 from ganlab.ui.theory import views as tv
+from ganlab.ui.theory import widgets as tw
 from ganlab.ui.theory.widgets import setup_ui
 
 owner = session.owner()
 st.title(_("Theory: the minimax game in 1-D"))
 st.caption(_("Every GAN tutorial opens with the same formulas. Here they run: a one-dimensional GAN trains "
              "live, and every claim below is computed on a grid and checked while you watch."))
+for w in tw.init_link():
+    st.warning(_("Share link: {warning}").format(warning=md(w)))
 
 
 def formulas() -> None:
@@ -52,6 +55,7 @@ for e in setup.errors:
     st.error(md(e))  # quotes what the student typed
 if setup.ok:
     tv.sync_live(job, setup.config)  # a new loss / learning rate reaches the running job
+    tw.sync_url()  # the address bar is always a link to this setup
 tv.buttons(owner, setup)
 was_live = controls.is_live(job, tv.SLOT) or tv.d_training_pending(job)
 
@@ -68,6 +72,8 @@ def live_view() -> None:
 live_view()
 if job is not None:
     formulas()
+if setup.ok:
+    tw.share_box()
 code.show_code(tv.code_objects(), intro=N_("The grid maths behind the numbers above, one training step of the 1-D "
                                            "GAN, the D-only training behind the button, and the losses it uses "
                                            "(`ganlab.losses`)."))

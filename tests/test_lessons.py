@@ -92,15 +92,21 @@ def test_the_chinese_texts_are_our_own_words_not_the_tutorials():
 
 
 def test_links_parse_with_the_pages_own_url_parsing():
+    from ganlab import latent_link
+    from ganlab.theory import link as theory_link
     from ganlab.ui.image_gan import setup as ig
     from ganlab.ui.latent_space import views as lv
     from ganlab.ui.mode_collapse import setup as mc
+    from ganlab.ui.theory import widgets as tw
 
     # the rules in ganlab/lessons/links.py are the pages' rules
     assert links.MC_KEYS == mc.LINK_KEYS and links.MC_RUN_FIELDS == mc.RUN_FIELDS
     assert links.IG_KEYS == ig.LINK_KEYS and set(links.IMAGE_PRESETS) == set(ig.PRESET_NAMES)
     assert set(links.TOY_PRESETS) == set(mc.TOY_PRESETS)
     assert set(links.LATENT_MODES) == set(lv.TOY_MODES) | set(lv.IMAGE_MODES) | set(lv.VAE_MODES)
+    assert links.LATENT_KEYS == latent_link.LINK_KEYS and links.THEORY_KEYS == theory_link.LINK_KEYS
+    assert tw.DEFAULTS == {tw.P + k: v for k, v in theory_link.DEFAULTS.items()}  # the page reads theory_link
+    assert latent_link.DEFAULTS.items() <= lv.DEFAULTS.items()  # and the Latent page latent_link's keys
     pages = set()
     for lesson in lessons.all_lessons():
         for s in lesson.steps:
@@ -120,9 +126,18 @@ def test_links_parse_with_the_pages_own_url_parsing():
                 assert c == PRESETS[q["preset"]].config and preset == q["preset"], where
                 assert compare == ("compare" in q) and (b_preset == q["b_preset"] if compare else True), where
             elif s.link.page == "latent_space":
-                assert set(q) <= {"mode"} and q.get("mode") in lv.IMAGE_MODES, where  # the bundled demo's modes
+                source, mode, values, warnings = latent_link.restore(q)
+                assert warnings == [] and source == q["source"] and mode == q["mode"] in lv.IMAGE_MODES, where
+                for key, value in q.items():  # each view setting reached its widget
+                    if key not in ("source", "mode"):
+                        assert str(values[latent_link.VIEW[mode][key][0]]) == value, where
+            elif s.link.page == "theory":
+                values, warnings = theory_link.restore(q)
+                assert warnings == [], where
+                assert {k: str(values[k]) for k in q} == q, where  # every setting the link names is the page's
+                theory_link.config(values)
             else:
-                assert q == {}, where  # Theory and Class read no parameters
+                assert q == {}, where  # Class reads no parameters
     assert pages == set(links.PAGES)  # the lessons open every page
 
 
@@ -204,8 +219,20 @@ def test_a_missing_chinese_text_names_file_step_and_field(tmp_path):
      "step 4 'optimal-d', sections: 't3.2' is a chapter with sections; cite them instead: t3.2.1, t3.2.2, t3.2.3"),
     (lambda d: d["step"][4].update(link="image_gan?preset=ring-collapse"),
      "step 5 'jensen-shannon', link: preset 'ring-collapse' is not an Image GAN preset"),
-    (lambda d: d["step"][4].update(link="theory?loss=minimax"),
-     "step 5 'jensen-shannon', link: the Theory page does not read loss; it takes no parameters"),
+    (lambda d: d["step"][4].update(link="theory?loss=wgan"),
+     "step 5 'jensen-shannon', link: loss 'wgan' is not a minimax game; choose one of minimax, non_saturating"),
+    (lambda d: d["step"][4].update(link="theory?g_lr=0.003"),
+     "step 5 'jensen-shannon', link: g_lr: '0.003' is not one of the page's learning rates"),
+    (lambda d: d["step"][4].update(link="theory?loss_fn=minimax"),
+     "step 5 'jensen-shannon', link: the Theory page does not read loss_fn; it reads d_lr, d_steps, data,"),
+    (lambda d: d["step"][4].update(link="class?lesson=the-game"),
+     "step 5 'jensen-shannon', link: the Class page does not read lesson; it takes no parameters"),
+    (lambda d: d["step"][4].update(link="latent_space?source=/etc/passwd&mode=sliders"),
+     "step 5 'jensen-shannon', link: source '/etc/passwd' is not a bundled demo"),
+    (lambda d: d["step"][4].update(link="latent_space?source=mnist-dcgan&mode=encode"),
+     "step 5 'jensen-shannon', link: mode 'encode' is not a mode of mnist-dcgan"),
+    (lambda d: d["step"][4].update(link="latent_space?mode=sliders&seed_a=3"),
+     "step 5 'jensen-shannon', link: ignored seed_a: not settings of the sliders view"),
     (lambda d: d["step"][4].update(link="?preset=ring-collapse&b_pack=0"),
      "step 5 'jensen-shannon', link: pack must be between 1 and 16, got 0"),
     (lambda d: d["step"][4].update(link="?preset=ring-collapse&b_pakc=4"),
@@ -255,13 +282,13 @@ def test_cli_lists_and_validates_the_lessons(capsys):
 
 
 def test_cli_exits_2_with_one_line_on_an_invalid_file(tmp_path, capsys):
-    text = FIRST.read_text(encoding="utf-8").replace('link = "theory"', 'link = "theory?data=bimodal"', 1)
+    text = FIRST.read_text(encoding="utf-8").replace('link = "theory"', 'link = "theory?data=trimodl"', 1)
     path = tmp_path / "mine.toml"
     path.write_text(text, encoding="utf-8")
     assert cli_main(["lessons", str(path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == (f"error: {path}: step 1 'two-players', link: the Theory page does not read data; it takes no "
-                   "parameters")
+    assert err == (f"error: {path}: step 1 'two-players', link: data 'trimodl' is not a Theory density; choose one "
+                   "of gaussian, bimodal, trimodal, skewed, custom")
     assert cli_main(["lessons", str(FIRST)]) == 0
 
 

@@ -2,13 +2,14 @@
 
 The pages read their links in ganlab/ui/ (Streamlit): the Mode collapse lab in ui/mode_collapse/setup.py
 (`restore`), the Image GAN in ui/image_gan/setup.py (`restore`, `restore_b`), both on top of ui/links.py
-(`read`), and Latent space's `?mode=` in ui/latent_space/views.py (`mode_ui`). This module may not import
-them (no Streamlit outside ganlab/ui/), so it applies the same rules to the same engine pieces
-(ganlab.config's `from_query` / `from_dict`, ganlab.presets) and is stricter: what a page would only *warn*
-about (an unknown key, another page's preset) is an error here. tests/test_lessons.py feeds every shipped
-link to the pages' own functions and checks that the key sets below equal theirs.
+(`read`). This module may not import them (no Streamlit outside ganlab/ui/), so it applies the same rules to
+the same engine pieces (ganlab.config's `from_query` / `from_dict`, ganlab.presets). The Theory and Latent space
+pages read their links with Streamlit-free modules, ganlab/theory/link.py and ganlab/latent_link.py: their
+`restore` is called here as it is. Everywhere this module is stricter: what a page would only *warn* about (an
+unknown key, another page's preset, a value its widget cannot show) is an error here. tests/test_lessons.py feeds
+every shipped link to the pages' own functions and checks that the key sets below equal theirs.
 
-Theory and Class take no parameters today, so a step may only open them bare.
+Class takes no parameters, so a step may only open it bare.
 """
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
 from ganlab import config as cfg
+from ganlab import latent_link
 from ganlab.config import ConfigError
 from ganlab.presets import PRESETS
+from ganlab.theory import link as theory_link
 
 PAGES = {"": "Mode collapse lab", "image_gan": "Image GAN", "latent_space": "Latent space", "theory": "Theory",
          "class": "Class"}
@@ -31,12 +34,16 @@ TOY_PRESETS = tuple(n for n, p in PRESETS.items() if p.config.is_toy)
 # Image GAN (ui/image_gan/setup.py): config fields, the preset, compare and run B's preset.
 IG_KEYS = frozenset(cfg.FIELD_TYPES) | {"preset", "compare", "b_preset"}
 IMAGE_PRESETS = tuple(n for n, p in PRESETS.items() if not p.config.is_toy)
-# Latent space (ui/latent_space/views.py): `mode`, one of the modes a generator offers (image generators:
-# interpolation, sliders, conditional; a VAE adds encode; a toy generator has toy_manifold).
-LATENT_MODES = ("interpolation", "sliders", "conditional", "encode", "toy_manifold")
-LATENT_KEYS = frozenset({"mode"})
-KEYS = {"": MC_KEYS, "image_gan": IG_KEYS, "latent_space": LATENT_KEYS, "theory": frozenset(),
+# Latent space (ganlab/latent_link.py): `source` (a bundled demo), `mode`, one of the modes a generator offers
+# (image generators: interpolation, sliders, conditional; a VAE adds encode; a toy generator has toy_manifold),
+# and the mode's view settings (seed_a, seed_b, path, ...).
+LATENT_MODES = latent_link.MODES
+LATENT_KEYS = latent_link.LINK_KEYS
+# Theory (ganlab/theory/link.py): data, loss, g_lr, d_lr, d_steps, steps, seed, ... as the page's widgets take them.
+THEORY_KEYS = theory_link.LINK_KEYS
+KEYS = {"": MC_KEYS, "image_gan": IG_KEYS, "latent_space": LATENT_KEYS, "theory": THEORY_KEYS,
         "class": frozenset()}
+CONFIG_PAGES = ("", "image_gan")  # pages whose keys are TrainConfig's fields (too many to list in a message)
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -77,7 +84,7 @@ def parse(text: str) -> Link:
         raise ValueError("leave 'lang' out: the page adds the reader's language")
     unknown = sorted(set(keys) - KEYS[page])
     if unknown:
-        allowed = ", ".join(sorted(KEYS[page])) if len(KEYS[page]) < 10 else "config fields (ganlab/config.py)"
+        allowed = "config fields (ganlab/config.py)" if page in CONFIG_PAGES else ", ".join(sorted(KEYS[page]))
         raise ValueError(f"the {PAGES[page]} page does not read {', '.join(unknown)}"
                          + (f"; it reads {allowed}" if KEYS[page] else "; it takes no parameters"))
     link = Link(page, params)
@@ -128,8 +135,23 @@ def _check_image_gan(q: dict[str, str]) -> None:
 
 
 def _check_latent(q: dict[str, str]) -> None:
-    if "mode" in q and q["mode"] not in LATENT_MODES:
-        raise ValueError(f"mode {q['mode']!r} is not a Latent space mode; choose one of {', '.join(LATENT_MODES)}")
+    """The page's own reading (ganlab/latent_link.py); any warning it would show is an error here."""
+    _source, mode, _values, warnings = latent_link.restore(q)
+    try:
+        latent_link.view_values(mode or latent_link.IMAGE_MODES[0], q)  # the reason itself, not "defaults kept"
+    except ConfigError as e:
+        raise ValueError(str(e)) from None
+    if warnings:
+        raise ValueError(warnings[0])
 
 
-CHECKS = {"": _check_mode_collapse, "image_gan": _check_image_gan, "latent_space": _check_latent}
+def _check_theory(q: dict[str, str]) -> None:
+    """The page's own reading (ganlab/theory/link.py): what it would refuse with a warning is an error here."""
+    try:
+        theory_link.parse(q)
+    except ConfigError as e:
+        raise ValueError(str(e)) from None
+
+
+CHECKS = {"": _check_mode_collapse, "image_gan": _check_image_gan, "latent_space": _check_latent,
+          "theory": _check_theory}

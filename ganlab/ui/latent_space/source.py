@@ -21,15 +21,14 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
-from ganlab import i18n, latent
+from ganlab import i18n, latent, latent_link
 from ganlab.config import TrainConfig
 from ganlab.i18n import N_, _
 from ganlab.text import md
 from ganlab.ui import state
 
 ASSETS = Path(__file__).resolve().parents[3] / "assets"
-BUNDLED = {N_("MNIST DCGAN (demo)"): "demo-mnist-dcgan.pt", N_("MNIST conditional GAN (demo)"): "demo-mnist-cgan.pt",
-           N_("MNIST VAE (demo)"): "demo-mnist-vae.pt"}  # the picker's values; shown translated
+BUNDLED = {label: file for label, file in latent_link.SOURCES.values()}  # the picker's values; shown translated
 KINDS = {"bundled": N_("Bundled demo"), "runs": N_("My runs"), "upload": N_("Upload a checkpoint")}  # key -> label
 
 

@@ -12,9 +12,10 @@ import time
 import numpy as np
 import streamlit as st
 
-from ganlab import imaging, latent
+from ganlab import imaging, latent, latent_link
 from ganlab.i18n import N_, _
 from ganlab.ui import code, lang, state
+from ganlab.ui.latent_space import share
 from ganlab.ui.latent_space.source import Source, class_names, on_warm_thread
 from ganlab.viz.latent_space import manifold_figure, norm_figure
 
@@ -22,12 +23,7 @@ RANGE = 3.0  # slider range: |z_k| <= 3 holds 99.7 % of N(0, 1)
 SEED_MAX = 2**31 - 1
 ENDPOINTS = {"seeds": N_("Two seeds"), "samples": N_("Pick two samples")}
 REST = {"zero": N_("zero"), "seed": N_("from a seed")}  # the toy manifold's noise dims beyond z[0], z[1]
-DEFAULTS = {"lat_i_how": "seeds", "lat_i_a": 0, "lat_i_b": 1, "lat_i_sheet": 0, "lat_i_pa": 0, "lat_i_pb": 1,
-            "lat_i_mode": "slerp", "lat_i_n": 10, "lat_i_fps": 8, "lat_s_seed": 0, "lat_s_sweep": 0,
-            "lat_c_styles": 8, "lat_c_seed": 0, "lat_c_from": 0, "lat_c_to": 1, "lat_c_col": 0, "lat_c_n": 10,
-            "lat_t_grid": 11, "lat_t_span": 2.5, "lat_t_rest": "zero", "lat_t_rseed": 0, "lat_t_a": 0,
-            "lat_t_b": 1, "lat_t_mode": "lerp", "lat_e_ca": 3, "lat_e_ia": 0, "lat_e_cb": 8, "lat_e_ib": 0,
-            "lat_e_mode": "lerp", "lat_e_n": 10}
+DEFAULTS = {**latent_link.DEFAULTS, "lat_e_ia": 0, "lat_e_ib": 0, "lat_s_sweep": 0}  # + what no link sets
 
 
 def _class_ui(src: Source, key: str) -> np.ndarray | None:
@@ -71,7 +67,7 @@ def interpolation_view(src: Source) -> None:
         ia = left.selectbox(_("Sample A"), range(16), key="lat_i_pa")
         ib = left.selectbox(_("Sample B"), range(16), key="lat_i_pb")
         z0, z1 = cand[ia], cand[ib]
-    mode = right.radio(_("Path"), ("slerp", "lerp"), horizontal=True, key="lat_i_mode",
+    mode = right.radio(_("Path"), latent_link.PATHS, horizontal=True, key="lat_i_mode",
                        help=_("lerp: the straight line. slerp: the great circle, which keeps ||z|| near sqrt(d)."))
     n = right.slider(_("Frames"), 4, 32, key="lat_i_n")
     fps = right.slider(_("Animation speed (frames / s)"), 2, 24, key="lat_i_fps")
@@ -142,6 +138,8 @@ def sliders_view(src: Source) -> None:
                  caption=_("z[{k}] from {lo:g} to {hi:g}, every other dimension as above").format(k=k, lo=-RANGE,
                                                                                                    hi=RANGE))
     code.show_code([latent.render, imaging.images_jpeg, latent.sweep])
+    share.sync_url(src, "sliders")
+    share.box(src, "sliders")
 
 
 # ---- Conditional -----------------------------------------------------------------------------------------------
@@ -260,18 +258,13 @@ def modes_of(src: Source) -> dict:
 def mode_ui(src: Source) -> str:
     """The mode radio (the modes this generator offers); returns the chosen mode's key.
 
-    A link's `?mode=` (a prefix of the mode's name, e.g. `?mode=sliders`) picks the mode once; then the radio
-    does. When the radio's value is gone (Streamlit drops a widget's value in any run that does not draw it,
-    e.g. while an upload is pending), the last mode chosen comes back, else the first (e.g. a toy generator
-    after an image one).
+    A share link's `mode` was written into the radio's value once, when the session opened the page
+    (share.init). When the radio's value is gone (Streamlit drops a widget's value in any run that does not
+    draw it, e.g. while an upload is pending) or is not a mode of this generator, the last mode chosen comes
+    back, else the first (e.g. a toy generator after an image one).
     """
     modes = modes_of(src)
     keys = list(modes)
-    asked = str(st.query_params.get("mode", "")).lower()
-    linked = next((m for m in keys if asked and m.startswith(asked.replace(" ", "_"))), None)
-    if linked and st.session_state.get("lat_mode_asked") != asked:
-        st.session_state["lat_mode_asked"] = asked
-        state.put({"lat_mode": linked})
     if st.session_state.get("lat_mode") not in keys:
         kept = st.session_state.get("lat_mode_kept")
         state.put({"lat_mode": kept if kept in keys else keys[0]})
@@ -281,5 +274,9 @@ def mode_ui(src: Source) -> str:
 
 
 def draw(src: Source, mode: str) -> None:
-    """The view of `mode` (a key mode_ui returned) for this generator."""
+    """The view of `mode` (a key mode_ui returned) for this generator, then its share link (the Sliders view, a
+    fragment, draws its own: its seed changes without a full run)."""
     modes_of(src)[mode][1](src)
+    if mode != "sliders":
+        share.sync_url(src, mode)
+        share.box(src, mode)

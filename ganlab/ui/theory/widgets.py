@@ -14,18 +14,15 @@ import streamlit as st
 from ganlab import losses
 from ganlab.config import ConfigError
 from ganlab.i18n import N_, _
-from ganlab.theory import DATA_PRESETS, TheoryConfig, parse_floats
+from ganlab.theory import DATA_PRESETS, TheoryConfig, link
 from ganlab.theory.config import LOSS_KEYS
-from ganlab.ui import setup_form, state
+from ganlab.ui import lang, links, setup_form, state
 
 P = "th_"
 Z_DIST_LABELS = (N_("normal"), N_("uniform"))  # the noise picker's values, shown translated
-CUSTOM = "custom"
-LRS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)
-
-DEFAULTS = {P + "data": "gaussian", P + "means": "-1, 2", P + "stds": "0.5, 0.5", P + "weights": "1, 1",
-            P + "loss": "non_saturating", P + "g_lr": 1e-3, P + "d_lr": 1e-3, P + "d_steps": 1,
-            P + "z_dist": "normal", P + "z_dim": 1, P + "seed": 0, P + "dopt_steps": 800}
+CUSTOM = link.CUSTOM
+LRS = link.LRS
+DEFAULTS = {P + k: v for k, v in link.DEFAULTS.items()}  # the widgets' values under the page's prefix
 
 
 @dataclass
@@ -41,6 +38,41 @@ class Setup:
 
 def _data_label(name: str) -> str:
     return f"{name}: {_(DATA_PRESETS[name][3])}" if name in DATA_PRESETS else _("custom mixture (type it)")
+
+
+def values() -> dict[str, Any]:
+    """The page's settings as the share link names them (ganlab/theory/link.py), from the widgets' values."""
+    return {k: st.session_state.get(P + k, v) for k, v in link.DEFAULTS.items()}
+
+
+def init_link() -> list[str]:
+    """First visit in this session: the URL's setup (or the defaults) into the widgets' values; every run returns
+    that link's warnings, for the page to show."""
+    ss = st.session_state
+    if not ss.get(P + "ready"):
+        restored, warnings = link.restore(st.query_params.to_dict())
+        state.put({P + k: v for k, v in restored.items()})
+        ss[P + "ready"], ss[P + "link_warnings"] = True, warnings
+    return ss.get(P + "link_warnings", [])
+
+
+def share_params() -> dict[str, str]:
+    """URL query params for the setup the widgets show, with the page's language."""
+    return {**link.share_params(values()), **lang.link_params()}
+
+
+def sync_url() -> None:
+    """The address bar is always a link to this setup."""
+    params = share_params()
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def share_box() -> None:
+    with st.expander(_("Share this setup")):
+        st.markdown(_("This link opens the Theory page with the same density, losses, learning rates, seed and "
+                      "step budget (the address bar shows it too):"))
+        st.code(links.share_url(share_params()), language=None)
 
 
 def summary() -> str:
@@ -80,24 +112,20 @@ def _setup_ui(locked: bool) -> Setup:
         st.radio(_("Generator loss"), LOSS_KEYS, key=P + "loss", format_func=lambda k: _(losses.LOSSES[k].label),
                  help=_("Both train D the same way; they differ in what G minimises. Can change while it runs."))
         st.number_input(_("D steps per G step"), key=P + "d_steps", min_value=1, max_value=10, step=1)
+        lo, hi, _every = link.WHOLE["steps"]
+        st.number_input(_("G steps (the run's budget)"), key=P + "steps", min_value=lo, max_value=hi, step=1000,
+                        help=_("The run stops after this many G updates. Can change while it runs."))
     with c3:
         st.select_slider(_("G learning rate"), LRS, key=P + "g_lr", format_func=lambda v: f"{v:g}")
         st.select_slider(_("D learning rate"), LRS, key=P + "d_lr", format_func=lambda v: f"{v:g}")
-        st.number_input(_("D steps for 'train D to optimum'"), key=P + "dopt_steps", min_value=50, max_value=5000,
-                        step=50)
-    ss = st.session_state
-    kw: dict[str, Any] = dict(loss=ss[P + "loss"], g_lr=float(ss[P + "g_lr"]), d_lr=float(ss[P + "d_lr"]),
-                              d_steps=int(ss[P + "d_steps"]), z_dist=ss[P + "z_dist"], z_dim=int(ss[P + "z_dim"]),
-                              seed=int(ss[P + "seed"]))
+        lo, hi, every = link.WHOLE["dopt_steps"]
+        st.number_input(_("D steps for 'train D to optimum'"), key=P + "dopt_steps", min_value=lo, max_value=hi,
+                        step=every)
     config = None
     try:
-        if ss[P + "data"] == CUSTOM:
-            kw.update(means=parse_floats(ss[P + "means"], "means"), stds=parse_floats(ss[P + "stds"], "stds"),
-                      weights=parse_floats(ss[P + "weights"], "weights"))
-            config = TheoryConfig(**kw)
-        else:
-            config = TheoryConfig.from_preset(ss[P + "data"], **kw)
+        config = link.config(values())
     except ConfigError as e:
         errors.append(str(e))
+    ss = st.session_state
     return Setup(config, errors, int(ss[P + "dopt_steps"]))
 
