@@ -4,6 +4,7 @@ why, escaped; a link never names a student's run or a path; `lang=zh` keeps work
 setups their steps describe."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,9 @@ def test_theory_link_round_trips_every_setting():
     _ok(at)
     link = _shown_link(at)
     assert _query(link) == dict(at.query_params) == {
-        "data": "custom", "means": "-3, 0.5, 2", "stds": "0.4", "weights": "2, 1, 1", "loss": "minimax", "g_lr": "0.0005",
-        "d_lr": "0.002", "d_steps": "3", "steps": "5000", "z_dist": "uniform", "z_dim": "2", "seed": "7",
-        "dopt_steps": "1000"}  # the address bar is the link too
+        "data": "custom", "means": "-3, 0.5, 2", "stds": "0.4", "weights": "2, 1, 1", "loss": "minimax",
+        "g_lr": "0.0005", "d_lr": "0.002", "d_steps": "3", "steps": "5000", "z_dist": "uniform", "z_dim": "2",
+        "seed": "7", "dopt_steps": "1000"}  # the address bar is the link too
     again = _open(THEORY, _query(link))
     assert not again.warning
     assert {k: again.session_state[k] for k in TH_KEYS} == {k: at.session_state[k] for k in TH_KEYS}
@@ -250,3 +251,45 @@ def test_latent_link_in_chinese_and_the_lessons_latent_links():
     at = _open(LATENT, steps[0].link.query)
     assert not at.warning and at.radio(key="lat_i_mode").value == "lerp"
     assert at.selectbox(key="lat_bundled").value == "MNIST DCGAN (demo)"
+
+
+# ---- in a real browser -----------------------------------------------------------------------------------------
+def _url_is(page, path: str, query: dict[str, str], timeout: float = 15.0) -> None:
+    """Wait until the page's address is `path` with exactly `query` (in any order)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    deadline = time.monotonic() + timeout
+    while True:
+        u = urlsplit(page.url)
+        if u.path == path and dict(parse_qsl(u.query)) == query:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"address {page.url}, expected {path} with {query}")
+        page.wait_for_timeout(200)
+
+
+@needs_demos
+def test_links_in_the_browser_open_the_setup_and_survive_a_page_switch(streamlit_server, page):
+    """A lesson's Theory link opened in Chromium sets the widgets and the address bar; the sidebar's pages do not
+    carry one page's link to another (no warnings), and coming back keeps the values and the link."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    # A fresh server's very first session on a page's address runs that page alone (Streamlit takes pages/ as a
+    # plain multipage app until app.py has called st.navigation once); open the app itself first.
+    page.goto(streamlit_server)
+    expect(page.get_by_role("heading", name="Mode collapse lab")).to_be_visible(timeout=30_000)
+    page.goto(streamlit_server + "/theory?d_steps=5&loss=minimax")
+    d_steps = page.get_by_role("spinbutton", name="D steps per G step")
+    expect(d_steps).to_have_value("5", timeout=30_000)
+    _url_is(page, "/theory", {"d_steps": "5", "loss": "minimax"})
+    page.get_by_test_id("stSidebarNav").get_by_text("Latent space").click()
+    _url_is(page, "/latent_space", {"source": "mnist-dcgan", "mode": "interpolation"}, 30)
+    seed_a = page.get_by_role("spinbutton", name="Seed A")
+    seed_a.fill("12")
+    seed_a.press("Enter")
+    _url_is(page, "/latent_space", {"source": "mnist-dcgan", "mode": "interpolation", "seed_a": "12"})
+    page.get_by_test_id("stSidebarNav").get_by_text("Theory").click()
+    expect(page.get_by_role("spinbutton", name="D steps per G step")).to_have_value("5", timeout=15_000)
+    _url_is(page, "/theory", {"d_steps": "5", "loss": "minimax"})
+    page.get_by_test_id("stSidebarNav").get_by_text("Latent space").click()
+    expect(page.get_by_role("spinbutton", name="Seed A")).to_have_value("12", timeout=30_000)
+    expect(page.get_by_test_id("stAlertContentWarning")).to_have_count(0)
