@@ -2,6 +2,7 @@
 
 math1d    exact grid maths: densities, KDE, D*, V(D, G), KL / JSD, G's gradient under both losses
 config    TheoryConfig (validated) and the data presets
+link      the Theory page's share link: its settings as URL params and back, checked against its widgets
 measure   samples + logits -> the paper's numbers; TheorySnapshot (plain numpy, what the page draws)
 trainer   Theory1D: a live 1-D GAN on the common training loop, a job-manager runner; initial_snapshot (step 0)
 __main__  `python -m ganlab.theory`: alias of `python -m ganlab theory` (ganlab/cli/theory.py)

@@ -12,6 +12,6 @@ sidebar.py      device and the user's jobs
 code.py         "Show the code" expander (inspect.getsource of the real functions)
 mode_collapse/  Mode collapse lab: setup (state -> TrainConfig for runs A and B), widgets, views
 image_gan/      Image GAN: setup, widgets, views, checkpoint download / upload
-latent_space/   Latent space: source (which generator), views (one per mode)
-theory/         Theory: widgets (-> TheoryConfig), views (commands and the live view)
+latent_space/   Latent space: source (which generator), views (one per mode), share (its link)
+theory/         Theory: widgets (-> TheoryConfig, its link), views (commands and the live view)
 """
