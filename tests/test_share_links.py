@@ -268,6 +268,12 @@ def _url_is(page, path: str, query: dict[str, str], timeout: float = 15.0) -> No
         page.wait_for_timeout(200)
 
 
+def _nav(page, name: str) -> None:
+    """Click a page in the sidebar once the current run has finished (a click mid-run interrupts it)."""
+    page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=30_000)
+    page.get_by_test_id("stSidebarNav").get_by_text(name).click()
+
+
 @needs_demos
 def test_links_in_the_browser_open_the_setup_and_survive_a_page_switch(streamlit_server, page):
     """A lesson's Theory link opened in Chromium sets the widgets and the address bar; the sidebar's pages do not
@@ -281,15 +287,15 @@ def test_links_in_the_browser_open_the_setup_and_survive_a_page_switch(streamlit
     d_steps = page.get_by_role("spinbutton", name="D steps per G step")
     expect(d_steps).to_have_value("5", timeout=30_000)
     _url_is(page, "/theory", {"d_steps": "5", "loss": "minimax"})
-    page.get_by_test_id("stSidebarNav").get_by_text("Latent space").click()
+    _nav(page, "Latent space")
     _url_is(page, "/latent_space", {"source": "mnist-dcgan", "mode": "interpolation"}, 30)
     seed_a = page.get_by_role("spinbutton", name="Seed A")
     seed_a.fill("12")
     seed_a.press("Enter")
     _url_is(page, "/latent_space", {"source": "mnist-dcgan", "mode": "interpolation", "seed_a": "12"})
-    page.get_by_test_id("stSidebarNav").get_by_text("Theory").click()
+    _nav(page, "Theory")
     expect(page.get_by_role("spinbutton", name="D steps per G step")).to_have_value("5", timeout=15_000)
     _url_is(page, "/theory", {"d_steps": "5", "loss": "minimax"})
-    page.get_by_test_id("stSidebarNav").get_by_text("Latent space").click()
+    _nav(page, "Latent space")
     expect(page.get_by_role("spinbutton", name="Seed A")).to_have_value("12", timeout=30_000)
     expect(page.get_by_test_id("stAlertContentWarning")).to_have_count(0)
