@@ -268,3 +268,34 @@ def test_the_census_is_translated(app_test, wait_until):
     assert any(h.value == "全班统计：把全班当作一次实验" for h in at.subheader)
     table = next(t.value for t in at.table if "覆盖的模式数" in t.value.columns)
     assert table.to_dict("records")[0]["分组"] == "环形 · 非饱和 · 无对策"
+
+
+class GrowingRunner(DoneToyRunner):
+    """A long run whose modes captured are what the test sets in `MODES` (its G "learns" when the test says)."""
+
+    MODES = {"now": 1}
+
+    def __init__(self):
+        super().__init__("ring-fixed", 1)
+        self.budget = 1_000_000
+
+    def snapshot(self):
+        self.metrics = (self.MODES["now"], 0.7, 0.1)
+        return super().snapshot()
+
+
+def test_the_census_follows_a_run_as_it_trains(app_test, wait_until):
+    GrowingRunner.MODES["now"] = 1
+    job = jobs.manager().submit("ada", lambda: [GrowingRunner()], "r", page="mode_collapse")
+    wait_until(lambda: job.snapshots(), 10, what="a first snapshot")
+    at = app_test(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    def census_row():
+        return next(t.value for t in at.table if "Modes captured" in t.value.columns).to_dict("records")[0]
+
+    assert census_row()["Runs"] == "1 (1 training)" and census_row()["Modes captured"] == "1.0 / 8"
+    GrowingRunner.MODES["now"] = 8
+    wait_until(lambda: job.snapshots()[0].history["modes_captured"][-1] == 8, 10, what="a snapshot with 8 modes")
+    at.run()  # what the fragment's 2 s tick does in a browser
+    assert census_row()["Modes captured"] == "8.0 / 8"
