@@ -308,11 +308,13 @@ GROUP_COLUMNS = ("group", "kind", "data", "runs", "training", "modes_mean", "mod
 
 
 def _cell(v) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula (= + - @ first) gets a leading apostrophe."""
     if v is None:
         return ""
     if isinstance(v, float):
         return f"{v:.6g}"
-    return str(v)
+    text = str(v)
+    return "'" + text if isinstance(v, str) and text[:1] in ("=", "+", "-", "@") else text
 
 
 def _csv(header: tuple[str, ...], rows: Iterable[tuple]) -> str:

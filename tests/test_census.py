@@ -193,6 +193,16 @@ def test_the_csv_exports_have_a_row_per_run_and_per_group_then_the_paper():
     assert groups[3]["group"] == "PacGAN Table 1 · GAN" and groups[3]["modes_mean"] == "6.3" and len(groups) == 9
 
 
+def test_names_are_text_in_the_chart_and_in_the_csv():
+    """A student's name is shown as typed: never as HTML in the chart's hover, never as a formula in a spreadsheet."""
+    runs = [run(1, toy_snap("ring-collapse", 1, 0.5, 2.0), "<b>x</b>"), run(2, toy_snap("ring-collapse", 2, 0.5, 2.0),
+                                                                       "=HYPERLINK(1)")]
+    points = census_spec(census.groups(runs))["data"][0]
+    assert points["text"] == ["&lt;b&gt;x&lt;/b&gt;", "=HYPERLINK(1)"]
+    rows = list(csv.DictReader(io.StringIO(census.runs_csv(runs))))
+    assert [r["student"] for r in rows] == ["<b>x</b>", "'=HYPERLINK(1)"]
+
+
 def test_a_census_of_30_runs_costs_a_few_milliseconds():
     """What the Class page's fragment does every tick, for 30 runs with full (1,000-row) histories."""
     presets = ["ring-collapse", "ring-fixed", "grid-collapse", "grid-fixed"]

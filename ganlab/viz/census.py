@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ganlab import census
 from ganlab.i18n import _
+from ganlab.text import html_text
 
 RUN_COLOR = "#ff7f0e"  # a run of the class (FAKE_COLOR: what the class generated)
 MEAN_COLOR = "#222222"
@@ -53,7 +54,7 @@ def census_spec(groups: list[census.Group], height_px: int | None = None) -> dic
     for k, ((title, metric, xmax, gs, paper), n) in enumerate(zip(panels, rows)):
         ax = "" if k == 0 else str(k + 1)
         lo = top - usable * n / total
-        labels = [g.label for g in gs] + [_("paper: {model}").format(model=p.model) for p in paper]
+        labels = [html_text(g.label) for g in gs] + [_("paper: {model}").format(model=p.model) for p in paper]
         layout[f"yaxis{ax}"] = dict(domain=[max(0.0, lo), top], anchor=f"x{ax}", tickvals=list(range(n)),
                                     ticktext=labels, range=[n - 0.5, -0.5], automargin=True, showgrid=False,
                                     zeroline=False)
@@ -67,7 +68,7 @@ def census_spec(groups: list[census.Group], height_px: int | None = None) -> dic
                 if v is not None:
                     xs.append(float(v))
                     ys.append(row + JITTER[i % len(JITTER)])
-                    who.append(f"{r.student}{' ' + r.run if r.run else ''}")
+                    who.append(html_text(f"{r.student}{' ' + r.run if r.run else ''}"))  # plotly reads HTML
         first = k == 0
         data.append(dict(type="scatter", mode="markers", x=xs, y=ys, text=who, hoverinfo="text+x",
                          xaxis=f"x{ax}", yaxis=f"y{ax}", name=_("a run"), legendgroup="runs", showlegend=first,

@@ -88,6 +88,20 @@ def image_rows(groups: list[census.Group]) -> list[dict]:
              cols["Presets"]: md(", ".join(g.presets))} for g in groups if g.key.kind == "image"]
 
 
+def caption_parts(groups: list[census.Group]) -> list[str]:
+    """What the numbers are: the statistics, then the toy runs' and the image runs' measures (when shown)."""
+    parts = [_("Mean ± standard error (s/√n over a group's n runs; one run: no ±).")]
+    if any(g.key.kind == "toy" for g in groups):
+        parts.append(_("Toy runs: {n:,} fresh samples each logged interval, the paper's definitions.")
+                     .format(n=census.PAPER_SAMPLES))
+        parts.append(census.paper_setup())
+    if any(g.key.kind == "image" for g in groups):
+        parts.append(_("Image runs: ganlab's feature FID and the share of the rarest digit on 1,000 samples, scored "
+                       "every few intervals during training (the latest score; the CLI's end-of-run summary uses "
+                       "2,500 samples and reads lower)."))
+    return parts
+
+
 def render() -> None:
     runs_, version = runs()
     st.subheader(_("Census: the class as an experiment"))
@@ -109,11 +123,7 @@ def render() -> None:
     images = image_rows(groups)
     if images:
         st.table(images, hide_index=True)
-    st.caption(_("Mean ± standard error (s/√n over a group's n runs; one run: no ±). Toy runs: {n:,} fresh samples "
-                 "each logged interval, the paper's definitions. {paper} Image runs: ganlab's feature FID and the "
-                 "share of the rarest digit on 1,000 samples, scored every few intervals during training (the "
-                 "latest score; the CLI's end-of-run summary uses 2,500 samples and reads lower).")
-               .format(n=census.PAPER_SAMPLES, paper=census.paper_setup()))
+    st.caption(" ".join(caption_parts(groups)))
     fig = live.figure(("class", "census"), version, lambda _prev: census_viz.census_spec(groups))
     live.chart(fig, key="class_census")
     a, b = st.columns(2)
