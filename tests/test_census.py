@@ -309,3 +309,30 @@ def test_the_census_follows_a_run_as_it_trains(app_test, wait_until):
     wait_until(lambda: job.snapshots()[0].history["modes_captured"][-1] == 8, 10, what="a snapshot with 8 modes")
     at.run()  # what the fragment's 2 s tick does in a browser
     assert census_row()["Modes captured"] == "8.0 / 8"
+
+
+class DoneImageRunner(FakeRunner):
+    """A fake mnist-dcgan runner that finishes with one scored row: FID `fid`, digit 1 the rarest at 5 %."""
+
+    def __init__(self, fid, seed=0):
+        super().__init__(budget=20)
+        self.fid, self.seed = fid, seed
+
+    def snapshot(self):
+        shares = [0.12, 0.05, 0.11, 0.1, 0.1, 0.1, 0.1, 0.1, 0.11, 0.11]
+        s = image_snap("mnist-dcgan", [self.fid], [shares], seed=self.seed)
+        return SimpleNamespace(**vars(s), step=self.step_count, diverged_at=None, status="ready", seconds=0.1,
+                               fake=None, extent=None, grid_jpeg=None)
+
+
+def test_the_class_page_shows_image_runs_by_preset(app_test, wait_until):
+    job = jobs.manager().submit("ada", lambda: [DoneImageRunner(90), DoneImageRunner(110, seed=1)], "pair",
+                                page="image_gan", meta={"preset": "mnist-dcgan"})
+    wait_until(lambda: job.status == "done", 15, what="the runs to finish")
+    at = app_test(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(t.value for t in at.table if "Feature FID" in t.value.columns).to_dict("records")
+    assert table == [{"Group": "mnist-dcgan", "Runs": "2", "Feature FID": "100 ± 10", "Smallest class": "5.0 ± 0.0 %",
+                      "Presets": "mnist-dcgan"}]
+    assert not any("Modes captured" in t.value.columns for t in at.table)  # no toy run: no toy table
+    assert any("rarest digit" in c.value for c in at.caption) and not any("2,500 fresh" in c.value for c in at.caption)
