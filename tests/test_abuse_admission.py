@@ -117,9 +117,9 @@ def test_a_wide_image_run_is_refused_for_its_memory():
 
 
 def test_the_teachers_raised_limit_admits_it(class_manager):
-    need = cost.estimate(MAX_TOY).seconds_per_step
-    class_manager.limits.step_s = need * 1.5  # what the Class page's teacher control sets
-    class_manager.limits.memory_mb = None
+    need = cost.estimate(MAX_TOY)
+    class_manager.limits.step_s = need.seconds_per_step * 1.5  # what the Class page's teacher control sets
+    class_manager.limits.memory_mb = need.bytes / 2**20 * 1.5
     job = class_manager.submit("curious", RunSpec((MAX_TOY,)), "A")
     assert job.status == "queued"
     job.stop()
@@ -191,3 +191,35 @@ def test_heaviest_admissible_toy_fits_the_limit_and_cannot_stack_with_ring_colla
         c.g_width == 2048
     assert stack_key(c) != stack_key(RING)
     assert cost.Limits(step_s=limit).refusal(RunSpec((c,))) is None
+
+
+def test_the_teacher_raises_the_class_limit_on_the_class_page_and_the_maximum_run_is_admitted(app_test, monkeypatch):
+    from ganlab import jobs
+    from ganlab.jobs import classroom
+    from ganlab.ui import teacher
+
+    monkeypatch.setenv(teacher.ENV, "open sesame")
+    teacher._tries.clear()
+    teacher._server_wrong.clear()
+    classroom._CLASSROOM = None
+    m = jobs.manager()
+    saved = m.limits
+    m.limits = cost.Limits.from_env()
+    try:
+        assert m.limits.refusal(RunSpec((MAX_TOY,))) is not None
+        at = app_test("pages/class_view.py").run()
+        assert "class_step_limit" not in [n.key for n in at.number_input]  # a student sees no limit control
+        at.text_input(key="class_passcode").input("open sesame")
+        next(b for b in at.button if b.label == "Unlock").click().run()
+        assert at.number_input(key="class_step_limit").value == pytest.approx(cost.STEP_LIMIT_S)
+        assert at.number_input(key="class_memory_limit").value == cost.MEMORY_LIMIT_MB
+        at.number_input(key="class_step_limit").set_value(600.0)
+        at.number_input(key="class_memory_limit").set_value(8192.0)
+        next(b for b in at.button if b.label == "Set the limit").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert (m.limits.step_s, m.limits.memory_mb) == (600.0, 8192.0)
+        assert any("Class limit set" in s.value for s in at.success)
+        assert m.limits.refusal(RunSpec((MAX_TOY,))) is None
+    finally:
+        m.limits = saved
+        classroom._CLASSROOM = None

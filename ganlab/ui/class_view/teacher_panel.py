@@ -18,6 +18,7 @@ from ganlab.jobs import classroom
 from ganlab.jobs.classroom import Classroom, RunRow
 from ganlab.presets import PRESETS
 from ganlab.ui import teacher
+from ganlab.ui.class_view import limits_panel
 from ganlab.ui.class_view.views import page_title
 
 P = "class_"
@@ -143,6 +144,7 @@ def render() -> None:
         b1.caption(_("Showing now: {text}").format(text=current.text)
                    + (f" ({current.link})" if current.link else ""))
         b2.button(_("Clear"), key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
+    limits_panel.render(_say, _(NOT_TEACHER))
     _show_message()
 
 
