@@ -223,3 +223,22 @@ def test_the_teacher_raises_the_class_limit_on_the_class_page_and_the_maximum_ru
     finally:
         m.limits = saved
         classroom._CLASSROOM = None
+
+
+def test_start_on_the_lab_with_every_field_at_its_maximum_shows_the_refusal(app_test, monkeypatch):
+    from ganlab import jobs
+
+    for var in (cost.STEP_LIMIT_ENV, cost.IMAGE_STEP_LIMIT_ENV, cost.MEMORY_LIMIT_ENV):
+        monkeypatch.delenv(var, raising=False)
+    m = jobs.manager()
+    saved, m.limits = m.limits, cost.Limits.from_env()
+    try:
+        at = app_test(query=dict(preset="ring-collapse", compare="0", g_width="2048", g_depth="8", d_width="2048",
+                                 d_depth="8", batch_size="4096", d_steps="20")).run()
+        assert not at.exception, [e.value for e in at.exception]
+        at.button(key="mc_start").click().run()
+        errors = [e.value for e in at.error]
+        assert any("the class limit is 0.05 s" in e and "G width" in e and "Batch size" in e for e in errors), errors
+        assert not [j for j in m.all_jobs() if j.active]
+    finally:
+        m.limits = saved
