@@ -242,3 +242,29 @@ def test_start_on_the_lab_with_every_field_at_its_maximum_shows_the_refusal(app_
         assert not [j for j in m.all_jobs() if j.active]
     finally:
         m.limits = saved
+
+
+def test_a_live_change_cannot_make_a_running_run_dearer_than_start_allows(app_test, monkeypatch, wait_until):
+    """D steps and unrolled steps change while a run trains: 20 unrolled steps (~3x the limit) are not sent."""
+    from ganlab import jobs
+
+    for var in (cost.STEP_LIMIT_ENV, cost.IMAGE_STEP_LIMIT_ENV, cost.MEMORY_LIMIT_ENV):
+        monkeypatch.delenv(var, raising=False)
+    m = jobs.manager()
+    saved, m.limits = m.limits, cost.Limits.from_env()
+    try:
+        at = app_test(query=dict(preset="ring-collapse", compare="0")).run()
+        at.button(key="mc_start").click().run()
+        job = m.get(at.session_state["mc_job"])
+        wait_until(lambda: job.snapshots() and job.snapshots()[0].step > 0, 30, what="the run to train")
+        at.number_input(key="mc_a_unrolled_steps").set_value(20).run()
+        errors = [e.value for e in at.error]
+        assert any("the class limit is 0.05 s" in e and "Unrolled D steps" in e for e in errors), errors
+        at.run()
+        assert job.active and job.snapshots()[0].config.unrolled_steps == 0
+        at.number_input(key="mc_a_unrolled_steps").set_value(2).run()  # within the limit: sent, the error goes
+        assert not at.error, [e.value for e in at.error]
+        wait_until(lambda: job.snapshots()[0].config.unrolled_steps == 2, 30, what="the live change")
+        job.stop()
+    finally:
+        m.limits = saved
