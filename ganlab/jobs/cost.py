@@ -31,6 +31,7 @@ import math
 import os
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -379,14 +380,18 @@ class Limits:
         return self.step_s
 
     def refusal(self, factory: Any) -> str | None:
-        """Why a job (its factory: a RunSpec) is refused, in the student's language, or None. Factories that
-        are not a RunSpec (tests, tools) and runs resumed from a checkpoint's config are checked alike."""
+        """Why a job (its factory: a RunSpec, as every page passes; a run resumed from a checkpoint is checked by
+        its config) is refused, in the student's language, or None. Other factories (tests, tools) pass."""
         from ganlab.jobs.spec import RunSpec
 
         if not self.active or not isinstance(factory, RunSpec):
             return None
         configs = factory.configs
-        cost = estimate(configs)
+        try:
+            cost = estimate(configs)
+        except Exception:  # a config the cost model does not know must not break Start: it is admitted
+            traceback.print_exc()
+            return None
         limit = self.step_limit(cost)
         if limit is not None and cost.seconds_per_step > limit:
             fields = costly_fields(configs, lambda c: c.seconds_per_step)
