@@ -47,14 +47,14 @@ from ganlab.i18n import N_, _
 # The slices also carry each run's commands and snapshots (~20 % under a full class), which leaves 0.05 s per
 # step. The toy presets cost 3-40 ms (ring-fixed, 5 unrolled steps, is the dearest).
 STEP_LIMIT_S = 0.05
-# Image runs (the Image GAN page): the tutorials' networks cost 0.07-0.35 s a step on such a CPU (mnist-wgan:
+# Image runs (the Image GAN page): the tutorials' networks cost 0.06-0.3 s a step on such a CPU (mnist-wgan:
 # five critic steps of a DCGAN per G step), so their limit is 0.5 s: a step holds a worker at most that long,
 # so commands (applied between steps) still land within a second and classmates' turns wait at most that.
 # Their own counters move with their time share (a class of 30 image runs: about every 5 s). Whichever is
 # higher of this and the class limit applies, so a teacher who raises the class limit raises both.
 IMAGE_STEP_LIMIT_S = 0.5
 # Peak memory of one run (weights, optimiser state, activations of a step, its copy of the data): 1 GiB keeps
-# 15 image runs within a 16 GB server; a DCGAN of width 256 at batch 4096 would need ~20 GB.
+# 15 image runs within a 16 GB server; a DCGAN of width 256 at batch 4096 would need ~19 GB.
 MEMORY_LIMIT_MB = 1024
 STEP_LIMIT_ENV = "GANLAB_CLASS_STEP_LIMIT_S"  # seconds; 0 = no limit
 IMAGE_STEP_LIMIT_ENV = "GANLAB_CLASS_IMAGE_STEP_LIMIT_S"
@@ -65,10 +65,9 @@ EXTRA_CALLS = 200  # kernel calls per step outside the networks' layers (noise, 
 UNROLLED_CALLS = 100  # calls of one unrolled D step (functional_call, a graph-keeping gradient, the SGD update)
 # Measured CPU time / the formula's, over the presets on the 2-core development machine (2026-12-07): 1.4
 # (autograd's bookkeeping, transposed products in the backward pass, the allocator). With it every preset's
-# estimate is within 0.7-1.3x of its measured step (README "Running a class").
+# estimate is within 0.9-1.4x of its measured step (README "Running a class", benchmarks/cost_check.py).
 FIT = 1.4
 TOY_EVAL_SAMPLES = 2500  # toy runs score mode coverage on this many samples every logging interval
-DATA_POOL = 8192  # rows of the toy data tensor a run keeps (ganlab.data.POOL is close; a bound is enough)
 
 
 # ---- work of one forward pass -------------------------------------------------------------------------------
@@ -191,6 +190,7 @@ def _adam(params: int, updates: int) -> Work:
 
 def _train_cost(c: TrainConfig) -> tuple[Work, int]:
     """(work per G step, peak bytes) of one TrainConfig run."""
+    from ganlab.data import POOL
     from ganlab.models.shapes import data_shape, on_meta
 
     shape, n_classes = data_shape(c)
@@ -208,7 +208,7 @@ def _train_cost(c: TrainConfig) -> tuple[Work, int]:
     # and the run's own copy of its data
     weights = 4 * g.params + 4 * d.params + (g.params if c.g_ema else 0)
     acts = 2 * (g.values + 2 * d.values) + (4 * d.values if penalty else 0) + 4 * c.unrolled_steps * d.values
-    data = (DATA_POOL * 2) if c.is_toy else _data_rows(c) * math.prod(shape)
+    data = (POOL * 2) if c.is_toy else _data_rows(c) * math.prod(shape)
     return work, int(4 * (weights + acts + data))
 
 
