@@ -213,11 +213,11 @@ def test_the_teacher_raises_the_class_limit_on_the_class_page_and_the_maximum_ru
         next(b for b in at.button if b.label == "Unlock").click().run()
         assert at.number_input(key="class_step_limit").value == pytest.approx(cost.STEP_LIMIT_S)
         assert at.number_input(key="class_memory_limit").value == cost.MEMORY_LIMIT_MB
-        at.number_input(key="class_step_limit").set_value(600.0)
+        at.number_input(key="class_step_limit").set_value(3600.0)  # the widest run: ~540 s a step here
         at.number_input(key="class_memory_limit").set_value(8192.0)
         next(b for b in at.button if b.label == "Set the limit").click().run()
         assert not at.exception, [e.value for e in at.exception]
-        assert (m.limits.step_s, m.limits.memory_mb) == (600.0, 8192.0)
+        assert (m.limits.step_s, m.limits.memory_mb) == (3600.0, 8192.0)
         assert any("Class limit set" in s.value for s in at.success)
         assert m.limits.refusal(RunSpec((MAX_TOY,))) is None
     finally:

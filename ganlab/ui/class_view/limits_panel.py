@@ -17,7 +17,7 @@ from ganlab.ui import teacher
 
 KEY = "class_step_limit"
 MEMORY_KEY = "class_memory_limit"
-MAX_S = 600.0
+MAX_S = 3600.0
 MAX_MB = 1 << 20
 
 
