@@ -1,4 +1,4 @@
-"""Check the admission cost model (ganlab/jobs/cost.py) against measured steps: per preset, the estimated CPU
+"""Check the admission cost model (ganlab/jobs/cost/) against measured steps: per preset, the estimated CPU
 seconds per G step beside the measured ones (a single-run Trainer on one torch thread, this thread's CPU time,
 so other load on the machine does not count), and the estimated peak memory.
 

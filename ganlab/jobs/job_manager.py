@@ -275,7 +275,7 @@ class JobManager:
         # ("0" turns it off; on by default)
         self.stacking = os.environ.get("GANLAB_CLASS_ENGINE", "1") != "0" if stacking is None else stacking
         self._stacker = Stacker()
-        # what one run may cost (ganlab/jobs/cost.py): none here (the CLI, the training process, Ray actors);
+        # what one run may cost (ganlab/jobs/cost/): none here (the CLI, the training process, Ray actors);
         # the server's manager() sets the class's limits, which the teacher may raise
         self.limits = cost.Limits()
         self.max_running_per_owner = max_running_per_owner
@@ -299,7 +299,7 @@ class JobManager:
         reloaded page finds its run again). `stack=(config, points)`: the job is that one 2-D toy run, which
         may then train in a class-engine group instead of through `factory` (see ganlab/jobs/stacking.py).
         Raises JobLimitError, also for a run dearer than the class limits allow."""
-        why = self.limits.refusal(factory)  # outside the lock: the first one calibrates (~50 ms)
+        why = self.limits.refusal(factory)  # outside the lock: the first one calibrates (~0.1 s)
         if why:
             raise JobLimitError(why)
         with self._lock:

@@ -4,7 +4,7 @@
 The shapes come from the one model-building function the Trainer and the class engine call
 (`ganlab.models.build`), run on torch's meta device (no memory, no RNG draws, a few ms), so every field that
 changes a network (g_widths, d_widths, pack, conditional, spectral norm, ...) is seen, including fields added
-later. Stack keys (ganlab/engine/batched/key.py) and run costs (ganlab/jobs/cost.py) are computed from these.
+later. Stack keys (ganlab/engine/batched/key.py) and run costs (ganlab/jobs/cost/) are computed from these.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The teacher's class limit on the Class page: how long one step of a student's run may take on this server.
 
-Admission (ganlab/jobs/cost.py, checked in JobManager.submit) refuses a run whose estimated step is dearer; the
+Admission (ganlab/jobs/cost/, checked in JobManager.submit) refuses a run whose estimated step is dearer; the
 default keeps every counter moving once a second with a full class. A teacher who wants one heavy run for a
 demonstration raises it here (GANLAB_CLASS_STEP_LIMIT_S sets the server's start value). The callback checks
 again that this session is the teacher's.
