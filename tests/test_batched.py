@@ -257,7 +257,7 @@ def test_stack_key_groups_configs_and_refuses_mismatches():
         stack_key(SMALL.replace(activation="leaky_relu", leaky_slope=0.2))
     eng = ClassEngine()
     eng.add(SMALL)
-    with pytest.raises(NotStackable, match=r"g_width 32 vs 16"):
+    with pytest.raises(NotStackable, match=r"G.s layers 4 -> 32 -> 32 -> 2 vs 4 -> 16 -> 16 -> 2"):
         eng.add(SMALL.replace(g_width=32))
     for bad, why in ((dict(data="mnist", batch_size=32), "toy"), (dict(g_batchnorm=True), "BatchNorm"),
                      (dict(d_dropout=0.3), "dropout"), (dict(optimizer="rmsprop"), "Adam")):

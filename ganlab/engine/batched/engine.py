@@ -82,12 +82,15 @@ class ClassEngine:
             G.to(self.device)
             D.to(self.device)
             dtype = next(G.parameters()).dtype  # torch's default dtype (float32 unless a test asks for float64)
+            lay_g = stacked.layout_of(G, config.activation, config.leaky_slope, exact=self.exact)
+            lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack, self.exact)
             if self.lay_g is None:
-                self.dtype = dtype
-                self.lay_g = stacked.layout_of(G, config.activation, config.leaky_slope, exact=self.exact)
-                self.lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack, self.exact)
+                self.dtype, self.lay_g, self.lay_d = dtype, lay_g, lay_d
             elif dtype != self.dtype:
                 raise NotStackable(f"this stack holds {self.dtype} weights; the new run's are {dtype}")
+            elif (lay_g.shapes, lay_d.shapes) != (self.lay_g.shapes, self.lay_d.shapes):  # the key holds them
+                raise NotStackable(f"this config's networks do not fit the stack: G {lay_g.shapes} vs "
+                                   f"{self.lay_g.shapes}, D {lay_d.shapes} vs {self.lay_d.shapes}")
             m = Member(next(self._ids), config, data, G, D, self.device, dtype)
             self._append_rows(G, D)
             self._members.append(m)

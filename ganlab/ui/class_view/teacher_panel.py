@@ -19,6 +19,7 @@ from ganlab.jobs.classroom import Classroom, RunRow
 from ganlab.presets import PRESETS
 from ganlab.text import md
 from ganlab.ui import teacher
+from ganlab.ui.class_view import limits_panel
 from ganlab.ui.class_view.views import page_title
 
 P = "class_"
@@ -156,6 +157,7 @@ def render() -> None:
                    + (f" ({md(current.link)})" if current.link else ""))
         b2.button(_("Clear"), key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
     address_limit()
+    limits_panel.render(_say, _(NOT_TEACHER))
     _show_message()
 
 
