@@ -60,7 +60,7 @@ class ClassEngine:
         # 557 vs 475 run-steps/s of CPU time; a single Trainer: 396); on a GPU one block (fewest launches).
         # None: that default; 0: one block whatever the device.
         self._block = block
-        # D's score layer per member, as the single run computes it (stacked.Layout.exact): None = on a CPU
+        # each layer as the single run computes it (stacked.Layout.exact): None = on a CPU
         self._exact = exact
         self._version = 0  # bumped by every change a plan depends on
         self.lay_g = self.lay_d = None
@@ -149,7 +149,7 @@ class ClassEngine:
 
     @property
     def exact(self) -> bool:
-        """D's score layer per member, as a single run computes it (stacked.Layout.exact; default: on a CPU)."""
+        """Each layer as a single run computes it (stacked.Layout.exact; default: on a CPU)."""
         if self._exact is not None:
             return self._exact
         return self.device is not None and self.device.type == "cpu"

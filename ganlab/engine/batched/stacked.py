@@ -4,6 +4,8 @@ Member r's Linear layer l is kept transposed, Wt_l[r] = W^T (in, out), with its 
 for all members: h_{l+1} = act(b_l + h_l W_l^T), computed as torch.baddbmm(b_l (R, 1, out), h_l (R, B, in),
 Wt_l (R, in, out)) -- one kernel where R single runs need R. (Transposed so that autograd's weight gradient,
 h^T grad_out, comes out contiguous: the fused Adam kernel needs a gradient laid out like its parameter.)
+On a CPU (Layout.exact) the layers run instead as each single run's F.linear lays out its operands (W as
+(out, in); grad_W = grad_out^T h): MKL's sgemm rounds the two layouts differently on some CPUs.
 
 Spectral norm (Miyato et al. 2018) is stacked too: per member and layer a left and right singular vector
 estimate u (R, out), v (R, in); every D forward in training mode does one power iteration (u <- W v / |W v|,
@@ -54,10 +56,19 @@ class Layout:
     slope: float
     sn: bool
     pack: int = 1  # D only: PacGAN packing of the input
-    # Layers with one output (D's score) per member as F.linear, the single run's own kernel: a batched product
-    # with one output column rounds differently (in the last bit) from the matrix-vector product the BLAS uses
-    # for one run, and a GAN amplifies that over hundreds of steps. With it, a stacked member is its single
-    # run bit for bit on a CPU, for R small kernels per such layer; off on a GPU (launches are what counts).
+    # A member's products laid out as the single run lays out its own (CPU default; off on a GPU, where launches
+    # are what counts), so a stacked member is its single run bit for bit; a GAN amplifies any last-bit
+    # difference over hundreds of steps. Two parts:
+    # - layers with one output (D's score) per member as F.linear, the single run's own kernel: a batched
+    #   product with one output column rounds differently from the matrix-vector product the BLAS uses for one
+    #   run, whatever the layout; R small kernels per such layer.
+    # - the other layers through `module_linear`: each product gets its operands in the memory layout of
+    #   F.linear's (W as (out, in), not the stack's W^T). MKL's batched and single sgemm then agree, but not
+    #   across layouts: on an AMD EPYC (AVX2) the transposed-operand variant rounds differently for a thin
+    #   dimension (in <= 8: z, the data's 2 coordinates; out = 2: G's output), so the stack's own layout drifted
+    #   from its Trainer from the first step there (it happened to agree on the CI's previous CPU).
+    #   Costs one transposed copy of each weight per forward and of its gradient per backward (in * out floats
+    #   per member, against B * in * out multiply-adds).
     exact: bool = False
 
     @property
@@ -141,6 +152,48 @@ class SNState:
         return Wt / sigma.view(-1, 1, 1)
 
 
+class _ModuleLayoutLinear(torch.autograd.Function):
+    """b + h W^T per member with W (R, out, in) contiguous, and its gradients as F.linear's backward forms
+    them (torch.addmm / mm: grad_h = g W, grad_W = g^T h, grad_b = sum_B g) rather than as baddbmm's backward
+    would (grad_W^T = h^T g, with the stack's W^T layout): same math, the single run's operand layouts.
+    Its backward is made of differentiable ops, so double backward (gradient penalty, R1, unrolled D) works."""
+
+    @staticmethod
+    def forward(ctx, h: Tensor, W: Tensor, b: Tensor) -> Tensor:
+        ctx.save_for_backward(h, W)
+        return torch.baddbmm(b.unsqueeze(1), h, W.mT)
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        h, W = ctx.saved_tensors
+        gh = torch.bmm(g, W) if ctx.needs_input_grad[0] else None
+        gW = torch.bmm(g.mT, h) if ctx.needs_input_grad[1] else None
+        gb = g.sum(1) if ctx.needs_input_grad[2] else None
+        return gh, gW, gb
+
+
+def module_linear(h: Tensor, Wt: Tensor, b: Tensor) -> Tensor:
+    """h (R, B, in) -> b + h W^T (R, B, out) from the stack's Wt (R, in, out), computed with each member's
+    operands laid out as its single run's F.linear has them (Layout.exact). W's gradient comes back to Wt
+    contiguous, as the fused Adam needs it: the transposed copy's backward is a transposed copy."""
+    return _ModuleLayoutLinear.apply(h, _transposed_copy(Wt), b)
+
+
+def _transposed_copy(t: Tensor) -> Tensor:
+    """t.mT laid out anew (contiguous), and a gradient that comes back laid out anew as t's."""
+    return _TransposedCopy.apply(t)
+
+
+class _TransposedCopy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, t: Tensor) -> Tensor:
+        return t.mT.contiguous()
+
+    @staticmethod
+    def backward(ctx, g: Tensor) -> Tensor:
+        return _TransposedCopy.apply(g)
+
+
 def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None = None,
             training: bool = True) -> Tensor:
     """x (R, B, in) -> (R, B, out) through the stacked MLP `params` [W_0, b_0, ...] (each (R, ...)).
@@ -154,6 +207,8 @@ def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None
         if lay.exact and lay.shapes[i][0] == 1:
             # unbind, not h[r]: its backward stacks the R gradients at once (h[r]'s would fill R full-size zeros)
             h = torch.stack([F.linear(x, w.t(), c) for x, w, c in zip(h.unbind(0), Wt.unbind(0), b.unbind(0))])
+        elif lay.exact:
+            h = module_linear(h, Wt, b)
         else:
             h = torch.baddbmm(b.unsqueeze(1), h, Wt)  # b + h W^T, per member
         if i < n - 1:
