@@ -1,7 +1,7 @@
 """The class engine (ganlab.engine.batched): stacked members follow their single-run Trainers.
 
-Exactness: on a CPU a stacked member runs the Trainer's very arithmetic (float32, bit for bit; D's score layer per
-member and every product in F.linear's operand layout, the engine's CPU default). Spectral norm's power iteration,
+Exactness: on a CPU a stacked member runs the Trainer's very arithmetic (float32, bit for bit; every product with
+F.linear's operand layouts, and D's score layer per member: the engine's CPU default). Spectral norm's power iteration,
 the unrolled look-ahead's second-order terms and the GPU layout (one batched product for the score layer too) round
 differently in the last bit, which a GAN amplifies over hundreds of steps; so the "same numbers" checks run in
 float64 (default dtype and data), where a member matches its Trainer to ~1e-12 over 200 steps whatever its
@@ -128,9 +128,9 @@ def test_float32_members_are_their_trainers_bit_for_bit():
 
 @pytest.mark.parametrize("net", ["G", "D"])
 def test_exact_layers_are_the_single_runs_kernels(net):
-    """The CPU layout (Layout.exact) computes each member's layer outputs and all gradients (weights, biases,
-    input) as F.linear does for one run, bit for bit in float32, on the thin shapes of a 2-D toy GAN (z = 4,
-    data 2 -> 2 outputs, a score): the ones where the stack's own W^T layout rounds differently on some CPUs."""
+    """A stacked forward (the CPU's Layout.exact) computes each member's layer outputs and all gradients
+    (weights, biases, input) as F.linear does for one run, bit for bit in float32, on the thin shapes of a 2-D
+    toy GAN (z = 4, data 2 -> 2 outputs, a score): where a W^T layout rounds differently on some CPUs."""
     shapes = ((16, 4), (16, 16), (2, 16)) if net == "G" else ((16, 2), (16, 16), (1, 16))
     lay = Layout(shapes, "leaky_relu", 0.2, sn=False, exact=True)
     R, B = 3, 64
@@ -138,7 +138,7 @@ def test_exact_layers_are_the_single_runs_kernels(net):
     Ws = [torch.randn(R, o, i, generator=gen) for o, i in shapes]
     bs = [torch.randn(R, o, generator=gen) for o, _ in shapes]
     x = torch.randn(R, B, shapes[0][1], generator=gen, requires_grad=True)
-    params = [t for W, b in zip(Ws, bs) for t in (W.mT.contiguous().requires_grad_(True), b.requires_grad_(True))]
+    params = [t.requires_grad_(True) for W, b in zip(Ws, bs) for t in (W, b)]
     out = forward(params, x, lay)
     grads = torch.autograd.grad(out.pow(2).sum(), [x] + params)
     for r in range(R):
@@ -154,20 +154,20 @@ def test_exact_layers_are_the_single_runs_kernels(net):
             h = torch.nn.functional.leaky_relu(h, 0.2) if k < len(mods) - 1 else h
         assert torch.equal(out[r], h), f"{net} member {r} output"
         single = torch.autograd.grad(h.pow(2).sum(), [xr] + [t for m in mods for t in (m.weight, m.bias)])
-        stacked_r = [grads[0][r]] + [g[r].t() if g.dim() == 3 else g[r] for g in grads[1:]]
+        stacked_r = [g[r] for g in grads]
         for k, (a, b) in enumerate(zip(stacked_r, single)):
             assert torch.equal(a, b), f"{net} member {r} gradient {k}"
         assert all(g.is_contiguous() for g in grads[1:]), "the fused Adam needs gradients laid out as the params"
 
 
 def test_exact_layers_twice_differentiable():
-    """The CPU layout's custom backward is itself differentiable (gradient penalty, R1, unrolled D)."""
+    """module_linear's own backward is itself differentiable (gradient penalty, R1, unrolled D)."""
     from ganlab.engine.batched.stacked import module_linear
     gen = torch.Generator().manual_seed(1)
-    h, Wt, b = (torch.randn(*s, generator=gen, dtype=torch.float64, requires_grad=True)
-                for s in ((2, 5, 3), (2, 3, 4), (2, 4)))
-    assert torch.autograd.gradcheck(module_linear, (h, Wt, b))
-    assert torch.autograd.gradgradcheck(module_linear, (h, Wt, b))
+    h, W, b = (torch.randn(*s, generator=gen, dtype=torch.float64, requires_grad=True)
+               for s in ((2, 5, 3), (2, 4, 3), (2, 4)))
+    assert torch.autograd.gradcheck(module_linear, (h, W, b))
+    assert torch.autograd.gradgradcheck(module_linear, (h, W, b))
 
 
 def test_remedies_match_their_trainers(f64):

@@ -60,7 +60,7 @@ class ClassEngine:
         # 557 vs 475 run-steps/s of CPU time; a single Trainer: 396); on a GPU one block (fewest launches).
         # None: that default; 0: one block whatever the device.
         self._block = block
-        # each layer as the single run computes it (stacked.Layout.exact): None = on a CPU
+        # D's score layer per member, as the single run computes it (stacked.Layout.exact): None = on a CPU
         self._exact = exact
         self._version = 0  # bumped by every change a plan depends on
         self.lay_g = self.lay_d = None
@@ -98,8 +98,8 @@ class ClassEngine:
         gp, _ = stacked.module_tensors(G)
         dp, sn = stacked.module_tensors(D)
 
-        def stackable(ts):  # (out, in) weights -> transposed rows
-            return [(t.detach().t() if t.dim() == 2 else t.detach()).contiguous().unsqueeze(0) for t in ts]
+        def stackable(ts):  # rows in the module's layout ((out, in) weights): see stacked.py
+            return [t.detach().contiguous().unsqueeze(0) for t in ts]
 
         g, d = stackable(gp), stackable(dp)
         z = torch.zeros(1, dtype=torch.float32, device=self.device)  # Adam step counts (float32, as torch keeps them)
@@ -149,7 +149,7 @@ class ClassEngine:
 
     @property
     def exact(self) -> bool:
-        """Each layer as a single run computes it (stacked.Layout.exact; default: on a CPU)."""
+        """D's score layer per member, as a single run computes it (stacked.Layout.exact; default: on a CPU)."""
         if self._exact is not None:
             return self._exact
         return self.device is not None and self.device.type == "cpu"
@@ -467,6 +467,6 @@ def _row_norms(grads) -> Tensor:
 def _copy_row(module, stack: list[Tensor], r: int, sn: list[Tensor] | None = None) -> None:
     params, uv = stacked.module_tensors(module)
     for p, t in zip(params, stack):
-        p.copy_(t[r].t() if p.dim() == 2 else t[r])
+        p.copy_(t[r])
     for b, t in zip(uv, sn or []):
         b.copy_(t[r])

@@ -1,11 +1,13 @@
 """Stacked MLPs: R members' G or D as one set of (R, ...) tensors, run with batched matrix products.
 
-Member r's Linear layer l is kept transposed, Wt_l[r] = W^T (in, out), with its bias b_l[r] (out,). One layer
-for all members: h_{l+1} = act(b_l + h_l W_l^T), computed as torch.baddbmm(b_l (R, 1, out), h_l (R, B, in),
-Wt_l (R, in, out)) -- one kernel where R single runs need R. (Transposed so that autograd's weight gradient,
-h^T grad_out, comes out contiguous: the fused Adam kernel needs a gradient laid out like its parameter.)
-On a CPU (Layout.exact) the layers run instead as each single run's F.linear lays out its operands (W as
-(out, in); grad_W = grad_out^T h): MKL's sgemm rounds the two layouts differently on some CPUs.
+Member r's Linear layer l is kept as its module keeps it, W_l[r] (out, in) contiguous, with its bias b_l[r]
+(out,). One layer for all members: h_{l+1} = act(b_l + h_l W_l^T), computed as torch.baddbmm(b_l (R, 1, out),
+h_l (R, B, in), W_l^T) -- one kernel where R single runs need R -- by `module_linear`, whose backward forms the
+gradients as F.linear's does for one run (grad_h = g W, grad_W = g^T h: contiguous, as the fused Adam kernel
+needs a gradient laid out like its parameter). Each member's products thus get the operands, in the layout,
+of its single run's: MKL's sgemm rounds another layout (e.g. W^T stored (in, out), this stack's layout until
+it differed on an AMD EPYC) differently in the last bit for thin shapes (in <= 8: z and the data's
+coordinates; out = 2: G's output), and a GAN amplifies that over hundreds of steps.
 
 Spectral norm (Miyato et al. 2018) is stacked too: per member and layer a left and right singular vector
 estimate u (R, out), v (R, in); every D forward in training mode does one power iteration (u <- W v / |W v|,
@@ -56,19 +58,11 @@ class Layout:
     slope: float
     sn: bool
     pack: int = 1  # D only: PacGAN packing of the input
-    # A member's products laid out as the single run lays out its own (CPU default; off on a GPU, where launches
-    # are what counts), so a stacked member is its single run bit for bit; a GAN amplifies any last-bit
-    # difference over hundreds of steps. Two parts:
-    # - layers with one output (D's score) per member as F.linear, the single run's own kernel: a batched
-    #   product with one output column rounds differently from the matrix-vector product the BLAS uses for one
-    #   run, whatever the layout; R small kernels per such layer.
-    # - the other layers through `module_linear`: each product gets its operands in the memory layout of
-    #   F.linear's (W as (out, in), not the stack's W^T). MKL's batched and single sgemm then agree, but not
-    #   across layouts: on an AMD EPYC (AVX2) the transposed-operand variant rounds differently for a thin
-    #   dimension (in <= 8: z, the data's 2 coordinates; out = 2: G's output), so the stack's own layout drifted
-    #   from its Trainer from the first step there (it happened to agree on the CI's previous CPU).
-    #   Costs one transposed copy of each weight per forward and of its gradient per backward (in * out floats
-    #   per member, against B * in * out multiply-adds).
+    # Layers with one output (D's score) per member as F.linear, the single run's own kernel: a batched product
+    # with one output column rounds differently (in the last bit) from the matrix-vector product the BLAS uses
+    # for one run, whatever the layout. With it (and module_linear's layouts for the other layers), a stacked
+    # member is its single run bit for bit on a CPU, for R small kernels per such layer; off on a GPU
+    # (launches are what counts).
     exact: bool = False
 
     @property
@@ -82,7 +76,7 @@ def linears(module: nn.Module) -> list[nn.Linear]:
 
 def module_tensors(module: nn.Module) -> tuple[list[Tensor], list[Tensor]]:
     """([W_0, b_0, W_1, b_1, ...], [u_0, v_0, u_1, v_1, ...]) of an MLP G or D, live (not copies), W in the
-    module's (out, in) layout: stacks hold W^T.
+    module's (out, in) layout, as stacks hold it.
 
     With spectral norm W_l is the raw weight (`parametrizations.weight.original`), u/v the power-iteration
     vectors; without it the second list is empty."""
@@ -133,11 +127,10 @@ class SNState:
     def __init__(self, uv: list[Tensor], rows: Rows = None, active: Tensor | None = None):
         self.uv, self.rows, self.active = uv, rows, active
 
-    def weight(self, layer: int, Wt: Tensor, training: bool) -> Tensor:
-        """Wt (R, in, out) -> Wt / sigma, sigma = u^T W v per member (u, v constants, as in torch)."""
+    def weight(self, layer: int, W: Tensor, training: bool) -> Tensor:
+        """W (R, out, in) -> W / sigma, sigma = u^T W v per member (u, v constants, as in torch)."""
         u_all, v_all = self.uv[2 * layer], self.uv[2 * layer + 1]
         u, v = take(u_all, self.rows), take(v_all, self.rows)
-        W = Wt.mT  # (R, out, in): the module's weight matrix
         if training:
             u, v = _power_iteration(W.detach(), u, v, self.active)
             with torch.no_grad():
@@ -149,14 +142,14 @@ class SNState:
         else:
             u, v = u.clone(), v.clone()
         sigma = (u * torch.bmm(W, v.unsqueeze(2)).squeeze(2)).sum(1)  # (R,)
-        return Wt / sigma.view(-1, 1, 1)
+        return W / sigma.view(-1, 1, 1)
 
 
-class _ModuleLayoutLinear(torch.autograd.Function):
-    """b + h W^T per member with W (R, out, in) contiguous, and its gradients as F.linear's backward forms
-    them (torch.addmm / mm: grad_h = g W, grad_W = g^T h, grad_b = sum_B g) rather than as baddbmm's backward
-    would (grad_W^T = h^T g, with the stack's W^T layout): same math, the single run's operand layouts.
-    Its backward is made of differentiable ops, so double backward (gradient penalty, R1, unrolled D) works."""
+class _ModuleLinear(torch.autograd.Function):
+    """b + h W^T per member, W (R, out, in), and its gradients as F.linear's backward (torch.addmm / mm) forms
+    them for one run: grad_h = g W, grad_W = g^T h (not baddbmm's backward, grad_W = (h^T g)^T: same math,
+    other operand layouts, a transposed gradient), grad_b = sum over B of g. Its backward is made of
+    differentiable ops, so double backward (gradient penalty, R1, unrolled D) works."""
 
     @staticmethod
     def forward(ctx, h: Tensor, W: Tensor, b: Tensor) -> Tensor:
@@ -172,26 +165,10 @@ class _ModuleLayoutLinear(torch.autograd.Function):
         return gh, gW, gb
 
 
-def module_linear(h: Tensor, Wt: Tensor, b: Tensor) -> Tensor:
-    """h (R, B, in) -> b + h W^T (R, B, out) from the stack's Wt (R, in, out), computed with each member's
-    operands laid out as its single run's F.linear has them (Layout.exact). W's gradient comes back to Wt
-    contiguous, as the fused Adam needs it: the transposed copy's backward is a transposed copy."""
-    return _ModuleLayoutLinear.apply(h, _transposed_copy(Wt), b)
-
-
-def _transposed_copy(t: Tensor) -> Tensor:
-    """t.mT laid out anew (contiguous), and a gradient that comes back laid out anew as t's."""
-    return _TransposedCopy.apply(t)
-
-
-class _TransposedCopy(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, t: Tensor) -> Tensor:
-        return t.mT.contiguous()
-
-    @staticmethod
-    def backward(ctx, g: Tensor) -> Tensor:
-        return _TransposedCopy.apply(g)
+def module_linear(h: Tensor, W: Tensor, b: Tensor) -> Tensor:
+    """h (R, B, in) -> b + h W^T (R, B, out) for W (R, out, in), b (R, out): each member's products with the
+    operands its single run's F.linear has (see the module docstring)."""
+    return _ModuleLinear.apply(h, W, b)
 
 
 def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None = None,
@@ -201,16 +178,14 @@ def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None
     h = x.reshape(x.shape[0], x.shape[1] // lay.pack, -1) if lay.pack > 1 else x
     n = len(lay.shapes)
     for i in range(n):
-        Wt, b = params[2 * i], params[2 * i + 1]
+        W, b = params[2 * i], params[2 * i + 1]
         if lay.sn and sn is not None:
-            Wt = sn.weight(i, Wt, training)
+            W = sn.weight(i, W, training)
         if lay.exact and lay.shapes[i][0] == 1:
             # unbind, not h[r]: its backward stacks the R gradients at once (h[r]'s would fill R full-size zeros)
-            h = torch.stack([F.linear(x, w.t(), c) for x, w, c in zip(h.unbind(0), Wt.unbind(0), b.unbind(0))])
-        elif lay.exact:
-            h = module_linear(h, Wt, b)
+            h = torch.stack([F.linear(x, w, c) for x, w, c in zip(h.unbind(0), W.unbind(0), b.unbind(0))])
         else:
-            h = torch.baddbmm(b.unsqueeze(1), h, Wt)  # b + h W^T, per member
+            h = module_linear(h, W, b)  # b + h W^T, per member
         if i < n - 1:
             h = _act(h, lay)
     return h
