@@ -303,7 +303,9 @@ class ClassEngine:
                 with torch.no_grad():
                     fake_ng = stacked.forward(g_params, w.z[k], self.lay_g)
                 d_loss, r, f, d_grads = self._d_update(w, k, real, fake_ng)
-        f_g = self._unrolled_scores(w, fake) if w.unrolled else self._D(w, w.t["d"], fake)
+        # D's weights are constants of G's update: detached, so that module_linear's backward (which forms every
+        # gradient its inputs require) skips D's weight gradients, as autograd skips them for the single run
+        f_g = self._unrolled_scores(w, fake) if w.unrolled else self._D(w, [p.detach() for p in w.t["d"]], fake)
         g_loss = w.g_groups(lambda key: stacked.g_loss_fn(losses.get(key)), f_g)
         g_grads = torch.autograd.grad(g_loss.sum(), g_params)  # only G's gradients
         self._adam(w.adam_g, g_params, g_grads, w.t["g_m"], w.t["g_v"], w.adam_g_plan, w.t["steps"][0])
