@@ -101,8 +101,8 @@ class ClassEngine:
         gp, _ = stacked.module_tensors(G)
         dp, sn = stacked.module_tensors(D)
 
-        def stackable(ts):  # (out, in) weights -> transposed rows
-            return [(t.detach().t() if t.dim() == 2 else t.detach()).contiguous().unsqueeze(0) for t in ts]
+        def stackable(ts):  # rows in the module's layout ((out, in) weights): see stacked.py
+            return [t.detach().contiguous().unsqueeze(0) for t in ts]
 
         g, d = stackable(gp), stackable(dp)
         z = torch.zeros(1, dtype=torch.float32, device=self.device)  # Adam step counts (float32, as torch keeps them)
@@ -306,7 +306,9 @@ class ClassEngine:
                 with torch.no_grad():
                     fake_ng = stacked.forward(g_params, w.z[k], self.lay_g)
                 d_loss, r, f, d_grads = self._d_update(w, k, real, fake_ng)
-        f_g = self._unrolled_scores(w, fake) if w.unrolled else self._D(w, w.t["d"], fake)
+        # D's weights are constants of G's update: detached, so that module_linear's backward (which forms every
+        # gradient its inputs require) skips D's weight gradients, as autograd skips them for the single run
+        f_g = self._unrolled_scores(w, fake) if w.unrolled else self._D(w, [p.detach() for p in w.t["d"]], fake)
         g_loss = w.g_groups(lambda key: stacked.g_loss_fn(losses.get(key)), f_g)
         g_grads = torch.autograd.grad(g_loss.sum(), g_params)  # only G's gradients
         self._adam(w.adam_g, g_params, g_grads, w.t["g_m"], w.t["g_v"], w.adam_g_plan, w.t["steps"][0])
@@ -470,6 +472,6 @@ def _row_norms(grads) -> Tensor:
 def _copy_row(module, stack: list[Tensor], r: int, sn: list[Tensor] | None = None) -> None:
     params, uv = stacked.module_tensors(module)
     for p, t in zip(params, stack):
-        p.copy_(t[r].t() if p.dim() == 2 else t[r])
+        p.copy_(t[r])
     for b, t in zip(uv, sn or []):
         b.copy_(t[r])
