@@ -199,8 +199,7 @@ def test_the_teacher_raises_the_class_limit_on_the_class_page_and_the_maximum_ru
     from ganlab.ui import teacher
 
     monkeypatch.setenv(teacher.ENV, "open sesame")
-    teacher._tries.clear()
-    teacher._server_wrong.clear()
+    teacher.forget_tries()
     classroom._CLASSROOM = None
     m = jobs.manager()
     saved = m.limits

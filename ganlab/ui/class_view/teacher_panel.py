@@ -165,7 +165,7 @@ def address_limit() -> None:
     """The teacher's cap on runs per network address (JobManager.max_jobs_per_address); 0 is no cap."""
     if P + "per_address" not in st.session_state:
         st.session_state[P + "per_address"] = jobs.manager().max_jobs_per_address
-    with st.form(P + "limits", border=True):
+    with st.form(P + "address_cap", border=True):
         st.number_input(_("Runs at a time per network address (0: no limit)"), min_value=0, max_value=1000,
                         step=1, key=P + "per_address",
                         help=_("Off by default: a class behind one school router shares one address. Where every "
