@@ -3,13 +3,14 @@ the point clouds side by side and the sample grids -- and, behind the passcode, 
 
 Thin page: the teacher's part (ganlab/ui/class_view/teacher_panel.py: passcode, class-wide commands, the
 announcement) -> the live table and gallery (ganlab/ui/class_view/views.py, rows from ganlab.jobs.classroom,
-the gallery figure from ganlab/viz/class_view.py). Students see no controls here.
+the gallery figure from ganlab/viz/class_view.py) -> the census (ganlab/ui/class_view/census_view.py: the
+class's runs grouped by what was changed, beside PacGAN's Table 1, with CSV downloads). Students see no controls here.
 """
 import streamlit as st
 
 from ganlab.i18n import _
 from ganlab.ui import lang, session
-from ganlab.ui.class_view import teacher_panel, views
+from ganlab.ui.class_view import census_view, teacher_panel, views
 
 session.owner()
 st.title(_("Class"))
@@ -27,6 +28,7 @@ def class_view() -> None:
     teacher_panel.stop_one(rows)
     views.toy_gallery(rows)
     views.image_gallery(rows)
+    census_view.render()
 
 
 class_view()

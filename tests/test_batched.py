@@ -1,12 +1,15 @@
 """The class engine (ganlab.engine.batched): stacked members follow their single-run Trainers.
 
-Exactness: on a CPU a stacked member runs the Trainer's very arithmetic (float32, bit for bit; D's score layer
-per member, the engine's CPU default). Spectral norm's power iteration, the unrolled look-ahead's second-order
-terms and the GPU layout (one batched product for the score layer too) round differently in the last bit,
-which a GAN amplifies over hundreds of steps; so the "same numbers" checks run in float64 (default dtype and
-data), where a member matches its Trainer to ~1e-12 over 200 steps whatever its neighbours do.
+Exactness: on a CPU a stacked member runs the Trainer's very arithmetic (float32, bit for bit; every product with
+F.linear's operand layouts, and D's score layer per member: the engine's CPU default). Spectral norm's power iteration,
+the unrolled look-ahead's second-order terms and the GPU layout (one batched product for the score layer too) round
+differently in the last bit, which a GAN amplifies over hundreds of steps; so the "same numbers" checks run in
+float64 (default dtype and data), where a member matches its Trainer to ~1e-12 over 200 steps whatever its
+neighbours do.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -16,7 +19,7 @@ from ganlab.config import ConfigError, TrainConfig
 from ganlab.data import make_dataset
 from ganlab.engine.batched import ClassEngine, NotStackable, stack_key
 from ganlab.engine.batched.runner import MemberRunner
-from ganlab.engine.batched.stacked import module_tensors
+from ganlab.engine.batched.stacked import Layout, forward, module_tensors
 from ganlab.engine.runner import TrainerRunner
 from ganlab.engine.trainer import BASE_COLUMNS, TOY_COLUMNS, Trainer
 from ganlab.losses import LOSSES
@@ -123,6 +126,54 @@ def test_float32_members_are_their_trainers_bit_for_bit():
         m = eng.materialise(mid)
         for x, y in zip(_weights(m.G) + _weights(m.D), _weights(tr.G) + _weights(tr.D)):
             torch.testing.assert_close(x, y, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("net", ["G", "D", "G-odd", "D-odd"])
+def test_exact_layers_are_the_single_runs_kernels(net):
+    """A stacked forward (the CPU's Layout.exact) computes each member's layer outputs and all gradients
+    (weights, biases, input) as F.linear does for one run, bit for bit in float32, on the thin shapes of a 2-D
+    toy GAN (z = 4, data 2 -> 2 outputs, a score; odd widths): where other layouts or MKL's batched products
+    round differently on some CPUs."""
+    shapes = {"G": ((16, 4), (16, 16), (2, 16)), "D": ((16, 2), (16, 16), (1, 16)),
+              "G-odd": ((7, 5), (33, 7), (2, 33)), "D-odd": ((33, 2), (5, 33), (1, 5))}[net]
+    lay = Layout(shapes, "leaky_relu", 0.2, sn=False, exact=True)
+    R, B = 3, 64
+    gen = torch.Generator().manual_seed(0)
+    Ws = [torch.randn(R, o, i, generator=gen) for o, i in shapes]
+    bs = [torch.randn(R, o, generator=gen) for o, _ in shapes]
+    x = torch.randn(R, B, shapes[0][1], generator=gen, requires_grad=True)
+    params = [t.requires_grad_(True) for W, b in zip(Ws, bs) for t in (W, b)]
+    out = forward(params, x, lay)
+    grads = torch.autograd.grad(out.pow(2).sum(), [x] + params)
+    for r in range(R):
+        xr = x[r].detach().clone().requires_grad_(True)
+        mods = [torch.nn.Linear(i, o) for o, i in shapes]
+        with torch.no_grad():
+            for m, W, b in zip(mods, Ws, bs):
+                m.weight.copy_(W[r])
+                m.bias.copy_(b[r])
+        h = xr
+        for k, m in enumerate(mods):
+            h = m(h)
+            h = torch.nn.functional.leaky_relu(h, 0.2) if k < len(mods) - 1 else h
+        assert torch.equal(out[r], h), f"{net} member {r} output"
+        single = torch.autograd.grad(h.pow(2).sum(), [xr] + [t for m in mods for t in (m.weight, m.bias)])
+        stacked_r = [g[r] for g in grads]
+        for k, (a, b) in enumerate(zip(stacked_r, single)):
+            assert torch.equal(a, b), f"{net} member {r} gradient {k}"
+        assert all(g.is_contiguous() for g in grads[1:]), "the fused Adam needs gradients laid out as the params"
+
+
+def test_exact_layers_twice_differentiable():
+    """module_linear's own backward is itself differentiable (gradient penalty, R1, unrolled D)."""
+    from ganlab.engine.batched.stacked import module_linear
+    gen = torch.Generator().manual_seed(1)
+    h, W, b = (torch.randn(*s, generator=gen, dtype=torch.float64, requires_grad=True)
+               for s in ((2, 5, 3), (2, 4, 3), (2, 4)))
+    for exact in (False, True):  # one batched call per product; the single run's calls where they differ
+        fn = functools.partial(module_linear, exact=exact)
+        assert torch.autograd.gradcheck(fn, (h, W, b))
+        assert torch.autograd.gradgradcheck(fn, (h, W, b))
 
 
 def test_remedies_match_their_trainers(f64):
@@ -257,7 +308,7 @@ def test_stack_key_groups_configs_and_refuses_mismatches():
         stack_key(SMALL.replace(activation="leaky_relu", leaky_slope=0.2))
     eng = ClassEngine()
     eng.add(SMALL)
-    with pytest.raises(NotStackable, match=r"g_width 32 vs 16"):
+    with pytest.raises(NotStackable, match=r"G.s layers 4 -> 32 -> 32 -> 2 vs 4 -> 16 -> 16 -> 2"):
         eng.add(SMALL.replace(g_width=32))
     for bad, why in ((dict(data="mnist", batch_size=32), "toy"), (dict(g_batchnorm=True), "BatchNorm"),
                      (dict(d_dropout=0.3), "dropout"), (dict(optimizer="rmsprop"), "Adam")):

@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from ganlab.engine.loop import RunStatus
 from ganlab.i18n import _
-from ganlab.jobs import memory
+from ganlab.jobs import cost, memory
 from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.runner import Runner
 from ganlab.jobs.stacking import Stacker
@@ -334,6 +334,9 @@ class JobManager:
         # ("0" turns it off; on by default)
         self.stacking = os.environ.get("GANLAB_CLASS_ENGINE", "1") != "0" if stacking is None else stacking
         self._stacker = Stacker()
+        # what one run may cost (ganlab/jobs/cost/): none here (the CLI, the training process, Ray actors);
+        # the server's manager() sets the class's limits, which the teacher may raise
+        self.limits = cost.Limits()
         self.max_running_per_owner = max_running_per_owner
         self.max_jobs_per_owner = max_jobs_per_owner
         # active jobs of all owners from one client address; 0: no cap. The teacher may change it while serving.
@@ -358,7 +361,10 @@ class JobManager:
         reloaded page finds its run again). `stack=(config, points)`: the job is that one 2-D toy run, which
         may then train in a class-engine group instead of through `factory` (see ganlab/jobs/stacking.py).
         `address`: the client address of the page that asked (counted against `max_jobs_per_address`).
-        Raises JobLimitError."""
+        Raises JobLimitError, also for a run dearer than the class limits allow."""
+        why = self.limits.refusal(factory)  # outside the lock: the first one calibrates (~0.1 s)
+        if why:
+            raise JobLimitError(why)
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
@@ -596,6 +602,7 @@ def manager(kind: type[JobManager] = JobManager) -> JobManager:
             first = _MANAGER is None
             _MANAGER = kind(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
                             workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
+            _MANAGER.limits = cost.Limits.from_env()  # the class's limits: only the server's manager has them
             if first:  # after the manager (and what it started, e.g. Ray): exit hooks run last-registered first
                 atexit.register(_shutdown_at_exit)
         return _MANAGER

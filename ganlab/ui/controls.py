@@ -17,7 +17,7 @@ from ganlab import jobs, rate
 from ganlab.config import TrainConfig
 from ganlab.engine.trainer import LIVE_KEYS
 from ganlab.i18n import _, status
-from ganlab.jobs import Status
+from ganlab.jobs import RunSpec, Status
 from ganlab.text import md
 from ganlab.ui import address, lang
 from ganlab.ui.session import OWNER_KEY
@@ -119,6 +119,15 @@ def sync_live(job: jobs.Job | None, slot: str, configs: Sequence[TrainConfig]) -
     applied = st.session_state.get(f"{slot}__applied")
     if job is None or not job.active or applied is None or len(applied) != len(configs):
         return []
+    refused = f"{slot}__live_refused"
+    if any(live_settings(c) != old for c, old in zip(configs, applied)):
+        # D steps and unrolled steps are live: a run admitted cheap must not become dearer than Start allows
+        why = jobs.manager().limits.refusal(RunSpec(tuple(configs)))
+        if why:
+            st.session_state[f"{slot}__error"] = st.session_state[refused] = why
+            return []
+    if st.session_state.pop(refused, None) is not None:
+        st.session_state.pop(f"{slot}__error", None)
     sent = []
     for i, (old, cfg) in enumerate(zip(applied, configs)):
         new = live_settings(cfg)

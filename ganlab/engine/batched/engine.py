@@ -82,12 +82,15 @@ class ClassEngine:
             G.to(self.device)
             D.to(self.device)
             dtype = next(G.parameters()).dtype  # torch's default dtype (float32 unless a test asks for float64)
+            lay_g = stacked.layout_of(G, config.activation, config.leaky_slope, exact=self.exact)
+            lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack, self.exact)
             if self.lay_g is None:
-                self.dtype = dtype
-                self.lay_g = stacked.layout_of(G, config.activation, config.leaky_slope, exact=self.exact)
-                self.lay_d = stacked.layout_of(D, config.activation, config.leaky_slope, config.pack, self.exact)
+                self.dtype, self.lay_g, self.lay_d = dtype, lay_g, lay_d
             elif dtype != self.dtype:
                 raise NotStackable(f"this stack holds {self.dtype} weights; the new run's are {dtype}")
+            elif (lay_g.shapes, lay_d.shapes) != (self.lay_g.shapes, self.lay_d.shapes):  # the key holds them
+                raise NotStackable(f"this config's networks do not fit the stack: G {lay_g.shapes} vs "
+                                   f"{self.lay_g.shapes}, D {lay_d.shapes} vs {self.lay_d.shapes}")
             m = Member(next(self._ids), config, data, G, D, self.device, dtype)
             self._append_rows(G, D)
             self._members.append(m)
@@ -98,8 +101,8 @@ class ClassEngine:
         gp, _ = stacked.module_tensors(G)
         dp, sn = stacked.module_tensors(D)
 
-        def stackable(ts):  # (out, in) weights -> transposed rows
-            return [(t.detach().t() if t.dim() == 2 else t.detach()).contiguous().unsqueeze(0) for t in ts]
+        def stackable(ts):  # rows in the module's layout ((out, in) weights): see stacked.py
+            return [t.detach().contiguous().unsqueeze(0) for t in ts]
 
         g, d = stackable(gp), stackable(dp)
         z = torch.zeros(1, dtype=torch.float32, device=self.device)  # Adam step counts (float32, as torch keeps them)
@@ -303,7 +306,9 @@ class ClassEngine:
                 with torch.no_grad():
                     fake_ng = stacked.forward(g_params, w.z[k], self.lay_g)
                 d_loss, r, f, d_grads = self._d_update(w, k, real, fake_ng)
-        f_g = self._unrolled_scores(w, fake) if w.unrolled else self._D(w, w.t["d"], fake)
+        # D's weights are constants of G's update: detached, so that module_linear's backward (which forms every
+        # gradient its inputs require) skips D's weight gradients, as autograd skips them for the single run
+        f_g = self._unrolled_scores(w, fake) if w.unrolled else self._D(w, [p.detach() for p in w.t["d"]], fake)
         g_loss = w.g_groups(lambda key: stacked.g_loss_fn(losses.get(key)), f_g)
         g_grads = torch.autograd.grad(g_loss.sum(), g_params)  # only G's gradients
         self._adam(w.adam_g, g_params, g_grads, w.t["g_m"], w.t["g_v"], w.adam_g_plan, w.t["steps"][0])
@@ -467,6 +472,6 @@ def _row_norms(grads) -> Tensor:
 def _copy_row(module, stack: list[Tensor], r: int, sn: list[Tensor] | None = None) -> None:
     params, uv = stacked.module_tensors(module)
     for p, t in zip(params, stack):
-        p.copy_(t[r].t() if p.dim() == 2 else t[r])
+        p.copy_(t[r])
     for b, t in zip(uv, sn or []):
         b.copy_(t[r])

@@ -5,12 +5,12 @@ A member is a single run in all but storage (engine.py), so its checkpoint is th
 a Trainer that continues the run (`checkpoint.load(b).make_trainer()`): the Ray backend restarts a member of a
 failed group actor that way, alone (ganlab/jobs/ray_backend/group_actor.py).
 
-Optimiser states too: the member's Adam moments are rows of the stack, in the stack's layout (a Linear weight's
-rows are W^T, (in, out)), with one step count per member and net. `adam_for` lays them out as the state of a
-real `torch.optim.Adam` over the member's G (or D) modules, built as the Trainer builds its own
+Optimiser states too: the member's Adam moments are rows of the stack, in the module's layout (a Linear
+weight's rows are W, (out, in)), with one step count per member and net. `adam_for` lays them out as the state
+of a real `torch.optim.Adam` over the member's G (or D) modules, built as the Trainer builds its own
 (ganlab.engine.optim.make), so `state_dict()` is the Trainer's format and `load_state_dict` restores it:
 
-    exp_avg[p] = g_m[l][r]^T (2-D weights) or g_m[l][r] (biases),  exp_avg_sq likewise from g_v,
+    exp_avg[p] = g_m[l][r],  exp_avg_sq[p] = g_v[l][r],
     step[p]    = steps[0][r] (G; D: steps[1][r]), the member's count of updates of that net
 
 With them (and its generator's state, saved at a logging step) the restored Trainer takes the member's very
@@ -30,10 +30,9 @@ from ganlab.engine.batched.runner import MemberView
 from ganlab.engine.batched.stacked import module_tensors
 
 
-def _row(stack: torch.Tensor, r: int, like: torch.Tensor) -> torch.Tensor:
-    """Row r of a stacked tensor in the layout of the module's parameter `like` (a copy)."""
-    t = stack[r].detach()
-    return (t.t() if like.dim() == 2 else t).contiguous().clone()
+def _row(stack: torch.Tensor, r: int) -> torch.Tensor:
+    """Row r of a stacked tensor (laid out as the module's parameter), a copy."""
+    return stack[r].detach().clone(memory_format=torch.contiguous_format)
 
 
 def adam_for(engine: ClassEngine, mid: int, net: str) -> torch.optim.Adam:
@@ -46,7 +45,7 @@ def adam_for(engine: ClassEngine, mid: int, net: str) -> torch.optim.Adam:
     state = engine._state
     step = state["steps"][0 if net == "g" else 1][r].detach().clone().reshape(())
     for p, mt, vt in zip(params, state[f"{net}_m"], state[f"{net}_v"], strict=True):
-        opt.state[p] = {"step": step.clone(), "exp_avg": _row(mt, r, p), "exp_avg_sq": _row(vt, r, p)}
+        opt.state[p] = {"step": step.clone(), "exp_avg": _row(mt, r), "exp_avg_sq": _row(vt, r)}
     return opt
 
 

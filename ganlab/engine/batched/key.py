@@ -1,15 +1,19 @@
 """Which toy runs can share one stacked step: `stack_key(config)`.
 
-Members of one stack must have networks of the same shapes and the same batch, on the same device: those
-fields make the key. Everything a student may change while a run is live (loss, learning rates, betas, D:G
-ratio, real label, gradient penalty, R1, weight clipping, unrolled steps, weight average, budget) and the
-seed and data set are per member, so they are not in the key.
+Members of one stack must have networks of the same shapes and the same batch, on the same device. The key
+holds the ordered (name, shape) of G's and D's parameters as `ganlab.models.build` makes them for the config
+(on the meta device: ganlab/models/shapes.py), so a field that changes a network -- g_widths, d_widths, or one
+added later -- changes the key without being listed here; plus what the stacked step needs beyond shapes
+(activation and its slope, spectral norm, pack, batch size, device, z_dim). Everything a student may change
+while a run is live (loss, learning rates, betas, D:G ratio, real label, gradient penalty, R1, weight clipping,
+unrolled steps, weight average, budget) and the seed and data set are per member, so they are not in the key.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
 from ganlab.config import ConfigError, TrainConfig
+from ganlab.models.shapes import Shapes, describe, param_shapes
 
 
 class NotStackable(ConfigError):
@@ -18,11 +22,9 @@ class NotStackable(ConfigError):
 
 @dataclass(frozen=True)
 class StackKey:
+    g_shapes: Shapes  # G's parameters: ((name, shape), ...) in the module's order
+    d_shapes: Shapes  # D's (spectral norm shows in the names: ...parametrizations.weight.original)
     z_dim: int
-    g_width: int
-    g_depth: int
-    d_width: int
-    d_depth: int
     activation: str
     leaky_slope: float | None  # only for leaky_relu
     spectral_norm: bool
@@ -33,8 +35,17 @@ class StackKey:
     sample_dim: int = 2
 
     def diff(self, other: "StackKey") -> list[str]:
-        return [f"{f.name} {getattr(self, f.name)!r} vs {getattr(other, f.name)!r}" for f in fields(self)
-                if getattr(self, f.name) != getattr(other, f.name)]
+        """What differs, readable: "G's layers 2 -> 32 -> 32 -> 2 vs 2 -> 16 -> 16 -> 2", "pack 2 vs 1"."""
+        out = []
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if a == b:
+                continue
+            if f.name in ("g_shapes", "d_shapes"):
+                out.append(f"{f.name[0].upper()}'s layers {describe(a)} vs {describe(b)}")
+            else:
+                out.append(f"{f.name} {a!r} vs {b!r}")
+        return out
 
 
 def refusal(config: TrainConfig) -> str | None:
@@ -60,6 +71,7 @@ def stack_key(config: TrainConfig) -> StackKey:
     why = refusal(config)
     if why:
         raise NotStackable(why)
-    return StackKey(config.z_dim, config.g_width, config.g_depth, config.d_width, config.d_depth, config.activation,
+    g, d = param_shapes(config)
+    return StackKey(g, d, config.z_dim, config.activation,
                     config.leaky_slope if config.activation == "leaky_relu" else None, config.spectral_norm,
                     config.pack, config.batch_size, str(resolve_device(config.device)))

@@ -1,9 +1,14 @@
 """Stacked MLPs: R members' G or D as one set of (R, ...) tensors, run with batched matrix products.
 
-Member r's Linear layer l is kept transposed, Wt_l[r] = W^T (in, out), with its bias b_l[r] (out,). One layer
-for all members: h_{l+1} = act(b_l + h_l W_l^T), computed as torch.baddbmm(b_l (R, 1, out), h_l (R, B, in),
-Wt_l (R, in, out)) -- one kernel where R single runs need R. (Transposed so that autograd's weight gradient,
-h^T grad_out, comes out contiguous: the fused Adam kernel needs a gradient laid out like its parameter.)
+Member r's Linear layer l is kept as its module keeps it, W_l[r] (out, in) contiguous, with its bias b_l[r]
+(out,). One layer for all members: h_{l+1} = act(b_l + h_l W_l^T), computed as torch.baddbmm(b_l (R, 1, out),
+h_l (R, B, in), W_l^T) -- one kernel where R single runs need R -- by `module_linear`, whose backward forms the
+gradients as F.linear's does for one run (grad_h = g W, grad_W = g^T h: contiguous, as the fused Adam kernel
+needs a gradient laid out like its parameter). Each member's products thus get the operands, in the layout,
+of its single run's: MKL's sgemm rounds another layout (e.g. W^T stored (in, out), this stack's layout until
+it differed on an AMD EPYC) differently in the last bit for thin shapes (in <= 8: z and the data's
+coordinates; out = 2: G's output), and a GAN amplifies that over hundreds of steps. On a CPU (Layout.exact) a
+product whose batched call still rounds unlike the single run's (batched_is_exact) is made as R single calls.
 
 Spectral norm (Miyato et al. 2018) is stacked too: per member and layer a left and right singular vector
 estimate u (R, out), v (R, in); every D forward in training mode does one power iteration (u <- W v / |W v|,
@@ -56,8 +61,9 @@ class Layout:
     pack: int = 1  # D only: PacGAN packing of the input
     # Layers with one output (D's score) per member as F.linear, the single run's own kernel: a batched product
     # with one output column rounds differently (in the last bit) from the matrix-vector product the BLAS uses
-    # for one run, and a GAN amplifies that over hundreds of steps. With it, a stacked member is its single
-    # run bit for bit on a CPU, for R small kernels per such layer; off on a GPU (launches are what counts).
+    # for one run, whatever the layout. With it (and module_linear for the
+    # other layers), a stacked member is its single run bit for bit on a CPU, for R small kernels per such
+    # layer; off on a GPU (launches are what counts).
     exact: bool = False
 
     @property
@@ -71,7 +77,7 @@ def linears(module: nn.Module) -> list[nn.Linear]:
 
 def module_tensors(module: nn.Module) -> tuple[list[Tensor], list[Tensor]]:
     """([W_0, b_0, W_1, b_1, ...], [u_0, v_0, u_1, v_1, ...]) of an MLP G or D, live (not copies), W in the
-    module's (out, in) layout: stacks hold W^T.
+    module's (out, in) layout, as stacks hold it.
 
     With spectral norm W_l is the raw weight (`parametrizations.weight.original`), u/v the power-iteration
     vectors; without it the second list is empty."""
@@ -122,11 +128,10 @@ class SNState:
     def __init__(self, uv: list[Tensor], rows: Rows = None, active: Tensor | None = None):
         self.uv, self.rows, self.active = uv, rows, active
 
-    def weight(self, layer: int, Wt: Tensor, training: bool) -> Tensor:
-        """Wt (R, in, out) -> Wt / sigma, sigma = u^T W v per member (u, v constants, as in torch)."""
+    def weight(self, layer: int, W: Tensor, training: bool) -> Tensor:
+        """W (R, out, in) -> W / sigma, sigma = u^T W v per member (u, v constants, as in torch)."""
         u_all, v_all = self.uv[2 * layer], self.uv[2 * layer + 1]
         u, v = take(u_all, self.rows), take(v_all, self.rows)
-        W = Wt.mT  # (R, out, in): the module's weight matrix
         if training:
             u, v = _power_iteration(W.detach(), u, v, self.active)
             with torch.no_grad():
@@ -138,7 +143,77 @@ class SNState:
         else:
             u, v = u.clone(), v.clone()
         sigma = (u * torch.bmm(W, v.unsqueeze(2)).squeeze(2)).sum(1)  # (R,)
-        return Wt / sigma.view(-1, 1, 1)
+        return W / sigma.view(-1, 1, 1)
+
+
+# ---- a Linear layer per member, with the single run's products -------------------------------------------
+def _fwd(h: Tensor, W: Tensor, b: Tensor, batched: bool) -> Tensor:  # b + h W^T
+    if batched:
+        return torch.baddbmm(b.unsqueeze(1), h, W.mT)
+    return torch.stack([torch.addmm(c, x, w.t()) for x, w, c in zip(h.unbind(0), W.unbind(0), b.unbind(0))])
+
+
+def _grad_h(g: Tensor, W: Tensor, batched: bool) -> Tensor:  # g W
+    return torch.bmm(g, W) if batched else torch.stack([torch.mm(a, w) for a, w in zip(g.unbind(0), W.unbind(0))])
+
+
+def _grad_W(g: Tensor, h: Tensor, batched: bool) -> Tensor:  # g^T h
+    if batched:
+        return torch.bmm(g.mT, h)
+    return torch.stack([torch.mm(a.t(), x) for a, x in zip(g.unbind(0), h.unbind(0))])
+
+
+_PRODUCTS = {"fwd": _fwd, "grad_h": _grad_h, "grad_W": _grad_W}
+
+
+@functools.lru_cache(maxsize=256)
+def batched_is_exact(product: str, R: int, B: int, n_in: int, n_out: int, dtype: torch.dtype, threads: int) -> bool:
+    """Does the one batched call of `product` give, on this CPU, the bits of R single-run calls (torch.addmm /
+    mm, as F.linear and its backward make them)? Probed once per shape on random numbers (its own generator:
+    the global RNG is left alone). On an AMD EPYC (MKL, AVX2) it does for most shapes, but grad_W = g^T h (a
+    transposed first operand) does not for a width of 5, 7 or 33, nor any product with B * in * out < 400 (torch's
+    own loop instead of the BLAS): there the layer takes R single calls."""
+    gen = torch.Generator().manual_seed(0)
+    h, W, b, g = (torch.randn(*shape, generator=gen, dtype=dtype)
+                  for shape in ((R, B, n_in), (R, n_out, n_in), (R, n_out), (R, B, n_out)))
+    args = {"fwd": (h, W, b), "grad_h": (g, W), "grad_W": (g, h)}[product]
+    fn = _PRODUCTS[product]
+    return torch.equal(fn(*args, batched=True), fn(*args, batched=False))
+
+
+def _batched(product: str, a: Tensor, B: int, n_in: int, n_out: int, exact: bool) -> bool:
+    return not exact or batched_is_exact(product, a.shape[0], B, n_in, n_out, a.dtype, torch.get_num_threads())
+
+
+class _ModuleLinear(torch.autograd.Function):
+    """b + h W^T per member, W (R, out, in), and its gradients as F.linear's backward (torch.addmm / mm) forms
+    them for one run: grad_h = g W, grad_W = g^T h (not baddbmm's backward, grad_W = (h^T g)^T: same math,
+    other operand layouts, a transposed gradient), grad_b = sum over B of g. `exact`: each product as one
+    batched call where that gives the single run's bits on this CPU (batched_is_exact), else R single calls.
+    Its backward is made of differentiable ops, so double backward (gradient penalty, R1, unrolled D) works.
+    It forms every gradient its inputs require (ctx.needs_input_grad, not what this backward pass asks for):
+    detach constants."""
+
+    @staticmethod
+    def forward(ctx, h: Tensor, W: Tensor, b: Tensor, exact: bool) -> Tensor:
+        ctx.save_for_backward(h, W)
+        ctx.exact = exact
+        return _fwd(h, W, b, _batched("fwd", h, h.shape[1], W.shape[2], W.shape[1], exact))
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        h, W = ctx.saved_tensors
+        shape = (h.shape[1], W.shape[2], W.shape[1])
+        gh = _grad_h(g, W, _batched("grad_h", h, *shape, ctx.exact)) if ctx.needs_input_grad[0] else None
+        gW = _grad_W(g, h, _batched("grad_W", h, *shape, ctx.exact)) if ctx.needs_input_grad[1] else None
+        gb = g.sum(1) if ctx.needs_input_grad[2] else None
+        return gh, gW, gb, None
+
+
+def module_linear(h: Tensor, W: Tensor, b: Tensor, exact: bool = False) -> Tensor:
+    """h (R, B, in) -> b + h W^T (R, B, out) for W (R, out, in), b (R, out): each member's products with the
+    operands its single run's F.linear has (see the module docstring); `exact` (a CPU): with its bits too."""
+    return _ModuleLinear.apply(h, W, b, exact)
 
 
 def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None = None,
@@ -148,14 +223,14 @@ def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None
     h = x.reshape(x.shape[0], x.shape[1] // lay.pack, -1) if lay.pack > 1 else x
     n = len(lay.shapes)
     for i in range(n):
-        Wt, b = params[2 * i], params[2 * i + 1]
+        W, b = params[2 * i], params[2 * i + 1]
         if lay.sn and sn is not None:
-            Wt = sn.weight(i, Wt, training)
+            W = sn.weight(i, W, training)
         if lay.exact and lay.shapes[i][0] == 1:
             # unbind, not h[r]: its backward stacks the R gradients at once (h[r]'s would fill R full-size zeros)
-            h = torch.stack([F.linear(x, w.t(), c) for x, w, c in zip(h.unbind(0), Wt.unbind(0), b.unbind(0))])
+            h = torch.stack([F.linear(x, w, c) for x, w, c in zip(h.unbind(0), W.unbind(0), b.unbind(0))])
         else:
-            h = torch.baddbmm(b.unsqueeze(1), h, Wt)  # b + h W^T, per member
+            h = module_linear(h, W, b, lay.exact)  # b + h W^T, per member
         if i < n - 1:
             h = _act(h, lay)
     return h

@@ -12,6 +12,7 @@ it where actors are created (ganlab/jobs/ray_backend/pool.py).
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Callable, Sequence
 
 from ganlab.jobs.job_manager import JobManager
@@ -43,7 +44,10 @@ class JobActor:
         self._manager = JobManager(max_running=1, max_running_per_owner=1, max_jobs_per_owner=1,
                                    idle_timeout_s=math.inf, workers=1)
 
-        def factory() -> list:
+        queued = threading.Event()  # set once the pause and replayed changes below are in the job's queue
+
+        def factory() -> list:  # runs in the job's worker, whose first drain follows it: not one step unpaused
+            queued.wait(5.0)
             runners = list(build())
             if resume is not None:
                 restore(runners, resume)
@@ -56,6 +60,7 @@ class JobActor:
             self._job.apply(index, **changes)
         for cmd in self._early:
             self.command(*cmd)
+        queued.set()
 
     def poll(self, version: int, checkpoint_seq: int) -> dict[str, Any]:
         """The job as the driver needs it. Finished ('done' True) means everything after it is final: the last

@@ -19,6 +19,7 @@ from ganlab.jobs.classroom import Classroom, RunRow
 from ganlab.presets import PRESETS
 from ganlab.text import md
 from ganlab.ui import teacher
+from ganlab.ui.class_view import limits_panel
 from ganlab.ui.class_view.views import page_title
 
 P = "class_"
@@ -156,6 +157,7 @@ def render() -> None:
                    + (f" ({md(current.link)})" if current.link else ""))
         b2.button(_("Clear"), key=P + "announce_clear", on_click=_clear_announcement, width="stretch")
     address_limit()
+    limits_panel.render(_say, _(NOT_TEACHER))
     _show_message()
 
 
@@ -163,7 +165,7 @@ def address_limit() -> None:
     """The teacher's cap on runs per network address (JobManager.max_jobs_per_address); 0 is no cap."""
     if P + "per_address" not in st.session_state:
         st.session_state[P + "per_address"] = jobs.manager().max_jobs_per_address
-    with st.form(P + "limits", border=True):
+    with st.form(P + "address_cap", border=True):
         st.number_input(_("Runs at a time per network address (0: no limit)"), min_value=0, max_value=1000,
                         step=1, key=P + "per_address",
                         help=_("Off by default: a class behind one school router shares one address. Where every "
