@@ -12,10 +12,13 @@ Modes (issue 20, "One curious student cannot break the class"):
           the default rates, whose stack key differs from ring-collapse's (z_dim 64) and meets no classmate.
   heavy   one student with the heaviest run the page admits (`--heavy-link`; default: the widget maxima
           g/d width 2048, g/d depth 8, batch 4096, 20 D steps), then N classmates (default 10). While they
-          train (a third into their window) the heavy student opens Latent space on that run: the time until the
-          page shows the run's weights (or an error), and the training process's pid before and after. After the
-          window the teacher (Class page, passcode) stops the heavy run: the time from the click on "Stop this
-          run" to the heavy student's page showing it stopped.
+          train, the heavy students' tabs are frozen (Chromium's page lifecycle: their runs go on, their pages
+          draw nothing), so the classmates' steps measure the server, not a browser sharing its two cores (a
+          light "heavy" link showed the browsers alone cost the classmates more than half their steps). After
+          the window the heavy student opens Latent space on that run (the time until the page shows the run's
+          weights, or an error; the training process's pid before and after), then the teacher (Class page,
+          passcode) stops the heavy run: the time from the click on "Stop this run" to the heavy student's page
+          showing it stopped.
   heavy2  the same with two heavy students whose shapes cannot share a stack group (the second link's G and D
           are 16 narrower, unless a second `--heavy-link` is given).
   tabs    20 (`--tabs`) cookie-less sessions from one address each press Start and stay until every one has
@@ -393,8 +396,8 @@ async def heavy_mode(o: Options, log: Log) -> dict[str, Any]:
 
 async def _heavy_phase(o: Options, server: cb.Server, browsers: Any, passcode: str, out: dict[str, Any],
                        log: Log) -> None:
-    """Heavy students start, classmates train (Latent space opened on the first heavy run a third into their
-    window), then the teacher stops the first heavy run; fills `out`."""
+    """Heavy students start and their tabs freeze, classmates train, then Latent space is opened on the first
+    heavy run and the teacher stops it; fills `out`."""
     heavies = []
     for q in o.abuser_queries:
         h = await browsers.heavy_student(server.url, q, o.load_timeout, o.admit_timeout)
@@ -417,8 +420,13 @@ async def _heavy_phase(o: Options, server: cb.Server, browsers: Any, passcode: s
             log(f"  Latent space: answered after {latent.get('answer_s')} s ({latent.get('answer')}); "
                 f"training process pids {latent['pids_before']} -> {latent['pids_after']}")
 
-    students = await _class(o, server, log, during=probe)
+    for h in heavies:
+        await browsers.freeze(h, True)
+    students = await _class(o, server, log)
     out["abused"] = class_steps([s.report() for s in students])
+    for h in heavies:
+        await browsers.freeze(h, False)
+    await probe()
     out["latent"] = latent
     out["training_process_pids_end"] = cb.child_pids(server.pid)
     before = latent.get("pids_before")

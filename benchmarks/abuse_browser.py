@@ -181,6 +181,17 @@ class Browsers:
             h.message = f"neither a run nor a message within {admit_timeout:.0f} s of Start"
         return h
 
+    async def freeze(self, h: Heavy, frozen: bool) -> None:
+        """Freeze (or wake) the heavy student's tab: Chromium stops its scripts and timers, so it asks the server
+        for nothing and draws nothing, while its websocket (the student's session, and so the run) stays open."""
+        if h.page is None:
+            return
+        cdp = await h.ctx.new_cdp_session(h.page)
+        try:
+            await cdp.send("Page.setWebLifecycleState", {"state": "frozen" if frozen else "active"})
+        finally:
+            await cdp.detach()
+
     async def refresh_status(self, h: Heavy) -> None:
         """The heavy run's step and status as its page shows them now."""
         body = await _text(h.page.locator("body"))
