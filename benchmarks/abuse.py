@@ -329,20 +329,26 @@ class Options:
 
 
 async def link_mode(o: Options, log: Log) -> dict[str, Any]:
+    """The hostile link(s) first, each a websocket student of its own address (no browser on the server's cores:
+    `--hostile-link` twice gives two heavy students measured server-side), then the classmates."""
     out: dict[str, Any] = {}
-    log(f"abuse phase: the hostile link {o.abuser_queries[0]!r} first, in an empty server")
+    log(f"abuse phase: the hostile link(s) {o.abuser_queries!r} first, in an empty server")
     with cb.Server(None, o.torch_threads, None, True, o.env) as server:
         await _warm(server, o, log)
-        abuser = AbuseStudent(-1, server.port, o.abuser_queries[0], 10**6, o.load_timeout,
-                              source=_source(o, ABUSER_ADDR))
-        task = await _stay(abuser)
-        waited = await _wait(lambda: abuser.last_step() > 0 or (abuser.errors and not abuser.admitted)
-                             or task.done(), o.admit_timeout)
-        log(f"  curious student: {'training' if abuser.last_step() > 0 else abuser.job_status()} after "
-            f"{waited} s; errors {abuser.errors[:1]}")
+        abusers, tasks, waits = [], [], []
+        for k, q in enumerate(o.abuser_queries):
+            abuser = AbuseStudent(-1 - k, server.port, q, 10**6, o.load_timeout,
+                                  source=_source(o, f"127.0.0.{2 + 10 * k}"))
+            task = await _stay(abuser)
+            waited = await _wait(lambda: abuser.last_step() > 0 or (abuser.errors and not abuser.admitted)
+                                 or task.done(), o.admit_timeout)
+            log(f"  curious student: {'training' if abuser.last_step() > 0 else abuser.job_status()} after "
+                f"{waited} s; errors {abuser.errors[:1]}")
+            abusers.append(abuser), tasks.append(task), waits.append(waited)
         students = await _class(o, server, log)
-        await _leave(abuser, task)
-        out["abusers"] = [_abuser_report(abuser, o.abuser_queries[0], waited)]
+        for abuser, task in zip(abusers, tasks):
+            await _leave(abuser, task)
+        out["abusers"] = [_abuser_report(a, q, w) for a, q, w in zip(abusers, o.abuser_queries, waits)]
         out["abused"] = class_steps([s.report() for s in students])
         out["server_log_tracebacks"] = server.log_text().count("Traceback (most recent")
     out["calm"], out["calm_server_log_tracebacks"] = await _calm(o, log)
@@ -468,8 +474,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     g.add_argument("--heavy-link", action="append", default=[],
                    help="the heaviest run the page admits, as a link or query (twice for heavy2's two shapes); "
                         "default: the widget maxima (width 2048, depth 8, batch 4096, 20 D steps)")
-    g.add_argument("--hostile-link", default=None,
-                   help="the link mode's share link (default: the preset's setup plus g_widths=128)")
+    g.add_argument("--hostile-link", action="append", default=[],
+                   help="the link mode's share link; repeat it for several curious students (default: the preset's setup plus g_widths=128)")
     g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="environment for the server (repeatable), e.g. a per-address run cap")
     g.add_argument("--tabs", type=int, default=20, help="tabs mode: cookie-less sessions from one address")
@@ -494,7 +500,7 @@ def options(a: argparse.Namespace, ap: argparse.ArgumentParser) -> Options:
         ap.error("--heavy-link is for --abuse heavy or heavy2")
     query = cb.budget_query(a.url_query or cb.DEFAULT_QUERY, a.budget or 1_000_000)
     if a.abuse == "link":
-        abusers = [query_of(a.hostile_link) if a.hostile_link else with_fields(query, HOSTILE_FIELDS)]
+        abusers = [query_of(x) for x in a.hostile_link] or [with_fields(query, HOSTILE_FIELDS)]
     elif a.abuse in ("heavy", "heavy2"):
         abusers = heavy_queries(a.abuse, a.heavy_link, query)
     else:
