@@ -475,7 +475,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                    help="the heaviest run the page admits, as a link or query (twice for heavy2's two shapes); "
                         "default: the widget maxima (width 2048, depth 8, batch 4096, 20 D steps)")
     g.add_argument("--hostile-link", action="append", default=[],
-                   help="the link mode's share link; repeat it for several curious students (default: the preset's setup plus g_widths=128)")
+                   help="the link mode's share link; repeat it for several curious students (default: the "
+                        "preset's setup plus g_widths=128)")
     g.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="environment for the server (repeatable), e.g. a per-address run cap")
     g.add_argument("--tabs", type=int, default=20, help="tabs mode: cookie-less sessions from one address")

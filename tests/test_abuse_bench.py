@@ -41,9 +41,10 @@ def test_link_mode_defaults():
     assert hostile == {**calm, "g_widths": "128"}  # the classmates' setup plus the hidden field, nothing else
 
 
-def test_the_hostile_link_builds_a_128_wide_g_in_the_classmates_stack_group():
-    """The link must reach the page as a G of one 128-wide layer whose stack key equals the classmates' (2 x 128),
-    or the mode measures nothing: read through the page's own link reader."""
+def test_the_hostile_link_builds_a_128_wide_g_beside_the_classmates_config():
+    """The link must reach the page as a G of one 128-wide layer in a config that differs from the classmates'
+    (2 x 128) only there, or the mode measures nothing: read through the page's own link reader. The fields-based
+    stack key of 2026-11-30 put both in one group (the bug); the key made from the networks' shapes does not."""
     from ganlab.engine.batched import stack_key
     from ganlab.ui.mode_collapse.setup import restore
 
@@ -51,7 +52,8 @@ def test_the_hostile_link_builds_a_128_wide_g_in_the_classmates_stack_group():
     hostile, *_ = restore(_q(o.abuser_queries[0]))
     classmate, *_ = restore(_q(o.query))
     assert hostile.hidden_widths("g") == (128,) and classmate.hidden_widths("g") == (128, 128)
-    assert stack_key(hostile) == stack_key(classmate)
+    assert (hostile.g_width, hostile.g_depth) == (classmate.g_width, classmate.g_depth)  # what the old key read
+    assert stack_key(hostile) != stack_key(classmate)
 
 
 def test_heavy_modes_use_the_widget_maxima_unless_a_link_is_given():
