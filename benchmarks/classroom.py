@@ -983,6 +983,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         query = budget_query(query, a.budget)
     out = asyncio.run(classroom(a.students, a.seconds, a.arrive_s, query, a.rounds, a.port, a.torch_threads or None,
                                 a.pin, not a.no_thread_names, a.drain_s, a.load_timeout, not a.no_warm_up, a.solo))
+    return _emit(out, a)
+
+
+def _emit(out: dict[str, Any], a: argparse.Namespace) -> dict[str, Any]:
+    """The report as JSON: into `--out`, and on stdout with `--json`."""
     text = json.dumps(out, indent=1)
     if a.out:
         a.out.write_text(text + "\n")
@@ -997,12 +1002,7 @@ def _abuse_main(abuse: Any, a: argparse.Namespace, ap: argparse.ArgumentParser) 
     out = asyncio.run(abuse.run(o))
     for line in abuse.summary_lines(out):
         _stderr(line)
-    text = json.dumps(out, indent=1)
-    if a.out:
-        a.out.write_text(text + "\n")
-    if a.json:
-        print(text)
-    return out
+    return _emit(out, a)
 
 
 DEFAULT = True  # `ganlab bench` runs case "classroom" by default (about two minutes)
