@@ -26,8 +26,10 @@ GRID = '[data-testid="stImage"] img'  # the first image: the Image GAN's sample 
 # Once the first element matching the selector is drawn (an image: loaded), scroll every scrolled element back
 # to the top (the page as it stands after Start, without scrolling) and measure the share of the element's area
 # inside the viewport.
-VISIBLE_JS = """(selector) => {
-  const el = document.querySelector(selector);
+VISIBLE_JS = """([selector, text]) => {
+  // the first match (whose text includes `text`, when given: while the live view swaps a figure, the first
+  // Plotly figure in the page can briefly be another one further down)
+  const el = Array.from(document.querySelectorAll(selector)).find(e => !text || e.textContent.includes(text));
   if (!el || (el.tagName === 'IMG' && !(el.complete && el.naturalWidth > 0))) return null;
   window.scrollTo(0, 0);
   for (const e of document.querySelectorAll('*')) if (e.scrollTop > 0) e.scrollTop = 0;
@@ -50,10 +52,11 @@ def sized_page(browser, request):
     ctx.close()
 
 
-def _visible(page, selector: str, what: str) -> float:
-    """The share of the first element matching `selector` inside the viewport, with nothing scrolled."""
+def _visible(page, selector: str, what: str, text: str = "") -> float:
+    """The share of the first element matching `selector` (and containing `text`) inside the viewport, with
+    nothing scrolled."""
     page.wait_for_timeout(300)  # let the fragment's last redraw settle (layout only; the numbers are asserted)
-    m = page.wait_for_function(VISIBLE_JS, arg=selector, timeout=20_000).json_value()
+    m = page.wait_for_function(VISIBLE_JS, arg=[selector, text], timeout=20_000).json_value()
     vp = page.viewport_size
     print(f"\n{what} at {vp['width']}x{vp['height']}: {100 * m['fraction']:.0f} % visible "
           f"(top {m['top']:.0f} px, height {m['height']:.0f} px, viewport {m['viewport']} px)")
@@ -95,7 +98,7 @@ def test_mode_collapse_first_figure_on_screen_after_start(streamlit_server, size
     expect(page.get_by_text(re.compile(r"^Run B · step \d+ / \d+ · running"))).to_be_visible()
     field = page.get_by_test_id("stPlotlyChart").first
     expect(field).to_be_visible(timeout=20_000)
-    fraction = _visible(page, FIGURE, "Mode collapse lab, run A's field figure")
+    fraction = _visible(page, FIGURE, "Mode collapse lab, run A's field figure", text="mode centres")
     assert fraction >= MIN_VISIBLE
     # the setup folded into its summary; a click opens it again, with the live settings (run A's loss)
     loss = page.get_by_text("Loss", exact=True).first
