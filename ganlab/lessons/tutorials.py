@@ -25,7 +25,7 @@ class Section:
 @dataclass(frozen=True)
 class Tutorial:
     id: str
-    file: str  # its name under ../shared/seeds/
+    file: str  # the tutorial's source file name, as listed in tutorials.toml (the tutorials are not shipped)
     title_en: str
     title_zh: str
     sections: tuple[Section, ...]
