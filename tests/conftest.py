@@ -12,6 +12,10 @@ serve_app(log_dir, env)      the same server as a context manager, for a test th
                              in the environment, or a server to stop): yields (URL, process, log path).
 browser / page               Playwright Chromium at /usr/bin/chromium; skipped, with the reason, when
                              Chromium or Playwright is missing. `page` is a fresh tab per test.
+
+Browser tests (marker `browser`) get one rerun on failure (pytest-rerunfailures): they drive a real Chromium
+against a real server on the same two cores, where a page's first render can miss a wait by a few seconds when
+the machine is busy. A test that fails twice fails; the summary line counts reruns, so a flaky one stays visible.
 """
 from __future__ import annotations
 
@@ -33,6 +37,15 @@ import torch
 # One intra-op thread, as the app uses per run: with two, tiny models slow 5-10x whenever anything else
 # (a streamlit server of a browser test, another process) takes a core.
 torch.set_num_threads(1)
+
+
+BROWSER_RERUNS = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=BROWSER_RERUNS, reruns_delay=2))
 
 
 @pytest.fixture(autouse=True)
