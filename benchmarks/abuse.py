@@ -28,11 +28,13 @@ For link/heavy/heavy2 the same number of classmates then train alone for the sam
 abuse phase's server is ended first, so a step still running there cannot slow the calm class): the report
 compares the classmates' steps with that calm class.
 
-Students are the websocket clients of classroom.py (no cookie: each is a new owner), except the heavy students
-and the teacher, which are Playwright Chromium tabs (/usr/bin/chromium): the Latent space page must be opened
-by the run's owner (the owner id is the browser's cookie) and the teacher's Stop is a pick in a selectbox of the
-Class page's live fragment. Each student connects from its own loopback address (abuser 127.0.0.2, classmates
-127.0.1.x, the tabs all from 127.0.0.3) unless `--one-address`; the browsers connect from 127.0.0.1.
+Students are the websocket clients of classroom.py (no cookie: each is a new owner). The heavy students and the
+teacher are websocket clients too (benchmarks/abuse_ws.py: the heavy student carries an owner cookie, so the
+Latent space page lists its run; the teacher submits the passcode form and picks the run in "Stop one run"), or
+with `--probe browser` Playwright Chromium tabs (/usr/bin/chromium; benchmarks/abuse_browser.py), whose drawing
+on the server's two cores the report then includes. Each student connects from its own loopback address
+(abuser 127.0.0.2, classmates 127.0.1.x, the tabs all from 127.0.0.3) unless `--one-address`; the teacher and
+the browsers connect from 127.0.0.1.
 Classmates' steps are the G steps their counter showed `--seconds` after their Start; runs get a 1,000,000-step
 budget (`--budget`) so nobody stops early. An error is any error alert or exception a student's page showed.
 """
@@ -326,6 +328,7 @@ class Options:
     one_address: bool = False
     tabs: int = 20
     heavy_default: bool = True  # the heavy link is the widget maxima (no --heavy-link given)
+    probe: str = "ws"  # the heavy students and the teacher: websocket clients ("ws") or Chromium tabs ("browser")
 
 
 async def link_mode(o: Options, log: Log) -> dict[str, Any]:
@@ -382,13 +385,15 @@ async def tabs_mode(o: Options, log: Log) -> dict[str, Any]:
 
 async def heavy_mode(o: Options, log: Log) -> dict[str, Any]:
     from benchmarks import abuse_browser as ab
+    from benchmarks import abuse_ws
 
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"probe": o.probe}
     passcode = o.env.get(PASSCODE_ENV) or BENCH_PASSCODE
     env = {PASSCODE_ENV: passcode, **o.env}
-    log(f"abuse phase: {len(o.abuser_queries)} heavy student(s) in Chromium, then {o.classmates} classmates")
-    browsers = ab.Browsers()
+    where = "in Chromium" if o.probe == "browser" else "as websocket clients"
+    log(f"abuse phase: {len(o.abuser_queries)} heavy student(s) {where}, then {o.classmates} classmates")
     with cb.Server(None, o.torch_threads, None, True, env) as server:
+        browsers = ab.Browsers() if o.probe == "browser" else abuse_ws.WsPeople(server.port)
         await _warm(server, o, log)
         try:
             await browsers.start()
@@ -483,6 +488,9 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     g.add_argument("--one-address", action="store_true", help="every websocket student from 127.0.0.1")
     g.add_argument("--admit-timeout", type=float, default=60.0,
                    help="wait at most this long for the curious student's run to train or be refused")
+    g.add_argument("--probe", choices=("ws", "browser"), default="ws",
+                   help="heavy modes: the heavy students and the teacher as websocket clients (default: nothing "
+                        "drawn on the server's cores) or as Chromium tabs (benchmarks/abuse_browser.py)")
     g.add_argument("--probe-timeout", type=float, default=60.0,
                    help="wait at most this long for Latent space to answer and for the teacher's Stop to show")
 
@@ -508,4 +516,4 @@ def options(a: argparse.Namespace, ap: argparse.ArgumentParser) -> Options:
         abusers = []
     return Options(a.abuse, n, a.seconds, query, abusers, a.arrive_s, env, a.torch_threads or None,
                    a.load_timeout, a.admit_timeout, a.probe_timeout, a.one_address, a.tabs,
-                   heavy_default=not a.heavy_link)
+                   heavy_default=not a.heavy_link, probe=a.probe)

@@ -444,6 +444,8 @@ class Student:
     load_timeout: float = 60.0
     reset_on_leave: bool = False
     source: str | None = None  # the loopback address this student connects from (127.0.0.2, ...); None: any
+    cookie: str | None = None  # an owner id sent as the browser's `ganlab_owner` cookie (None: a new student)
+    page_name: str = ""  # the page's URL path ("latent_space", "class"); "" is the app's default page
     # what the student saw
     steps: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # run -> (time, N)
     budget: dict[str, int] = field(default_factory=dict)
@@ -480,10 +482,11 @@ class Student:
     def _client_state(self, fragment_id: str = "", auto: bool = False):
         from streamlit.proto.ClientState_pb2 import ClientState, ContextInfo
 
-        cs = ClientState(query_string=self.query, page_script_hash=self._page_hash, page_name="",
+        cs = ClientState(query_string=self.query, page_script_hash=self._page_hash,
+                         page_name="" if self._page_hash else self.page_name,
                          fragment_id=fragment_id, is_auto_rerun=auto,
                          context_info=ContextInfo(timezone="UTC", timezone_offset=0, locale="en-US",
-                                                  url=f"http://127.0.0.1:{self.port}/?{self.query}",
+                                                  url=f"http://127.0.0.1:{self.port}/{self.page_name}?{self.query}",
                                                   is_embedded=False, color_scheme="light"))
         cs.widget_states.widgets.extend(self._widgets.values())
         return cs
@@ -659,7 +662,9 @@ class Student:
         try:
             async with connect(f"ws://127.0.0.1:{self.port}/_stcore/stream", subprotocols=[Subprotocol("streamlit")],
                                max_size=None, ping_interval=None, proxy=None, open_timeout=30,
-                               close_timeout=5, **({"local_addr": (self.source, 0)} if self.source else {})) as ws:
+                               close_timeout=5, **({"local_addr": (self.source, 0)} if self.source else {}),
+                               **({"additional_headers": {"Cookie": f"ganlab_owner={self.cookie}"}}
+                                  if self.cookie else {})) as ws:
                 self._ws = ws
                 receiver = asyncio.create_task(self._receive())
                 try:

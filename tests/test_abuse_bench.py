@@ -178,3 +178,39 @@ def test_link_mode_report_shape():
     assert isinstance(r["server_log_tracebacks"], int) and r["calm_server_log_tracebacks"] == 0
     assert any("calm class" in line for line in logs)
     assert abuse.summary_lines(r)[0].startswith("abuse mode 'link'")
+
+
+def test_a_scripted_client_sets_widgets_by_label_and_sends_them_with_its_clicks():
+    """The websocket teacher (benchmarks/abuse_ws.py): a form's text input and a selectbox are found by label, held
+    values go with every rerun (a selectbox's as its shown label, as the browser sends it), a click triggers."""
+    from benchmarks import abuse_ws
+
+    s = abuse_ws.Scripted(0, 1, "", seconds=5, cookie="ab" * 12, page_name="class")
+
+    def passcode(e):
+        e.text_input.id, e.text_input.label, e.text_input.form_id = "pw", "Teacher passcode", "unlock"
+
+    def unlock(e):
+        e.button.id, e.button.label, e.button.is_form_submitter = "ok", "Unlock", True
+
+    def pick(e):
+        e.selectbox.id, e.selectbox.label = "pick", "Stop one run"
+        e.selectbox.options.extend(["#3 · amy · Mode collapse lab · ring-collapse", "#12 · bo · Image GAN · –"])
+
+    def said(e):
+        e.alert.body, e.alert.format = "Stopped run #12 of bo.", 2
+
+    for f in (passcode, unlock, pick):
+        s._handle(_element(f))
+    s.set_value("Teacher passcode", "secret")
+    s.set_value("Stop one run", "#12 ·")
+    with pytest.raises(KeyError):
+        s.set_value("Stop one run", "#4 ·")
+    cs = s._client_state()
+    assert cs.page_name == "class" and cs.context_info.url.startswith("http://127.0.0.1:1/class?")
+    held = {w.id: w.string_value for w in cs.widget_states.widgets}
+    assert held == {"pw": "secret", "pick": "#12 · bo · Image GAN · –"}
+    t0 = 0.0
+    s._handle(_element(said))
+    assert s.said_since(t0, abuse_ws.STOPPED_SAID, ("alert",)) == "Stopped run #12 of bo."
+    assert s.by_label["Unlock"][1].id == "ok"
