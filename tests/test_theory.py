@@ -216,7 +216,10 @@ def test_apply_changes_live_settings_and_refuses_fixed_ones():
         r.apply(z_dim=3)
     with pytest.raises(ConfigError, match="not a minimax game"):
         r.apply(loss="wgan")
-    r.apply(train_d_to_optimum=20)
+    r.apply(train_d_to_optimum=20)  # a command: queued, made by `work` in slices
+    assert r.pending_work() and r.d_only_steps == 0
+    while r.work(1.0):
+        pass
     assert r.d_only_steps == 20 and r.opt_d.param_groups[0]["lr"] == 5e-4  # annealing restored the lr
     with pytest.raises(ConfigError, match="train_d_to_optimum"):
         r.apply(train_d_to_optimum=0)
@@ -267,7 +270,7 @@ def test_runner_in_the_job_manager_steps_and_trains_d_on_command():
         (s0,) = job.snapshots()
         job.step_once(10)
         job.apply(train_d_to_optimum=30)
-        def done():  # the drain runs the D command at once and the queued G steps right after it
+        def done():  # the D command is worked off in slices, then the queued G steps
             (s,) = job.snapshots()
             return s.d_only_steps == 30 and s.step == s0.step + 10
 
@@ -341,3 +344,48 @@ def test_old_entry_point_is_an_alias_of_the_theory_subcommand():
         assert old == new
     rc, out, err = new
     assert (rc, out, err) == (2, "", "error: means: write numbers separated by commas, e.g. '-2, 2' (got '1, x')\n")
+
+
+def test_d_only_work_in_slices_equals_the_whole_command_at_once():
+    """"Train D to optimum" made in slices of any size is the same computation as all at once (same annealed
+    learning rates, same noise), so slicing it for the class changes nothing a student sees."""
+    a, b = (Theory1D(TheoryConfig(batch_size=32, log_every=5, seed=3)) for _ in range(2))
+    a.step(5), b.step(5)
+    a.train_d_to_optimum(40)
+    b.queue_d_only(40)
+    slices = 0
+    while b.work(0.0):  # 0 s: one update per slice
+        slices += 1
+    assert slices == 39 and a.d_only_steps == b.d_only_steps == 40
+    for pa, pb in zip(a.D.parameters(), b.D.parameters()):
+        assert torch.equal(pa, pb)
+    la, lb = a.history.last(), b.history.last()
+    assert la.keys() == lb.keys()
+    assert all(la[k] == lb[k] or (math.isnan(la[k]) and math.isnan(lb[k])) for k in la if k != "seconds")
+
+
+def test_a_long_d_only_command_neither_holds_a_worker_nor_delays_a_classmate_or_its_own_stop():
+    """5,000 D-only updates (the widget's maximum, ~7 s of one core) used to run inside one bookkeeping turn:
+    the worker was held, another job on it waited, and the teacher's Stop on this run waited for the end."""
+    mgr = JobManager(max_running=4, workers=1, snapshot_every_s=0.05)
+    try:
+        heavy = mgr.submit("theory-a", lambda: [Theory1D(TheoryConfig(batch_size=256, log_every=5))], "theory")
+        other = mgr.submit("theory-b", lambda: [Theory1D(TheoryConfig(batch_size=64, log_every=5))], "theory")
+        deadline = time.monotonic() + 20
+        while not (heavy.snapshots() and other.snapshots()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        heavy.pause()
+        heavy.apply(train_d_to_optimum=100_000)  # minutes of work if it were made in one turn
+        time.sleep(0.5)
+        (o0,) = other.snapshots()
+        time.sleep(1.0)
+        (o1,) = other.snapshots()
+        assert o1.step > o0.step  # the classmate on the same (only) worker keeps training
+        t0 = time.monotonic()
+        heavy.stop()
+        assert heavy.join(2.0), "the Stop waited for the D-only command"
+        assert time.monotonic() - t0 < 1.0 and heavy.status == "stopped"
+        (h,) = heavy.snapshots()
+        assert 0 < h.d_only_steps < 100_000
+    finally:
+        mgr.shutdown()

@@ -274,6 +274,8 @@ class Job:
             self._serve_calls()
             if stop:
                 self.status = Status.STOPPED
+            elif step and self._work_pending():
+                self._do_work(seconds)
             elif step and (self.status == Status.RUNNING or self._step_req is not None):
                 step_n, self._step_req = self._step_req, None
                 if self._group is None or step_n is not None:  # a stacked run is stepped by its group
@@ -292,7 +294,21 @@ class Job:
         if self.status in FINISHED:
             self._finish()
             return False
-        return self.status == Status.RUNNING or self._step_req is not None
+        return self.status == Status.RUNNING or self._step_req is not None or self._work_pending()
+
+    def _work_pending(self) -> bool:
+        """A runner has queued work that is not G steps (Theory1D's "train D to optimum": `pending_work()`)."""
+        return any(getattr(r, "pending_work", None) is not None and r.pending_work() for r in self.runners)
+
+    def _do_work(self, seconds: float) -> None:
+        """About `seconds` of the runners' queued work (`work(seconds)`), paused or not: it is charged to this
+        job's share like steps, and its commands are applied between slices. Published when it is done."""
+        for r in self.runners:
+            if getattr(r, "pending_work", None) is not None and r.pending_work():
+                r.work(seconds)
+        if not self._work_pending():
+            self._publish()
+            self._last_publish = time.monotonic()
 
     def _finish(self) -> None:
         try:

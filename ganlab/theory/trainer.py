@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,7 @@ class Theory1D(TrainingLoop):
         self.kde_z = self._noise(c.kde_samples)  # fixed noise for p_g, so the curve moves only when G does
         self.line_z = self._mapping_z()
         self.d_only_steps = 0
+        self._d_todo: list[int] | None = None  # queued D-only updates: [total, done, batch]
         self.history = History(COLUMNS)
         self._start_loop()
         self._last_f = torch.zeros(0, 1, device=self.device)  # logits of the batch G last learned from
@@ -111,32 +113,61 @@ class Theory1D(TrainingLoop):
                     out=self._buf[self._i])
 
     def train_d_to_optimum(self, steps: int = 500, batch_size: int | None = None) -> dict[str, float]:
-        """Freeze G and train D alone for `steps` updates: D(x) approaches D*(x) for the current p_g."""
+        """Freeze G and train D alone for `steps` updates: D(x) approaches D*(x) for the current p_g (all at once:
+        the CLI and tests; a job does the same work in slices through `apply` and `work`)."""
+        self._d_todo = None
+        self.queue_d_only(steps, batch_size)
+        while self.work(math.inf):
+            pass
+        return self.history.last()
+
+    def queue_d_only(self, steps: int, batch_size: int | None = None) -> None:
+        """Queue `steps` D-only updates (replacing any still queued); `work` makes them."""
+        self._d_todo = [int(steps), 0, batch_size or max(self.config.batch_size, 512)]  # [total, done, batch]
+
+    def pending_work(self) -> bool:
+        """True while queued D-only updates remain: a job gives the run slices for them even when paused."""
+        return self._d_todo is not None
+
+    def work(self, seconds: float) -> bool:
+        """Make queued D-only updates for about `seconds` (at least one); True while some remain. In slices, so
+        5,000 of them (~7 s on one core) neither hold a worker from the class nor delay this run's commands."""
+        if self._d_todo is None:
+            return False
         if self.status == RunStatus.DIVERGED or self.opt_d is None:
-            return self.history.last()
-        b = batch_size or max(self.config.batch_size, 512)
+            self._d_todo = None
+            return False
+        total, done, b = self._d_todo
         self.D.train()
-        d_loss = torch.zeros((), device=self.device)
-        r = f = torch.zeros(1, 1, device=self.device)
         lr = self.config.d_lr
+        t_end = time.perf_counter() + seconds
+        d_loss = r = f = None
         try:
-            for k in range(steps):
-                # learning rate annealed linearly from d_lr to d_lr / 10, so D settles instead of jittering
-                # around D* with the minibatch noise (Adam's step size is ~lr whatever the gradient's size)
+            while done < total:
+                # learning rate annealed linearly from d_lr to d_lr / 10 over the whole command, so D settles
+                # instead of jittering around D* with the minibatch noise (Adam's step size is ~lr whatever the
+                # gradient's size)
                 for group in self.opt_d.param_groups:
-                    group["lr"] = lr * (1.0 - 0.9 * k / max(steps - 1, 1))
+                    group["lr"] = lr * (1.0 - 0.9 * done / max(total - 1, 1))
                 with torch.no_grad():  # G is frozen: no graph, no update
                     fake = self.G(self._noise(b))
                 d_loss, r, f = self._d_update(fake)
+                done += 1
+                if time.perf_counter() >= t_end:
+                    break
         finally:
             for group in self.opt_d.param_groups:
                 group["lr"] = lr
-        self.d_only_steps += steps  # (its time is not in self.seconds, which times G steps)
+        self.d_only_steps += done - self._d_todo[1]  # (its time is not in self.seconds, which times G steps)
+        self._d_todo[1] = done
+        if done < total:
+            return True
+        self._d_todo = None
         if self._i:  # close the G interval in progress, then record where D got to
             self._log()
         row = torch.stack([d_loss, torch.sigmoid(r).mean(), torch.sigmoid(f).mean()]).tolist()
         self._log_row({"d_loss": row[0], "g_loss": float("nan"), "d_real": row[1], "d_fake": row[2]})
-        return self.history.last()
+        return False
 
     # ---- logging and measurement --------------------------------------------------------------------------
     def _row_extras(self, row: dict[str, float]) -> dict[str, float] | None:
@@ -183,14 +214,14 @@ class Theory1D(TrainingLoop):
         """Change loss, learning rates, betas, d_steps, batch size or budget between steps, keeping the weights.
 
         `train_d_to_optimum=N` is a command rather than a setting: freeze G and make N D updates (after the
-        setting changes, if any, so a new d_lr applies to them).
+        setting changes, if any, so a new d_lr applies to them), queued for `work`: the job makes them in slices.
         """
         self._check_live(changes)
         if train_d_to_optimum is not None and not 1 <= int(train_d_to_optimum) <= 100_000:
             raise ConfigError(f"train_d_to_optimum needs 1..100000 D steps; got {train_d_to_optimum}")
         super().apply(**changes)
         if train_d_to_optimum is not None:
-            self.train_d_to_optimum(int(train_d_to_optimum))
+            self.queue_d_only(int(train_d_to_optimum))
 
     def park(self) -> None:
         """The run is over: log the partial interval, then keep G and D (CPU, eval) for the last picture."""
