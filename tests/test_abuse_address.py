@@ -155,6 +155,20 @@ def test_a_cap_of_4_per_address_holds_twenty_cookie_less_students_to_4_runs():
         m.shutdown()
 
 
+def test_the_cap_per_address_counts_an_ipv6_client_by_its_64_network():
+    """A client with an IPv6 /64 can bind a new address per tab: the cap counts the network, as the passcode tries
+    and new owners do."""
+    m = JobManager(max_running=40, max_jobs_per_address=2, workers=1)
+    try:
+        m.submit("t0", lambda: [FakeRunner()], address="2001:db8:0:7::1")
+        m.submit("t1", lambda: [FakeRunner()], address="2001:db8:0:7::2")
+        with pytest.raises(JobLimitError, match="network address"):
+            m.submit("t2", lambda: [FakeRunner()], address="2001:db8:0:7:ffff::9")
+        m.submit("other", lambda: [FakeRunner()], address="2001:db8:0:8::1")  # another network: its own cap
+    finally:
+        m.shutdown()
+
+
 def test_the_cap_per_address_comes_from_the_environment_and_is_off_by_default(monkeypatch):
     from ganlab.jobs import job_manager
 

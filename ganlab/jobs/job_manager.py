@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 from ganlab.engine.loop import RunStatus
 from ganlab.i18n import _
-from ganlab.jobs import cost, memory
+from ganlab.jobs import clients, cost, memory
 from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.runner import Runner
 from ganlab.jobs.stacking import Stacker
@@ -388,7 +388,10 @@ class JobManager:
                                     .format(n=len(mine), limit=self.max_jobs_per_owner))
             cap = self.max_jobs_per_address
             if cap and address is not None:
-                n = sum(1 for j in self._jobs.values() if j.address == address and j.active and not j._stopping)
+                key = clients.guess_key(address)  # an IPv6 client counts by its /64: it can pick any address in it
+                n = sum(1 for j in self._jobs.values()
+                        if j.address is not None and clients.guess_key(j.address) == key and j.active
+                        and not j._stopping)
                 if n >= cap:
                     raise JobLimitError(_("{n} runs are already going from your computer's network address (the "
                                           "teacher's limit is {limit}); stop one first, or ask your teacher")
