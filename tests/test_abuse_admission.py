@@ -125,6 +125,20 @@ def test_the_teachers_raised_limit_admits_it(class_manager):
     job.stop()
 
 
+def test_the_teachers_no_limit_lifts_the_step_limit_for_image_runs_too():
+    """The Class page's "0 = no limit" sets step_s to None; image runs used to stay capped at 0.5 s."""
+    slow = PRESETS["mnist-dcgan"].config.replace(dcgan_width=96, batch_size=512)
+    need = cost.estimate(slow)
+    assert need.seconds_per_step > cost.IMAGE_STEP_LIMIT_S and need.bytes < cost.MEMORY_LIMIT_MB * 2**20
+    limits = cost.Limits(step_s=cost.STEP_LIMIT_S, image_step_s=cost.IMAGE_STEP_LIMIT_S,
+                         memory_mb=cost.MEMORY_LIMIT_MB)
+    assert "class limit" in limits.refusal(RunSpec((slow,)))
+    limits.step_s = None  # what the teacher's 0 sets
+    assert limits.refusal(RunSpec((slow,))) is None
+    limits.step_s = need.seconds_per_step * 1.2  # raised above the image default: the higher one applies
+    assert limits.refusal(RunSpec((slow,))) is None
+
+
 def test_the_cli_and_the_training_process_have_no_limit():
     assert not jm.JobManager(workers=1).limits.active  # the child's and Ray actors' managers are plain ones
     assert cost.Limits().refusal(RunSpec((MAX_TOY,))) is None

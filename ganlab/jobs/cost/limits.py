@@ -103,8 +103,10 @@ class Limits:
         return any(v is not None for v in (self.step_s, self.image_step_s, self.memory_mb))
 
     def step_limit(self, cost: Cost) -> float | None:
-        if cost.image and self.image_step_s is not None:
-            return max(self.image_step_s, self.step_s or 0.0)
+        """Toy and 1-D runs: step_s. Image runs: the higher of the two, and none when either is off (so the
+        teacher's "0 = no limit" lifts it for every run)."""
+        if cost.image:
+            return None if self.step_s is None or self.image_step_s is None else max(self.image_step_s, self.step_s)
         return self.step_s
 
     def refusal(self, factory: Any) -> str | None:
