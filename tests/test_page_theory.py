@@ -144,3 +144,18 @@ def test_custom_density_input_errors_are_clear(app_test):
     at.text_input(key="th_weights").set_value("1").run()
     _ok(at)
     assert not at.button(key="th_start").disabled
+
+
+def test_the_run_line_shows_the_rate_the_counter_moves_at_not_the_compute_rate(app_test, wait_until):
+    """A paused run's counter does not move: its line shows no rate (it showed steps / seconds of compute, e.g.
+    '384 steps/s', whatever share of the workers the run had)."""
+    at = app_test(PAGE).run()
+    at.button(key="th_start").click().run()
+    wait_until(lambda: _snap(at) is not None and _snap(at).step >= 20 and _snap(at).seconds > 0, 25,
+               what="a few steps")
+    _job(at).pause()
+    wait_until(lambda: _job(at).status == "paused", 10, what="paused")
+    at.run()
+    _ok(at)
+    line = next(m.value for m in at.markdown if m.value.startswith("**step "))
+    assert "paused" in line and "steps/s" not in line, line

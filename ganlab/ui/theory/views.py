@@ -112,7 +112,8 @@ def draw(job: Job | None, config: TheoryConfig | None = None) -> None:
             draw_state(initial_snapshot(config), (SLOT, "step0"), config)
         return
     s = snaps[0]
-    rate = " · " + _("{rate:.0f} steps/s").format(rate=s.step / s.seconds) if s.seconds > 0 and s.step else ""
+    moved = controls.run_rate(job, 0, s.step)  # the counter's rate (a worker shares its time), not compute's
+    rate = " · " + _("{rate:.0f} steps/s").format(rate=moved) if moved else ""
     dopt = " · " + _("training D alone…") if d_training_pending(job) else ""
     st.markdown(_("**step {step}** · D-only steps {d_only} · {status}").format(
         step=s.step, d_only=s.d_only_steps, status=status(job.status)) + rate + dopt)
