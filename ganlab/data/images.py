@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ganlab.data import notes
 from ganlab.i18n import N_
 
 EMBEDDED = ("mnist", "digits")
@@ -131,20 +132,19 @@ def _torchvision(name: str, root: Path) -> ImageData:
                 f"{name} is not under {root} (torchvision expects {root / folder}); put the files there, "
                 f"point {DATA_ENV} (or the CLI's --data-dir) at them, or set GANLAB_ALLOW_DOWNLOAD=1 "
                 f"to download; the embedded 'mnist' works offline",
-                f"{name} is not installed on this server (the teacher can put its files in the server's data "
-                f"folder, {DATA_ENV})") from e
+                notes.NOT_INSTALLED.format(name=name, env=DATA_ENV)) from e
         try:
             ds = cls(str(root), train=True, download=True)
         except Exception as e2:  # network errors come in many types (URLError, HTTPError, socket, ...)
             raise DataUnavailable(
                 f"{name} could not be downloaded to {root} ({type(e2).__name__}: {str(e2)[:120]}); put the "
                 f"files under {root / folder} by hand, or use the embedded 'mnist', which works offline",
-                f"{name} is not installed on this server and could not be downloaded") from e2
+                notes.NOT_DOWNLOADED.format(name=name)) from e2
     data = np.asarray(ds.data)  # MNIST-like: (N, 28, 28) uint8; CIFAR10: (N, 32, 32, 3) uint8
     x = data[:, None] if data.ndim == 3 else data.transpose(0, 3, 1, 2)
     x = _to_unit(x, 255.0)
     y = np.asarray(ds.targets, dtype=np.int64)
-    note = f"{name}: {len(y):,} training images, {x.shape[1]}x{x.shape[2]}x{x.shape[3]}"  # no server path
+    note = notes.LOADED.format(name=name, n=f"{len(y):,}", shape=f"{x.shape[1]}x{x.shape[2]}x{x.shape[3]}")
     return ImageData(x, y, len(class_names), class_names, note)
 
 
@@ -153,7 +153,7 @@ def _load_cached(name: str, root: str | None, size: int | None) -> ImageData:
     img = _embedded(name) if name in EMBEDDED else _torchvision(name, Path(root))
     if size is not None and size != img.x.shape[-1]:
         x = _resize(img.x, size)
-        img = ImageData(x, img.y, img.n_classes, img.class_names, f"{img.note}, resized to {size}x{size}")
+        img = ImageData(x, img.y, img.n_classes, img.class_names, notes.RESIZED.format(note=img.note, size=size))
     return img
 
 
@@ -174,5 +174,5 @@ def load_images_or_fallback(name: str, data_dir: str | os.PathLike | None = None
         return load_images(name, data_dir, size)
     except DataUnavailable as e:
         mnist = load_images("mnist", size=size)
-        note = f"{e.public if data_dir is None else e}. Using the embedded 5,000-digit MNIST subset instead."
+        note = notes.FALLBACK.format(why=e.public if data_dir is None else e)
         return ImageData(mnist.x, mnist.y, mnist.n_classes, mnist.class_names, note)

@@ -52,6 +52,7 @@ class RunSpec:
 
         if config.is_toy:
             return TrainerRunner(config, points=self.points)
+        from ganlab.data import notes
         from ganlab.data.images import DataUnavailable
 
         try:  # a torchvision dataset whose files are missing falls back to the embedded MNIST (the note says so)
@@ -59,7 +60,7 @@ class RunSpec:
         except DataUnavailable as e:
             runner = TrainerRunner(config.replace(data="mnist"))
             why = e.public if self.data_dir is None else e  # the server's folder: no path on a student's page
-            runner.trainer.data.note = f"{why}. Using the embedded 5,000-digit MNIST subset instead."
+            runner.trainer.data.note = notes.FALLBACK.format(why=why)
         if self.score:
             from ganlab import quality
 

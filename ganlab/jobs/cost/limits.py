@@ -39,7 +39,8 @@ MEMORY_LIMIT_ENV = "GANLAB_CLASS_MEMORY_LIMIT_MB"
 LABELS = {"g_width": N_("G width"), "g_depth": N_("G depth"), "d_width": N_("D width"), "d_depth": N_("D depth"),
           "g_widths": N_("MLP G layers"), "d_widths": N_("MLP D layers"), "batch_size": N_("Batch size"),
           "d_steps": N_("D steps per G step"), "unrolled_steps": N_("Unrolled D steps"), "z_dim": N_("z dimension"),
-          "dcgan_width": N_("DCGAN width"), "r1_gamma": N_("R1 γ"), "kde_samples": "kde_samples", "grid_n": "grid_n"}
+          "dcgan_width": N_("DCGAN width"), "r1_gamma": N_("R1 γ"), "kde_samples": N_("KDE samples"),
+          "grid_n": N_("Grid points")}
 
 
 def _lowered(config, name: str):

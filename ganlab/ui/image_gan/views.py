@@ -19,6 +19,7 @@ import streamlit as st
 
 from ganlab import losses
 from ganlab.config import TrainConfig
+from ganlab.data import notes
 from ganlab.i18n import _
 from ganlab.jobs import Job, RunSpec, Status
 from ganlab.text import md
@@ -109,7 +110,7 @@ def status_line(job: Job, s, i: int = 0, n_runs: int = 1) -> str:
 
 def is_fallback(note: str) -> bool:
     """A data note that says the asked-for dataset was replaced (ganlab.data.images.load_images_or_fallback)."""
-    return "instead" in note
+    return notes.is_fallback(note)
 
 
 def pick_frame(frames: tuple, follow: bool, wanted: int | None) -> int:
@@ -184,7 +185,7 @@ def draw_samples(job: Job | None) -> None:
     st.markdown(status_line(job, s))
     _diverged(s)
     if s.note:
-        (st.info if is_fallback(s.note) else st.caption)(md(_(s.note)))
+        (st.info if is_fallback(s.note) else st.caption)(md(notes.localize(s.note)))
     left, right = st.columns(2)
     rows = _("each row is one class (0, 1, 2, …)") if s.config.conditional else _("8 x 8 samples")
     with left:
@@ -207,7 +208,7 @@ def draw_pair(job: Job, snaps: tuple) -> None:
             st.markdown(status_line(job, s, i, len(snaps)))
             _diverged(s, name)
             if s.note:
-                (st.info if is_fallback(s.note) else st.caption)(md(_(s.note)))
+                (st.info if is_fallback(s.note) else st.caption)(md(notes.localize(s.note)))
             rows = _("one row per class") if s.config.conditional else _("the same 64 noise vectors as the other run")
             st.image(s.grid_jpeg, caption=_("Run {name}: generated at step {step}: fixed noise, {rows}").format(
                 name=name, step=s.step, rows=rows))
