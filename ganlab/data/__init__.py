@@ -4,9 +4,16 @@
   x: (N, 2) toy points or (N, C, H, W) images in [-1, 1], float32, on `device`
   y: (N,) int64 class labels (images) or None
 Toy mixtures are pre-sampled into a pool of POOL points; mixtures carry `centers` (M, 2) and `std`.
+
+Image data is read-only once made: every run of a dataset on the CPU shares one shuffled tensor (`_shuffled`), and
+one channels_last copy of it (`channels_last`), so a class of image runs holds the data once, not once per run
+(CIFAR-10 is 614 MB as float32).
 """
 from __future__ import annotations
 
+import functools
+import threading
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,12 +78,37 @@ def make_dataset(config: TrainConfig, device: torch.device | str = "cpu", points
     if config.data in TOY_DATA:
         pts, centers, std = toy_points(config.data, POOL, config.seed, points)
         return Dataset(config.data, torch.as_tensor(pts, device=device), centers=centers, std=std)
-    from ganlab.data.images import load_images  # torchvision only when images are asked for
+    from ganlab.data.images import EMBEDDED, resolve_root  # torchvision only when images are asked for
 
-    img = load_images(config.data, data_dir=data_dir, size=32 if config.data == "cifar10" else None)
-    # Some sources are sorted by class (the embedded MNIST is): one fixed shuffle makes every prefix
-    # (real-image grids, the data a finished run keeps) a fair sample of all classes.
-    order = torch.randperm(len(img.x), generator=torch.Generator().manual_seed(0))
-    x, y = torch.as_tensor(img.x)[order], torch.as_tensor(img.y)[order]
+    root = None if config.data in EMBEDDED else resolve_root(data_dir)
+    x, y, img = _shuffled(config.data, root, 32 if config.data == "cifar10" else None)
     return Dataset(config.data, x.to(device), y.to(device),
                    n_classes=img.n_classes, note=img.note, class_names=img.class_names)
+
+
+@functools.lru_cache(maxsize=4)
+def _shuffled(name: str, root: str | None, size: int | None):
+    """(x, y, ImageData) of an image dataset on the CPU, shuffled once, shared by every run (never written to).
+    Some sources are sorted by class (the embedded MNIST is): one fixed shuffle makes every prefix (real-image
+    grids, the data a finished run keeps) a fair sample of all classes."""
+    from ganlab.data.images import load_images
+
+    img = load_images(name, data_dir=root, size=size)
+    order = torch.randperm(len(img.x), generator=torch.Generator().manual_seed(0))
+    return torch.as_tensor(img.x)[order], torch.as_tensor(img.y)[order], img
+
+
+_CL: dict[int, torch.Tensor] = {}  # id(a shared tensor) -> its channels_last copy, while the tensor lives
+_CL_LOCK = threading.Lock()
+
+
+def channels_last(x: torch.Tensor) -> torch.Tensor:
+    """`x` (N, C, H, W) in the channels_last layout, one copy per source tensor however many runs ask."""
+    if x.is_contiguous(memory_format=torch.channels_last):
+        return x
+    with _CL_LOCK:
+        got = _CL.get(id(x))
+        if got is None:
+            got = _CL[id(x)] = x.contiguous(memory_format=torch.channels_last)
+            weakref.finalize(x, _CL.pop, id(x), None)
+        return got

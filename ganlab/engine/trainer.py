@@ -14,7 +14,7 @@ from torch.func import functional_call
 
 from ganlab import losses
 from ganlab.config import ConfigError, TrainConfig
-from ganlab.data import Dataset, make_dataset
+from ganlab.data import Dataset, channels_last, make_dataset
 from ganlab.engine import optim, torch_compat
 from ganlab.engine.history import History
 from ganlab.engine.loop import TrainingLoop, resolve_device, seeded_init
@@ -61,7 +61,7 @@ class Trainer(TrainingLoop):
             for m in (self.G, self.D):
                 m.to(memory_format=torch.channels_last)
             if self.data.x.dim() == 4:
-                self.data.x = self.data.x.contiguous(memory_format=torch.channels_last)
+                self.data.x = channels_last(self.data.x)  # one copy per dataset, shared by its runs
         self._g_params = list(self.G.parameters())  # .to() keeps the Parameter objects: build the list once
         self.G_ema: nn.Module | None = None
         self._set_ema(config.g_ema)
