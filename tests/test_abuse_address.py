@@ -96,13 +96,42 @@ def test_the_teacher_unlocks_while_another_address_guesses_with_forged_ids(clien
     assert "Pause all runs" in {b.label for b in at.button}
 
     said = guesser.session_state["said"]  # the guesser's 40 tries were bounded per address, forged ids or not
-    assert said[:teacher.MAX_TRIES] == ["That passcode is not right."] * teacher.MAX_TRIES
-    assert all(s.startswith("Too many wrong passcodes") for s in said[teacher.MAX_TRIES:])
+    assert said[:teacher.ADDRESS_TRIES] == ["That passcode is not right."] * teacher.ADDRESS_TRIES
+    assert all(s.startswith("Too many wrong passcodes") for s in said[teacher.ADDRESS_TRIES:])
     client.peer = "10.0.0.66"  # the guesser, even with the right passcode now, waits
     again = AppTest.from_function(_guesses, default_timeout=30)
     again.session_state["n"] = 1
     _ok(again.run())
     assert again.session_state["said"][0].startswith("Too many wrong passcodes")
+
+
+def _one_student_guesses():
+    """One browser (one owner id) guessing again and again."""
+    import streamlit as st
+
+    from ganlab.ui import teacher
+
+    st.session_state["ganlab_owner"] = "ab" * 12
+    st.session_state["said"] = [teacher.try_unlock("not it") for _ in range(st.session_state["n"])]
+
+
+def test_one_student_guessing_behind_the_teachers_nat_locks_out_only_that_student(client):
+    """A school NAT: the class and the teacher share one address. One curious student's wrong tries used to make
+    the whole address wait, so the teacher's right passcode was refused for up to 15 minutes."""
+    client.peer = "10.0.0.1"
+    student = AppTest.from_function(_one_student_guesses, default_timeout=30)
+    student.session_state["n"] = 12
+    _ok(student.run())
+    said = student.session_state["said"]
+    assert said[:teacher.MAX_TRIES] == ["That passcode is not right."] * teacher.MAX_TRIES
+    assert all(s.startswith("Too many wrong passcodes") for s in said[teacher.MAX_TRIES:])
+
+    at = _ok(AppTest.from_file(CLASS_PAGE, default_timeout=60).run())  # the teacher, same address, own browser
+    at.text_input(key="class_passcode").input(PASSCODE)
+    next(b for b in at.button if b.label == "Unlock").click().run()
+    _ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert "Pause all runs" in {b.label for b in at.button}
 
 
 def test_wrong_tries_wait_longer_each_time_and_are_forgotten():

@@ -5,14 +5,15 @@ Where the passcode comes from, first found wins: the environment variable GANLAB
 teacher controls at all. The typed passcode is compared in constant time (hmac.compare_digest), kept only
 as "this session is the teacher's" in st.session_state, and never logged or put in a URL.
 
-Wrong tries are counted per client address (ganlab/ui/address.py), not per owner id or session: a reload, a
-private window or a forged cookie does not reset them. After MAX_TRIES wrong tries in a row that address waits
-LOCK_S seconds before the next try, then twice as long after each further wrong one (at most 15 minutes);
-the right passcode, or an hour without a wrong try, clears it (ganlab/jobs/clients.py `WrongTries`). There is no
-server-wide limit: a client with no wrong tries of its own is never refused because another client guesses, so
-the teacher can always unlock from another computer. Students behind one school NAT share an address, and so
-share its wait; an IPv6 client counts by its /64 network. Without a browser (tests, bare mode) there is no
-address and the owner id is the key.
+Wrong tries are counted per client (address and owner id) and per address (ganlab/ui/address.py; an IPv6 client
+by its /64 network). After MAX_TRIES wrong tries in a row a client waits LOCK_S seconds before the next try, then
+twice as long after each further wrong one (at most 15 minutes); after ADDRESS_TRIES wrong tries in a row from
+one address, by any owner ids (a private window or a forged cookie is a new owner), the whole address waits the
+same way. The right passcode, or an hour without a wrong try, clears both (ganlab/jobs/clients.py `WrongTries`).
+So one student guessing at a school NAT locks out only themselves, and the teacher behind the same NAT still
+unlocks; only many wrong tries under many ids make the address wait, and then the teacher unlocks from the server
+machine or another network. There is no server-wide limit: a client at another address is never refused because
+another client guesses. Without a browser (tests, bare mode) there is no address and the owner id is the key.
 """
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ from ganlab.ui.session import OWNER_KEY
 
 ENV = "GANLAB_TEACHER_PASSCODE"
 _UNLOCKED = "_ganlab_teacher"
-MAX_TRIES = 5
+MAX_TRIES = 5  # wrong tries in a row one client (address and owner id) makes before it waits
+ADDRESS_TRIES = 20  # ... and one address, whatever the owner ids, before the whole address waits
 LOCK_S = 30.0
 
-_wrong = WrongTries(MAX_TRIES, LOCK_S)  # per client address
+_wrong = WrongTries(MAX_TRIES, LOCK_S)  # per client
+_wrong_here = WrongTries(ADDRESS_TRIES, LOCK_S)  # per address
 
 
 def configured_passcode() -> str | None:
@@ -69,9 +72,14 @@ def try_unlock(typed: str) -> str | None:
     if passcode is None:
         return _("Teacher controls are off on this server (no passcode is set).")
     where = guess_key(address.address())  # an IPv6 client by its /64
-    key = where if where is not None else "owner:" + str(st.session_state.get(OWNER_KEY, ""))
+    owner = "owner:" + str(st.session_state.get(OWNER_KEY, ""))
+    client = owner if where is None else f"{where} {owner}"
     right = matches(typed, passcode)
-    wait = _wrong.attempt(key, right)
+    wait = max(_wrong.wait_s(client), _wrong_here.wait_s(where) if where is not None else 0.0)
+    if wait <= 0:  # counted by both (the client's count decides first; the address's only bounds many ids)
+        wait = _wrong.attempt(client, right)
+        if wait <= 0 and where is not None:
+            _wrong_here.attempt(where, right)
     if wait > 0:  # refused before the passcode counts: a guess while waiting tells nothing
         return _("Too many wrong passcodes: wait {seconds:.0f} seconds.").format(seconds=math.ceil(wait))
     if right:
@@ -83,6 +91,7 @@ def try_unlock(typed: str) -> str | None:
 def forget_tries() -> None:
     """Forget every wrong try (tests)."""
     _wrong.clear()
+    _wrong_here.clear()
 
 
 def lock() -> None:
