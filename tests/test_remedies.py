@@ -96,3 +96,29 @@ def test_unrolled_d_is_sgd_with_its_graph_and_a_learning_rate_per_member():
     (single,) = remedies.unrolled_d([torch.tensor([1.0], requires_grad=True)],
                                     lambda j, p: (p[0] * 2.0).pow(2).sum() / 2, [0.1, 0.1])
     torch.testing.assert_close(single.detach(), torch.tensor([0.36]))
+
+
+def test_show_the_code_shows_the_step_a_run_executes(monkeypatch):
+    """The Mode collapse page's "Show the code": a single stackable run trains in the class engine, so its step is
+    shown (with the shared remedies it calls); A vs B, or with stacking off, the Trainer's."""
+    from types import SimpleNamespace
+
+    from ganlab import jobs
+    from ganlab.presets import PRESETS
+    from ganlab.ui.code import qualified_name
+    from ganlab.ui.mode_collapse import views
+
+    fixed = PRESETS["ring-fixed"].config  # unrolled D
+    wgan = fixed.replace(loss="wgan", unrolled_steps=0)
+    names = [qualified_name(f) for f in views.code_objects([fixed, wgan], stacked=True)]
+    assert "ganlab.engine.batched.engine.ClassEngine._train_step" in names
+    assert {"ganlab.engine.batched.engine.ClassEngine._unrolled_scores", "ganlab.engine.remedies.unrolled_d",
+            "ganlab.engine.remedies.clip_weights_"} <= set(names)
+    assert not any("Trainer" in n for n in names)
+    names = [qualified_name(f) for f in views.code_objects([fixed])]
+    assert "ganlab.engine.trainer.Trainer._train_step" in names and "ganlab.engine.remedies.unrolled_d" in names
+    monkeypatch.setattr(jobs, "manager", lambda: SimpleNamespace(stacking=True))
+    assert views.trains_stacked([fixed]) and not views.trains_stacked([fixed, fixed])
+    assert not views.trains_stacked([fixed.replace(optimizer="rmsprop")])  # the class engine refuses it
+    monkeypatch.setattr(jobs, "manager", lambda: SimpleNamespace(stacking=False))
+    assert not views.trains_stacked([fixed])
