@@ -106,22 +106,29 @@ def get(key: str) -> Loss:
         raise KeyError(f"unknown loss {key!r}; choose one of {', '.join(LOSSES)}") from None
 
 
-def gradient_penalty(D: Callable[..., Tensor], real: Tensor, fake: Tensor, *d_args) -> Tensor:
+# ---- penalties on D's input gradient: one implementation for a single run and for a stack of runs ------------
+# `batch_dims` says how many leading dims index samples: 1 for one run's batch (B, ...), 2 for a class engine's
+# stack of R members (R, B, ...) (ganlab/engine/batched/). Each sample's gradient norm is taken over the dims after
+# them, the mean over the batch dim (the last of them): a scalar for one run, (R,) (one penalty per member) for a
+# stack. D maps x of that shape to its scores.
+def gradient_penalty(D: Callable[..., Tensor], real: Tensor, fake: Tensor, *d_args, batch_dims: int = 1) -> Tensor:
     """WGAN-GP (Gulrajani et al. 2017): E[(||grad_x_hat D(x_hat)||_2 - 1)^2], x_hat = eps x + (1 - eps) G(z).
 
-    real, fake: (B, ...); eps ~ U[0, 1] per sample, broadcast over the other dims.
+    real, fake: (B, ...) or (R, B, ...); eps ~ U[0, 1] per sample from the global RNG (torch.manual_seed pins it),
+    broadcast over the sample's other dims.
     """
-    eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), device=real.device, dtype=real.dtype)
+    eps = torch.rand(real.shape[:batch_dims] + (1,) * (real.dim() - batch_dims), device=real.device,
+                     dtype=real.dtype)
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x_hat, *d_args).sum(), x_hat, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+    return (grad.flatten(batch_dims).norm(dim=-1) - 1).pow(2).mean(-1)
 
 
-def r1_penalty(D: Callable[..., Tensor], real: Tensor, *d_args) -> Tensor:
-    """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] on real data; the trainer multiplies by gamma / 2."""
+def r1_penalty(D: Callable[..., Tensor], real: Tensor, *d_args, batch_dims: int = 1) -> Tensor:
+    """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] on real data; the caller multiplies by gamma / 2."""
     x = real.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x, *d_args).sum(), x, create_graph=True)
-    return grad.flatten(1).pow(2).sum(dim=1).mean()
+    return grad.flatten(batch_dims).pow(2).sum(-1).mean(-1)
 
 
 # ---- VAE: the two terms of the ELBO (ganlab/engine/vae.py) -----------------------------------------------

@@ -57,5 +57,10 @@ if setup.ok:
         st.markdown(_("This link opens the lab with the same data, networks, losses and remedies "
                       "(the address bar shows it too):"))
         st.code(links.share_url(ts.share_params(setup)), language=None)
-code.show_code(toy_views.code_objects(setup.configs), formulas=toy_views.formulas(setup.configs),
-               intro=N_("The losses of the runs above, and one training step of `ganlab.engine.trainer.Trainer`."))
+stacked = toy_views.trains_stacked(setup.configs)
+code.show_code(toy_views.code_objects(setup.configs, stacked), formulas=toy_views.formulas(setup.configs),
+               intro=N_("The losses and remedies of the run above, and one training step of the class engine "
+                        "(`ganlab.engine.batched.engine.ClassEngine`), which trains it together with the other "
+                        "runs of the same network shapes (each with its own seed, data and settings).")
+               if stacked else N_("The losses of the runs above, and one training step of "
+                                  "`ganlab.engine.trainer.Trainer`."))

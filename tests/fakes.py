@@ -6,9 +6,17 @@ from types import SimpleNamespace
 class FakeRunner:
     """The job-manager runner protocol, without torch: n steps a call (a chunk) until `budget`."""
 
+    config = None
+
     def __init__(self, budget=1000):
         self.status, self.step_count, self.budget, self.log_every = "ready", 0, budget, 10
         self.gate = threading.Event()
+
+    def weights(self):
+        return None
+
+    def checkpoint(self, optimizers=True):
+        return None
 
     def step(self, n):
         self.gate.wait(0.02)
@@ -43,6 +51,14 @@ def wait(pred, timeout: float = 15.0) -> bool:
 class SlowRunner:
     """A fake runner: each G step takes `step_s` seconds; records the chunk sizes it was asked for and the
     step count of every snapshot."""
+
+    config = None
+
+    def weights(self):
+        return None
+
+    def checkpoint(self, optimizers=True):
+        return None
 
     def __init__(self, step_s: float, log_every: int = 100, budget: int = 10_000):
         self.step_s, self.log_every, self.budget = step_s, log_every, budget

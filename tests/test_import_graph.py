@@ -12,7 +12,10 @@ lazy import in a function) counts as much as one at the top of a module. Its nod
   `ganlab/jobs/__init__.py`: when that `__init__` re-exports from `x` (directly or through other submodules)
   the two form a cycle, and whether it works depends on the order of lines in `__init__`. The fix is to
   import X from the submodule that defines it.
-- Imports under `if TYPE_CHECKING:` never run and are left out (annotations may name any module).
+- Imports under `if TYPE_CHECKING:` count too. They never run, so they cannot fail at import time, but a cycle they
+  close is still two modules that each need the other to be understood (the type checker, a reader), and a type
+  hint is one refactor away from a real import. Where a module needs another's type only to name it, the fix is
+  to move what both need into a third module, or to describe it with a Protocol on the side that is imported.
 Modules outside `ganlab` (torch, numpy, streamlit, ...) are not nodes.
 """
 from __future__ import annotations
@@ -38,24 +41,24 @@ def _is_type_checking(test: ast.expr) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _imports(tree: ast.AST):
-    """Every Import / ImportFrom node at any depth, except those under `if TYPE_CHECKING:`."""
+def _imports(tree: ast.AST, type_checking: bool = True):
+    """Every Import / ImportFrom node at any depth; those under `if TYPE_CHECKING:` too unless type_checking=False."""
     todo = [tree]
     while todo:
         node = todo.pop()
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
         children = list(ast.iter_child_nodes(node))
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if not type_checking and isinstance(node, ast.If) and _is_type_checking(node.test):
             children = node.orelse
         todo.extend(children)
 
 
-def imported_modules(name: str, path: Path, modules: set[str]) -> set[str]:
+def imported_modules(name: str, path: Path, modules: set[str], type_checking: bool = True) -> set[str]:
     """The modules of `modules` that module `name` (file `path`) imports explicitly (see the module docstring)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out = set()
-    for node in _imports(ast.parse(path.read_text(), str(path))):
+    for node in _imports(ast.parse(path.read_text(), str(path)), type_checking):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name in modules)
             continue
@@ -74,9 +77,10 @@ def imported_modules(name: str, path: Path, modules: set[str]) -> set[str]:
     return out
 
 
-def import_graph(root: Path) -> dict[str, set[str]]:
+def import_graph(root: Path, type_checking: bool = True) -> dict[str, set[str]]:
+    """{module: modules it imports}; type_checking=False leaves out the imports under `if TYPE_CHECKING:`."""
     mods = module_names(root)
-    return {name: imported_modules(name, path, set(mods)) for name, path in mods.items()}
+    return {name: imported_modules(name, path, set(mods), type_checking) for name, path in mods.items()}
 
 
 def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -158,16 +162,31 @@ def test_finder_sees_function_level_relative_and_from_imports(tmp_path):
     assert find_cycles(graph) == [["pkg.a", "pkg.b", "pkg.sub.c", "pkg.a"]]
 
 
-def test_finder_counts_a_submodule_importing_its_own_package_and_skips_type_checking(tmp_path):
+def test_finder_counts_a_submodule_importing_its_own_package(tmp_path):
     root = _package(tmp_path, {
         "__init__.py": "",
         "jobs/__init__.py": "from pkg.jobs.manager import Manager\n",
-        "jobs/status.py": "if TYPE_CHECKING:\n    from pkg.jobs import Manager\nSTATUS = 1\n",
+        "jobs/status.py": "STATUS = 1\n",
         "jobs/manager.py": "from pkg.jobs.status import STATUS\n\ndef f():\n    from pkg.jobs import Manager\n",
     })
     graph = import_graph(root)
     assert graph["pkg.jobs.status"] == set() and graph["pkg.jobs.manager"] == {"pkg.jobs.status", "pkg.jobs"}
     assert find_cycles(graph) == [["pkg.jobs", "pkg.jobs.manager", "pkg.jobs"]]
+
+
+def test_finder_counts_type_only_imports(tmp_path):
+    """A cycle closed only by `if TYPE_CHECKING:` imports (either spelling) is a cycle."""
+    root = _package(tmp_path, {
+        "__init__.py": "",
+        "engine.py": "from pkg.work import Work\n",
+        "work.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.engine import Engine\n",
+        "a.py": "import typing\nif typing.TYPE_CHECKING:\n    from pkg import b\n",
+        "b.py": "from pkg import a\n",
+    })
+    graph = import_graph(root)
+    assert graph["pkg.work"] == {"pkg.engine"} and graph["pkg.a"] == {"pkg.b"}
+    assert find_cycles(graph) == [["pkg.a", "pkg.b", "pkg.a"], ["pkg.engine", "pkg.work", "pkg.engine"]]
+    assert find_cycles(import_graph(root, type_checking=False)) == []
 
 
 # ---- ganlab ----------------------------------------------------------------------------------------------------

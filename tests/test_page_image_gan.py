@@ -261,16 +261,16 @@ def test_read_upload_refuses_toy_runs_and_accepts_image_runs():
 
 def test_download_bytes_of_a_paused_and_of_a_finished_run_load_back():
     from ganlab import checkpoint
-    from ganlab.engine.trainer import Trainer
+    from ganlab.engine.runner import TrainerRunner
 
-    t = Trainer(TINY)
-    t.step(20)
-    live = checkpoint.load(ick.checkpoint_bytes(t))
+    r = TrainerRunner(TINY)
+    r.step(20)
+    live = checkpoint.load(r.checkpoint())  # what the download button saves (the Runner protocol)
     assert live.step == 20 and live.opt_g is not None
-    t.park()  # what a finished job keeps: no optimisers
-    done = checkpoint.load(ick.checkpoint_bytes(t))
+    r.park()  # what a finished job keeps: no optimisers
+    done = checkpoint.load(r.checkpoint())
     assert done.step == 20 and done.opt_g is None and done.config == TINY
-    assert ick.file_name(t) == "ganlab-digits-mlp-non_saturating-step20.pt"
+    assert ick.file_name(r.config, r.step_count) == "ganlab-digits-mlp-non_saturating-step20.pt"
 
 
 def test_upload_then_resume_continues_the_run(app_test, wait_until):

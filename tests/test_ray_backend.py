@@ -85,8 +85,8 @@ def test_the_job_interface_on_ray(managers, wait_until):
     job.stop()
     assert job.join(60) and job.status == Status.STOPPED
     assert job.actor is None and m.stats()["running"] == 0
-    copy = job.runners[1].trainer  # the Latent space page's "your run": from the final checkpoint
-    assert copy.step_count == steps(job) and copy.config.loss == "lsgan"
+    copy = job.runners[1].weights()  # the Latent space page's "your run": from the final checkpoint
+    assert copy.step == steps(job) and copy.config.loss == "lsgan"
 
 
 def test_a_killed_actor_comes_back_from_its_checkpoint(managers, wait_until):
@@ -103,7 +103,7 @@ def test_a_killed_actor_comes_back_from_its_checkpoint(managers, wait_until):
     assert job.error == f"restarted from step {start} after a worker failure ({lost} steps lost)"
     assert job.join(240), f"the run did not finish: {job.status} at {steps(job)}"
     assert job.status == Status.DONE and steps(job) == budget and job.actor is not first
-    assert len(job.restarts) == 1 and job.runners[0].trainer.step_count == budget
+    assert len(job.restarts) == 1 and job.runners[0].weights().step == budget
     print(f"\nkilled at about step {start + lost}: restarted from {start}, {lost} steps lost")
 
 
@@ -125,7 +125,7 @@ def test_stackable_runs_share_a_group_actor(managers, wait_until):
         assert job.join(120), f"{job.label} did not finish: {job.status} at {steps(job)}"
         assert job.status == Status.DONE and steps(job) == budget and job.error is None
     for job in members:
-        assert job.runners[0].trainer.step_count == budget  # the final checkpoint, for the page's copy
+        assert job.runners[0].weights().step == budget  # the final checkpoint, for the page's copy
         assert job.restarts == [] and job.actor is None and job.group is None
     wait_until(lambda: _gone(group.name), what="the emptied group actor to be killed")
 
@@ -161,7 +161,7 @@ def test_a_killed_group_actor_restarts_every_member_from_its_checkpoint(managers
     for job in members:
         assert job.join(240), f"{job.label} did not finish: {job.status} at {steps(job)}"
         assert job.status == Status.DONE and steps(job) == budget and len(job.restarts) == 1
-        assert job.actor_name.startswith("ganlab-run-") and job.runners[0].trainer.step_count == budget
+        assert job.actor_name.startswith("ganlab-run-") and job.runners[0].weights().step == budget
     print("\ngroup actor killed:", "; ".join(f"member {j.label} restarted from step {j.restarts[0][0]} "
                                             f"({j.restarts[0][1]} steps lost)" for j in members))
 

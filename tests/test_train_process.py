@@ -5,6 +5,7 @@ import signal
 
 import numpy as np
 import pytest
+import torch
 
 from ganlab.config import TrainConfig
 from ganlab.jobs import job_manager as jm
@@ -97,7 +98,7 @@ def test_toy_jobs_go_to_the_child_stacked_or_not_and_other_jobs_train_here(manag
     for job in (lam, refused, ab, image):
         assert job.join(60) and job.status == "done", job.error
     assert [s.step for s in ab.snapshots()] == [20, 20] and ab.progress() == ((20, "ready"), (20, "ready"))
-    assert image.runners[0].trainer is not None  # the Image GAN page's download reads it
+    assert image.runners[0].checkpoint() is not None  # the Image GAN page's download reads it
 
 
 def test_shutdown_ends_the_child_and_the_poller():
@@ -124,11 +125,12 @@ def test_a_copy_of_a_child_run_for_the_latent_page_live_and_after_it_ended(manag
     stacked = submit(manager, "s", CFG.replace(seed=5))
     ab = manager.submit("t", RunSpec((CFG.replace(steps=30), CFG.replace(steps=30, seed=1))), "A vs B")
     assert wait(lambda: stacked.progress() and stacked.progress()[0][0] > 20, 60)
-    live = stacked.runners[0].trainer  # a class-engine member: its rows, copied into a CPU Trainer
-    assert live is not None and live.step_count > 20 and live.G is not None
-    assert live.sample(16)[0].shape == (16, 2)
+    live = stacked.runners[0].weights()  # a class-engine member: its rows, copied into a CPU Trainer's modules
+    assert live is not None and live.step > 20 and live.real.shape == (1000, 2) and live.encoder is None
+    with torch.no_grad():
+        assert live.G(torch.randn(16, live.config.z_dim)).shape == (16, 2)
     assert ab.join(60) and ab.status == "done"
-    copies = [r.trainer for r in ab.runners]  # after the end: the final weights the last report carried
-    assert [c.step_count for c in copies] == [30, 30]
+    copies = [r.weights() for r in ab.runners]  # after the end: the final weights the last report carried
+    assert [c.step for c in copies] == [30, 30]
     assert not all(np.allclose(a.detach(), b.detach()) for a, b in zip(copies[0].G.parameters(),
                                                                       copies[1].G.parameters()))

@@ -99,7 +99,7 @@ def test_checkpoint_round_trip_and_resume(tmp_path):
     assert "vae on mnist, trained on the ELBO, 8 steps" in checkpoint.describe(run)
     from ganlab.ui.image_gan.checkpoint import file_name
 
-    assert file_name(t) == "ganlab-mnist-vae-elbo-step8.pt"
+    assert file_name(t.config, t.step_count) == "ganlab-mnist-vae-elbo-step8.pt"
     enc = run.make_encoder()
     assert enc(torch.zeros(2, 1, 28, 28)).shape == (2, 16) and not enc.training
     t2 = run.make_trainer(device="cpu", dataset=digits())

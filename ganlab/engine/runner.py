@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from ganlab import checkpoint as ckpt
 from ganlab.config import TrainConfig
 from ganlab.engine.factory import make_trainer
 from ganlab.engine.trainer import Trainer
+from ganlab.engine.weights import RunWeights, weights_of
 from ganlab.snapshot import RunViews, Snapshot, take
 
 
@@ -31,6 +33,8 @@ class TrainerRunner:
                  trainer: Trainer | None = None):
         self.trainer = trainer or make_trainer(config, points=points, data_dir=data_dir)
         self.views = RunViews()
+        self._parked = False
+        self._weights: RunWeights | None = None  # the last copy weights() made
 
     def step(self, n: int) -> dict[str, float]:
         out = self.trainer.step(n)
@@ -46,6 +50,23 @@ class TrainerRunner:
 
     def park(self) -> None:
         self.trainer.park()
+        self._parked = True
+
+    def weights(self) -> RunWeights | None:
+        """Copies while the run may still train (the same ones again while its step and settings stay); a
+        parked run's own (CPU, eval mode) modules."""
+        if self._parked:
+            return weights_of(self.trainer, copy_modules=False)
+        held, t = self._weights, self.trainer
+        if held is None or held.step != t.step_count or held.config is not t.config:
+            self._weights = held = weights_of(t, copy_modules=True)
+        return held
+
+    def checkpoint(self, optimizers: bool = True) -> bytes | None:
+        t = self.trainer
+        if t.G is None:
+            return None
+        return ckpt.to_bytes(t, optimizers=optimizers and t.opt_g is not None)
 
     def release(self) -> None:
         self.trainer.release()

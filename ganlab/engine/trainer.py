@@ -15,7 +15,7 @@ from torch.func import functional_call
 from ganlab import losses
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.data import Dataset, channels_last, make_dataset
-from ganlab.engine import optim, torch_compat
+from ganlab.engine import optim, remedies, torch_compat
 from ganlab.engine.history import History
 from ganlab.engine.loop import TrainingLoop, resolve_device, seeded_init
 from ganlab.metrics import mode_stats
@@ -143,46 +143,42 @@ class Trainer(TrainingLoop):
             torch_compat.copy_(avg_buf, g_buf)
 
     # ---- one G update (and its d_steps D updates) ----------------------------------------------------
+    def _d_scores(self, params, real, yr, fake, yf) -> tuple[torch.Tensor, torch.Tensor]:
+        """D's scores (r, f) on real and fake: one forward of both unless BatchNorm would mix their statistics.
+        `params`: D's weights by name (functional_call), or None for D's own."""
+        D = self.D if params is None else (lambda x, y: functional_call(self.D, params, (x, y)))
+        if self._joint_d:
+            return D(torch.cat([real, fake]), None if yr is None else torch.cat([yr, yf])).chunk(2)
+        return D(real, yr), D(fake, yf)
+
     def _d_update(self, real, yr, fake, yf) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         c, D, loss = self.config, self.D, self.loss
-        if self._joint_d:
-            s = D(torch.cat([real, fake]), None if yr is None else torch.cat([yr, yf]))
-            r, f = s.chunk(2)
-        else:
-            r, f = D(real, yr), D(fake, yf)
+        r, f = self._d_scores(None, real, yr, fake, yf)
         d_loss = loss.d_loss(r, f, c.real_label)
+        d_args = [yr] if yr is not None else []
         if loss.gradient_penalty and c.gp_weight:
-            d_loss = d_loss + c.gp_weight * losses.gradient_penalty(D, real, fake, *([yr] if yr is not None else []))
+            d_loss = d_loss + c.gp_weight * losses.gradient_penalty(D, real, fake, *d_args)
         if c.r1_gamma:
-            d_loss = d_loss + 0.5 * c.r1_gamma * losses.r1_penalty(D, real, *([yr] if yr is not None else []))
+            d_loss = d_loss + 0.5 * c.r1_gamma * losses.r1_penalty(D, real, *d_args)
         optim.apply(self.opt_d, torch.autograd.grad(d_loss, self.opt_d.param_groups[0]["params"]))
         if loss.clip_weights:
-            with torch.no_grad():
-                for p in D.parameters():
-                    p.clamp_(-c.clip_value, c.clip_value)
+            remedies.clip_weights_(list(D.parameters()), c.clip_value)
         return d_loss.detach(), r.detach(), f.detach()
 
     def _unrolled_scores(self, fake, yf) -> torch.Tensor:
-        """D's scores on `fake` after k differentiable SGD steps of D (Metz et al. 2017).
-
-        theta_D^{k+1} = theta_D^k - eta * grad L_D(theta_D^k); G's loss is taken at theta_D^K and
-        back-propagated through all k updates, so G sees how D would react to its move.
-        """
+        """D's scores on `fake` after c.unrolled_steps differentiable SGD steps of D (remedies.unrolled_d), each
+        on a fresh real batch: G's loss is taken there, so G sees how D would react to its move."""
         c = self.config
-        params = dict(self.D.named_parameters())
-        for _ in range(c.unrolled_steps):
+        names = [k for k, _ in self.D.named_parameters()]
+
+        def d_loss_at(j: int, params: list[torch.Tensor]) -> torch.Tensor:
             real, yr = self._batch(fake.shape[0])
-            if self._joint_d:
-                s = functional_call(self.D, params, (torch.cat([real, fake]),
-                                                     None if yr is None else torch.cat([yr, yf])))
-                r, f = s.chunk(2)
-            else:
-                r = functional_call(self.D, params, (real, yr))
-                f = functional_call(self.D, params, (fake, yf))
-            grads = torch.autograd.grad(self.loss.d_loss(r, f, c.real_label), list(params.values()),
-                                        create_graph=True)
-            params = {k: p - c.unrolled_lr * g for (k, p), g in zip(params.items(), grads)}
-        return functional_call(self.D, params, (fake, yf))
+            r, f = self._d_scores(dict(zip(names, params)), real, yr, fake, yf)
+            return self.loss.d_loss(r, f, c.real_label)
+
+        params = remedies.unrolled_d([p for _, p in self.D.named_parameters()], d_loss_at,
+                                     [c.unrolled_lr] * c.unrolled_steps)
+        return functional_call(self.D, dict(zip(names, params)), (fake, yf))
 
     def _train_step(self) -> None:
         c = self.config

@@ -71,6 +71,34 @@ class PolledRunner:
         snaps = self._job.snapshots()
         return snaps[self.index] if self.index < len(snaps) else None
 
+    @property
+    def config(self) -> Any:
+        """As the newest snapshot has it (live changes included), else as submitted."""
+        s = self.snapshot()
+        if s is not None and getattr(s, "config", None) is not None:
+            return s.config
+        configs = getattr(self._job.spec, "configs", ())
+        return configs[self.index] if self.index < len(configs) else None
+
+    def _blob(self) -> bytes | None:
+        """Subclass: the run's newest checkpoint file (weights only), or None."""
+        return None
+
+    def _trainer_copy(self) -> Any:
+        """Subclass: a CPU Trainer rebuilt from the run's newest checkpoint, or None."""
+        return None
+
+    def weights(self) -> Any:
+        """From the CPU copy of the run (a Trainer of this process that nothing steps: its modules as they are)."""
+        from ganlab.engine.weights import weights_of
+
+        return weights_of(self._trainer_copy(), copy_modules=False)
+
+    def checkpoint(self, optimizers: bool = True) -> bytes | None:
+        """The run's newest checkpoint as it came (the training process sends weights only; a Ray actor's restart
+        checkpoints keep the optimisers), whatever `optimizers` asks."""
+        return self._blob()
+
     def step(self, n: int) -> dict[str, float]:
         raise RuntimeError(f"this run trains in {self.WHERE}: send its job a command instead")
 

@@ -1,17 +1,26 @@
 """The runner contract (docs/architecture.md, "The runner contract"): what a job drives in its worker thread.
 
 A job holds one or more runners and advances them together, one chunk of G steps at a time; between chunks
-it applies the page's commands and publishes their snapshots. ganlab.engine.runner.TrainerRunner (2-D toy and
-image GANs) and ganlab.theory.Theory1D (the 1-D game) are the runners the app uses; a test's fake runner only
-needs these members too.
+it applies the page's commands and publishes their snapshots. The runners: ganlab.engine.runner.TrainerRunner
+(2-D toy and image GANs in this process), ganlab.engine.batched.runner.MemberRunner (a member of a class
+engine's stack), ganlab.theory.Theory1D (the 1-D game), and the runners of a run that trains elsewhere
+(ganlab.jobs.train_process.client.ProxyRunner, ganlab.jobs.ray_backend.job.RemoteRunner). This protocol is all a
+page may read of any of them (tests/test_runner_contract.py); a test's fake runner needs these members too.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ganlab.engine.weights import RunWeights
 
 
 @runtime_checkable
 class Runner(Protocol):
+    @property
+    def config(self) -> Any:
+        """The run's config (TrainConfig, or the 1-D game's TheoryConfig), as live setting changes left it."""
+
     @property
     def status(self) -> str:
         """'ready' | 'diverged' (ganlab.engine.loop.RunStatus); a diverged runner is not stepped again."""
@@ -42,3 +51,12 @@ class Runner(Protocol):
 
     def release(self) -> None:
         """Drop everything, GPU memory included (the job is forgotten)."""
+
+    def weights(self) -> RunWeights | None:
+        """The run's networks as a page reads them (ganlab.engine.weights.RunWeights: CPU modules that no worker
+        steps), or None when it holds none (released, failed before it had them, the 1-D game)."""
+
+    def checkpoint(self, optimizers: bool = True) -> bytes | None:
+        """The run as a checkpoint file (ganlab.checkpoint), or None when it holds no networks. Only while
+        nothing steps it (paused, or over). optimizers=False leaves Adam's moments out (a resume starts fresh
+        ones); a runner may leave them out anyway (a finished run has freed them)."""

@@ -201,6 +201,14 @@ class Theory1D(TrainingLoop):
         self._cache = (key, e)
         return e
 
+    def weights(self) -> None:
+        """No generator a page could sample from: the 1-D game is drawn by its snapshots."""
+        return None
+
+    def checkpoint(self, optimizers: bool = True) -> None:
+        """The 1-D game is not saved (a run takes seconds to replay from its seed)."""
+        return None
+
     def snapshot(self) -> TheorySnapshot:
         """Plain numpy picture of the game now (built in the worker thread; safe to hand to a page)."""
         e = self._evaluate()

@@ -29,6 +29,7 @@ from torch import Tensor
 from ganlab import losses
 from ganlab.config import ConfigError, TrainConfig
 from ganlab.data import Dataset, make_dataset
+from ganlab.engine import remedies
 from ganlab.engine.batched import adam, stacked
 from ganlab.engine.batched.key import NotStackable, StackKey, stack_key
 from ganlab.engine.batched.stacked import take
@@ -232,7 +233,7 @@ class ClassEngine:
                 blocks = self._working(ms, blocks)
                 for w in blocks:
                     if w.version != self._version:
-                        w.replan(self)
+                        w.replan(self.dtype, self._version)
                 S = min(min(todo[m.id], m.log_every - m.i, m.budget - m.step_count) for m in ms)
                 t0 = time.perf_counter()
                 with torch.enable_grad():
@@ -258,7 +259,7 @@ class ClassEngine:
             return self._blocks
         rows = [self._members.index(m) for m in ms]
         k = self.block or len(rows)
-        self._blocks = [Work(self, [self._members[r] for r in rows[i:i + k]],
+        self._blocks = [Work(self._state, self.device, [self._members[r] for r in rows[i:i + k]],
                              None if rows[i:i + k] == list(range(len(self._members))) else rows[i:i + k])
                         for i in range(0, len(rows), k)]
         return self._blocks
@@ -341,11 +342,8 @@ class ClassEngine:
                 d_loss = d_loss + pen if rows is None else d_loss.index_add(0, sub["index"], pen)
         grads = torch.autograd.grad(d_loss.sum(), d)
         self._adam(w.adam_d, d, grads, w.t["d_m"], w.t["d_v"], w.adam_d_plans[k], w.t["steps"][1])
-        if w.clip[k] is not None:  # WGAN: clip D's weights to [-c, c] after the step (c = inf: not clipped)
-            with torch.no_grad():
-                for p in d:
-                    c = w.clip[k][p.dim()]
-                    p.clamp_(min=-c, max=c)
+        if w.clip[k] is not None:  # WGAN: D's weights into [-c, c] after the step (c = inf: not clipped)
+            remedies.clip_weights_(d, w.clip[k])
         return d_loss.detach(), r.detach(), f.detach(), grads
 
     def _sub_D(self, w: Work, rows, active):
@@ -353,25 +351,25 @@ class ClassEngine:
         return lambda x: self._D(w, params, x, rows, active)
 
     def _gp(self, w, rows, active, real, fake) -> Tensor:
-        return stacked.gradient_penalty(self._sub_D(w, rows, active), real, fake)
+        return losses.gradient_penalty(self._sub_D(w, rows, active), real, fake, batch_dims=2)
 
     def _r1(self, w, rows, active, real, fake) -> Tensor:
-        return stacked.r1_penalty(self._sub_D(w, rows, active), real)
+        return losses.r1_penalty(self._sub_D(w, rows, active), real, batch_dims=2)
 
     def _unrolled_scores(self, w: Work, fake: Tensor) -> Tensor:
-        """D's scores on the fakes after k differentiable SGD steps of D (Metz et al. 2017), for the members
-        with k > 0; plain D(fake) for the others. theta^{j+1} = theta^j - eta grad L_D(theta^j); G's loss at
-        theta^k is back-propagated through all k updates."""
+        """D's scores on the fakes after its unrolled look-ahead (remedies.unrolled_d) for the members with
+        k > 0 (step j on a fresh real batch; a member with k <= j keeps its weights: eta_j = 0); plain D(fake)
+        for the others."""
         u = w.unrolled
         rows = u["rows"]
-        params = [take(p, rows) for p in w.t["d"]]
         fk = take(fake, rows)
-        for j, (lr, act) in enumerate(zip(u["lrs"], u["acts"])):
+
+        def d_loss_at(j: int, params: list[Tensor]) -> Tensor:
             real = self._real(w, w.uidx[j], rows)
-            r, f = self._D(w, params, torch.cat([real, fk], 1), rows, act).chunk(2, 1)
-            loss = u["groups"](lambda key: stacked.d_loss_fn(losses.get(key[0]), key[1]), r, f)
-            grads = torch.autograd.grad(loss.sum(), params, create_graph=True)
-            params = [p - lr.view(-1, *([1] * (p.dim() - 1))) * g for p, g in zip(params, grads)]
+            r, f = self._D(w, params, torch.cat([real, fk], 1), rows, u["acts"][j]).chunk(2, 1)
+            return u["groups"](lambda key: stacked.d_loss_fn(losses.get(key[0]), key[1]), r, f).sum()
+
+        params = remedies.unrolled_d([take(p, rows) for p in w.t["d"]], d_loss_at, u["lrs"])
         scores = self._D(w, params, fk, rows)
         if u["plain"] is None:
             return scores

@@ -14,9 +14,11 @@ from typing import Any
 
 import torch
 
+from ganlab import checkpoint as ckpt
 from ganlab.config import TrainConfig
 from ganlab.engine.batched.engine import ClassEngine, Member
 from ganlab.engine.trainer import Trainer
+from ganlab.engine.weights import RunWeights, weights_of
 from ganlab.snapshot import RunViews, Snapshot, take
 
 
@@ -40,6 +42,7 @@ class MemberRunner:
         self._view = MemberView(self._member)
         self.views = RunViews()
         self._parked = False
+        self._weights: RunWeights | None = None  # the last copy weights() made
 
     @classmethod
     def add(cls, engine: ClassEngine, config: TrainConfig, **kw) -> "MemberRunner":
@@ -91,6 +94,29 @@ class MemberRunner:
             self._member.config = self._member.config.replace(**changes)
             return
         self.engine.apply(self.id, **changes)
+
+    def weights(self) -> RunWeights | None:
+        """The member's rows copied into CPU modules of its own (its parked modules once the run is over)."""
+        if self._parked:
+            return weights_of(self._view, copy_modules=False)
+        held, m = self._weights, self._member
+        if held is not None and held.step == m.step_count and held.config is m.config:
+            return held  # nothing moved since the last copy
+        with self.engine._lock:
+            self.engine.materialise(self.id)
+            self._weights = weights_of(self._view, copy_modules=True)
+            return self._weights
+
+    def checkpoint(self, optimizers: bool = True) -> bytes | None:
+        """The member as a checkpoint file, without Adam's moments (they are rows of the stack, not the
+        member's optimiser state): a resume starts fresh ones."""
+        if self._member.G is None:
+            return None
+        if self._parked:
+            return ckpt.to_bytes(self._view, optimizers=False)
+        with self.engine._lock:
+            self.engine.materialise(self.id)
+            return ckpt.to_bytes(self._view, optimizers=False)
 
     def pause(self) -> None:
         self.engine.pause(self.id)

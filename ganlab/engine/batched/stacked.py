@@ -236,23 +236,6 @@ def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None
     return h
 
 
-# ---- penalties (stacked forms of ganlab.losses.gradient_penalty / r1_penalty) ----------------------------
-def gradient_penalty(D: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
-    """WGAN-GP per member: E[(||grad_x_hat D(x_hat)||_2 - 1)^2], x_hat = eps x + (1 - eps) G(z), eps ~ U[0, 1]
-    per sample from the global RNG, as ganlab.losses.gradient_penalty draws it. real, fake (G, B, 2) -> (G,)."""
-    eps = torch.rand((real.shape[0], real.shape[1], 1), device=real.device, dtype=real.dtype)
-    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x_hat).sum(), x_hat, create_graph=True)
-    return (grad.norm(dim=2) - 1).pow(2).mean(1)
-
-
-def r1_penalty(D: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
-    """R1 per member: E[||grad_x D(x)||^2] on real data (G, B, 2) -> (G,); the caller multiplies by gamma / 2."""
-    x = real.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
-    return grad.pow(2).sum(2).mean(1)
-
-
 # ---- per-member losses from the registry ----------------------------------------------------------------
 @functools.lru_cache(maxsize=None)
 def d_loss_fn(loss, real_label: float) -> Callable[[Tensor, Tensor], Tensor]:

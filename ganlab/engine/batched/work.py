@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -16,9 +15,6 @@ from ganlab.engine.batched.stacked import Groups
 from ganlab.engine.history import History
 from ganlab.engine.loop import ConfigPacing
 from ganlab.engine.trainer import BASE_COLUMNS, TOY_COLUMNS
-
-if TYPE_CHECKING:
-    from ganlab.engine.batched.engine import ClassEngine
 
 NETS = ("g", "d")  # stacked parameters (leaves that require grad)
 STATE = ("g", "d", "ema", "g_m", "g_v", "d_m", "d_v", "sn", "steps")  # everything kept per member row
@@ -55,14 +51,17 @@ class Member(ConfigPacing):
 class Work:
     """A working stack for one chunk: the stepping members' rows, their plan and per-step buffers."""
 
-    def __init__(self, engine: "ClassEngine", members: list[Member], rows: list[int] | None):
-        self.members, self.rows, self.device = members, rows, engine.device
+    def __init__(self, state: dict[str, list[Tensor]], device: torch.device, members: list[Member],
+                 rows: list[int] | None):
+        """`state`: the engine's storage (per name a list of (M, ...) tensors); `rows`: the members' rows in it
+        (None: every member steps, and the working stack is the storage itself)."""
+        self.members, self.rows, self.device = members, rows, device
         if rows is None:
-            self.t = engine._state  # every member steps: train on the storage itself
+            self.t = state
         else:
-            idx = torch.tensor(rows, dtype=torch.long, device=engine.device)
+            idx = torch.tensor(rows, dtype=torch.long, device=device)
             with torch.no_grad():
-                self.t = {k: [x.detach().index_select(0, idx) for x in v] for k, v in engine._state.items()}
+                self.t = {k: [x.detach().index_select(0, idx) for x in v] for k, v in state.items()}
             for k in NETS:
                 for x in self.t[k]:
                     x.requires_grad_(True)
@@ -74,11 +73,12 @@ class Work:
         self.adam_d = adam.AdamRows.of(self.t["d"], self.t["d_m"], self.t["d_v"], self.t["steps"][1])
         self.version = -1
 
-    def replan(self, engine: "ClassEngine") -> None:
-        """Per-member settings as groups and (R, ...) tensors; buffers sized for them."""
+    def replan(self, dtype: torch.dtype, version: int) -> None:
+        """Per-member settings as groups and (R, ...) tensors (of the parameters' `dtype`), buffers sized for
+        them; the plan of the engine's state `version`."""
         ms, dev, c0 = self.members, self.device, self.members[0].config
         R, B = len(ms), c0.batch_size
-        f32 = dict(dtype=engine.dtype, device=dev)  # float32 unless the default dtype was float64 at add()
+        f32 = dict(dtype=dtype, device=dev)  # float32 unless the default dtype was float64 at add()
         cs = [m.config for m in ms]
         self.d_groups = Groups([(m.loss.key, m.config.real_label) for m in ms], dev)
         self.g_groups = Groups([m.loss.key for m in ms], dev)
@@ -93,15 +93,11 @@ class Work:
             act = [k >= self.D - c.d_steps for c in cs]
             self.d_active.append(None if all(act) else torch.tensor(act, device=dev).view(-1, 1))
             self.adam_d_plans.append(adam.AdamPlan([c.d_lr for c in cs], [c.beta1 for c in cs],
-                                                   [c.beta2 for c in cs], act, dev, engine.dtype))
+                                                   [c.beta2 for c in cs], act, dev, dtype))
             bound = [b if a else math.inf for b, a in zip(clip, act)]
-            if all(math.isinf(b) for b in bound):
-                self.clip.append(None)
-            else:
-                t = torch.tensor(bound, **f32)
-                self.clip.append({2: t.view(-1, 1), 3: t.view(-1, 1, 1)})  # by parameter rank
+            self.clip.append(None if all(math.isinf(b) for b in bound) else torch.tensor(bound, **f32))
         self.adam_g_plan = adam.AdamPlan([c.g_lr for c in cs], [c.beta1 for c in cs], [c.beta2 for c in cs],
-                                         None, dev, engine.dtype)
+                                         None, dev, dtype)
         self.gp = self._subset([i for i, m in enumerate(ms) if m.loss.gradient_penalty and m.config.gp_weight],
                                [c.gp_weight for c in cs])
         self.r1 = self._subset([i for i, c in enumerate(cs) if c.r1_gamma], [0.5 * c.r1_gamma for c in cs])
@@ -133,7 +129,7 @@ class Work:
         self.idx = torch.zeros(self.D, R, B, dtype=torch.long, device=dev)
         self.z = torch.zeros(self.D, R, B, c0.z_dim, **f32)
         self.uidx = torch.zeros(max(self.K, 1), R, B, dtype=torch.long, device=dev)
-        self.version = engine._version
+        self.version = version
 
     def _subset(self, ix: list[int], weights: list[float]):
         if not ix:

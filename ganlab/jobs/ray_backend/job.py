@@ -105,15 +105,20 @@ class RemoteRunner(PolledRunner):
         s = self.snapshot()
         return int(getattr(s.config, "log_every", 1)) if s is not None else 1
 
-    @property
-    def trainer(self):
-        """A CPU copy of the run from its newest checkpoint (None before the first one, or for a runner without
-        a Trainer); rebuilt when a newer checkpoint arrives."""
+    def _blob(self) -> bytes | None:
+        ck = self._job.checkpoint
+        if ck is None or self.index >= len(ck.data):
+            return None
+        return ck.data[self.index]
+
+    def _trainer_copy(self):
         return self.trainer_copy("cpu")
 
     def trainer_copy(self, device: str = "cpu"):
+        """A copy of the run on `device` from its newest checkpoint (None before the first one, or for a runner
+        without a Trainer); rebuilt when a newer checkpoint arrives."""
         ck = self._job.checkpoint
-        if ck is None or self.index >= len(ck.data) or ck.data[self.index] is None:
+        if self._blob() is None:
             return None
         key = (ck.seq, device)
         if self._copy is None or self._copy[0] != key:

@@ -83,24 +83,25 @@ class ProcJob(PolledJob):
 
 
 class ProxyRunner(PolledRunner):
-    """One runner of a ProcJob as a page reads it (the runner itself trains in the child). `trainer` is a CPU
-    copy built from the child's current weights, refreshed when the run has moved on (the Latent space page's
-    "your run"); None when the child cannot give one."""
+    """One runner of a ProcJob as a page reads it (the runner itself trains in the child). Its weights come from
+    a CPU copy built from the child's current weights, refreshed when the run has moved on (the Latent space
+    page's "your run"); None when the child cannot give one."""
 
     WHERE = "the training process"
     COPY_EVERY_S = 2.0  # a live run's copy is refreshed at most this often; self._copy: (made at, step, trainer)
 
-    @property
-    def trainer(self):
+    def _blob(self) -> bytes | None:
+        final = self._job.final_weights
+        if final is not None:
+            return final[self.index] if self.index < len(final) else None
+        return self._job._manager.train_process().weights(self._job, self.index)
+
+    def _trainer_copy(self):
         held = self._copy
         step = self.step_count
         if held is not None and (held[1] == step or time.monotonic() - held[0] < self.COPY_EVERY_S):
             return held[2]
-        final = self._job.final_weights
-        if final is not None:
-            blob = final[self.index] if self.index < len(final) else None
-        else:
-            blob = self._job._manager.train_process().weights(self._job, self.index)
+        blob = self._blob()
         if blob is None:
             return held[2] if held is not None else None
         from ganlab import checkpoint

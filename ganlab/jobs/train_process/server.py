@@ -66,22 +66,8 @@ def weights(job, index: int) -> bytes | None:
     """The runner's current weights as a checkpoint (ganlab.checkpoint, weights_only-loadable), or None.
     Only where nothing steps it: in the job's worker between steps (Job.between_steps), or once the job is over
     (its runners parked)."""
-    from ganlab import checkpoint
-
     runners = list(job.runners)
-    if index >= len(runners):
-        return None
-    r = runners[index]
-    trainer = getattr(r, "trainer", None)
-    if trainer is not None:
-        return checkpoint.to_bytes(trainer, optimizers=False)
-    if getattr(r, "engine", None) is not None and getattr(r, "_member", None) is not None:  # a class-engine member
-        from ganlab.engine.batched.runner import MemberView
-
-        if not r._parked:  # between the group's steps (this is its worker): copy the member's rows out
-            r.engine.materialise(r.id)
-        return checkpoint.to_bytes(MemberView(r._member), optimizers=False)
-    return None
+    return runners[index].checkpoint(optimizers=False) if index < len(runners) else None
 
 
 class WeightsCopies:

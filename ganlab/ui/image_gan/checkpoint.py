@@ -15,7 +15,7 @@ import hashlib
 import streamlit as st
 
 from ganlab import checkpoint
-from ganlab.config import ConfigError
+from ganlab.config import ConfigError, TrainConfig
 from ganlab.i18n import _
 from ganlab.jobs import Job, Status
 from ganlab.text import md
@@ -46,38 +46,33 @@ def read_upload(data: bytes) -> tuple[checkpoint.Run | None, str | None]:
     return run, None
 
 
-def trainer_of(job: Job | None):
-    """The job's trainer while it still holds its networks, else None."""
+def saved_runner(job: Job | None):
+    """The job's image run (its first runner) when it is one a page can save, else None."""
     if job is None or not job.runners:
         return None
-    trainer = getattr(job.runners[0], "trainer", None)
-    return trainer if trainer is not None and getattr(trainer, "G", None) is not None else None
+    runner = job.runners[0]
+    return runner if isinstance(runner.config, TrainConfig) else None
 
 
-def checkpoint_bytes(trainer) -> bytes:
-    """The run as a checkpoint file; a finished run has parked its optimisers, so it is saved without them."""
-    return checkpoint.to_bytes(trainer, optimizers=trainer.opt_g is not None)
-
-
-def file_name(trainer) -> str:
-    c = trainer.config
-    kind = ("c" if c.conditional else "") + c.model
-    loss = "elbo" if c.is_vae else c.loss
-    return f"ganlab-{c.data}-{kind}-{loss}-step{trainer.step_count}.pt"
+def file_name(config: TrainConfig, step: int) -> str:
+    kind = ("c" if config.conditional else "") + config.model
+    loss = "elbo" if config.is_vae else config.loss
+    return f"ganlab-{config.data}-{kind}-{loss}-step{step}.pt"
 
 
 # ---- widgets ----------------------------------------------------------------------------------------------
 def download_ui(job: Job | None) -> None:
-    trainer = trainer_of(job)
-    if trainer is None:
+    runner = saved_runner(job)
+    if runner is None:
         st.caption(_("Train a run to download it as a checkpoint."))
         return
     ready = job.status in SAVABLE
 
-    def make() -> bytes:  # on click, in another thread
-        return checkpoint_bytes(trainer)
+    def make() -> bytes:  # on click, in another thread; a finished run has freed its optimisers: saved without
+        return runner.checkpoint() or b""
 
-    st.download_button(_("Download checkpoint (.pt)"), make if ready else b"", file_name=file_name(trainer),
+    st.download_button(_("Download checkpoint (.pt)"), make if ready else b"",
+                       file_name=file_name(runner.config, runner.step_count),
                        mime="application/octet-stream", disabled=not ready, key=P + "download", on_click="ignore",
                        help=_("Config, G and D weights, optimiser states and the metric history.")
                        + ("" if ready else " " + _("Pause the run first.")))

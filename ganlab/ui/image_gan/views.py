@@ -232,7 +232,11 @@ def code_objects(configs: TrainConfig | list[TrainConfig] | None) -> list:
             more = [losses.bernoulli_nll, losses.gaussian_kl, vae.build_vae, VAETrainer._train_step]
         else:
             loss = losses.LOSSES[config.loss]
+            from ganlab.engine import remedies
+
             more = [loss.d_loss, loss.g_loss] + ([losses.gradient_penalty] if loss.gradient_penalty else [])
+            more += ([losses.r1_penalty] if config.r1_gamma else []) + (
+                [remedies.clip_weights_] if loss.clip_weights else [])
             if config.model == "dcgan":
                 from ganlab.models import dcgan
 

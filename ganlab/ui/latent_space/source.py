@@ -11,7 +11,6 @@ numpy in and give numpy / bytes out. Caching (a slider move must only run G once
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -152,33 +151,35 @@ def run_choices(owner: str) -> dict[tuple[int, int], tuple[str, Any]]:
     for job in jobs.manager().jobs_of(owner):
         runners = list(job.runners)
         for i, r in enumerate(runners):
-            trainer = getattr(r, "trainer", None)
-            if trainer is None or getattr(trainer, "G", None) is None:
+            if not has_generator(r):
                 continue
             side = f" {'AB'[i]}" if len(runners) > 1 and i < 2 else ""
             out[(job.id, i)] = (_("#{id} {label}{side} ({status}, step {step})").format(
-                id=job.id, label=job.label, side=side, status=i18n.status(job.status), step=trainer.step_count), job)
+                id=job.id, label=job.label, side=side, status=i18n.status(job.status), step=r.step_count), job)
     return out
 
 
-def run_source(job: Any, i: int, refresh: bool = False) -> Source:
-    """A run's generator. Finished: the parked one. Live: a private CPU copy (refresh=True takes a new one)."""
-    trainer = job.runners[i].trainer
+def has_generator(runner: Any) -> bool:
+    """A GAN or VAE run that still holds its networks (the 1-D game has no generator a page could walk)."""
+    from ganlab.config import TrainConfig
+
+    return isinstance(runner.config, TrainConfig) and runner.weights() is not None
+
+
+def run_source(job: Any, i: int, refresh: bool = False) -> Source | None:
+    """A run's generator (None once it holds none). Finished: the parked one. Live: a private CPU copy
+    (refresh=True takes a new one)."""
     key = f"run:{job.id}:{i}"
     slot = st.session_state.setdefault("lat_run_cache", {})
     cached = slot.get(key)
     live = job.active
     if cached is not None and (cached.extra.get("live") == live) and not (live and refresh):
         return cached
-    G = trainer.sampler if not live else copy.deepcopy(trainer.sampler).cpu().eval()
-    E = None
-    if trainer.config.is_vae:  # a VAE's encoder sits in D's place
-        E = trainer.D if not live else copy.deepcopy(trainer.D).cpu().eval()
-    real = None
-    if trainer.data is not None and trainer.data.is_toy:
-        real = trainer.data.x[:1000].detach().cpu().numpy()
-    step = trainer.step_count
-    src = make_source(G, trainer.config, f"{key}:{step}", f"run #{job.id}", real, encoder=E)
+    w = job.runners[i].weights()  # CPU modules no worker steps (a private copy while the run trains)
+    if w is None:  # released or failed since the picker listed it
+        return None
+    step = w.step
+    src = make_source(w.G, w.config, f"{key}:{step}", f"run #{job.id}", w.real, encoder=w.encoder)
     src.extra.update(live=live, step=step)
     slot.clear()  # keep one run's generator per session
     slot[key] = src
@@ -241,6 +242,9 @@ def source_ui() -> Source | None:
         job, i = choices[pick][1], pick[1]
         refresh = job.active and st.button(_("Refresh weights from the live run"), key="lat_refresh")
         src = run_source(job, i, refresh)
+        if src is None:
+            st.info(_("This run no longer holds its networks: pick another one."))
+            return None
         st.caption(src.describe())
         return src
     return _upload_ui()

@@ -152,8 +152,24 @@ def formulas(configs: Sequence[TrainConfig]) -> list[tuple[str, str]]:
             for n, c in zip(RUN_NAMES, configs)]
 
 
-def code_objects(configs: Sequence[TrainConfig]) -> list:
-    """The functions that do the work for these configs, for the "Show the code" expander."""
+def trains_stacked(configs: Sequence[TrainConfig]) -> bool:
+    """Would Start train these configs in the class engine (one student's single stackable toy run, with the
+    job manager's stacking on: see `start`), rather than on the single-run Trainer?"""
+    from ganlab import jobs
+    from ganlab.engine.batched.key import refusal
+
+    return (len(configs) == 1 and bool(getattr(jobs.manager(), "stacking", False))
+            and refusal(configs[0]) is None)
+
+
+def code_objects(configs: Sequence[TrainConfig], stacked: bool = False) -> list:
+    """The functions that do the work for these configs, for the "Show the code" expander: the losses and
+    remedies (one implementation each, ganlab/losses.py and ganlab/engine/remedies.py), then one training step
+    as it runs: the class engine's stacked step when `stacked` (trains_stacked), else the Trainer's."""
+    from ganlab.engine import remedies
+    from ganlab.engine.batched.engine import ClassEngine
+
+    step = ClassEngine if stacked else Trainer
     objs: list = []
     for c in configs:
         loss = losses.LOSSES[c.loss]
@@ -162,9 +178,11 @@ def code_objects(configs: Sequence[TrainConfig]) -> list:
             objs.append(losses.gradient_penalty)
         if c.r1_gamma:
             objs.append(losses.r1_penalty)
-    objs += [Trainer._train_step, Trainer._d_update]
+        if loss.clip_weights:
+            objs.append(remedies.clip_weights_)
+    objs += [step._train_step, step._d_update]
     if any(c.unrolled_steps for c in configs):
-        objs.append(Trainer._unrolled_scores)
-    if any(c.g_ema for c in configs):
+        objs += [step._unrolled_scores, remedies.unrolled_d]
+    if any(c.g_ema for c in configs) and not stacked:  # the stacked step averages G's weights inline
         objs.append(Trainer._ema_update)
     return objs
