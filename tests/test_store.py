@@ -171,3 +171,17 @@ def test_the_csv_has_a_row_per_run_with_the_lessons_numbers(tmp_path):
     assert "PacGAN 4" in lines[2] and "PacGAN" not in lines[1]
     row = dict(zip(export.COLUMNS, export.rows(store.runs())[0]))
     assert row["modes_captured"] == 3.0 and row["n_modes"] == 8.0 and row["steps"] == 40 and row["status"] == "done"
+
+
+def test_a_nickname_outlives_a_restart_of_the_classroom(tmp_path):
+    from ganlab.jobs.classroom import Classroom
+
+    store = RunStore(tmp_path)
+    Classroom(store).set_nickname("cookie", "Ada")
+    other = Classroom(store)
+    other.set_nickname("someone", "Ada")  # taken by someone else since the restart
+    assert Classroom(RunStore(tmp_path)).nickname("cookie") == "Ada"
+    restarted = Classroom(RunStore(tmp_path))
+    restarted.set_nickname("x", "Bob")
+    assert restarted.nickname("cookie") == "Ada" and restarted.has_nickname("cookie")
+    assert Classroom().nickname("cookie").startswith("student ")  # no store: memory only, as before

@@ -15,6 +15,12 @@ COLUMNS = ("nickname", "page", "preset", "run", "data", "model", "loss", "remedy
            *NUMBERS, "created")
 
 
+def midnight() -> float:
+    """Today's 00:00 in local time, as time.time() counts (the day's lesson starts after it)."""
+    now = dt.datetime.now()
+    return dt.datetime(now.year, now.month, now.day).timestamp()
+
+
 def remedy(config: dict[str, Any]) -> str:
     """What a toy run changed against the presets' plain GAN (the census's words: "PacGAN 4", "R1 10"), "none";
     an image run: its preset's settings are in the preset column, so ""."""
