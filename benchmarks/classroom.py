@@ -444,6 +444,7 @@ class Student:
     load_timeout: float = 60.0
     reset_on_leave: bool = False
     source: str | None = None  # the loopback address this student connects from (127.0.0.2, ...); None: any
+    cookie: str | None = None  # the owner cookie the browser sends back (ganlab_owner); None: a new student
     # what the student saw
     steps: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # run -> (time, N)
     budget: dict[str, int] = field(default_factory=dict)
@@ -659,7 +660,9 @@ class Student:
         try:
             async with connect(f"ws://127.0.0.1:{self.port}/_stcore/stream", subprotocols=[Subprotocol("streamlit")],
                                max_size=None, ping_interval=None, proxy=None, open_timeout=30,
-                               close_timeout=5, **({"local_addr": (self.source, 0)} if self.source else {})) as ws:
+                               close_timeout=5, **({"local_addr": (self.source, 0)} if self.source else {}),
+                               **({"additional_headers": {"Cookie": f"ganlab_owner={self.cookie}"}}
+                                  if self.cookie else {})) as ws:
                 self._ws = ws
                 receiver = asyncio.create_task(self._receive())
                 try:
