@@ -103,7 +103,12 @@ async def rehearse(students: int, seconds: float, resume_s: float, port: int, po
     try:
         class_ = [cr.Student(i, server.port, query, 3600.0, cookie=c) for i, c in enumerate(cookies)]
         tasks = [asyncio.create_task(s.run(0.5 * i)) for i, s in enumerate(class_)]
-        await asyncio.sleep(seconds + 0.5 * students)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 180 and not all(s.steps.get("A") for s in class_):
+            await asyncio.sleep(0.5)  # everyone's run trains (the training process starts, torch imports)
+        out["all_training_after_s"] = round(time.monotonic() - t0, 1)
+        log(f"  every student's run trains after {out['all_training_after_s']} s; {seconds:g} s more, then kill -9")
+        await asyncio.sleep(seconds)
         seen = {owner_hash(s.cookie): (s.steps.get("A") or [(0.0, 0)])[-1][1] for s in class_}
         rates = {}
         for s in class_:
@@ -175,6 +180,8 @@ def writer(data: str) -> None:
     m.submit("member", RunSpec((cfg,)), "member", stack=(cfg, None))
     m.submit("pair", RunSpec((cfg, cfg.replace(pack=2))), "pair")
     m.submit("single", RunSpec((cfg.replace(loss="wgan_gp"),)), "single")
+    while not all(r.saved for r in m.store.runs()):  # every run has saved once: from now on it saves ~50 times/s
+        time.sleep(0.05)
     print("ready", flush=True)
     time.sleep(3600)
 
@@ -187,7 +194,7 @@ def kill_loop(kills: int, data: Path, seed: int = 0) -> dict:
     for k in range(kills):
         p = subprocess.Popen([sys.executable, __file__, "--writer", str(data)], stdout=subprocess.PIPE, cwd=ROOT)
         ready = p.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.5, 2.0))  # the runs start, then save every ~0.02 s of training
+        time.sleep(rng.uniform(0.1, 1.5))  # every run saves every ~0.02 s of training
         p.send_signal(signal.SIGKILL)
         p.wait()
         tmp = len(list((data / "runs").glob(f"*/*{files.TMP_SUFFIX}"))) if (data / "runs").is_dir() else 0

@@ -185,3 +185,13 @@ def test_a_nickname_outlives_a_restart_of_the_classroom(tmp_path):
     restarted.set_nickname("x", "Bob")
     assert restarted.nickname("cookie") == "Ada" and restarted.has_nickname("cookie")
     assert Classroom().nickname("cookie").startswith("student ")  # no store: memory only, as before
+
+
+def test_a_late_periodic_save_never_overwrites_the_status_a_run_ended_with(tmp_path):
+    store = RunStore(tmp_path)
+    key = store.create("s", "mode_collapse", "", "A", [CFG])
+    store.write(key, (None,), 10, status="running")
+    assert store.get(key).status == "running"
+    store.set_status(key, "stopped")  # the manager, at the run's end
+    store.write(key, (None,), 20, status="running")  # a save that was on its way
+    assert store.get(key).status == "stopped" and store.get(key).step == 20

@@ -79,7 +79,7 @@ class JobSaves:
         if ck is None:
             return False
         self._last = time.monotonic()
-        self.store.put(self.key, ck.data, ck.step, [numbers(r) for r in self.job.runners])
+        self.store.put(self.key, ck.data, ck.step, [numbers(r) for r in self.job.runners], str(self.job.status))
         return True
 
     def before_park(self) -> None:

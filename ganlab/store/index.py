@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 log = logging.getLogger("ganlab.store")
 
@@ -102,6 +102,11 @@ class Index:
             raise ValueError(f"unknown index columns {sorted(bad)}")
         sets = ", ".join(f"{c} = ?" for c in fields)
         self._exec(f"UPDATE runs SET {sets} WHERE key = ?", [*(_sql(v) for v in fields.values()), key])
+
+    def update_live_status(self, key: str, status: str, live: Sequence[str]) -> None:
+        """Set a live status only over a live one (one statement: no race with a finished status written meanwhile)."""
+        self._exec(f"UPDATE runs SET status = ? WHERE key = ? AND status IN ({', '.join('?' * len(live))})",
+                   [status, key, *live])
 
     def rows(self, where: str = "", args: Iterable[Any] = (), order: str = "created") -> list[dict[str, Any]]:
         sql = (f"SELECT {', '.join('r.' + c for c in COLUMNS)}, o.nickname FROM runs r "

@@ -141,17 +141,22 @@ class RunStore:
         return pts if pts.ndim == 2 and pts.shape[1] == 2 else None
 
     # ---- saving ---------------------------------------------------------------------------------------------------
-    def put(self, key: str, blobs: Sequence[bytes | None], step: int, numbers: Sequence[dict] | None = None) -> None:
-        """Queue a checkpoint of every runner of run `key` (None: that runner keeps its previous file)."""
+    def put(self, key: str, blobs: Sequence[bytes | None], step: int, numbers: Sequence[dict] | None = None,
+            status: str | None = None) -> None:
+        """Queue a checkpoint of every runner of run `key` (None: that runner keeps its previous file). `status`:
+        the run's live status to note with it (never over a finished one: see `write`)."""
         with self._cond:
-            self._pending[key] = (tuple(blobs), int(step), list(numbers or []))
+            self._pending[key] = (tuple(blobs), int(step), list(numbers or []), status)
             if self._writer is None or not self._writer.is_alive():
                 self._writer = threading.Thread(target=self._write_loop, name="ganlab-store-writer", daemon=True)
                 self._writer.start()
             self._cond.notify_all()
 
-    def write(self, key: str, blobs: Sequence[bytes | None], step: int, numbers: Sequence[dict] | None = None) -> None:
-        """Write now, in this thread: each runner's file atomically, then the index row, then the budget."""
+    def write(self, key: str, blobs: Sequence[bytes | None], step: int, numbers: Sequence[dict] | None = None,
+              status: str | None = None) -> None:
+        """Write now, in this thread: each runner's file atomically, then the index row, then the budget. A live
+        `status` is noted only while the row's is live too: a save that was on its way when the run ended never
+        overwrites the status the manager wrote at its end."""
         for i, blob in enumerate(blobs):
             if blob is not None:
                 files.write_atomic(files.checkpoint_path(self.root, key, i), blob)
@@ -160,6 +165,8 @@ class RunStore:
         if numbers:
             fields["numbers"] = list(numbers)
         self.index.update(key, **fields)
+        if status in LIVE:
+            self.index.update_live_status(key, status, LIVE)
         self.prune()
 
     def _write_loop(self) -> None:
@@ -170,10 +177,10 @@ class RunStore:
                         self._writer = None
                         return  # idle: the thread ends (a later put starts another)
                 key = next(iter(self._pending))
-                blobs, step, numbers = self._pending.pop(key)
+                blobs, step, numbers, status = self._pending.pop(key)
                 self._busy = True
             try:
-                self.write(key, blobs, step, numbers)
+                self.write(key, blobs, step, numbers, status)
             except Exception as e:  # noqa: BLE001 - a full disk must not end anyone's training
                 log.warning("run store: could not save run %s at step %d: %s", key, step, e)
             finally:
