@@ -13,7 +13,8 @@
    run under "Saved runs" (paused, at the saved step), presses Resume and watches it for `--resume-s`: the first
    step the live view shows must be at least the saved step, and it must move on.
 4. `--kills` times: a process that saves three runs (a class-engine member, an A/B pair, a single run) into one
-   store as often as it can (GANLAB_CHECKPOINT_S=0.02) is killed with SIGKILL at a random moment; every
+   store as often as it can (GANLAB_CHECKPOINT_S=0.02) is killed with SIGKILL, every other time at a random
+   moment and otherwise inside a save (its fsync of the new temp file announces itself and waits); every
    checkpoint in the store must still load (temp files of the killed writes are counted: they show the kill
    fell inside a write).
 The disk use per student is the store's size over the students (one file per run, overwritten in place: it does
@@ -56,8 +57,8 @@ class Returning(cr.Student):
     def _element(self, delta, now: float) -> None:
         super()._element(delta, now)
         el = delta.new_element
-        if el.WhichOneof("type") == "markdown" and (m := SAVED_LINE.search(el.markdown.body)):
-            self.saved = (m.group(1), int(m.group(2)), int(m.group(3)))
+        if self.saved is None and el.WhichOneof("type") == "markdown" and (m := SAVED_LINE.search(el.markdown.body)):
+            self.saved = (m.group(1), int(m.group(2)), int(m.group(3)))  # as listed before Resume
 
     async def _session(self, receiver: asyncio.Task, press_start: bool) -> None:
         await self._rerun()
@@ -166,8 +167,10 @@ async def rehearse(students: int, seconds: float, resume_s: float, port: int, po
 
 
 # ---- killing a writer mid-save ---------------------------------------------------------------------------------
-def writer(data: str) -> None:
-    """The process the kill loop kills: three runs saving into the store as often as they can."""
+def writer(data: str, mid_write: bool = False) -> None:
+    """The process the kill loop kills: three runs saving into the store as often as they can. mid_write: once
+    every run saved, the next fsync of a checkpoint's temp file says "in-write" and waits, so the kill lands
+    inside a save (the new file written, not yet renamed over the old one)."""
     os.environ["GANLAB_CHECKPOINT_S"] = "0.02"
     from ganlab.config import TrainConfig
     from ganlab.jobs.job_manager import JobManager
@@ -182,6 +185,16 @@ def writer(data: str) -> None:
     m.submit("single", RunSpec((cfg.replace(loss="wgan_gp"),)), "single")
     while not all(r.saved for r in m.store.runs()):  # every run has saved once: from now on it saves ~50 times/s
         time.sleep(0.05)
+    if mid_write:
+        real_fsync = os.fsync
+
+        def fsync(fd: int) -> None:
+            if os.readlink(f"/proc/self/fd/{fd}").endswith(".tmp"):
+                print("in-write", flush=True)
+                time.sleep(5)
+            real_fsync(fd)
+
+        os.fsync = fsync
     print("ready", flush=True)
     time.sleep(3600)
 
@@ -192,9 +205,14 @@ def kill_loop(kills: int, data: Path, seed: int = 0) -> dict:
     rng = random.Random(seed)
     rounds = []
     for k in range(kills):
-        p = subprocess.Popen([sys.executable, __file__, "--writer", str(data)], stdout=subprocess.PIPE, cwd=ROOT)
+        mid = k % 2 == 1  # every other kill lands inside a save for sure; the others at a random moment
+        p = subprocess.Popen([sys.executable, __file__, "--writer", str(data), *(["--mid-write"] if mid else [])],
+                             stdout=subprocess.PIPE, cwd=ROOT)
         ready = p.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.1, 1.5))  # every run saves every ~0.02 s of training
+        if mid:
+            ready = ready and p.stdout.readline().strip() == b"in-write"
+        else:
+            time.sleep(rng.uniform(0.1, 1.5))  # every run saves every ~0.02 s of training
         p.send_signal(signal.SIGKILL)
         p.wait()
         tmp = len(list((data / "runs").glob(f"*/*{files.TMP_SUFFIX}"))) if (data / "runs").is_dir() else 0
@@ -207,7 +225,8 @@ def kill_loop(kills: int, data: Path, seed: int = 0) -> dict:
                     if store.load(rec.key, i) is None:
                         bad.append(f"{rec.key}/{i}")
         store.index.close()
-        rounds.append({"round": k + 1, "ready": ready, "temp_files_left_by_the_kill": tmp, "checkpoints": checked,
+        rounds.append({"round": k + 1, "ready": ready, "mid_write": mid, "temp_files_left_by_the_kill": tmp,
+                       "checkpoints": checked,
                        "unloadable": bad})
         log(f"  kill {k + 1}/{kills}: {checked} checkpoints, {len(bad)} unloadable, {tmp} temp file(s) left mid-write")
     return {"kills": kills, "rounds_with_a_write_in_flight": sum(1 for r in rounds if r["temp_files_left_by_the_kill"]),
@@ -226,9 +245,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--no-restart", action="store_true", help="only the kill loop")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--writer", metavar="DIR", help=argparse.SUPPRESS)
+    ap.add_argument("--mid-write", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.writer:
-        writer(a.writer)
+        writer(a.writer, a.mid_write)
         return {}
     out: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
     base = Path(tempfile.mkdtemp(prefix="ganlab-restart-"))

@@ -61,33 +61,40 @@ def test_a_run_live_when_the_server_died_comes_back_paused_and_resumable(tmp_pat
 
 
 def _writer_script(path, data_path) -> str:
-    return (f"import sys; sys.path.insert(0, {str(os.getcwd())!r})\n"
+    """A process that saves `data_path`'s bytes over `path` and stops inside the save (its fsync of the new temp
+    file announces itself and waits for the SIGKILL)."""
+    return (f"import os, sys, time; sys.path.insert(0, {str(os.getcwd())!r})\n"
             "from pathlib import Path\nfrom ganlab.store import files\n"
-            f"data = Path({str(data_path)!r}).read_bytes()\n"
-            "print('ready', flush=True)\n"
-            "while True:\n"
-            f"    files.write_atomic(Path({str(path)!r}), data)\n")
+            "real = os.fsync\n"
+            "def fsync(fd):\n"
+            "    if os.readlink(f'/proc/self/fd/{fd}').endswith('.tmp'):\n"
+            "        print('in-write', flush=True); time.sleep(30)\n"
+            "    real(fd)\n"
+            "os.fsync = fsync\n"
+            f"files.write_atomic(Path({str(path)!r}), Path({str(data_path)!r}).read_bytes())\n")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
 def test_a_writer_killed_mid_save_leaves_the_previous_checkpoint_loadable(tmp_path):
-    """SIGKILL a process that rewrites a run's checkpoint in a loop, at moments that fall inside writes (each
-    write of a ~1 MB file takes a few ms): what is left always loads."""
+    """SIGKILL a process inside its save of a newer checkpoint (the new bytes written, not yet renamed): the
+    previous checkpoint still loads; a save that completes replaces it."""
     store = RunStore(tmp_path)
-    key = store.create("s", "image_gan", "", "A", [CFG])
+    key = store.create("s", "mode_collapse", "", "A", [CFG])
     target = files.checkpoint_path(tmp_path, key, 0)
-    good = blob(20)
-    store.write(key, (good,), 20)
-    big = tmp_path / "big.pt"
-    big.write_bytes(good + b"\0" * 0)  # the same checkpoint; the loop writes it again and again
-    for attempt in range(5):
-        p = subprocess.Popen([sys.executable, "-c", _writer_script(target, big)], stdout=subprocess.PIPE)
-        assert p.stdout.readline().strip() == b"ready"
-        time.sleep(0.05 + 0.037 * attempt)
+    store.write(key, (blob(20),), 20)
+    newer = tmp_path / "newer.pt"
+    newer.write_bytes(blob(30))
+    for attempt in range(3):
+        p = subprocess.Popen([sys.executable, "-c", _writer_script(target, newer)], stdout=subprocess.PIPE)
+        assert p.stdout.readline().strip() == b"in-write"
         p.send_signal(signal.SIGKILL)
         p.wait()
+        assert list(target.parent.glob("*" + files.TMP_SUFFIX)), "the kill fell inside the save"
         assert checkpoint.load(target.read_bytes()).step == 20, attempt
-    RunStore(tmp_path)  # a new store sweeps the temp files the killed writer left
+    RunStore(tmp_path)  # a new store sweeps the temp files the killed writers left
     assert not list(target.parent.glob("*" + files.TMP_SUFFIX))
+    files.write_atomic(target, newer.read_bytes())
+    assert checkpoint.load(target.read_bytes()).step == 30
 
 
 def test_a_corrupt_or_foreign_file_is_skipped_with_a_log_line(tmp_path, caplog):
