@@ -4,6 +4,7 @@ file as `python -m ganlab runs --today --csv` on the server). Readable by everyo
 per page run, not in the 2-second fragment (it reads the store's index, not the live runs)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import streamlit as st
@@ -21,7 +22,9 @@ def render() -> None:
     store = jobs.manager().store
     if store is None:
         return
-    records = store.runs(since=export.midnight())
+    live = {j.store_key: str(j.status) for j in jobs.manager().all_jobs() if j.store_key}
+    records = [dataclasses.replace(r, status=live[r.key]) if r.key in live else r  # the live status, not the last
+               for r in store.runs(since=export.midnight())]  # one written (a paused run saves nothing new)
     with st.expander(_("Runs saved today ({n})").format(n=len(records))):
         st.caption(_("Every run of today's lesson kept on the server's disk, also from before a restart. The CSV has "
                      "one row per run: nickname, page, preset, loss, remedy, steps and the lesson's numbers."))
@@ -39,6 +42,6 @@ def render() -> None:
                                       f"{r['fid']:.0f}" if r["fid"] != "" else "")):
                 table[_(c)].append(str(v))
         st.dataframe(table, hide_index=True)
-        st.download_button(_("Download the class's results (CSV)"), data=lambda: export.to_csv(store.runs(
-            since=export.midnight())), file_name=f"ganlab-class-{dt.date.today().isoformat()}.csv", mime="text/csv",
-            key="class_saved_csv", on_click="ignore")
+        st.download_button(_("Download the class's results (CSV)"), data=lambda: export.to_csv(records),
+                           file_name=f"ganlab-class-{dt.date.today().isoformat()}.csv", mime="text/csv",
+                           key="class_saved_csv", on_click="ignore")
