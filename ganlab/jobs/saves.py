@@ -15,6 +15,8 @@ import time
 import traceback
 from typing import Any
 
+import numpy as np
+
 from ganlab.jobs.ray_backend.checkpoints import Checkpointer, MemberCheckpoints, member_of
 from ganlab.store import paths
 
@@ -27,13 +29,15 @@ def numbers(runner: Any) -> dict[str, float]:
     history = getattr(runner, "history", None) or getattr(trainer, "history", None)
     out: dict[str, float] = {}
     if history is not None and len(history):
-        arrays = history.arrays()
+        last = history.last()  # one row; a column logged less often (FID) is looked up further back
         for col in NUMBER_COLUMNS:
-            col_values = arrays.get(col)
-            if col_values is not None:
-                finite = [float(v) for v in col_values if math.isfinite(float(v))]
-                if finite:
-                    out[col] = finite[-1]
+            value = last.get(col)
+            if value is not None and not math.isfinite(value):
+                values = history.arrays()[col]
+                finite = values[np.isfinite(values)]
+                value = float(finite[-1]) if len(finite) else None
+            if value is not None:
+                out[col] = value
     config = getattr(runner, "config", None)
     if config is not None and getattr(config, "is_toy", False):
         data = getattr(trainer, "data", None) or getattr(getattr(runner, "_member", None), "data", None)
@@ -72,7 +76,7 @@ class JobSaves:
         plain, member = self._savers()
         ck = None
         if member is not None:
-            ck = member.save()
+            ck = member.save(complete=False)  # where it stands: no steps of its own in the group's time
         elif plain is not None and any(getattr(r, "trainer", None) is not None for r in plain._runners):
             if plain._in_step() and plain._moved():
                 ck = plain.take()

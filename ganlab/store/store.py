@@ -269,16 +269,17 @@ class RunStore:
 
     # ---- the disk budget --------------------------------------------------------------------------------------------
     def used(self) -> int:
-        return sum(r.bytes for r in self.runs() if not r.pruned)
+        """Bytes of the checkpoints on disk, as the index counts them."""
+        return int(self.index._exec("SELECT coalesce(sum(bytes), 0) FROM runs WHERE pruned = 0")[0][0])
 
     def prune(self) -> list[str]:
         """Delete checkpoints until the store fits its budget: finished runs first, then runs interrupted by a
         restart, oldest first; runs live in this server never. Their index rows stay (listed, not
         downloadable). Returns the keys pruned."""
+        if self.used() <= self.budget:
+            return []  # (one SUM over the index: the common case after a save)
         records = [r for r in self.runs() if r.saved]
         used = sum(r.bytes for r in records)
-        if used <= self.budget:
-            return []
         finished = sorted((r for r in records if r.status in FINISHED), key=lambda r: r.updated)
         interrupted = sorted((r for r in records if r.interrupted), key=lambda r: r.updated)
         pruned = []

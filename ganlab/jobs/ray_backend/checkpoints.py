@@ -189,11 +189,14 @@ class MemberCheckpoints:
     def due(self) -> bool:
         return not self._final and time.monotonic() - self._last >= self.every_s
 
-    def save(self) -> Checkpoint | None:
+    def save(self, complete: bool = True) -> Checkpoint | None:
         """Save the member now (call between the group's steps, in the thread that steps it). A member mid-way
         through a logging interval first takes the rest of that interval alone, as a page's "step once" does
         (engine.step(members=[id]): the very steps the group would take); a paused, diverged or finished
-        member, or one that has not moved since its last save, is left as it is."""
+        member, or one that has not moved since its last save, is left as it is. complete=False: saved where it
+        stands instead (the run store: stepping one member alone costs about a stacked step per step, up to a
+        whole interval, in the group's time; the partial interval's logged numbers are not saved, and the
+        restored run logs its intervals from its saved step)."""
         from ganlab.engine.batched.export import member_state
 
         runner = member_of(self.job)
@@ -206,7 +209,7 @@ class MemberCheckpoints:
             m = runner._member
             if m.status != "ready" or m.paused or m.step_count >= m.budget:
                 return None
-            if m.i:
+            if m.i and complete:
                 engine.step(min(m.log_every - m.i, m.budget - m.step_count), members=[runner.id])
                 if m.i or m.status != "ready" or m.step_count >= m.budget:  # ended instead: the final save
                     return None
