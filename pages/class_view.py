@@ -10,7 +10,7 @@ import streamlit as st
 
 from ganlab.i18n import _
 from ganlab.ui import lang, session
-from ganlab.ui.class_view import census_view, teacher_panel, views
+from ganlab.ui.class_view import census_view, saved_view, teacher_panel, views
 
 session.owner()
 st.title(_("Class"))
@@ -32,3 +32,4 @@ def class_view() -> None:
 
 
 class_view()
+saved_view.render()  # the day's runs from the run store (also from before a restart), and their CSV

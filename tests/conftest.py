@@ -1,5 +1,7 @@
 """Shared fixtures.
 
+GANLAB_DATA_DIR              a temporary folder for the whole session: the run store (ganlab/store/) never
+                             writes into the user's data folder.
 reset_job_manager (autouse)  after each test, stop every run of the process-wide job manager, so worker
                              threads never outlive a test (every AppTest has the same session id, and an
                              app's threads keep running between `at.run()` calls).
@@ -56,6 +58,13 @@ def one_thread():
     yield
     torch.set_num_threads(n)
 
+
+# The run store (ganlab/store/) of every manager the tests make, and of the servers they start, lives in a
+# temporary folder, never in the user's data folder.
+if not os.environ.get("GANLAB_DATA_DIR"):
+    import tempfile
+
+    os.environ["GANLAB_DATA_DIR"] = tempfile.mkdtemp(prefix="ganlab-test-store-")
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

@@ -6,6 +6,7 @@
     python -m ganlab latent run.pt interpolate --seeds 0 1 --out path.gif
     python -m ganlab theory --loss minimax --steps 2000 --d-optimum 500 --json
     python -m ganlab lessons --steps
+    python -m ganlab runs --csv
 
 One module per subcommand (ganlab/cli/<name>.py with `add_parser(sub)` and its command function); this one only
 assembles the parser and owns the exit codes. Exit codes: 0 done (also for `diverged` / `stopped` runs: the JSON
@@ -18,10 +19,10 @@ import argparse
 import os
 import sys
 
-from ganlab.cli import bench, latent, lessons, presets, theory, train
+from ganlab.cli import bench, latent, lessons, presets, runs, theory, train
 from ganlab.cli.common import USER_ERRORS, error_line
 
-SUBCOMMANDS = (train, presets, bench, latent, theory, lessons)  # the order `--help` lists them in
+SUBCOMMANDS = (train, presets, bench, latent, theory, lessons, runs)  # the order `--help` lists them in
 
 
 def build_parser() -> argparse.ArgumentParser:

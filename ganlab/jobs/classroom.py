@@ -100,7 +100,11 @@ class RunRow:
 
 
 class Classroom:
-    def __init__(self):
+    """store: a run store (ganlab/store/) where nicknames outlive a restart; the server's classroom() has the
+    default one, a Classroom made elsewhere none."""
+
+    def __init__(self, store=None):
+        self.store = store
         self._lock = threading.Lock()
         self._nicks: dict[str, str] = {}
         self._anon = itertools.count(1)
@@ -108,6 +112,7 @@ class Classroom:
         self._announcement: Announcement | None = None
         self._ids = itertools.count(1)
         self._rates: dict[tuple[int, int], CounterRate] = {}  # (job id, run index) -> its counter's rate
+        self._asked: set[str] = set()  # owners whose nickname was looked up in the run store (after a restart)
 
     # ---- nicknames -------------------------------------------------------------------------------------------
     def set_nickname(self, owner: str, nick: str) -> str:
@@ -116,13 +121,22 @@ class Classroom:
         shows as nothing or as an anonymous label. (A nickname is shown to the whole class: no markup, no links.)"""
         clean = check_nickname(nick)
         with self._lock:
+            self._asked.add(owner)
             if clean:
                 self._nicks[owner] = unique_nickname(clean, {v for k, v in self._nicks.items() if k != owner})
             else:
                 self._nicks.pop(owner, None)
+            kept = self._nicks.get(owner, "")
+        _keep_nickname(self.store, owner, kept)
         return self.nickname(owner)
 
     def nickname(self, owner: str) -> str:
+        if owner not in self._asked:  # once per owner and process: a restarted server knows the class's names
+            stored = _stored_nickname(self.store, owner)
+            with self._lock:
+                self._asked.add(owner)
+                if stored and owner not in self._nicks:
+                    self._nicks[owner] = unique_nickname(stored, {v for k, v in self._nicks.items() if k != owner})
         with self._lock:
             if owner in self._nicks:
                 return self._nicks[owner]
@@ -131,6 +145,7 @@ class Classroom:
             return anonymous(self._anon_of[owner])
 
     def has_nickname(self, owner: str) -> bool:
+        self.nickname(owner)
         with self._lock:
             return owner in self._nicks
 
@@ -248,6 +263,31 @@ def lesson_number(snap) -> str:
     return ""
 
 
+def _default_store():
+    """The server's run store (ganlab/store/), where nicknames outlive a restart; None when it is off."""
+    from ganlab import store
+
+    try:
+        return store.default()
+    except Exception:  # noqa: BLE001 - an unwritable data folder: names live in memory only
+        return None
+
+
+def _stored_nickname(s, owner: str) -> str | None:
+    try:
+        return s.nickname(owner) if s is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _keep_nickname(s, owner: str, nick: str) -> None:
+    try:
+        if s is not None:
+            s.set_nickname(owner, nick)
+    except Exception:  # noqa: BLE001 - the class still sees the name now
+        pass
+
+
 _CLASSROOM: Classroom | None = None
 _LOCK = threading.Lock()
 
@@ -256,7 +296,7 @@ def classroom() -> Classroom:
     global _CLASSROOM
     with _LOCK:
         if _CLASSROOM is None:
-            _CLASSROOM = Classroom()
+            _CLASSROOM = Classroom(_default_store())
         return _CLASSROOM
 
 

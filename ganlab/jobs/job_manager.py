@@ -35,6 +35,11 @@ CHUNK_S = 0.5  # a running job steps at most about this long between two looks a
 SNAPSHOT_SHARE = 0.1  # under load, a job publishes every SNAPSHOT_SHARE * (runnable jobs / workers) seconds
 MAX_RUNNING_FLOOR = 40  # default cap on admitted jobs: a class of 30 (+ a few A/B pairs) all train at once
 PER_ADDRESS_ENV = "GANLAB_MAX_RUNS_PER_ADDRESS"  # 0 or unset: no per-address cap (a class behind one NAT)
+# A student whose last tab closed (a shut lid): "pause" (the default) pauses their runs after the grace period
+# and stops them, resumable from the run store, AWAY_KEEP_ENV seconds later; "stop" stops them at once.
+LEFT_RUNS_ENV = "GANLAB_LEFT_RUNS"
+AWAY_KEEP_ENV = "GANLAB_AWAY_KEEP_S"
+AWAY_KEEP_S = 3 * 3600.0  # a paused run of an absent student holds its memory for the rest of the lesson
 
 
 class JobLimitError(RuntimeError):
@@ -45,6 +50,10 @@ class Job:
     _ids = itertools.count(1)
     address: str | None = None  # the client address that submitted it (None: unknown, the CLI, another process)
     _stopping = False  # a stop was asked for: no longer counted against the per-address cap
+    trains_here = True  # its runners step in this process (a PolledJob's train elsewhere)
+    store_key: str | None = None  # its row in the run store (ganlab/store/), None: not stored
+    saves = None  # ganlab.jobs.saves.JobSaves when this process saves its checkpoints
+    away = False  # paused or stopped because its student left (the store lists it as paused, resumable)
 
     def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Runner]], label: str,
                  snapshot_every_s: float, page: str = "", meta: dict | None = None):
@@ -272,6 +281,9 @@ class Job:
             if step_n is not None:
                 self._step_req = step_n
             self._serve_calls()
+            saves = self.saves
+            if saves is not None and step and self.status == Status.RUNNING and saves.due():
+                _call(saves.save)  # between slices, at a logging step: ~10 s of training lost at most
             if stop:
                 self.status = Status.STOPPED
             elif step and self._work_pending():
@@ -314,13 +326,38 @@ class Job:
         try:
             if self.runners:
                 self._publish()
+            if self.saves is not None:
+                _call(self.saves.before_park)
             for r in self.runners:
                 r.park()
+            if self.saves is not None:
+                _call(self.saves.after_park)
         except Exception:
             traceback.print_exc()
         finally:
             self._done.set()
             self._manager._on_finished(self)
+
+
+def _call(fn) -> None:
+    """A failed save is logged; the run goes on (ganlab/jobs/saves.py)."""
+    try:
+        fn()
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+
+
+def left_runs_default() -> str:
+    """GANLAB_LEFT_RUNS: "pause" (unset, or anything else) or "stop"."""
+    return "stop" if os.environ.get(LEFT_RUNS_ENV, "").strip().lower() == "stop" else "pause"
+
+
+def away_keep_default() -> float:
+    try:
+        value = float(os.environ.get(AWAY_KEEP_ENV, "").strip() or AWAY_KEEP_S)
+    except ValueError:
+        return AWAY_KEEP_S
+    return value if value >= 0 else AWAY_KEEP_S
 
 
 def per_address_default() -> int:
@@ -369,18 +406,52 @@ class JobManager:
         self._sessions: dict[str, set[str]] = {}  # owner -> its open browser sessions (tabs)
         self._reaper: threading.Thread | None = None
         self._closed = threading.Event()
+        # the run store (ganlab/store/): None here; the server's manager() sets the default one
+        self.store = None
+        self.store_writes_status = True  # the training process saves checkpoints; its server writes statuses
+        self.left_runs = left_runs_default()  # what happens to a student's runs when they left: pause | stop
+        self.away_keep_s = away_keep_default()
+        self._away: dict[str, float] = {}  # owner -> when their runs were paused because they left
 
     # ---- submitting -------------------------------------------------------------------------------------------
     def submit(self, owner: str, factory: Callable[[], Sequence[Runner]], label: str = "run", page: str = "",
-               meta: dict | None = None, stack: tuple | None = None, address: str | None = None) -> Job:
+               meta: dict | None = None, stack: tuple | None = None, address: str | None = None,
+               store_key: str | None = None) -> Job:
         """Queue a job whose runners `factory()` builds in a worker. `page` tags the page that started it (a
         reloaded page finds its run again). `stack=(config, points)`: the job is that one 2-D toy run, which
         may then train in a class-engine group instead of through `factory` (see ganlab/jobs/stacking.py).
         `address`: the client address of the page that asked (counted against `max_jobs_per_address`).
+        `store_key`: its row in the run store when another process made it (else a RunSpec of 2-D toy or image
+        runs gets a new row when the manager has a store).
         Raises JobLimitError, also for a run dearer than the class limits allow."""
         why = self.limits.refusal(factory)  # outside the lock: the first one calibrates (~0.1 s)
         if why:
             raise JobLimitError(why)
+        key = store_key or self._store_row(owner, factory, label, page, meta)
+        try:
+            return self._admit(owner, factory, label, page, meta, stack, address, key)
+        except JobLimitError:
+            if key is not None and store_key is None:
+                self.store.index.delete(key)
+            raise
+
+    def _store_row(self, owner: str, factory, label: str, page: str, meta: dict | None) -> str | None:
+        """A new run's row in the store (outside the lock: a short SQLite write), for runs it can save."""
+        configs = getattr(factory, "configs", None)
+        if self.store is None or not configs or not all(hasattr(c, "is_toy") for c in configs):
+            return None
+        try:
+            key = self.store.create(owner, page, str((meta or {}).get("preset", "")), label, configs)
+            points = getattr(factory, "points", None)
+            if points is not None:
+                self.store.save_points(key, points)
+            return key
+        except Exception:  # noqa: BLE001 - a broken disk must not keep a class from training
+            traceback.print_exc()
+            return None
+
+    def _admit(self, owner: str, factory, label: str, page: str, meta: dict | None, stack: tuple | None,
+               address: str | None, key: str | None) -> Job:
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
@@ -399,6 +470,11 @@ class JobManager:
             job = self._job_class_for(factory, stack)(self, owner, factory, label, self.snapshot_every_s, page, meta)
             job.address = address
             job._stack = stack if self.stacking else None
+            job.store_key = key
+            if key is not None and job.trains_here:
+                from ganlab.jobs.saves import JobSaves
+
+                job.saves = JobSaves(self.store, key, job)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._touch_locked(owner)
@@ -466,6 +542,9 @@ class JobManager:
                 job._done.set()
 
     def _on_finished(self, job: Job) -> None:
+        if job.store_key is not None and self.store is not None and self.store_writes_status:
+            status = Status.PAUSED if job.away and job.status == Status.STOPPED else job.status
+            _call(lambda: self.store.set_status(job.store_key, str(status)))
         with self._lock:
             finished = sorted((j for j in self._jobs.values() if j.owner == job.owner and j.status in FINISHED),
                               key=lambda j: j.id)
@@ -516,6 +595,7 @@ class JobManager:
     def _touch_locked(self, owner: str) -> None:
         self._last_seen[owner] = time.monotonic()
         self._release_at.pop(owner, None)
+        self._away.pop(owner, None)  # back: their paused runs wait for their Resume
 
     def release_owner(self, owner: str, grace_s: float = 0.0, session: str | None = None) -> None:
         """A session of the owner ended: once none of its sessions is left, stop its runs after `grace_s`
@@ -531,10 +611,28 @@ class JobManager:
         if grace_s <= 0:
             self._reap()
 
+    def pause_owner(self, owner: str) -> None:
+        """The student left: their running jobs pause (queued ones stop: they hold nothing yet); the runs stay
+        for away_keep_s, then stop, their newest checkpoints resumable from the store."""
+        with self._lock:
+            self._release_at.pop(owner, None)
+            self._last_seen.pop(owner, None)
+            self._away.setdefault(owner, time.monotonic())
+        for j in self.jobs_of(owner):
+            if j.status in (Status.RUNNING, Status.STARTING):
+                j.away = True
+                j.pause()
+            elif j.status == Status.QUEUED:
+                j.away = True
+                j.stop()
+
     def stop_owner(self, owner: str, forget: bool = True, timeout: float = 10.0) -> None:
         """Stop every job of `owner`, wait for the workers, and free their runners."""
         jobs = self.jobs_of(owner)
+        with self._lock:
+            away = self._away.pop(owner, None) is not None
         for j in jobs:
+            j.away = j.away or away
             j.stop()
         for j in jobs:
             j.join(timeout)
@@ -548,12 +646,20 @@ class JobManager:
                 self._sessions.pop(owner, None)
 
     def _reap(self) -> None:
-        """Stop the runs of owners who left; forget owners who never started a run."""
+        """Pause (left_runs "pause") or stop the runs of owners who left; stop the paused runs of owners away
+        longer than away_keep_s (their checkpoints stay in the store, resumable); forget owners who never
+        started a run."""
         now = time.monotonic()
         with self._lock:
             owners = {o for o, t in self._release_at.items() if t <= now}
             owners |= {o for o, t in self._last_seen.items() if now - t > self.idle_timeout_s}
-        for owner in owners:
+            gone = {o for o, t in self._away.items() if now - t >= self.away_keep_s}
+        for owner in owners - gone:
+            if self.left_runs == "pause" and self.store is not None:
+                self.pause_owner(owner)
+            else:
+                self.stop_owner(owner)
+        for owner in gone:
             self.stop_owner(owner)
         with self._lock:
             with_jobs = {j.owner for j in self._jobs.values()}
@@ -572,7 +678,7 @@ class JobManager:
             try:
                 self._reap()  # not under the lock: stopping a run waits for its worker, which takes the lock
                 with self._lock:
-                    idle = not (self._jobs or self._release_at)
+                    idle = not (self._jobs or self._release_at or self._away)
                     if idle:
                         self._reaper = None
                 if idle:
@@ -589,6 +695,7 @@ class JobManager:
         with self._lock:
             jobs = list(self._jobs.values())  # this manager's own (a subclass's all_jobs may list more)
         for j in jobs:
+            j.away = True  # the server stops, not the student: the store lists the run paused, resumable
             j.stop()
         for j in jobs:
             j.join(max(0.0, deadline - time.monotonic()))
@@ -599,6 +706,9 @@ class JobManager:
             self._last_seen.clear()
             self._release_at.clear()
             self._sessions.clear()
+            self._away.clear()
+        if self.store is not None:
+            self.store.flush(max(0.5, deadline - time.monotonic()))  # the final checkpoints reach the disk
         reaper = self._reaper
         if reaper is not None:
             reaper.join(max(0.0, deadline - time.monotonic()))
@@ -622,9 +732,20 @@ def manager(kind: type[JobManager] = JobManager) -> JobManager:
             _MANAGER = kind(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
                             workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
             _MANAGER.limits = cost.Limits.from_env()  # the class's limits: only the server's manager has them
+            _MANAGER.store = _default_store()  # every run's newest checkpoint on disk (GANLAB_STORE=0: none)
             if first:  # after the manager (and what it started, e.g. Ray): exit hooks run last-registered first
                 atexit.register(_shutdown_at_exit)
         return _MANAGER
+
+
+def _default_store():
+    from ganlab import store
+
+    try:
+        return store.default()
+    except Exception:  # noqa: BLE001 - an unwritable data folder: the class trains, unsaved (logged)
+        traceback.print_exc()
+        return None
 
 
 def _shutdown_at_exit() -> None:

@@ -19,6 +19,7 @@ class PolledJob(Job):
 
     WHERE = "another process"
     runner_class: type["PolledRunner"]
+    trains_here = False  # its checkpoints are saved where it trains (the training process, a Ray actor)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

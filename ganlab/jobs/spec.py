@@ -22,7 +22,7 @@ class RunSpec:
     together), or one TheoryConfig (the 1-D game). points: uploaded 2-D points (toy `csv` data). data_dir:
     where torchvision datasets live (None: the server's GANLAB_DATA; pages never name one). score: image runs
     log the quality columns (FID, classes present). resume: a checked ganlab.checkpoint.Run to continue, up to
-    configs[0].steps G steps in all."""
+    configs[0].steps G steps in all, or a tuple of them, one per config (a stored A/B job: ganlab/store/)."""
 
     configs: tuple
     points: np.ndarray | None = None
@@ -43,8 +43,10 @@ class RunSpec:
             from ganlab.theory.trainer import Theory1D
 
             return [Theory1D(c) for c in self.configs]
+        if isinstance(self.resume, tuple):
+            return [self._resumed(run, c) for run, c in zip(self.resume, self.configs, strict=True)]
         if self.resume is not None:
-            return [self._resumed()]
+            return [self._resumed(self.resume, self.configs[0])]
         return [self._fresh(c) for c in self.configs]
 
     def _fresh(self, config):
@@ -67,19 +69,23 @@ class RunSpec:
             quality.attach(runner.trainer)
         return runner
 
-    def _resumed(self):
+    def _resumed(self, resume, config):
         from ganlab import quality
         from ganlab.data.images import DataUnavailable
         from ganlab.engine.runner import TrainerRunner
 
         try:
-            trainer = self.resume.make_trainer(data_dir=self.data_dir)
+            if config.is_toy:  # uploaded points (csv data) come back with the spec
+                trainer = resume.make_trainer(points=self.points)
+            else:
+                trainer = resume.make_trainer(data_dir=self.data_dir)
         except DataUnavailable as e:  # the job's error reaches the student's page: no server path in it
             if self.data_dir is not None:
                 raise
             raise DataUnavailable(e.public, e.public) from None
-        quality.attach(trainer)
-        steps = self.configs[0].steps
+        if not config.is_toy:
+            quality.attach(trainer)
+        steps = config.steps
         if steps != trainer.config.steps:
             trainer.apply(steps=steps)
         return TrainerRunner(trainer.config, trainer=trainer)

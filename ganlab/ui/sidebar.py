@@ -1,5 +1,5 @@
 """Sidebar: the language switch, the training device, the student's nickname for the Class page, and the
-student's jobs (status, step, queue position, a Stop button)."""
+student's jobs (status, step, queue position, a Stop button), and their saved runs (ganlab/ui/saved_runs.py)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,7 +8,7 @@ from ganlab import jobs
 from ganlab.i18n import _, status
 from ganlab.jobs import Status, classroom
 from ganlab.text import md
-from ganlab.ui import lang, live, session
+from ganlab.ui import lang, live, saved_runs, session
 
 SIDEBAR_REFRESH_S = 2.0
 NICK_KEY = "ganlab_nickname"
@@ -100,3 +100,4 @@ def render(owner: str) -> None:
             live.stop_when_idle(was_live, _running(owner))
 
         _jobs()
+        saved_runs.render(owner)  # the run store: runs from before a restart, downloads, Resume

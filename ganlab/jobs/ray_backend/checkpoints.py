@@ -10,6 +10,9 @@ The bytes go back to whoever drives the actor (ganlab/jobs/ray_backend/pool.py),
 the actor or its node dies, a new actor builds the runners from the job's RunSpec and `restore` swaps in the
 saved trainers, so the run continues from the saved step. Runners without a Trainer (the 1-D theory game,
 seconds long) are not saved and start again.
+
+MemberCheckpoints does the same for a class-engine member (a stacked toy run). Both also feed the run store of
+every backend (ganlab/jobs/saves.py), which writes their bytes to disk.
 """
 from __future__ import annotations
 
@@ -152,3 +155,82 @@ def restore(runners: Sequence[Any], ck: Checkpoint) -> None:
         run = checkpoint.load(data, max_bytes=MAX_BYTES)
         runner.trainer = run.make_trainer(device=fresh.config.device, dataset=fresh.data)
         fresh.release()
+
+
+class MemberCheckpoints:
+    """The newest checkpoint of one class-engine member (a job whose runner is a MemberRunner)."""
+
+    def __init__(self, job: Any, every_s: float):
+        self.job, self.every_s = job, every_s
+        self._lock = threading.Lock()
+        self._latest: Checkpoint | None = None
+        self._seq = 1
+        self._last = time.monotonic()  # the first save comes every_s after the member starts
+        self._final = False
+
+    def latest(self) -> Checkpoint | None:
+        with self._lock:
+            return self._latest
+
+    def _keep(self, step: int, state: dict, final: bool = False) -> Checkpoint | None:
+        """Serialise outside the engine's lock; a periodic save that lost the race to the final one is dropped."""
+        from ganlab.engine.batched.export import to_bytes
+
+        data = to_bytes(state)
+        with self._lock:
+            if self._final and not final:
+                return None
+            self._final = self._final or final
+            ck = self._latest = Checkpoint(self._seq, (step,), (data,), time.time())
+            self._seq += 1
+        self._last = time.monotonic()
+        return ck
+
+    def due(self) -> bool:
+        return not self._final and time.monotonic() - self._last >= self.every_s
+
+    def save(self, complete: bool = True) -> Checkpoint | None:
+        """Save the member now (call between the group's steps, in the thread that steps it). A member mid-way
+        through a logging interval first takes the rest of that interval alone, as a page's "step once" does
+        (engine.step(members=[id]): the very steps the group would take); a paused, diverged or finished
+        member, or one that has not moved since its last save, is left as it is. complete=False: saved where it
+        stands instead (the run store: stepping one member alone costs about a stacked step per step, up to a
+        whole interval, in the group's time; the partial interval's logged numbers are not saved, and the
+        restored run logs its intervals from its saved step)."""
+        from ganlab.engine.batched.export import member_state
+
+        runner = member_of(self.job)
+        if runner is None:
+            return None
+        engine, latest = runner.engine, self.latest()
+        with engine._lock:
+            if runner.id not in engine.ids:  # parked: the final save covers it
+                return None
+            m = runner._member
+            if m.status != "ready" or m.paused or m.step_count >= m.budget:
+                return None
+            if m.i and complete:
+                engine.step(min(m.log_every - m.i, m.budget - m.step_count), members=[runner.id])
+                if m.i or m.status != "ready" or m.step_count >= m.budget:  # ended instead: the final save
+                    return None
+            if m.step_count == 0 or (latest is not None and latest.step == m.step_count):
+                return None
+            step, state = m.step_count, member_state(engine, runner.id)
+        return self._keep(step, state)
+
+    def finish(self) -> None:
+        """The member's job is over (its runner parked): save its final state once."""
+        from ganlab.engine.batched.export import parked_state
+
+        runner = member_of(self.job)
+        with self._lock:
+            if self._final or runner is None:
+                return
+        self._keep(runner.step_count, parked_state(runner._member), final=True)
+
+
+def member_of(job: Any):
+    """The job's MemberRunner, or None (runners not built yet, or the job trains on its own)."""
+    runners = list(job.runners)
+    r = runners[0] if len(runners) == 1 else None
+    return r if r is not None and hasattr(r, "engine") and getattr(r, "_member", None) is not None else None

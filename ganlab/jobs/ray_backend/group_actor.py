@@ -40,84 +40,14 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 import traceback
 from typing import Any, Callable, Sequence
 
 from ganlab.jobs import memory
 from ganlab.jobs.job_manager import Job, JobManager
-from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer
+from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints
 
 UNLIMITED = 1 << 30
-
-
-class MemberCheckpoints:
-    """The newest checkpoint of one class-engine member (a job whose runner is a MemberRunner)."""
-
-    def __init__(self, job: Job, every_s: float):
-        self.job, self.every_s = job, every_s
-        self._lock = threading.Lock()
-        self._latest: Checkpoint | None = None
-        self._seq = 1
-        self._last = time.monotonic()  # the first save comes every_s after the member starts
-        self._final = False
-
-    def latest(self) -> Checkpoint | None:
-        with self._lock:
-            return self._latest
-
-    def _keep(self, step: int, state: dict, final: bool = False) -> Checkpoint | None:
-        """Serialise outside the engine's lock; a periodic save that lost the race to the final one is dropped."""
-        from ganlab.engine.batched.export import to_bytes
-
-        data = to_bytes(state)
-        with self._lock:
-            if self._final and not final:
-                return None
-            self._final = self._final or final
-            ck = self._latest = Checkpoint(self._seq, (step,), (data,), time.time())
-            self._seq += 1
-        self._last = time.monotonic()
-        return ck
-
-    def due(self) -> bool:
-        return not self._final and time.monotonic() - self._last >= self.every_s
-
-    def save(self) -> Checkpoint | None:
-        """Save the member now (call between the group's steps, in the thread that steps it). A member mid-way
-        through a logging interval first takes the rest of that interval alone, as a page's "step once" does
-        (engine.step(members=[id]): the very steps the group would take); a paused, diverged or finished
-        member, or one that has not moved since its last save, is left as it is."""
-        from ganlab.engine.batched.export import member_state
-
-        runner = _member(self.job)
-        if runner is None:
-            return None
-        engine, latest = runner.engine, self.latest()
-        with engine._lock:
-            if runner.id not in engine.ids:  # parked: the final save covers it
-                return None
-            m = runner._member
-            if m.status != "ready" or m.paused or m.step_count >= m.budget:
-                return None
-            if m.i:
-                engine.step(min(m.log_every - m.i, m.budget - m.step_count), members=[runner.id])
-                if m.i or m.status != "ready" or m.step_count >= m.budget:  # ended instead: the final save
-                    return None
-            if m.step_count == 0 or (latest is not None and latest.step == m.step_count):
-                return None
-            step, state = m.step_count, member_state(engine, runner.id)
-        return self._keep(step, state)
-
-    def finish(self) -> None:
-        """The member's job is over (its runner parked): save its final state once."""
-        from ganlab.engine.batched.export import parked_state
-
-        runner = _member(self.job)
-        with self._lock:
-            if self._final or runner is None:
-                return
-        self._keep(runner.step_count, parked_state(runner._member), final=True)
 
 
 class MemberJob(Job):
@@ -138,13 +68,6 @@ class MemberJob(Job):
 
 class _Manager(JobManager):
     job_class = MemberJob
-
-
-def _member(job: Job):
-    """The job's MemberRunner, or None (runners not built yet, or the job trains on its own)."""
-    runners = list(job.runners)
-    r = runners[0] if len(runners) == 1 else None
-    return r if r is not None and hasattr(r, "engine") and getattr(r, "_member", None) is not None else None
 
 
 class GroupActor:

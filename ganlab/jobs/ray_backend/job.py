@@ -61,7 +61,11 @@ class RayJob(PolledJob):
         """A poll's answer (ganlab/jobs/ray_backend/actor.py JobActor.poll); finished counts once the actor says
         everything is final ("done", RayPool._finished)."""
         if "checkpoint" in report:
-            self.checkpoint = report["checkpoint"]
+            ck, held = report["checkpoint"], self.checkpoint
+            self.checkpoint = ck
+            store = self._manager.store
+            if ck is not None and self.store_key and store is not None and (held is None or held.seq != ck.seq):
+                store.put(self.store_key, ck.data, ck.step)  # the run store: on storage every replica reaches
         if self.take_polled(report):
             self.actor_version = report["version"]
         self.error = report["error"] or self.note

@@ -187,7 +187,9 @@ class TrainProcess:
             with self._lock:
                 self.ensure()
                 self._jobs[job.id] = job
-                self._send(("submit", job.id, job._factory, job.label, stack))
+                store = job._manager.store
+                saved = (store.spec(), job.store_key) if store is not None and job.store_key else None
+                self._send(("submit", job.id, job._factory, job.label, stack, saved))
                 job._factory = None
                 job._sent = True
                 for cmd in job._pending:

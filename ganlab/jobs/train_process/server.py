@@ -4,7 +4,9 @@ FD is this end of a socket pair made by the app server (ganlab/jobs/train_proces
 answers the server's messages, one at a time, while a local JobManager (with class-engine stacking) trains in
 its worker threads:
 
-    ("submit", id, factory, label, stack)   start a job (factory: a picklable RunSpec; stack: (config, points))
+    ("submit", id, factory, label, stack, saved)   start a job (factory: a picklable RunSpec; stack: (config,
+                                            points); saved: (the server's run store spec, the run's key) or
+                                            None: its checkpoints go to that store, ganlab/jobs/saves.py)
     ("cmd", id, cmd)                        a page's command: ("pause",) ("resume",) ("stop",) ("step", n)
                                             ("apply", index, changes)
     ("poll", {id: version})                 -> {id: report}: status, error, steps, budgets, log intervals, the
@@ -112,6 +114,24 @@ class WeightsCopies:
                 del self._slots[key]
 
 
+def _use_store(manager, saved) -> str | None:
+    """The run's key in the server's store, opened here once (same folder, the server's boot: its runs count as
+    live there); None when the server keeps no store or it cannot be opened here."""
+    if saved is None:
+        return None
+    spec, key = saved
+    if manager.store is None or manager.store.spec() != tuple(spec):
+        try:
+            from ganlab.store import RunStore
+
+            manager.store = RunStore.from_spec(spec)
+            manager.store_writes_status = False  # the server writes statuses (it knows who left)
+        except Exception:  # noqa: BLE001 - the run trains unsaved
+            traceback.print_exc()
+            return None
+    return key
+
+
 def serve(conn: Connection, workers: int) -> None:
     from ganlab.jobs import memory
     from ganlab.jobs.job_manager import JobManager
@@ -131,9 +151,10 @@ def serve(conn: Connection, workers: int) -> None:
             kind = msg[0]
             try:
                 if kind == "submit":
-                    _, jid, factory, label, stack = msg
+                    _, jid, factory, label, stack, saved = msg
+                    key = _use_store(manager, saved)
                     try:
-                        jobs[jid] = manager.submit(f"job-{jid}", factory, label=label, stack=stack)
+                        jobs[jid] = manager.submit(f"job-{jid}", factory, label=label, stack=stack, store_key=key)
                     except Exception as e:  # noqa: BLE001 - told to the page, the process goes on
                         failed[jid] = f"{type(e).__name__}: {e}"
                 elif kind == "cmd":
