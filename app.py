@@ -3,7 +3,7 @@ the teacher's announcement banner, session set-up."""
 import pandas  # noqa: F401  imported once here: sessions importing it at the same moment saw it half-initialised
 import streamlit as st
 
-from ganlab.i18n import _
+from ganlab.i18n import _, pgettext
 from ganlab.ui import lang, session, sidebar, state, watch
 from ganlab.ui.class_view.banner import banner
 
@@ -20,7 +20,8 @@ page = st.navigation([
     st.Page("pages/image_gan.py", title=_("Image GAN"), icon=":material/image:"),
     st.Page("pages/latent_space.py", title=_("Latent space"), icon=":material/explore:"),
     st.Page("pages/theory.py", title=_("Theory"), icon=":material/functions:"),
-    st.Page("pages/lesson.py", title=_("Lesson"), icon=":material/school:", url_path="lesson"),
+    st.Page("pages/lesson.py", title=pgettext("a lesson", "Lesson"), icon=":material/school:",
+            url_path="lesson"),
     st.Page("pages/class_view.py", title=_("Class"), icon=":material/groups:", url_path="class"),
 ])
 watch.reset()  # what this run draws from is noted afresh (ganlab/ui/watch.py): the sidebar's, the page's

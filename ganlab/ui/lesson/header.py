@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ganlab import lessons
-from ganlab.i18n import _
+from ganlab.i18n import _, pgettext
 from ganlab.jobs import classroom
 from ganlab.ui import lang, live, watch
 from ganlab.ui.lesson import follow
@@ -31,7 +31,8 @@ def draw(shown: follow.Shown) -> None:
         c1, c2, c3, c4, c5 = st.columns([4, 3, 1, 1, 2], vertical_alignment="center")
         c1.subheader(_("Lesson: {title}").format(title=lt.title))
         all_ = lessons.all_lessons()
-        c2.selectbox(_("Lesson"), [x.id for x in all_], index=[x.id for x in all_].index(shown.lesson.id),
+        ids = [x.id for x in all_]
+        c2.selectbox(pgettext("a lesson", "Lesson"), ids, index=ids.index(shown.lesson.id),
                      format_func=lambda i: lessons.get(i).title.get(lang.current()), key="lesson_pick_lesson",
                      on_change=lambda: follow.choose_lesson(st.session_state["lesson_pick_lesson"]),
                      label_visibility="collapsed")

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from ganlab import jobs
-from ganlab.i18n import _
+from ganlab.i18n import _, ngettext
 from ganlab.jobs import classroom
 from ganlab.lessons.pacing import tally
 from ganlab.text import md
@@ -58,6 +58,7 @@ def render() -> None:
     })
     st.table(table.set_index(_("Answer")))
     if step.outcome is not None and t.elsewhere:
-        st.caption(_("{n} runs ended in none of the answers' ranges.").format(n=t.elsewhere))
+        st.caption(ngettext("{n} run ended in none of the answers' ranges.",
+                            "{n} runs ended in none of the answers' ranges.", t.elsewhere).format(n=t.elsewhere))
     elif step.outcome is None:
         st.caption(_("This step's question is not judged by runs: read the answer with the class."))

@@ -13,7 +13,7 @@ import io
 import streamlit as st
 
 from ganlab import jobs, lessons
-from ganlab.i18n import _
+from ganlab.i18n import _, pgettext
 from ganlab.jobs import classroom
 from ganlab.ui import lang, teacher
 from ganlab.ui.class_view.teacher_panel import NOT_TEACHER
@@ -84,7 +84,7 @@ def render() -> None:
     here = lang.current()
     with st.container(border=True):
         c1, c2, c3, c4, c5, c6 = st.columns([3, 1.4, 1.2, 1.2, 1.2, 1.4], vertical_alignment="bottom")
-        c1.selectbox(_("Lesson"), [x.id for x in all_], key=P + "pick",
+        c1.selectbox(pgettext("a lesson", "Lesson"), [x.id for x in all_], key=P + "pick",
                      index=[x.id for x in all_].index(paced[0].id) if paced else 0,
                      format_func=lambda i: lessons.get(i).title.get(here))
         c2.button(_("Start lesson"), key=P + "start", on_click=lang.callback(_start), type="primary",
