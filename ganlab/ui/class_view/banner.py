@@ -36,7 +36,7 @@ def _with_lang(link: str) -> str:
 
 def banner(here: str = "") -> None:
     """Draw the banner's fragment; its poll interval is set at each full run (slower when the server is busy).
-    `here`: the page's url path (the class lesson's line is left out on the Lesson page itself)."""
+    `here`: the page's url path (the class lesson's line is left out where the page shows the lesson)."""
 
     @st.fragment(run_every=live.every(ANNOUNCE_EVERY_S))
     def poll() -> None:
@@ -45,7 +45,7 @@ def banner(here: str = "") -> None:
         a = classroom.classroom().announcement()
         if a is not None:
             st.info(text(a), icon=":material/campaign:")
-        if here != "lesson":
+        if here not in ("lesson", "class"):  # those pages show the lesson themselves
             line.draw()
         watch.tick()  # last: a rerun it starts ends this tick
 
