@@ -79,23 +79,25 @@ def test_a_student_alone_predicts_before_the_link_and_the_reveal_and_moves_on(ap
     first = lessons.all_lessons()[0]
     assert _step_heading(at) == f"#### 1. {first.steps[0].title.en}"
     assert any("no class lesson is running" in c.value for c in at.caption)
-    assert not at.get("link_button") and not at.expander  # no link, no reveal before the prediction
+    assert not at.get("link_button") and not at.get("popover")  # no link, no reveal before the prediction
     assert _button(at, "Record my prediction").disabled  # nothing chosen yet
 
     at.radio[0].set_value(1).run()
     _button(at, "Record my prediction").click().run()
     _ok(at)
     assert classroom.classroom().pacing.answer_of(_owner(at), first.id, first.steps[0].id) == 1
-    assert at.radio[0].disabled and at.radio[0].value == 1  # the first answer stands
+    option = first.steps[0].question.options[1].en
+    assert not at.radio and f"**Your prediction:** {option}" in [m.value for m in at.markdown]  # it stands
     (link,) = at.get("link_button")
     assert link.proto.url == "./" + first.steps[0].link.url()
-    assert at.expander[0].label == "Reveal: what happened"
+    assert at.get("popover")[0].proto.popover.label == "Reveal: what happened"
 
     _button(at, "Next").click().run()
     assert _step_heading(_ok(at)) == f"#### 2. {first.steps[1].title.en}"
     assert not at.get("link_button")  # a new question: predict again first
     _button(at, "Previous").click().run()
-    assert _step_heading(_ok(at)).startswith("#### 1.") and at.radio[0].value == 1
+    assert _step_heading(_ok(at)).startswith("#### 1.") and f"**Your prediction:** {option}" in [
+        m.value for m in at.markdown]
 
 
 def test_the_lesson_page_in_chinese(app_test):

@@ -25,11 +25,11 @@ def draw(shown: follow.Shown) -> None:
     where = _("Step {k} of {n}").format(k=shown.index + 1, n=n)
     if shown.paced:
         c1, c2, c3 = st.columns([4, 3, 2], vertical_alignment="center")
-        c1.subheader(_("Lesson: {title}").format(title=lt.title))
+        c1.markdown("**" + _("Lesson: {title}").format(title=lt.title) + "**")
         c2.markdown(_("**{where}** · your teacher moves the class from step to step").format(where=where))
     else:
-        c1, c2, c3, c4, c5 = st.columns([4, 3, 1, 1, 2], vertical_alignment="center")
-        c1.subheader(_("Lesson: {title}").format(title=lt.title))
+        c1, c2, c3, c4, c5 = st.columns([3, 3, 1.3, 1.3, 1.6], vertical_alignment="center")
+        c1.markdown("**" + _("Lesson: {title}").format(title=lt.title) + "**")
         all_ = lessons.all_lessons()
         ids = [x.id for x in all_]
         c2.selectbox(pgettext("a lesson", "Lesson"), ids, index=ids.index(shown.lesson.id),

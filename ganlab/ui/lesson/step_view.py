@@ -41,18 +41,16 @@ def draw(shown: Shown, owner: str) -> None:
     lesson, step = shown.lesson, shown.step
     text = step.text(lang.current())
     answered = classroom.classroom().pacing.answer_of(owner, lesson.id, step.id)
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([5, 4], gap="medium")
     with left:
         st.markdown(f"#### {shown.index + 1}. {text.title}")
         st.markdown(text.body)
     with right, st.container(border=True):
         st.markdown(_("**Predict before you run it:** {question}").format(question=text.question))
         key = pick_key(lesson, step.id)
-        if answered is not None:
-            st.session_state[key] = answered
-        st.radio(_("Your prediction"), list(range(len(text.options))), format_func=lambda i: text.options[i],
-                 index=None, key=key, disabled=answered is not None, label_visibility="collapsed")
         if answered is None:
+            st.radio(_("Your prediction"), list(range(len(text.options))), format_func=lambda i: text.options[i],
+                     index=None, key=key, label_visibility="collapsed")
             st.button(_("Record my prediction"), type="primary", key=f"lesson_record_{lesson.id}_{step.id}",
                       on_click=lang.callback(_record), args=(owner, lesson, step.id),
                       disabled=st.session_state.get(key) is None)
@@ -62,10 +60,11 @@ def draw(shown: Shown, owner: str) -> None:
             st.caption(_("The link that runs it, what to look for and the answer appear once your prediction is "
                          "recorded."))
             return
+        st.markdown(_("**Your prediction:** {option}").format(option=text.options[answered]))  # recorded: it stands
         st.link_button(_("Open the page with this setup"), link(text.url), type="primary", width="stretch",
                        icon=":material/play_arrow:")
         st.markdown(_("**What to look for:** {text}").format(text=text.look_for))
-        with st.expander(_("Reveal: what happened")):
+        with st.popover(_("Reveal: what happened"), width="stretch"):  # over the page: the step stays on one screen
             right_or_not = (_("Your prediction was right.") if answered == text.correct
                             else _("The answer: {option}").format(option=text.options[text.correct]))
             st.markdown(f"**{right_or_not}** {text.reveal}")
