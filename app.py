@@ -3,8 +3,8 @@ the teacher's announcement banner, session set-up."""
 import pandas  # noqa: F401  imported once here: sessions importing it at the same moment saw it half-initialised
 import streamlit as st
 
-from ganlab.i18n import _
-from ganlab.ui import lang, session, sidebar, state
+from ganlab.i18n import _, pgettext
+from ganlab.ui import lang, session, sidebar, state, watch
 from ganlab.ui.class_view.banner import banner
 
 st.set_page_config(page_title="ganlab", page_icon=":material/scatter_plot:", layout="wide")
@@ -20,8 +20,11 @@ page = st.navigation([
     st.Page("pages/image_gan.py", title=_("Image GAN"), icon=":material/image:"),
     st.Page("pages/latent_space.py", title=_("Latent space"), icon=":material/explore:"),
     st.Page("pages/theory.py", title=_("Theory"), icon=":material/functions:"),
+    st.Page("pages/lesson.py", title=pgettext("a lesson", "Lesson"), icon=":material/school:",
+            url_path="lesson"),
     st.Page("pages/class_view.py", title=_("Class"), icon=":material/groups:", url_path="class"),
 ])
+watch.reset()  # what this run draws from is noted afresh (ganlab/ui/watch.py): the sidebar's, the page's
 sidebar.render(owner)
-banner()  # the teacher's announcement, polled every few seconds
+banner(page.url_path)  # the teacher's announcement and the class lesson's step, polled every few seconds
 page.run()

@@ -11,6 +11,7 @@ import streamlit as st
 from ganlab.i18n import _
 from ganlab.ui import lang, session
 from ganlab.ui.class_view import census_view, saved_view, teacher_panel, views
+from ganlab.ui.lesson import tally_view, teacher_controls
 
 session.owner()
 st.title(_("Class"))
@@ -18,6 +19,7 @@ st.caption(_("Every run on this server, live: who trains what, how far, and the 
              "Put the gallery on the projector: whose rings collapsed, whose did not?"))
 views.refuse_link_commands()
 teacher_panel.render()
+teacher_controls.render()  # the class lesson: start, pace, end (teacher only)
 
 
 @st.fragment(run_every=views.REFRESH_S)
@@ -26,6 +28,7 @@ def class_view() -> None:
     rows = views.rows()
     views.table(rows)
     teacher_panel.stop_one(rows)
+    tally_view.render()  # the class lesson's step: predictions against runs (while one runs)
     views.toy_gallery(rows)
     views.image_gallery(rows)
     census_view.render()

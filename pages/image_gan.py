@@ -12,7 +12,7 @@ import streamlit as st
 
 from ganlab.i18n import N_, _
 from ganlab.text import md
-from ganlab.ui import code, controls, lang, links, live, session
+from ganlab.ui import code, controls, lang, links, live, session, watch
 from ganlab.ui.image_gan import charts as ic
 from ganlab.ui.image_gan import checkpoint as ick
 from ganlab.ui.image_gan import setup as ims
@@ -40,6 +40,7 @@ if setup.ok:
 controls.buttons(iv.SLOT, start=functools.partial(iv.start, setup, owner), can_start=setup.ok, key_prefix="ig",
                  help_start=_("Train from scratch with this setup (and run B beside it)"))
 was_live = controls.is_live(job, iv.SLOT)
+watch.run(iv.SLOT, was_live)  # paused or done: the banner's tick reruns the page once it trains again
 
 
 @st.fragment(run_every=live.refresh_every(was_live, iv.SAMPLES_EVERY_S))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from ganlab.i18n import N_, _
 from ganlab.text import md
-from ganlab.ui import code, controls, lang, links, live, session
+from ganlab.ui import code, controls, lang, links, live, session, watch
 from ganlab.ui.mode_collapse import setup as ts
 from ganlab.ui.mode_collapse import views as toy_views
 from ganlab.ui.mode_collapse.widgets import setup_ui
@@ -38,6 +38,7 @@ if setup.ok:
 controls.buttons(SLOT, start=functools.partial(toy_views.start, SLOT, owner, setup), can_start=setup.ok,
                  key_prefix="mc", help_start=_("Train run A (and B) from scratch with this setup"))
 was_live = controls.is_live(job, SLOT)
+watch.run(SLOT, was_live)  # paused or done: the banner's tick reruns the page once it trains again
 
 
 @st.fragment(run_every=live.refresh_every(was_live))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ganlab.i18n import N_, _
 from ganlab.text import md
-from ganlab.ui import code, controls, lang, live, session
+from ganlab.ui import code, controls, lang, live, session, watch
 from ganlab.ui.theory import views as tv
 from ganlab.ui.theory import widgets as tw
 from ganlab.ui.theory.widgets import setup_ui
@@ -58,6 +58,7 @@ if setup.ok:
     tw.sync_url()  # the address bar is always a link to this setup
 tv.buttons(owner, setup)
 was_live = controls.is_live(job, tv.SLOT) or tv.d_training_pending(job)
+watch.run(tv.SLOT, was_live, tv.d_training_pending)  # the banner's tick: rerun once it trains again
 
 
 @st.fragment(run_every=live.refresh_every(was_live))

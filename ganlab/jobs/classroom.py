@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ganlab.i18n import _
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.status import ACTIVE, Status
+from ganlab.lessons.pacing import Pacing
 from ganlab.rate import CounterRate
 from ganlab.text import INVISIBLE
 
@@ -113,6 +114,7 @@ class Classroom:
         self._ids = itertools.count(1)
         self._rates: dict[tuple[int, int], CounterRate] = {}  # (job id, run index) -> its counter's rate
         self._asked: set[str] = set()  # owners whose nickname was looked up in the run store (after a restart)
+        self.pacing = Pacing()  # the lesson the teacher runs, its step, the students' predictions
 
     # ---- nicknames -------------------------------------------------------------------------------------------
     def set_nickname(self, owner: str, nick: str) -> str:

@@ -21,6 +21,10 @@ The file format (README, "Lessons"; the shipped files in data/ are the examples)
     en = "..."
     zh = "..."
     correct = true
+    range = [0, 2]                                 with [step.outcome]: the runs' values that answer this option
+    [step.outcome]                                 optional: how the class's runs answer the question
+    run = "A"                                      which run of the linked page ("A" or "B")
+    metric = "modes_captured"                      a logged metric of that page's runs (OUTCOME_METRICS)
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from typing import Any
 
 from ganlab.lessons.errors import LessonError
 from ganlab.lessons.links import parse as parse_link
-from ganlab.lessons.model import LANGS, Lesson, Question, Step, Text
+from ganlab.lessons.model import LANGS, Lesson, Outcome, Question, Step, Text
 from ganlab.lessons.tutorials import leaves as section_leaves
 from ganlab.lessons.tutorials import sections as section_ids
 
@@ -47,9 +51,15 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 _HAN = "[\u2018-\u201f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
 CJK_WRAP = re.compile(rf"(?:(?<={_HAN})|(?<=\*\*))\n(?={_HAN})|(?<={_HAN})\n(?=\*\*)")
 LESSON_KEYS = {"id", "title", "summary", "step"}
-STEP_KEYS = {"id", "title", "body", "link", "sections", "question", "look_for", "reveal"}
+STEP_KEYS = {"id", "title", "body", "link", "sections", "question", "look_for", "reveal", "outcome"}
+STEP_REQUIRED = STEP_KEYS - {"outcome"}
 QUESTION_KEYS = {"en", "zh", "option"}
-OPTION_KEYS = {"en", "zh", "correct"}
+OPTION_KEYS = {"en", "zh", "correct", "range"}
+OUTCOME_KEYS = {"run", "metric"}
+# What a run's history logs, per page (url path) that trains: the metrics an outcome may judge.
+OUTCOME_METRICS = {"": ("modes_captured", "high_quality_frac", "reverse_kl"), "image_gan": ("fid",),
+                   "theory": ("jsd",)}
+RUNS = ("A", "B")
 
 
 def _name(path: Path) -> str:
@@ -102,14 +112,15 @@ class _Check:
         return v
 
 
-def _question(c: _Check, q: Any) -> Question:
+def _question(c: _Check, q: Any) -> tuple[Question, list[Any]]:
+    """The question, and each option's raw `range` (None where it gives none), checked by _outcome."""
     q = c.keys(q, "question", QUESTION_KEYS, QUESTION_KEYS)
     prompt = c.text({k: q[k] for k in LANGS}, "question")
     options = q["option"]
     if not isinstance(options, list) or not (MIN_OPTIONS <= len(options) <= MAX_OPTIONS):
         n = len(options) if isinstance(options, list) else 0
         c.fail("question.option", f"{n} option(s); a question has {MIN_OPTIONS} to {MAX_OPTIONS}")
-    texts, correct = [], []
+    texts, correct, ranges = [], [], []
     for i, o in enumerate(options, 1):
         field = f"question.option {i}"
         o = c.keys(o, field, OPTION_KEYS, {"en", "zh"})
@@ -119,10 +130,39 @@ def _question(c: _Check, q: Any) -> Question:
             c.fail(f"{field}.correct", f"expected true or false, got {flag!r}")
         if flag:
             correct.append(i)
+        ranges.append(o.get("range"))
     if len(correct) != 1:
         c.fail("question.option", "no option is marked correct = true" if not correct else
                f"options {', '.join(map(str, correct))} are all marked correct; exactly one may be")
-    return Question(prompt, tuple(texts), correct[0] - 1)
+    return Question(prompt, tuple(texts), correct[0] - 1), ranges
+
+
+def _range(c: _Check, v: Any, field: str) -> tuple[float, float]:
+    if (not isinstance(v, list) or len(v) != 2 or any(isinstance(x, bool) or not isinstance(x, (int, float))
+                                                       for x in v) or v[0] > v[1]):
+        c.fail(field, f"expected [low, high] with low <= high (both inclusive), got {v!r}")
+    return float(v[0]), float(v[1])
+
+
+def _outcome(c: _Check, raw: Any, page: str, ranges: list[Any]) -> Outcome | None:
+    """[step.outcome] and the options' ranges: both or neither; a metric the linked page's runs log."""
+    if raw is None:
+        given = [i for i, r in enumerate(ranges, 1) if r is not None]
+        if given:
+            c.fail(f"question.option {given[0]}.range", "a range needs [step.outcome] (which run, which metric)")
+        return None
+    raw = c.keys(raw, "outcome", OUTCOME_KEYS, OUTCOME_KEYS)
+    metrics = OUTCOME_METRICS.get(page)
+    if metrics is None:
+        c.fail("outcome", f"the step opens {page or 'the lab'!r}, which trains no run to judge; drop [step.outcome]")
+    if raw["run"] not in RUNS:
+        c.fail("outcome.run", f"expected \"A\" or \"B\", got {raw['run']!r}")
+    if raw["metric"] not in metrics:
+        c.fail("outcome.metric", f"{raw['metric']!r} is not logged there; choose one of {', '.join(metrics)}")
+    checked = tuple(None if r is None else _range(c, r, f"question.option {i}.range") for i, r in enumerate(ranges, 1))
+    if all(r is None for r in checked):
+        c.fail("question.option", "[step.outcome] is given but no option has a range")
+    return Outcome(RUNS.index(raw["run"]), raw["metric"], checked)
 
 
 def _sections(c: _Check, v: Any) -> tuple[str, ...]:
@@ -142,14 +182,16 @@ def _sections(c: _Check, v: Any) -> tuple[str, ...]:
 
 def _step(c: _Check, raw: Any) -> Step:
     c.step_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else ""
-    raw = c.keys(raw, "", STEP_KEYS, STEP_KEYS)
+    raw = c.keys(raw, "", STEP_KEYS, STEP_REQUIRED)
     sid = c.ident(raw["id"], "id")
     try:
         link = parse_link(raw["link"])
     except ValueError as e:
         c.fail("link", str(e))
-    return Step(sid, c.text(raw["title"], "title"), c.text(raw["body"], "body"), link, _question(c, raw["question"]),
-                c.text(raw["look_for"], "look_for"), c.text(raw["reveal"], "reveal"), _sections(c, raw["sections"]))
+    question, ranges = _question(c, raw["question"])
+    return Step(sid, c.text(raw["title"], "title"), c.text(raw["body"], "body"), link, question,
+                c.text(raw["look_for"], "look_for"), c.text(raw["reveal"], "reveal"), _sections(c, raw["sections"]),
+                _outcome(c, raw.get("outcome"), link.page, ranges))
 
 
 def parse(data: dict, file: str) -> Lesson:

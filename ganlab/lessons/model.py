@@ -40,6 +40,24 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """How a step's question is judged against the class's runs: the `metric` (a history column of the linked
+    page's runs, e.g. modes_captured) of run `run` (0: A, 1: B) at its latest logged interval falls in the
+    inclusive range of at most one option (None: that option names no measurable outcome)."""
+
+    run: int
+    metric: str
+    ranges: tuple[tuple[float, float] | None, ...]  # one per option
+
+    def judge(self, value: float) -> int | None:
+        """The option whose range holds `value` (the first, if ranges touch), else None."""
+        for i, r in enumerate(self.ranges):
+            if r is not None and r[0] <= value <= r[1]:
+                return i
+        return None
+
+
+@dataclass(frozen=True)
 class StepText:
     """One step in one language, plain strings (Markdown with $...$ LaTeX)."""
 
@@ -64,6 +82,7 @@ class Step:
     look_for: Text
     reveal: Text
     sections: tuple[str, ...]  # tutorial section ids (leaves of tutorials.toml)
+    outcome: Outcome | None = None  # how the class's runs answer the question (None: they do not, e.g. Class)
 
     def text(self, lang: str | None) -> StepText:
         lang = lang_of(lang)

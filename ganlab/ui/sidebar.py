@@ -8,7 +8,7 @@ from ganlab import jobs
 from ganlab.i18n import _, status
 from ganlab.jobs import Status, classroom
 from ganlab.text import md
-from ganlab.ui import lang, live, saved_runs, session
+from ganlab.ui import lang, live, saved_runs, session, watch
 
 SIDEBAR_REFRESH_S = 2.0
 NICK_KEY = "ganlab_nickname"
@@ -81,6 +81,7 @@ def render(owner: str) -> None:
         st.caption(_("Device: {device}").format(device=session.device_label()))
         nickname_ui(owner)
         was_live = _running(owner)
+        watch.note("sidebar", was_live, lambda: _running(owner))  # a run resumed elsewhere: refresh again
 
         @st.fragment(run_every=live.refresh_every(was_live, SIDEBAR_REFRESH_S))
         def _jobs() -> None:

@@ -1,8 +1,10 @@
 """The teacher's announcement as a banner at the top of every page (app.py draws it on every run).
 
 A small fragment polls the class's announcement every ANNOUNCE_EVERY_S seconds, so a new one appears without a
-reload. Its tick also tells the job manager that this student is still here: a run paused for a long
-explanation is not taken for abandoned by the idle reaper while its tab is open.
+reload; the same tick shows the class lesson's step (ganlab/ui/lesson/line.py) and brings the page up to date
+when its run's status changed elsewhere (ganlab/ui/watch.py). Its tick also tells the job manager that this
+student is still here: a run paused for a long explanation is not taken for abandoned by the idle reaper while
+its tab is open.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import streamlit as st
 from ganlab.i18n import _
 from ganlab.jobs import classroom
 from ganlab.text import md
-from ganlab.ui import lang, live, session
+from ganlab.ui import lang, live, session, watch
+from ganlab.ui.lesson import line
 
 ANNOUNCE_EVERY_S = 3.0
 
@@ -31,8 +34,9 @@ def _with_lang(link: str) -> str:
     return link + ("&" if "?" in link else "?") + "&".join(f"{k}={v}" for k, v in extra.items())
 
 
-def banner() -> None:
-    """Draw the banner's fragment; its poll interval is set at each full run (slower when the server is busy)."""
+def banner(here: str = "") -> None:
+    """Draw the banner's fragment; its poll interval is set at each full run (slower when the server is busy).
+    `here`: the page's url path (the class lesson's line is left out where the page shows the lesson)."""
 
     @st.fragment(run_every=live.every(ANNOUNCE_EVERY_S))
     def poll() -> None:
@@ -41,5 +45,8 @@ def banner() -> None:
         a = classroom.classroom().announcement()
         if a is not None:
             st.info(text(a), icon=":material/campaign:")
+        if here not in ("lesson", "class"):  # those pages show the lesson themselves
+            line.draw()
+        watch.tick()  # last: a rerun it starts ends this tick
 
     poll()
