@@ -1,13 +1,15 @@
-"""ganlab's training speed against the tutorials' loop (../shared/bench/textbook_gan.py), in one process run.
+"""ganlab's training speed against the tutorials' loop, in one process run.
 
-For each case and torch thread count we alternate `rounds` times between ganlab's `Trainer.step` and the
-textbook loop (ABAB..., swapping who goes first each round so drift hits both) and report the medians:
+The yardstick ("textbook" in the rows' keys) is benchmarks/reference/: a plain PyTorch loop per case, written the
+way the tutorials write it, in the repository, so `bench` runs on any clone. For each case and torch thread
+count we alternate `rounds` times between ganlab's `Trainer.step` and the reference loop (ABAB..., swapping
+who goes first each round so drift hits both) and report the medians:
     {case, threads, ganlab_steps_per_sec, textbook_steps_per_sec, ratio = ganlab / textbook, device, ...}
 Each case builds exactly the textbook's networks, batch, loss and optimiser (checked by parameter counts).
 Both loops warm up the same number of untimed steps (20; DCGAN 5 on a CPU, where its steps are slow). ganlab is timed
 as it trains for real: device-side loss logging, one host read per `log_every` = 50 steps; its live
 mode-coverage evaluator is switched off, since the textbook loop computes no metrics. Image data is random
-but correctly shaped, as in the textbook file.
+but correctly shaped, as in the reference loop.
 
 Every case is one entry of CASES: name -> function(opts) -> list of result rows. `opts` is a dict with
 steps (int or None), rounds (int), threads (list of ints or None), device ("cpu" or "cuda") and log (a function
@@ -38,25 +40,28 @@ from typing import Any, Callable
 
 import torch
 
-from benchmarks import textbook_runner
+from benchmarks import reference
 from benchmarks.live_app import CHROMIUM
-from benchmarks.textbook_runner import BenchError
 
 __all__ = ["BenchError", "CASES", "RUNS_BY_DEFAULT", "SPEED_CASES", "from_module", "main", "run"]
 
 Row = dict[str, Any]
+
+
+class BenchError(RuntimeError):
+    """A benchmark cannot run (bad case name or option, no GPU); the CLI prints it and exits 2."""
+
 Measure = Callable[[dict[str, Any]], list[Row]]
 
 
 @dataclass(frozen=True)
 class Case:
-    name: str
-    textbook_model: str  # argument of textbook_gan.py
+    name: str  # also the name of its reference loop (benchmarks/reference/)
     batch: int
     steps: int  # default timed steps per round on a CPU
     config: dict[str, Any]  # TrainConfig fields that reproduce the textbook setup
     images: bool = False
-    warmup: int = 20  # untimed steps first (the textbook file's default)
+    warmup: int = 20  # untimed steps first (the reference loop's default)
     gpu_steps: int = 1000  # default timed steps per round on a GPU
 
     def train_config(self, device: str):
@@ -76,9 +81,9 @@ _MLP = dict(data="mnist", model="mlp", z_dim=100, g_width=128, g_depth=2, d_widt
 # textbook `dcgan` 28x28: G 256 -> 128 channels, D 64 -> 128 = ganlab dcgan_width 64; batch 64, Adam 2e-4
 _DCGAN = dict(data="mnist", model="dcgan", z_dim=100, dcgan_width=64, g_lr=2e-4, d_lr=2e-4, **_ADAM)
 SPEED_CASES: dict[str, Case] = {c.name: c for c in (
-    Case("toy", "toy", batch=256, steps=1000, gpu_steps=3000, config=_TOY),
-    Case("mnist-mlp", "mlp", batch=100, steps=300, gpu_steps=2000, config=_MLP, images=True),
-    Case("dcgan", "dcgan", batch=64, steps=20, warmup=5, gpu_steps=500, config=_DCGAN, images=True),
+    Case("toy", batch=256, steps=1000, gpu_steps=3000, config=_TOY),
+    Case("mnist-mlp", batch=100, steps=300, gpu_steps=2000, config=_MLP, images=True),
+    Case("dcgan", batch=64, steps=20, warmup=5, gpu_steps=500, config=_DCGAN, images=True),
 )}
 
 
@@ -125,7 +130,7 @@ def ganlab_steps_per_sec(case: Case, steps: int, device: str) -> float:
 def params_match(case: Case, device: str) -> bool:
     t = _trainer(case, device)
     ours = (sum(p.numel() for p in t.G.parameters()), sum(p.numel() for p in t.D.parameters()))
-    return ours == textbook_runner.param_counts(case.textbook_model, case.config["z_dim"])
+    return ours == reference.param_counts(case.name)
 
 
 def missing_piece(case: Case) -> str | None:
@@ -149,8 +154,8 @@ def run_case(case: Case, threads: int, steps: int, rounds: int, device: str, log
                 if who == "ganlab":
                     ours.append(ganlab_steps_per_sec(case, steps, device))
                 else:
-                    theirs.append(textbook_runner.steps_per_sec(case.textbook_model, steps, case.batch, device,
-                                                                _warmup(case, device)))
+                    theirs.append(reference.steps_per_sec(case.name, steps, case.batch, device,
+                                                          _warmup(case, device)))
             log(f"{case.name} threads={threads} round {r + 1}/{rounds}: ganlab {ours[-1]:.1f}/s, "
                 f"textbook {theirs[-1]:.1f}/s")
     finally:
@@ -216,7 +221,6 @@ def run(cases: list[str] | None = None, steps: int | None = None, rounds: int = 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     elif device == "cuda" and not torch.cuda.is_available():
         raise BenchError("--device cuda was asked for but no CUDA GPU is available")
-    textbook_runner.load()  # fail early, with a clear message, when the yardstick is missing
     opts = dict(steps=steps, rounds=rounds, threads=threads, device=device, log=log)
     results: list[Row] = []
     for name in cases:
@@ -229,11 +233,11 @@ def run(cases: list[str] | None = None, steps: int | None = None, rounds: int = 
 
 
 def _table(results: list[dict[str, Any]]) -> str:
-    rows = ["case        threads  ganlab/s  textbook/s  ratio  device"]
+    rows = ["case        threads  ganlab/s  reference/s  ratio  device"]
     for r in results:
         if "ganlab_steps_per_sec" in r:  # a speed case; any other row (ui_overhead, ...) is shown as its JSON
             rows.append(f"{r['case']:<11} {r['threads']:>7} {r['ganlab_steps_per_sec']:>9.1f} "
-                        f"{r['textbook_steps_per_sec']:>11.1f} {r['ratio']:>6.2f}  {r['device']}")
+                        f"{r['textbook_steps_per_sec']:>12.1f} {r['ratio']:>6.2f}  {r['device']}")
         else:
             rows.append(json.dumps(r))
     return "\n".join(rows)

@@ -15,6 +15,7 @@ from ganlab.text import md
 from ganlab.ui import code, controls, lang, links, live, session, watch
 from ganlab.ui.image_gan import charts as ic
 from ganlab.ui.image_gan import checkpoint as ick
+from ganlab.ui.image_gan import expect
 from ganlab.ui.image_gan import setup as ims
 from ganlab.ui.image_gan import views as iv
 from ganlab.ui.image_gan.widgets import setup_ui
@@ -37,6 +38,8 @@ if setup.ok:
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)  # the address bar is always a link to this setup
 
+if job is None or not job.active:
+    expect.before_start(setup)  # how long this setup takes here now, and a lighter choice when that is long
 controls.buttons(iv.SLOT, start=functools.partial(iv.start, setup, owner), can_start=setup.ok, key_prefix="ig",
                  help_start=_("Train from scratch with this setup (and run B beside it)"))
 was_live = controls.is_live(job, iv.SLOT)

@@ -34,7 +34,8 @@ def test_dcgan_shapes(shape, conditional):
 
 
 def test_dcgan_width_64_matches_textbook_layers():
-    """w = 64 gives ../shared/bench/textbook_gan.py dcgan: G 100->256@7->128@14->1@28, D 1->64->128->Linear."""
+    """w = 64 gives the bench's reference DCGAN (benchmarks/reference/dcgan.py): G 100->256@7->128@14->1@28,
+    D 1->64->128->Linear."""
     G, D = build(TrainConfig(**{**DC, "dcgan_width": 64}), (1, 28, 28))
     g_convs = [(m.in_channels, m.out_channels, m.kernel_size[0]) for m in G.modules()
                if isinstance(m, nn.ConvTranspose2d)]
@@ -43,7 +44,7 @@ def test_dcgan_width_64_matches_textbook_layers():
     assert isinstance(first, nn.Linear) and first.weight.shape == (256 * 7 * 7, 100)
     assert g_convs == [(256, 128, 4), (128, 1, 4)]
     assert d_convs == [(1, 64), (64, 128)]
-    assert sum(p.numel() for p in G.parameters()) == 1_781_504  # as textbook_gan.build("dcgan", 100)
+    assert sum(p.numel() for p in G.parameters()) == 1_781_504  # as benchmarks/reference/dcgan.py
     assert sum(p.numel() for p in D.parameters()) == 138_625
 
 

@@ -1,7 +1,7 @@
 """`python -m ganlab bench`: runs benchmarks/bench.py from the checkout (the cases and how to add one are there).
 
-It needs the checkout (benchmarks/ is not part of the installed package) and the tutorials' textbook loop beside
-the repository, the yardstick every speed ratio is measured against (README, "Benchmarks", says where).
+It needs the checkout (benchmarks/ is not part of the installed package); the yardstick every speed ratio is
+measured against, the tutorials' loop, is in it (benchmarks/reference/), so any clone can run the benchmark.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ganlab.cli.common import UsageError
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
-    b = sub.add_parser("bench", help="ganlab vs the textbook loop, interleaved in one process")
+    b = sub.add_parser("bench", help="ganlab vs the tutorials' reference loop, interleaved in one process")
     b.add_argument("--json", action="store_true", help="print a JSON list on stdout")
     b.add_argument("--cases", default=None, help="comma list (default: all available): toy,mnist-mlp,dcgan")
     b.add_argument("--steps", type=int, default=None, help="timed steps per round for every case")

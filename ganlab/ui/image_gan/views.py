@@ -24,6 +24,7 @@ from ganlab.i18n import _
 from ganlab.jobs import Job, RunSpec, Status
 from ganlab.text import md
 from ganlab.ui import controls, live
+from ganlab.ui.image_gan import expect
 from ganlab.ui.image_gan.setup import RUN_NAMES, P, Setup, describe
 
 SLOT = P + "job"  # session-state key of this page's current job id
@@ -95,12 +96,17 @@ def start_resume(owner: str, run, steps: int) -> None:
 
 
 # ---- samples: status, grid with timeline, real images -----------------------------------------------------
-def status_line(job: Job, s, i: int = 0, n_runs: int = 1) -> str:
-    """'Step N / M · status · rate' for a single run; 'Run A · step N / M · status · what · rate' beside another.
-    The rate is the one the counter moves at (controls.run_rate)."""
-    status = controls.run_status(job, s)
+def progress(job: Job, s, i: int = 0) -> tuple[int, float | None]:
+    """(run i's step now, the rate its counter moves at or None): read once per tick (the rate records a poll)."""
     step = controls.live_step(job, i, s)
-    r = controls.run_rate(job, i, step)
+    return step, controls.run_rate(job, i, step)
+
+
+def status_line(job: Job, s, i: int = 0, n_runs: int = 1, at: tuple[int, float | None] | None = None) -> str:
+    """'Step N / M · status · rate' for a single run; 'Run A · step N / M · status · what · rate' beside another.
+    The rate is the one the counter moves at (controls.run_rate); `at`: this tick's `progress`, if read."""
+    status = controls.run_status(job, s)
+    step, r = at or progress(job, s, i)
     rate = " · " + _("{rate:.1f} steps/s").format(rate=r) if r is not None else ""
     if n_runs == 1:
         return _("Step {step} / {steps} · {status}").format(step=step, steps=s.config.steps, status=status) + rate
@@ -182,7 +188,9 @@ def draw_samples(job: Job | None) -> None:
     if len(snaps) > 1:
         return draw_pair(job, snaps)
     s = snaps[0]
-    st.markdown(status_line(job, s))
+    at = progress(job, s)
+    st.markdown(status_line(job, s, at=at))
+    expect.during(job, s.config, str(job.meta.get("preset", "")), *at)
     _diverged(s)
     if s.note:
         (st.info if is_fallback(s.note) else st.caption)(md(notes.localize(s.note)))
@@ -205,7 +213,10 @@ def draw_pair(job: Job, snaps: tuple) -> None:
             continue
         with col:
             name = RUN_NAMES[i]
-            st.markdown(status_line(job, s, i, len(snaps)))
+            at = progress(job, s, i)
+            st.markdown(status_line(job, s, i, len(snaps), at=at))
+            # run A is the page's preset; run B's preset is not kept with the job, so B gets its budget's time
+            expect.during(job, s.config, str(job.meta.get("preset", "")) if i == 0 else "", *at)
             _diverged(s, name)
             if s.note:
                 (st.info if is_fallback(s.note) else st.caption)(md(notes.localize(s.note)))
