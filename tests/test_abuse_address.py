@@ -326,7 +326,7 @@ def test_no_browser_no_address():
 _via: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("via")
 
 
-def _students_from(server, plan, press_start=True, seconds=2.0):
+def _students_from(server, plan, press_start=True, seconds=5.0):
     """Simulated students (benchmarks/classroom.py) on `server`, each connecting from its (source address,
     X-Forwarded-For or None) in `plan`, all at once; returns them when they left."""
     import websockets.asyncio.client as ws_client
