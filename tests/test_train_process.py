@@ -134,3 +134,21 @@ def test_a_copy_of_a_child_run_for_the_latent_page_live_and_after_it_ended(manag
     assert [c.step for c in copies] == [30, 30]
     assert not all(np.allclose(a.detach(), b.detach()) for a, b in zip(copies[0].G.parameters(),
                                                                       copies[1].G.parameters()))
+
+
+def test_a_finished_jobs_weights_are_serialised_once_however_often_asked(monkeypatch):
+    from ganlab.jobs.train_process import server
+
+    class Over:  # a finished job: its parked runners no longer change
+        runners = ["runner"]
+
+        def join(self, timeout):
+            return True
+
+    calls = []
+    monkeypatch.setattr(server, "weights", lambda job, index: calls.append(index) or b"blob")
+    copies = server.WeightsCopies()
+    answers = [copies.answer(7, Over(), 0) for _ in range(20)]  # e.g. 20 open Latent space pages polling
+    assert answers == [(0.0, b"blob")] * 20 and calls == [0]
+    copies.forget(7)
+    assert copies.answer(7, Over(), 0) == (0.0, b"blob") and calls == [0, 0]  # a forgotten job is read again

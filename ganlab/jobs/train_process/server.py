@@ -80,15 +80,19 @@ class WeightsCopies:
         self._lock = threading.Lock()
         self._slots: dict[tuple[int, int], tuple[float, bytes | None]] = {}  # -> (made at, checkpoint or None)
         self._pending: set[tuple[int, int]] = set()
+        self._final: dict[tuple[int, int], bytes | None] = {}  # a finished job's weights, serialised once
 
     def answer(self, jid: int, job, index: int) -> tuple[float, bytes | None] | str | None:
         """The weights message's answer (see the module docstring); asks the job's worker for a new copy when
         the one held is missing or older than COPY_FRESH_S."""
         if job is None:
             return None
-        if job.join(0):  # over: its parked runners are read directly
-            return 0.0, _safe_weights(job, index)
         key = (jid, index)
+        if job.join(0):  # over: its parked runners no longer change, so they are serialised once
+            with self._lock:
+                if key not in self._final:
+                    self._final[key] = _safe_weights(job, index)
+                return 0.0, self._final[key]
         with self._lock:
             held = self._slots.get(key)
             age = None if held is None else time.monotonic() - held[0]
@@ -110,8 +114,9 @@ class WeightsCopies:
 
     def forget(self, jid: int) -> None:
         with self._lock:
-            for key in [k for k in self._slots if k[0] == jid]:
-                del self._slots[key]
+            for slots in (self._slots, self._final):
+                for key in [k for k in slots if k[0] == jid]:
+                    del slots[key]
 
 
 def _use_store(manager, saved) -> str | None:
