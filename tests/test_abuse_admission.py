@@ -108,6 +108,23 @@ def test_the_widgets_maximum_toy_run_is_refused_with_the_fields_to_lower(class_m
                                                               batch_size=8192, d_steps=50),)), "1-D")
 
 
+def test_a_lowered_setup_the_cost_model_cannot_price_leaves_the_refusal_standing(class_manager, monkeypatch):
+    from ganlab.jobs.cost import limits
+
+    real = limits.estimate
+
+    def picky(configs, *a, **kw):  # the model fails on one lowered setup (batch back at its default)
+        if configs[0].batch_size != MAX_TOY.batch_size:
+            raise RuntimeError("no such shape in the model")
+        return real(configs, *a, **kw)
+
+    monkeypatch.setattr(limits, "estimate", picky)
+    with pytest.raises(jm.JobLimitError) as e:  # refused in words, never an exception out of Start
+        class_manager.submit("curious", RunSpec((MAX_TOY,)), "A")
+    assert "the class limit is 0.05 s" in str(e.value) and "Batch size" not in str(e.value)
+    assert "G width" in str(e.value)
+
+
 def test_a_wide_image_run_is_refused_for_its_memory():
     dcgan = PRESETS["mnist-dcgan"].config.replace(dcgan_width=256, batch_size=4096)
     limits = cost.Limits(step_s=None, image_step_s=None, memory_mb=cost.MEMORY_LIMIT_MB)

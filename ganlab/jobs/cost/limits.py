@@ -71,7 +71,10 @@ def costly_fields(configs: Sequence, key: Callable[[Cost], float]) -> list[str]:
         if all(x is None for x in lowered):
             continue
         cheaper = [x if x is not None else c for x, c in zip(lowered, configs)]
-        cuts.append((base - key(estimate(cheaper, speed)), name))
+        try:
+            cuts.append((base - key(estimate(cheaper, speed)), name))
+        except Exception:  # noqa: BLE001 - a lowered setup the model cannot price is not offered; the refusal stands
+            continue
     cuts.sort(reverse=True)
     big = [n for cut, n in cuts if cut >= 0.15 * base]
     return big or [n for cut, n in cuts[:1] if cut > 0]
