@@ -1,6 +1,7 @@
 """Restart rehearsal (issue 21): a class's runs outlive a `kill -9` of the server and of its training process.
 
     python benchmarks/restart.py [--students 10] [--seconds 30] [--resume-s 15] [--kills 20] [--port 8611] [--json]
+    python benchmarks/restart.py --away 300 [--students 10] [--seconds 30]   # a closed lid instead of a kill
 
 1. `--students` simulated students (benchmarks/classroom.py's websocket client, each with its own owner cookie)
    open the Mode collapse lab on a real `streamlit run app.py` and press Start (one ring run each, a budget they
@@ -12,6 +13,8 @@
 3. A new server starts on the same store (on `--port2`); every student comes back with their cookie, finds the
    run under "Saved runs" (paused, at the saved step), presses Resume and watches it for `--resume-s`: the first
    step the live view shows must be at least the saved step, and it must move on.
+   With `--away S` instead (a closed lid, no kill): the students close every tab, stay away S seconds and come
+   back to the same server; each run must be listed paused and resume where it paused.
 4. `--kills` times: a process that saves three runs (a class-engine member, an A/B pair, a single run) into one
    store as often as it can (GANLAB_CHECKPOINT_S=0.02) is killed with SIGKILL, every other time at a random
    moment and otherwise inside a save (its fsync of the new temp file announces itself and waits); every
@@ -166,6 +169,46 @@ async def rehearse(students: int, seconds: float, resume_s: float, port: int, po
     return out
 
 
+# ---- a closed lid ---------------------------------------------------------------------------------------------
+async def closed_lid(students: int, seconds: float, away_s: float, resume_s: float, port: int, data: Path) -> dict:
+    """`--away S`: the students train `seconds`, close every tab (their websockets close), stay away `away_s`
+    (longer than the 30 s grace period), and come back to the same server with their cookies: each run must be
+    listed as paused at a step at least the one they last saw, and Resume must continue it from there."""
+    from ganlab.ui import identity
+
+    env = {"GANLAB_DATA_DIR": str(data)}
+    query = cr.budget_query(cr.DEFAULT_QUERY, 1_000_000)
+    cookies = [identity.new_id() for _ in range(students)]
+    out: dict[str, Any] = {"students": students, "seconds": seconds, "away_s": away_s}
+    server = cr.Server(port, env=env)
+    log(f"server on {server.url} (pid {server.pid}), store {data}")
+    try:
+        class_ = [cr.Student(i, server.port, query, seconds, cookie=c) for i, c in enumerate(cookies)]
+        await asyncio.gather(*(s.run(0.5 * i) for i, s in enumerate(class_)))
+        seen = [(s.steps.get("A") or [(0.0, 0)])[-1][1] for s in class_]
+        pids = [server.pid, *cr.child_pids(server.pid)]
+        log(f"  every tab closed (steps seen {seen}); away {away_s:g} s")
+        await asyncio.sleep(away_s)
+        back = [Returning(i, server.port, "", resume_s, cookie=c) for i, c in enumerate(cookies)]
+        await asyncio.gather(*(s.run(0.5 * i) for i, s in enumerate(back)))
+        rows = []
+        for s, before, first in zip(back, seen, class_):
+            steps = [n for _, n in s.steps.get("A", [])]
+            rows.append({"student": s.idx, "seen_before_leaving": before, "errors_before": first.errors,
+                         "listed_status": s.saved[0] if s.saved else None,
+                         "listed_step": s.saved[1] if s.saved else None,
+                         "first_step_after_resume": steps[0] if steps else None,
+                         "last_step": steps[-1] if steps else None,
+                         "resumed_where_it_paused": bool(steps) and s.saved is not None and steps[0] >= s.saved[1]
+                         >= before * 0.9,
+                         "moved_on": len(set(steps)) > 1, "errors": s.errors})
+        out["back"] = rows
+        out["same_processes"] = all(_alive(p) for p in pids)
+    finally:
+        server.close()
+    return out
+
+
 # ---- killing a writer mid-save ---------------------------------------------------------------------------------
 def writer(data: str, mid_write: bool = False) -> None:
     """The process the kill loop kills: three runs saving into the store as often as they can. mid_write: once
@@ -243,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--port", type=int, default=8611)
     ap.add_argument("--port2", type=int, default=8621, help="the restarted server's port")
     ap.add_argument("--no-restart", action="store_true", help="only the kill loop")
+    ap.add_argument("--away", type=float, default=None, metavar="S",
+                    help="instead: a closed lid -- the students close every tab for S seconds and come back")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--writer", metavar="DIR", help=argparse.SUPPRESS)
     ap.add_argument("--mid-write", action="store_true", help=argparse.SUPPRESS)
@@ -253,10 +298,14 @@ def main(argv: list[str] | None = None) -> dict:
     out: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}
     base = Path(tempfile.mkdtemp(prefix="ganlab-restart-"))
     try:
-        if not a.no_restart:
+        if a.away is not None:
+            out["closed_lid"] = asyncio.run(closed_lid(a.students, a.seconds, a.away, a.resume_s, a.port,
+                                                       base / "lid"))
+            log(json.dumps(out["closed_lid"]))
+        elif not a.no_restart:
             out["restart"] = asyncio.run(rehearse(a.students, a.seconds, a.resume_s, a.port, a.port2, base / "class"))
             log(json.dumps(out["restart"]))
-        if a.kills:
+        if a.kills and a.away is None:
             out["kill_loop"] = kill_loop(a.kills, base / "kills")
     finally:
         shutil.rmtree(base, ignore_errors=True)
