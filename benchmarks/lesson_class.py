@@ -211,8 +211,10 @@ class LessonClass:
         return out
 
     def summary(self) -> dict[str, Any]:
-        """The students' lesson tabs, summed (their reruns are not in the round's latencies)."""
+        """The round's lesson tabs, summed (their reruns are not in the round's latencies); the next round starts
+        with none. The Class page's tally is the class's: with --rounds, it counts every round's predictions."""
         reports = [t.lesson_report() for t in self.tabs]
+        self.tabs = []
         errors = [e for r in reports for e in r["errors"]] + [f"prediction: {r['failure']}" for r in reports
                                                               if r["failure"]]
         counts = [0] * len(self.plan.options)
