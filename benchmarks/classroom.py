@@ -2,6 +2,8 @@
 
     python benchmarks/classroom.py [--students 30] [--seconds 60] [--arrive-s 5] [--ab] [--rounds 1] [--json]
     python benchmarks/classroom.py --abuse link|heavy|heavy2|tabs ...   (one curious student: benchmarks/abuse.py)
+    python benchmarks/classroom.py --lesson mode-collapse [--lesson-step 1] ...   (the class follows a lesson the
+        teacher paces, a Lesson tab per student beside the lab: benchmarks/lesson_class.py)
 
 No browser: each student is a websocket client of `/_stcore/stream` that speaks Streamlit's own protocol as the
 frontend does (BackMsg out, ForwardMsg in, protobufs from `streamlit.proto`):
@@ -46,6 +48,7 @@ import json
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -796,18 +799,25 @@ async def _sample_every(meter: CpuMeter, period: float, stop: asyncio.Event) -> 
 
 async def run_round(server: Server, n: int, seconds: float, arrive_s: float, query: str, baseline: ProcSample,
                     drain_s: float = 60.0, load_timeout: float = 60.0, reset_on_leave: bool = False,
-                    seed: int = 0, log: Log = _stderr) -> dict[str, Any]:
+                    seed: int = 0, lesson: Any = None, log: Log = _stderr) -> dict[str, Any]:
     """n students arrive over `arrive_s` (evenly spaced, shuffled order), train `seconds` after their Start and
-    leave; then the server is polled until its threads are back to `baseline` or `drain_s` pass."""
+    leave; then the server is polled until its threads are back to `baseline` or `drain_s` pass.
+
+    lesson: a benchmarks.lesson_class.LessonClass (the teacher has paced the class already): each student first
+    records a prediction in a Lesson tab, which stays open beside the lab tab (same owner cookie); after they
+    leave, the Class page's tally is read (report key "lesson")."""
     order = list(range(n))
     random.Random(seed).shuffle(order)
-    students = [Student(i, server.port, query, seconds, load_timeout, reset_on_leave) for i in range(n)]
+    students = [Student(i, server.port, query, seconds, load_timeout, reset_on_leave,
+                        cookie=lesson.cookie() if lesson else None, page_name=lesson.plan.page if lesson else "")
+                for i in range(n)]
     meter = CpuMeter(server.pid)
     stop = asyncio.Event()
     sampler = asyncio.create_task(_sample_every(meter, 1.0, stop))
     c0, t0 = time.process_time(), time.monotonic()
     log(f"  {n} student(s) arriving over {arrive_s:g} s, {seconds:g} s of training each")
-    tasks = [asyncio.create_task(s.run(arrive_s * k / max(n, 1))) for k, s in zip(order, students)]
+    arrive = [arrive_s * k / max(n, 1) for k in order]
+    tasks = [asyncio.create_task(lesson.attend(s, at) if lesson else s.run(at)) for at, s in zip(arrive, students)]
     progress = asyncio.create_task(_progress(students, t0, log))
     try:
         await asyncio.gather(*tasks)
@@ -822,6 +832,7 @@ async def run_round(server: Server, n: int, seconds: float, arrive_s: float, que
     # after they leave: poll until the threads are back to the baseline (or drain_s pass), timed from the moment
     # the last student began to close its connection
     t_left = max((s.t_left for s in students if s.t_left is not None), default=time.monotonic())
+    tally = await lesson.tally(server.port) if lesson else None  # while the runs are still listed (grace period)
     after, returned, no_training = sample_process(server.pid), None, None
     while time.monotonic() - t_left < drain_s:
         after = sample_process(server.pid)
@@ -843,6 +854,8 @@ async def run_round(server: Server, n: int, seconds: float, arrive_s: float, que
     }
     out["client_cpu_s"] = round(client_cpu, 1)
     out["wall_s"] = round(t_left - t0, 1)
+    if lesson:
+        out["lesson"] = {**lesson.summary(), "class_tally": tally}
     return out
 
 
@@ -868,10 +881,12 @@ async def classroom(students: int = 30, seconds: float = 60, arrive_s: float = 5
                     rounds: int = 1, port: int | None = None, torch_threads: str | None = "1", pin: bool = False,
                     thread_names: bool = True, drain_s: float = 60, load_timeout: float = 60,
                     warm_up: bool = True, solo_first: bool = False, env: dict[str, str] | None = None,
-                    log: Log = _stderr) -> dict[str, Any]:
+                    lesson: Any = None, log: Log = _stderr) -> dict[str, Any]:
     """Start the server, run `rounds` rounds on it, stop it; the whole report as a dict.
 
-    solo_first: a first round of one student (who presses Reset before leaving) as the yardstick."""
+    solo_first: a first round of one student (who presses Reset before leaving) as the yardstick.
+    lesson: a benchmarks.lesson_class.LessonClass: its teacher paces the class before the baseline is taken,
+    and every round's students follow it (run_round)."""
     mine = os.sched_getaffinity(0)
     server_cpus = None
     if pin:
@@ -882,20 +897,27 @@ async def classroom(students: int = 30, seconds: float = 60, arrive_s: float = 5
         os.sched_setaffinity(0, set(cpus[1:]))
     try:
         return await _classroom(students, seconds, arrive_s, query, rounds, port, torch_threads, server_cpus,
-                                thread_names, drain_s, load_timeout, warm_up, solo_first, env, log)
+                                thread_names, drain_s, load_timeout, warm_up, solo_first, env, lesson, log)
     finally:
         os.sched_setaffinity(0, mine)
 
 
 async def _classroom(students, seconds, arrive_s, query, rounds, port, torch_threads, server_cpus, thread_names,
-                     drain_s, load_timeout, warm_up, solo_first, env, log) -> dict[str, Any]:
+                     drain_s, load_timeout, warm_up, solo_first, env, lesson, log) -> dict[str, Any]:
     pin = server_cpus is not None
+    if lesson is not None:
+        env = {**(env or {}), **lesson.env}
     log(f"starting streamlit (query {query!r})")
     with Server(port, torch_threads, server_cpus, thread_names, env) as server:
         log(f"  server pid {server.pid} on port {server.port}, healthy after {server.start_s:.1f} s")
         cold = sample_process(server.pid)
         if warm_up:
             await _warm_up(server, query, log)
+            await asyncio.sleep(2)
+        paced = None
+        if lesson is not None:
+            log(f"  the teacher starts lesson {lesson.plan.lesson!r} and moves the class to step {lesson.plan.step}")
+            paced = await lesson.pace(server.port)
             await asyncio.sleep(2)
         baseline = sample_process(server.pid)
         out: dict[str, Any] = {
@@ -906,6 +928,8 @@ async def _classroom(students, seconds, arrive_s, query, rounds, port, torch_thr
             "thread_names": "launcher" if thread_names else "none",
             "server_cold": _proc_view(cold),
             "server_before": {**_proc_view(baseline), "thread_names": baseline.names()}}
+        if paced is not None:
+            out["lesson_paced"] = paced
         if solo_first:
             log("solo round: one student alone")
             out["solo"] = await run_round(server, 1, seconds, 0, query, baseline, drain_s, load_timeout,
@@ -914,7 +938,7 @@ async def _classroom(students, seconds, arrive_s, query, rounds, port, torch_thr
         for r in range(rounds):
             log(f"round {r + 1}/{rounds}")
             res = await run_round(server, students, seconds, arrive_s, query, baseline, drain_s, load_timeout,
-                                  seed=r, log=log)
+                                  seed=r, lesson=lesson, log=log)
             out["per_round"].append(res)
             log(_round_line(res))
         tracebacks = server.log_text().count("Traceback (most recent call last)")
@@ -942,6 +966,10 @@ def _round_line(r: dict[str, Any]) -> str:
                  f"leave; fragment runs {r['fragment_runs']}); "
                  f"errors {r['errors_total']} (disconnects {r['disconnects']}); queued students "
                  f"{r['queued_students']} (max position {r['max_queue_position']})")
+    if "lesson" in r:
+        from benchmarks.lesson_class import round_line
+
+        lines.append(round_line(r["lesson"]))
     lines.append(f"  server CPU {cpu.get('total')} s in {cpu.get('wall_s')} s: training {cpu.get('training')} s, "
                  f"rest {cpu.get('rest')} s (main thread {cpu.get('main_thread')}, unattributed "
                  f"{cpu.get('unattributed')}); threads max {srv['during']['threads_max']} "
@@ -974,6 +1002,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--no-warm-up", action="store_true", help="no warm-up visit before the baseline")
     ap.add_argument("--no-thread-names", action="store_true", help="start the server without the naming launcher")
     ap.add_argument("--solo", action="store_true", help="first a round with one student alone (the yardstick)")
+    ap.add_argument("--lesson", default=None, metavar="ID",
+                    help="the class follows this lesson (e.g. mode-collapse): a teacher paces it to --lesson-step, "
+                         "each student records a prediction in a Lesson tab that stays open, then opens the step's "
+                         "link (benchmarks/lesson_class.py)")
+    ap.add_argument("--lesson-step", type=int, default=1, metavar="K", help="the step the teacher moves the class "
+                                                                           "to, 1-based (default 1)")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout (progress goes to stderr)")
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON report here")
     abuse.add_arguments(ap)
@@ -983,11 +1017,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if a.students < 1 or a.seconds < 1 or a.rounds < 1 or a.arrive_s < 0:
         ap.error("--students, --seconds and --rounds must be at least 1, --arrive-s at least 0")
     query = a.url_query or (AB_QUERY if a.ab else DEFAULT_QUERY)
+    lesson = None
+    if a.lesson:
+        from benchmarks import lesson_class
+
+        if a.url_query or a.ab:
+            ap.error("--lesson opens the step's own link: leave out --url-query and --ab")
+        try:
+            lesson = lesson_class.LessonClass(lesson_class.plan(a.lesson, a.lesson_step), secrets.token_hex(8))
+        except ValueError as e:
+            ap.error(str(e))
+        query = lesson.plan.query
     if a.budget:
         sys.path.insert(0, str(ROOT))
         query = budget_query(query, a.budget)
     out = asyncio.run(classroom(a.students, a.seconds, a.arrive_s, query, a.rounds, a.port, a.torch_threads or None,
-                                a.pin, not a.no_thread_names, a.drain_s, a.load_timeout, not a.no_warm_up, a.solo))
+                                a.pin, not a.no_thread_names, a.drain_s, a.load_timeout, not a.no_warm_up, a.solo,
+                                lesson=lesson))
     return _emit(out, a)
 
 
