@@ -83,7 +83,7 @@ def render() -> None:
     all_ = lessons.all_lessons()
     here = lang.current()
     with st.container(border=True):
-        c1, c2, c3, c4, c5, c6 = st.columns([3, 1.4, 1.2, 1.2, 1.2, 1.4], vertical_alignment="bottom")
+        c1, c2, c3, c4, c5, c6 = st.columns([2.3, 1.3, 1.5, 1.2, 1.2, 1.8], vertical_alignment="bottom")
         c1.selectbox(pgettext("a lesson", "Lesson"), [x.id for x in all_], key=P + "pick",
                      index=[x.id for x in all_].index(paced[0].id) if paced else 0,
                      format_func=lambda i: lessons.get(i).title.get(here))
