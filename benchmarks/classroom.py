@@ -49,6 +49,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -343,6 +344,10 @@ class Server:
                 "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         cmd = [sys.executable, "-c", _LAUNCHER, *args] if thread_names else [sys.executable, "-m", "streamlit", *args]
         full_env = {**os.environ, **(env or {})}
+        self._store_dir = None
+        if not full_env.get("GANLAB_DATA_DIR"):  # the run store goes to a temporary folder, not the user's data
+            self._store_dir = tempfile.mkdtemp(prefix="ganlab-bench-store-")
+            full_env["GANLAB_DATA_DIR"] = self._store_dir
         if torch_threads is not None:
             full_env["GANLAB_TORCH_THREADS"] = str(torch_threads)
         pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
@@ -393,6 +398,8 @@ class Server:
                 pass
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+        if self._store_dir:
+            shutil.rmtree(self._store_dir, ignore_errors=True)
 
     def __enter__(self) -> "Server":
         return self
