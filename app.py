@@ -25,6 +25,6 @@ page = st.navigation([
     st.Page("pages/class_view.py", title=_("Class"), icon=":material/groups:", url_path="class"),
 ])
 watch.reset()  # what this run draws from is noted afresh (ganlab/ui/watch.py): the sidebar's, the page's
-sidebar.render(owner)
+sidebar.render(owner, refresh=page.url_path != "lesson")  # a Lesson tab stays open beside the lab: no run ticker
 banner(page.url_path)  # the teacher's announcement and the class lesson's step, polled every few seconds
 page.run()

@@ -43,7 +43,7 @@ def test_two_students_follow_lesson_2(tmp_path):
     out: dict = {}
 
     async def go():
-        return await cb.classroom(students=2, seconds=6, arrive_s=1, query=lesson.plan.query, warm_up=False,
+        return await cb.classroom(students=2, seconds=8, arrive_s=1, query=lesson.plan.query, warm_up=False,
                                   drain_s=1, lesson=lesson, log=logs.append)
 
     t0 = time.monotonic()
@@ -60,6 +60,8 @@ def test_two_students_follow_lesson_2(tmp_path):
     assert les["errors_total"] == 0, les["errors_distinct"]
     assert les["tabs"] == les["recorded"] == les["on_step"] == 2  # every tab showed the teacher's step, recorded
     assert les["class_tally"]["predictions"] == 2, les["class_tally"]  # ... and the class holds both predictions
+    for tab in les["per_tab"]:  # an open Lesson tab polls with one fragment (the banner's tick), nothing else:
+        assert len(tab["fragment_runs"]) == 1, tab["fragment_runs"]  # 30 of them sit beside 30 labs in a class
     assert rnd["errors_total"] == 0 and rnd["students_started"] == 2, rnd["errors_distinct"]
     for student in rnd["per_student"]:
         assert student["runs"]["A"]["steps"] > 0, student  # trained from the step's link

@@ -74,8 +74,10 @@ def nickname_ui(owner: str) -> None:
         st.info(text)
 
 
-def render(owner: str) -> None:
-    """Draw the sidebar block; its job list refreshes every SIDEBAR_REFRESH_S while one of them runs."""
+def render(owner: str, refresh: bool = True) -> None:
+    """Draw the sidebar block; its job list refreshes every SIDEBAR_REFRESH_S while one of them runs (refresh=False:
+    only at the page's full reruns, e.g. on the Lesson page, whose tab stays open beside the lab that shows the run;
+    a run that starts or stops elsewhere still reruns the page through the watch note)."""
     with st.sidebar:
         lang.selector()
         st.caption(_("Device: {device}").format(device=session.device_label()))
@@ -83,7 +85,7 @@ def render(owner: str) -> None:
         was_live = _running(owner)
         watch.note("sidebar", was_live, lambda: _running(owner))  # a run resumed elsewhere: refresh again
 
-        @st.fragment(run_every=live.refresh_every(was_live, SIDEBAR_REFRESH_S))
+        @st.fragment(run_every=live.refresh_every(was_live and refresh, SIDEBAR_REFRESH_S))
         def _jobs() -> None:
             lang.use()
             mine = jobs.manager().jobs_of(owner)

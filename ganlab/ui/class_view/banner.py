@@ -2,9 +2,9 @@
 
 A small fragment polls the class's announcement every ANNOUNCE_EVERY_S seconds, so a new one appears without a
 reload; the same tick shows the class lesson's step (ganlab/ui/lesson/line.py) and brings the page up to date
-when its run's status changed elsewhere (ganlab/ui/watch.py). Its tick also tells the job manager that this
-student is still here: a run paused for a long explanation is not taken for abandoned by the idle reaper while
-its tab is open.
+when its run's status changed elsewhere (ganlab/ui/watch.py), and on the Lesson page when the teacher moved
+on. Its tick also tells the job manager that this student is still here: a run paused for a long explanation
+is not taken for abandoned by the idle reaper while its tab is open.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ganlab.ui import lang, live, session, watch
 from ganlab.ui.lesson import line
 
 ANNOUNCE_EVERY_S = 3.0
+LESSON_POLL_S = 1.5  # on the Lesson page: the teacher's step reaches it within about this (longer on a busy server)
 
 
 def text(a: classroom.Announcement) -> str:
@@ -36,9 +37,12 @@ def _with_lang(link: str) -> str:
 
 def banner(here: str = "") -> None:
     """Draw the banner's fragment; its poll interval is set at each full run (slower when the server is busy).
-    `here`: the page's url path (the class lesson's line is left out where the page shows the lesson)."""
+    `here`: the page's url path (the class lesson's line is left out where the page shows the lesson). On the
+    Lesson page this tick is the page's only poll, at LESSON_POLL_S: its watch.tick() brings the teacher's new step
+    (the page notes the lesson's version, ganlab/ui/lesson/header.py). One fragment per open tab, not two: a class
+    of 30 keeps its Lesson tabs open beside their labs."""
 
-    @st.fragment(run_every=live.every(ANNOUNCE_EVERY_S))
+    @st.fragment(run_every=live.every(LESSON_POLL_S if here == "lesson" else ANNOUNCE_EVERY_S))
     def poll() -> None:
         lang.use()
         session.touch()

@@ -1,6 +1,6 @@
 """The Lesson page's top row: the lesson's title, where the student is (step k of n), and how they move: the
-teacher's pace (a toggle to go alone) or their own (lesson picker, Previous / Next). And the page's poll: when
-the teacher moves the class on, a full rerun shows the new step."""
+teacher's pace (a toggle to go alone) or their own (lesson picker, Previous / Next). And what the page's poll
+(the banner's tick) watches: when the teacher moves the class on, a full rerun shows the new step."""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,10 +8,8 @@ import streamlit as st
 from ganlab import lessons
 from ganlab.i18n import _, pgettext
 from ganlab.jobs import classroom
-from ganlab.ui import lang, live, watch
+from ganlab.ui import lang, watch
 from ganlab.ui.lesson import follow
-
-POLL_S = 1.5  # the teacher's step reaches an open Lesson page within about this (longer on a busy server)
 
 
 def _follow_changed(shown_now: follow.Shown) -> None:
@@ -50,13 +48,7 @@ def draw(shown: follow.Shown) -> None:
 
 
 def follow_the_class() -> None:
-    """Note the class's lesson (its version moves at every start, step and stop) and poll it: the banner's tick
-    would notice too, but only every few seconds."""
+    """Note the class's lesson (its version moves at every start, step and stop): the banner's tick on this page
+    (ganlab/ui/class_view/banner.py, every LESSON_POLL_S) reruns the page once it moved on."""
     pacing = classroom.classroom().pacing
     watch.note("lesson", pacing.version, lambda: pacing.version)
-
-    @st.fragment(run_every=live.every(POLL_S))
-    def poll() -> None:
-        watch.tick()
-
-    poll()
