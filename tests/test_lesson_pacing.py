@@ -141,3 +141,23 @@ def test_watch_reruns_once_per_change(monkeypatch):
     assert reruns == [1]
     watch.tick()
     assert reruns == [1]  # one change, one rerun (even if the rerun did not note it again)
+
+
+def test_lesson_tabs_poll_less_often_in_a_full_class():
+    """30 Lesson tabs polling at 1.5 s beside 30 labs cost a class of 30 a quarter of its steps (README, "A class
+    following a lesson"): past 20 open tabs the poll slows in proportion, to at most 4.5 s."""
+    from ganlab.jobs.job_manager import JobManager
+    from ganlab.ui.class_view.banner import lesson_poll_s
+
+    assert lesson_poll_s(1) == lesson_poll_s(20) == 1.5  # a small class follows the teacher within ~1.5 s
+    assert lesson_poll_s(40) == 3.0 and lesson_poll_s(60) == lesson_poll_s(500) == 4.5
+    m = JobManager(workers=1)
+    try:
+        m.touch("ada", session="lab")
+        m.touch("ada", session="lesson")
+        m.touch("bo", session="lab")
+        assert m.open_tabs() == 3
+        m.release_owner("ada", grace_s=60, session="lab")  # one of Ada's tabs closed
+        assert m.open_tabs() == 2
+    finally:
+        m.shutdown(5)

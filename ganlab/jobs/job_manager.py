@@ -580,6 +580,11 @@ class JobManager:
             return {"running": self._running(), "queued": len(self._queue), "max_running": self.max_running,
                     "workers": self._pool.workers}
 
+    def open_tabs(self) -> int:
+        """Browser sessions (tabs) open on this server now, every student's together."""
+        with self._lock:
+            return sum(len(tabs) for tabs in self._sessions.values())
+
     def all_jobs(self) -> list[Job]:
         with self._lock:
             return sorted(self._jobs.values(), key=lambda j: j.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ganlab import jobs
 from ganlab.i18n import _
 from ganlab.jobs import classroom
 from ganlab.text import md
@@ -17,7 +18,18 @@ from ganlab.ui import lang, live, session, watch
 from ganlab.ui.lesson import line
 
 ANNOUNCE_EVERY_S = 3.0
-LESSON_POLL_S = 1.5  # on the Lesson page: the teacher's step reaches it within about this (longer on a busy server)
+LESSON_POLL_S = 1.5  # on the Lesson page: the teacher's step reaches it within about this in a small class
+LESSON_TABS_AT_FULL_RATE = 20  # open tabs up to which Lesson pages poll every LESSON_POLL_S
+LESSON_POLL_MAX_S = 4.5  # ... and the slowest poll, in a full class
+
+
+def lesson_poll_s(open_tabs: int) -> float:
+    """The Lesson page's poll interval with `open_tabs` tabs open on the server: LESSON_POLL_S up to
+    LESSON_TABS_AT_FULL_RATE tabs, then longer in proportion (so all the Lesson tabs together poll at most about
+    LESSON_TABS_AT_FULL_RATE / LESSON_POLL_S times a second: a tick costs the server ~10 ms of CPU whatever it
+    finds, and 30 Lesson tabs at 1.5 s beside 30 labs cost the class a quarter of its steps), at most
+    LESSON_POLL_MAX_S. Set at each full run of the page: every move of the teacher's sets it again."""
+    return round(min(LESSON_POLL_MAX_S, LESSON_POLL_S * max(1.0, open_tabs / LESSON_TABS_AT_FULL_RATE)), 2)
 
 
 def text(a: classroom.Announcement) -> str:
@@ -42,7 +54,10 @@ def banner(here: str = "") -> None:
     (the page notes the lesson's version, ganlab/ui/lesson/header.py). One fragment per open tab, not two: a class
     of 30 keeps its Lesson tabs open beside their labs."""
 
-    @st.fragment(run_every=live.every(LESSON_POLL_S if here == "lesson" else ANNOUNCE_EVERY_S))
+    every = (live.every(lesson_poll_s(jobs.manager().open_tabs())) if here == "lesson"
+             else live.every(ANNOUNCE_EVERY_S))
+
+    @st.fragment(run_every=every)
     def poll() -> None:
         lang.use()
         session.touch()
