@@ -161,3 +161,18 @@ def test_lesson_tabs_poll_less_often_in_a_full_class():
         assert m.open_tabs() == 2
     finally:
         m.shutdown(5)
+
+
+def test_a_busy_server_never_slows_the_lesson_poll_past_its_maximum(monkeypatch):
+    """The load's scaling (ganlab/ui/live.py, up to 4x) on top of the class size's once made Lesson tabs poll
+    every 12-17 s in a full class: the teacher's step took that long to arrive."""
+    from ganlab.ui import live
+    from ganlab.ui.class_view import banner
+
+    monkeypatch.setattr(live, "load_factor", lambda: 8.0)  # a very busy server
+    seen = []
+    real_fragment = banner.st.fragment
+    monkeypatch.setattr(banner.st, "fragment", lambda run_every=None: seen.append(run_every) or real_fragment(
+        run_every=run_every))
+    banner.banner("lesson")  # outside a script run (bare mode): only the interval it asks for matters here
+    assert seen and seen[-1] <= banner.LESSON_POLL_MAX_S, seen

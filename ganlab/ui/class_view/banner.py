@@ -54,8 +54,10 @@ def banner(here: str = "") -> None:
     (the page notes the lesson's version, ganlab/ui/lesson/header.py). One fragment per open tab, not two: a class
     of 30 keeps its Lesson tabs open beside their labs."""
 
-    every = (live.every(lesson_poll_s(jobs.manager().open_tabs())) if here == "lesson"
-             else live.every(ANNOUNCE_EVERY_S))
+    if here == "lesson":  # the class size's interval or the load's, never slower than LESSON_POLL_MAX_S
+        every = min(LESSON_POLL_MAX_S, max(lesson_poll_s(jobs.manager().open_tabs()), live.every(LESSON_POLL_S)))
+    else:
+        every = live.every(ANNOUNCE_EVERY_S)
 
     @st.fragment(run_every=every)
     def poll() -> None:
