@@ -142,3 +142,19 @@ def test_switching_language_keeps_the_run_and_the_widget_values(app_test, wait_u
     assert any(m.value.startswith("Run A · step ") for m in at.markdown)
     assert {k: at.session_state[k] for k in before} == before
     assert job.status == "running" and at.session_state["mc_job"] == job.id
+
+
+def test_a_stale_rerun_with_the_old_link_does_not_switch_the_language_back(app_test):
+    """Opened from a `lang=zh` link, a student picks English: the switch deletes `lang` from the address, but a
+    rerun the browser sent before it saw that (a fragment tick, a watch rerun) still carries `lang=zh`. That stale
+    link must not switch the page back to Chinese (seen in real Chromium: the run line turned English, then the
+    whole page Chinese again)."""
+    at = app_test(query={"lang": "zh", "preset": "ring-collapse"}).run()
+    assert at.title[0].value == "模式崩溃实验室"
+    i18n.set_language("zh")  # AppTest reads the selectbox's options in the test's thread (see above)
+    at.selectbox(key="ganlab_lang").set_value("en").run()  # the sidebar's switch, its callback included
+    i18n.set_language("en")
+    assert at.title[0].value == "Mode collapse lab" and "lang" not in at.query_params
+    at.query_params["lang"] = "zh"  # the stale rerun's address
+    at.run()
+    assert at.title[0].value == "Mode collapse lab" and at.session_state["ganlab_lang"] == "en"

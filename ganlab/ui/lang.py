@@ -101,7 +101,10 @@ def link_params() -> dict[str, str]:
 
 def _changed() -> None:
     lang = st.session_state[KEY]
-    st.session_state[_LINKED] = lang if lang != i18n.DEFAULT else None
+    if lang != i18n.DEFAULT:
+        st.session_state[_LINKED] = lang
+    # Back to English the link's `lang` is deleted, but it stays noted as seen (_LINKED keeps it): a rerun the
+    # browser sent before it saw the new address still carries the old `lang=zh`, which must not switch back.
     i18n.set_language(lang)
     if lang == i18n.DEFAULT:
         if PARAM in st.query_params:
