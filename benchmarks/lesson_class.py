@@ -214,6 +214,7 @@ class LessonClass:
         """The round's lesson tabs, summed (their reruns are not in the round's latencies); the next round starts
         with none. The Class page's tally is the class's: with --rounds, it counts every round's predictions."""
         reports = [t.lesson_report() for t in self.tabs]
+        lat = [v for t in self.tabs for _, v in t.latencies]
         self.tabs = []
         errors = [e for r in reports for e in r["errors"]] + [f"prediction: {r['failure']}" for r in reports
                                                               if r["failure"]]
@@ -221,7 +222,6 @@ class LessonClass:
         for r in reports:
             if r["recorded"]:
                 counts[r["choice"]] += 1
-        lat = [v for t in self.tabs for _, v in t.latencies]
         return {"lesson": self.plan.lesson, "step": self.plan.step, "link": self.plan.query, "tabs": len(reports),
                 "recorded": sum(1 for r in reports if r["recorded"]), "chosen": dict(zip(self.plan.options, counts)),
                 "on_step": sum(1 for r in reports if r["shown_step"] == self.plan.step and r["paced"]),

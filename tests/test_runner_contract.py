@@ -105,3 +105,19 @@ def test_no_page_reaches_into_a_trainer():
     assert len(files) > 10
     found = [hit for f in files for hit in _reaches_into_a_trainer(f)]
     assert not found, "pages read a runner's trainer (use the Runner protocol: weights(), checkpoint()): " + str(found)
+
+
+@pytest.mark.parametrize("make", [TrainerRunner, _member], ids=["in-process", "stacked-member"])
+def test_holds_networks_answers_without_copying_them(make, monkeypatch):
+    """The Latent space page lists a student's runs on every full rerun: asking whether a run holds networks
+    must not copy them (a live run's copy is a deepcopy of G, a member's takes the class engine's lock)."""
+    from ganlab.engine import runner as engine_runner
+    from ganlab.engine.batched import runner as member_runner
+
+    r = make(TOY)
+    r.step(10)
+    copies = []
+    for mod in (engine_runner, member_runner):
+        monkeypatch.setattr(mod, "weights_of", lambda *a, **k: copies.append(1))
+    assert r.holds_networks() and not copies
+    assert not Theory1D(TheoryConfig()).holds_networks()

@@ -52,6 +52,9 @@ class TrainerRunner:
         self.trainer.park()
         self._parked = True
 
+    def holds_networks(self) -> bool:
+        return self.trainer is not None and self.trainer.G is not None
+
     def weights(self) -> RunWeights | None:
         """Copies while the run may still train (the same ones again while its step and settings stay); a
         parked run's own (CPU, eval mode) modules."""

@@ -89,6 +89,10 @@ class PolledRunner:
         """Subclass: a CPU Trainer rebuilt from the run's newest checkpoint, or None."""
         return None
 
+    def holds_networks(self) -> bool:
+        """Known only from the run's newest checkpoint (the CPU copy is rebuilt from it at most every few seconds)."""
+        return self.weights() is not None
+
     def weights(self) -> Any:
         """From the CPU copy of the run (a Trainer of this process that nothing steps: its modules as they are)."""
         from ganlab.engine.weights import weights_of

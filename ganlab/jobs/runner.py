@@ -52,6 +52,9 @@ class Runner(Protocol):
     def release(self) -> None:
         """Drop everything, GPU memory included (the job is forgotten)."""
 
+    def holds_networks(self) -> bool:
+        """Whether weights() would give networks, asked without copying them (a page's list of runs)."""
+
     def weights(self) -> RunWeights | None:
         """The run's networks as a page reads them (ganlab.engine.weights.RunWeights: CPU modules that no worker
         steps), or None when it holds none (released, failed before it had them, the 1-D game)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-import traceback
 from typing import Any
 
 import numpy as np
@@ -30,11 +29,12 @@ def numbers(runner: Any) -> dict[str, float]:
     out: dict[str, float] = {}
     if history is not None and len(history):
         last = history.last()  # one row; a column logged less often (FID) is looked up further back
+        arrays = None
         for col in NUMBER_COLUMNS:
             value = last.get(col)
             if value is not None and not math.isfinite(value):
-                values = history.arrays()[col]
-                finite = values[np.isfinite(values)]
+                arrays = arrays if arrays is not None else history.arrays()  # one copy, whatever column needs it
+                finite = arrays[col][np.isfinite(arrays[col])]
                 value = float(finite[-1]) if len(finite) else None
             if value is not None:
                 out[col] = value
@@ -105,10 +105,3 @@ class JobSaves:
         if ck is not None:
             self.store.put(self.key, ck.data, ck.step, [numbers(r) for r in self.job.runners])
 
-
-def call(fn, *args) -> None:
-    """A save that fails is logged; training goes on (the next one may succeed: a full disk, a removed folder)."""
-    try:
-        fn(*args)
-    except Exception:  # noqa: BLE001
-        traceback.print_exc()

@@ -201,6 +201,9 @@ class Theory1D(TrainingLoop):
         self._cache = (key, e)
         return e
 
+    def holds_networks(self) -> bool:
+        return False
+
     def weights(self) -> None:
         """No generator a page could sample from: the 1-D game is drawn by its snapshots."""
         return None

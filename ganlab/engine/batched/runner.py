@@ -95,6 +95,9 @@ class MemberRunner:
             return
         self.engine.apply(self.id, **changes)
 
+    def holds_networks(self) -> bool:
+        return self._view.G is not None
+
     def weights(self) -> RunWeights | None:
         """The member's rows copied into CPU modules of its own (its parked modules once the run is over)."""
         if self._parked:

@@ -163,7 +163,7 @@ def has_generator(runner: Any) -> bool:
     """A GAN or VAE run that still holds its networks (the 1-D game has no generator a page could walk)."""
     from ganlab.config import TrainConfig
 
-    return isinstance(runner.config, TrainConfig) and runner.weights() is not None
+    return isinstance(runner.config, TrainConfig) and runner.holds_networks()  # no copy: only the picked run's
 
 
 def run_source(job: Any, i: int, refresh: bool = False) -> Source | None:

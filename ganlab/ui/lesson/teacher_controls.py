@@ -8,6 +8,7 @@ Moving to a step notes the newest job id: the runs started after it are the ones
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
 import streamlit as st
@@ -97,9 +98,9 @@ def render() -> None:
                   disabled=not paced or at >= n - 1, width="stretch")
         c5.button(_("End lesson"), key=P + "end", on_click=lang.callback(_end), disabled=not paced, width="stretch")
         if paced:
-            c6.download_button(_("Predictions (CSV)"), predictions_csv(paced[0], here),
+            c6.download_button(_("Predictions (CSV)"), functools.partial(predictions_csv, paced[0], here),
                                file_name=f"ganlab-{paced[0].id}-predictions.csv", mime="text/csv",
-                               key=P + "csv", width="stretch")
+                               key=P + "csv", width="stretch", on_click="ignore")  # built when clicked
         msg = st.session_state.pop(_MSG, None)
         if msg:
             st.error(msg)
