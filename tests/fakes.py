@@ -54,6 +54,9 @@ class SlowRunner:
 
     config = None
 
+    def holds_networks(self):
+        return False
+
     def weights(self):
         return None
 
