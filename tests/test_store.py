@@ -202,3 +202,15 @@ def test_a_late_periodic_save_never_overwrites_the_status_a_run_ended_with(tmp_p
     store.set_status(key, "stopped")  # the manager, at the run's end
     store.write(key, (None,), 20, status="running")  # a save that was on its way
     assert store.get(key).status == "stopped" and store.get(key).step == 20
+
+
+def test_the_newest_of_an_owners_runs_come_from_the_index_not_a_slice_of_them_all(tmp_path):
+    store = RunStore(tmp_path)
+    keys = []
+    for _ in range(5):
+        keys.append(store.create("s", "mode_collapse", "", "A", [CFG]))
+        time.sleep(0.01)
+    store.create("other", "mode_collapse", "", "A", [CFG])
+    assert [r.key for r in store.runs(owner="s", newest=3)] == keys[-3:]  # the newest three, oldest first
+    assert [r.key for r in store.runs(owner="s", newest=0)] == []
+    assert [r.key for r in store.runs(owner="s")] == keys

@@ -38,7 +38,7 @@ def saved(manager: JobManager, owner: str, limit: int = 8) -> list[Saved]:
     if store is None:
         return []
     live = {j.store_key: j for j in manager.jobs_of(owner) if j.store_key}
-    records = store.runs(owner=owner)[-limit:]
+    records = store.runs(owner=owner, newest=limit)
     return [Saved(r, live.get(r.key)) for r in reversed(records)]
 
 

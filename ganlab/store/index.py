@@ -108,9 +108,13 @@ class Index:
         self._exec(f"UPDATE runs SET status = ? WHERE key = ? AND status IN ({', '.join('?' * len(live))})",
                    [status, key, *live])
 
-    def rows(self, where: str = "", args: Iterable[Any] = (), order: str = "created") -> list[dict[str, Any]]:
+    def rows(self, where: str = "", args: Iterable[Any] = (), order: str = "created",
+             newest: int | None = None) -> list[dict[str, Any]]:
+        """Index rows, oldest first; with `newest`, only that many of the newest (still oldest first)."""
         sql = (f"SELECT {', '.join('r.' + c for c in COLUMNS)}, o.nickname FROM runs r "
                f"LEFT JOIN owners o ON o.owner = r.owner {('WHERE ' + where) if where else ''} ORDER BY r.{order}")
+        if newest is not None:  # the newest N, then back to oldest first
+            sql = f"SELECT * FROM ({sql} DESC LIMIT {max(int(newest), 0)}) ORDER BY {order}"
         out = []
         for values in self._exec(sql, args):
             row = dict(zip((*COLUMNS, "nickname"), values))

@@ -206,8 +206,9 @@ class RunStore:
                          tuple(row["numbers"]), float(row["created"]), float(row["updated"]), int(row["bytes"]),
                          bool(row["pruned"]), row["status"] in LIVE and row["boot"] != self.boot)
 
-    def runs(self, owner: str | None = None, since: float | None = None) -> list[RunRecord]:
-        """Every run (oldest first), or one owner's (`owner`: the cookie, hashed here), or those since a time."""
+    def runs(self, owner: str | None = None, since: float | None = None, newest: int | None = None) -> list[RunRecord]:
+        """Every run (oldest first), or one owner's (`owner`: the cookie, hashed here), or those since a time;
+        `newest`: only that many of the newest (oldest first still)."""
         where, args = [], []
         if owner is not None:
             where.append("r.owner = ?")
@@ -215,7 +216,7 @@ class RunStore:
         if since is not None:
             where.append("r.created >= ?")
             args.append(float(since))
-        return [self._record(r) for r in self.index.rows(" AND ".join(where), args)]
+        return [self._record(r) for r in self.index.rows(" AND ".join(where), args, newest=newest)]
 
     def get(self, key: str) -> RunRecord | None:
         rows = self.index.rows("r.key = ?", [key])
