@@ -14,6 +14,7 @@ from ganlab.config import TrainConfig
 from ganlab.engine.trainer import Trainer
 from ganlab.store import RunStore, export, files, owner_hash, paths
 from ganlab.store import default as default_store
+from ganlab.store import default_or_none as default_store_or_none
 
 CFG = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, log_every=10, steps=40)
 
@@ -214,3 +215,13 @@ def test_the_newest_of_an_owners_runs_come_from_the_index_not_a_slice_of_them_al
     assert [r.key for r in store.runs(owner="s", newest=3)] == keys[-3:]  # the newest three, oldest first
     assert [r.key for r in store.runs(owner="s", newest=0)] == []
     assert [r.key for r in store.runs(owner="s")] == keys
+
+
+def test_an_unusable_data_folder_means_no_store_and_a_log_line_not_a_crash(tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GANLAB_DATA_DIR", str(blocker / "store"))
+    monkeypatch.setenv("GANLAB_STORE", "1")
+    with caplog.at_level(logging.ERROR, logger="ganlab.store"):
+        assert default_store_or_none() is None
+    assert "cannot open the store" in caplog.text

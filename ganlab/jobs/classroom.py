@@ -13,6 +13,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
+from ganlab import store as _store
 from ganlab.i18n import _
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.status import ACTIVE, Status
@@ -265,16 +266,6 @@ def lesson_number(snap) -> str:
     return ""
 
 
-def _default_store():
-    """The server's run store (ganlab/store/), where nicknames outlive a restart; None when it is off."""
-    from ganlab import store
-
-    try:
-        return store.default()
-    except Exception:  # noqa: BLE001 - an unwritable data folder: names live in memory only
-        return None
-
-
 def _stored_nickname(s, owner: str) -> str | None:
     try:
         return s.nickname(owner) if s is not None else None
@@ -298,7 +289,7 @@ def classroom() -> Classroom:
     global _CLASSROOM
     with _LOCK:
         if _CLASSROOM is None:
-            _CLASSROOM = Classroom(_default_store())
+            _CLASSROOM = Classroom(_store.default_or_none())
         return _CLASSROOM
 
 

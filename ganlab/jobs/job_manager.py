@@ -23,6 +23,7 @@ import time
 import traceback
 from typing import Any, Callable, Sequence
 
+from ganlab import store as _store
 from ganlab.engine.loop import RunStatus
 from ganlab.i18n import _
 from ganlab.jobs import clients, cost, memory
@@ -737,20 +738,10 @@ def manager(kind: type[JobManager] = JobManager) -> JobManager:
             _MANAGER = kind(max_running=int(os.environ.get("GANLAB_MAX_RUNNING", "0")) or None,
                             workers=int(os.environ.get("GANLAB_WORKERS", "0")) or None)
             _MANAGER.limits = cost.Limits.from_env()  # the class's limits: only the server's manager has them
-            _MANAGER.store = _default_store()  # every run's newest checkpoint on disk (GANLAB_STORE=0: none)
+            _MANAGER.store = _store.default_or_none()  # every run's newest checkpoint on disk (GANLAB_STORE=0: none)
             if first:  # after the manager (and what it started, e.g. Ray): exit hooks run last-registered first
                 atexit.register(_shutdown_at_exit)
         return _MANAGER
-
-
-def _default_store():
-    from ganlab import store
-
-    try:
-        return store.default()
-    except Exception:  # noqa: BLE001 - an unwritable data folder: the class trains, unsaved (logged)
-        traceback.print_exc()
-        return None
 
 
 def _shutdown_at_exit() -> None:

@@ -14,7 +14,7 @@ export   one row per run (nickname, page, preset, loss, remedy, steps, the lesso
 from __future__ import annotations
 
 from ganlab.store.paths import BUDGET_ENV, DATA_DIR_ENV, ENABLED_ENV, default_root, enabled
-from ganlab.store.store import RunRecord, RunStore, default, owner_hash
+from ganlab.store.store import RunRecord, RunStore, default, default_or_none, owner_hash
 
-__all__ = ["BUDGET_ENV", "DATA_DIR_ENV", "ENABLED_ENV", "RunRecord", "RunStore", "default", "default_root",
-           "enabled", "owner_hash"]
+__all__ = ["BUDGET_ENV", "DATA_DIR_ENV", "ENABLED_ENV", "RunRecord", "RunStore", "default", "default_or_none",
+           "default_root", "enabled", "owner_hash"]

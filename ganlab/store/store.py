@@ -313,3 +313,13 @@ def default() -> RunStore | None:
         if _DEFAULT is None or _DEFAULT.root != root:
             _DEFAULT = RunStore(root)
         return _DEFAULT
+
+
+def default_or_none() -> RunStore | None:
+    """`default()`, or None (with the reason logged) when the data folder cannot hold a store (unwritable, a
+    file where the folder should be): the class then trains unsaved, and nicknames live in memory only."""
+    try:
+        return default()
+    except Exception:  # noqa: BLE001 - any failure to open the store: run without it
+        log.exception("run store: cannot open the store in %s; runs are not saved", paths.default_root())
+        return None
