@@ -20,6 +20,12 @@ def test_nicknames_are_cleaned_and_default_to_an_anonymous_label():
     assert c.set_nickname("x", "   ") == "student 1" and not c.has_nickname("x")
 
 
+def test_asking_whether_someone_has_a_nickname_gives_them_no_anonymous_number():
+    c = Classroom()
+    assert not c.has_nickname("visitor")  # a sidebar drawn for a visitor who never trains
+    assert c.nickname("first") == "student 1"  # the first student the class sees is still student 1
+
+
 def test_announcement_replaces_and_clears():
     c = Classroom()
     a = c.announce("Look at the ring!", "/?preset=ring-fixed")

@@ -133,13 +133,18 @@ class Classroom:
         _keep_nickname(self.store, owner, kept)
         return self.nickname(owner)
 
-    def nickname(self, owner: str) -> str:
-        if owner not in self._asked:  # once per owner and process: a restarted server knows the class's names
+    def _recall(self, owner: str) -> None:
+        """Once per owner and process, the nickname the store kept: a restarted server knows the class's names."""
+        if owner not in self._asked:
             stored = _stored_nickname(self.store, owner)
             with self._lock:
                 self._asked.add(owner)
                 if stored and owner not in self._nicks:
                     self._nicks[owner] = unique_nickname(stored, {v for k, v in self._nicks.items() if k != owner})
+
+    def nickname(self, owner: str) -> str:
+        """The owner's nickname, else their anonymous label ("student N": N given at the first ask)."""
+        self._recall(owner)
         with self._lock:
             if owner in self._nicks:
                 return self._nicks[owner]
@@ -148,7 +153,8 @@ class Classroom:
             return anonymous(self._anon_of[owner])
 
     def has_nickname(self, owner: str) -> bool:
-        self.nickname(owner)
+        """Whether the owner chose a nickname (this process, or kept by the store); gives no anonymous number."""
+        self._recall(owner)
         with self._lock:
             return owner in self._nicks
 
