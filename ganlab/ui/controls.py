@@ -52,6 +52,17 @@ def attach(slot: str, owner: str, page: str) -> jobs.Job | None:
     return current_job(slot)
 
 
+def show_on_page(job: jobs.Job) -> None:
+    """Make `job` the current run of every slot of this session that sits on the job's page (a resumed saved
+    run), marked as restored so the page's widgets catch up before live changes are sent."""
+    suffix = _page_key("")
+    for name, value in list(st.session_state.items()):
+        if isinstance(name, str) and name.endswith(suffix) and value == job.page:
+            slot = name[: -len(suffix)]
+            st.session_state[slot] = job.id
+            st.session_state[_restored_key(slot)] = True
+
+
 def _pending_key(slot: str) -> str:
     return f"{slot}__pending"
 

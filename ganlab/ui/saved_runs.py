@@ -13,7 +13,7 @@ from ganlab.config import TOY_DATA
 from ganlab.i18n import _, status
 from ganlab.jobs import JobLimitError, stored
 from ganlab.text import md
-from ganlab.ui import address, lang
+from ganlab.ui import address, controls, lang
 
 PAGES = {"mode_collapse": "pages/mode_collapse.py", "image_gan": "pages/image_gan.py"}
 MSG = "ganlab_saved_msg"
@@ -36,11 +36,7 @@ def _resume(owner: str, key: str) -> None:
     except (stored.NotResumable, JobLimitError) as e:
         st.session_state[MSG] = str(e)
         return
-    for name, value in list(st.session_state.items()):
-        if isinstance(name, str) and name.endswith("__page") and value == job.page:
-            slot = name[: -len("__page")]
-            st.session_state[slot] = job.id
-            st.session_state[f"{slot}__restored"] = True  # the widgets catch up before live changes are sent
+    controls.show_on_page(job)
     st.session_state[GO] = job.page
 
 
