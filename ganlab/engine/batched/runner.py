@@ -10,6 +10,7 @@ alone (others stay where they are), for the page's "step once" or a member that 
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -82,11 +83,18 @@ class MemberRunner:
             self.engine.step(n, members=[self.id])
         return self._member.history.last()
 
-    def snapshot(self) -> Snapshot:
+    @contextlib.contextmanager
+    def _materialised(self):
+        """The member's modules hold its current rows for the block (under the engine's lock while it trains)."""
         if self._parked:
-            return take(self._view, self.views)
+            yield
+            return
         with self.engine._lock:
             self.engine.materialise(self.id)
+            yield
+
+    def snapshot(self) -> Snapshot:
+        with self._materialised():
             return take(self._view, self.views)
 
     def apply(self, **changes: Any) -> None:
@@ -105,8 +113,7 @@ class MemberRunner:
         held, m = self._weights, self._member
         if held is not None and held.step == m.step_count and held.config is m.config:
             return held  # nothing moved since the last copy
-        with self.engine._lock:
-            self.engine.materialise(self.id)
+        with self._materialised():
             self._weights = weights_of(self._view, copy_modules=True)
             return self._weights
 
@@ -115,10 +122,7 @@ class MemberRunner:
         member's optimiser state): a resume starts fresh ones."""
         if self._member.G is None:
             return None
-        if self._parked:
-            return ckpt.to_bytes(self._view, optimizers=False)
-        with self.engine._lock:
-            self.engine.materialise(self.id)
+        with self._materialised():
             return ckpt.to_bytes(self._view, optimizers=False)
 
     def pause(self) -> None:
