@@ -134,8 +134,11 @@ def run_value(snapshots: Sequence[Any], outcome: Outcome) -> float | None:
     column = (getattr(snapshots[outcome.run], "history", None) or {}).get(outcome.metric)
     if column is None:
         return None
-    finite = [float(v) for v in column if math.isfinite(float(v))]
-    return finite[-1] if finite else None
+    for i in range(len(column) - 1, -1, -1):  # the newest finite value: read from the end, not the whole column
+        v = float(column[i])
+        if math.isfinite(v):
+            return v
+    return None
 
 
 def tally(step: Step, answers: Mapping[str, int], runs: Iterable[Sequence[Any]]) -> Tally:
