@@ -148,6 +148,9 @@ def test_the_teacher_paces_lesson_2_and_the_class_page_counts_predictions_agains
     late = _lesson_page(app_test, owner="late-student")
     assert _step_heading(late) == f"#### 2. {lesson.steps[1].title.en}"
     assert classroom.classroom().pacing.current().first_job == max(j.id for j in runs)  # step 2 judges newer runs
+    lab = _ok(app_test().run())  # any other page: the banner's one line names the teacher's step
+    said = " ".join(a.value for a in lab.info)
+    assert f"**Lesson:** {lesson.title.en} · step 2 of {len(lesson.steps)}: {lesson.steps[1].title.en}" in said
     csv = next(b for b in t.get("download_button")).proto  # the teacher's export: one row per prediction
     assert csv.label == "Predictions (CSV)"
 

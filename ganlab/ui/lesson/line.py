@@ -14,7 +14,7 @@ def draw() -> None:
     if paced is None:
         return
     lesson, pace = paced
-    lt = lesson.text(lang.current())
-    step = lt.steps[pace.step]
+    here = lang.current()  # only the two titles: not the whole lesson's text on every page's banner tick
+    step = lesson.steps[pace.step].title.get(here)
     st.info(_("**Lesson:** {title} · step {k} of {n}: {step} · [Open the lesson](./lesson)").format(
-        title=lt.title, k=pace.step + 1, n=len(lt.steps), step=step.title), icon=":material/school:")
+        title=lesson.title.get(here), k=pace.step + 1, n=len(lesson.steps), step=step), icon=":material/school:")
