@@ -227,6 +227,11 @@ def test_restore_rules():
     assert preset == "ring-collapse" and "not a Mode collapse lab preset" in warnings[0]
     _, _, _, _, warnings = ts.restore({"data": "mnist"})
     assert "image data" in warnings[0]
+    grid = PRESETS["grid-collapse"].config  # 6,000 steps; its twin grid-fixed has 16,000
+    a, b, _, _, _ = ts.restore({"preset": "grid-collapse", "b_pack": "4"})
+    assert a == grid and b == grid.replace(pack=4)  # B given by the link, not the twin: the preset's own budget
+    a, _, _, compare, _ = ts.restore({"preset": "grid-collapse", "compare": "0"})
+    assert not compare and a == grid  # no B at all: the preset's own budget
     _, b, _, _, warnings = ts.restore({"preset": "ring-collapse", "b_pack": "3"})
     assert "batch_size (256) must be a multiple of pack (3)" in warnings[0] and b.unrolled_steps == 5
 

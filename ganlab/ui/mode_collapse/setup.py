@@ -70,7 +70,8 @@ def default_b(a: TrainConfig, preset: str) -> TrainConfig:
 
 
 def preset_pair(name: str) -> tuple[TrainConfig, TrainConfig]:
-    """(A, B) for a preset: B is its twin; both train for the longer of the two budgets."""
+    """(A, B) for a preset: B is its twin; both train for the longer of the two budgets. (A link that gives B
+    itself, or turns B off, keeps the preset's own budget: `restore`.)"""
     a = PRESETS[name].config
     t = twin(name)
     if t is not None:
@@ -96,13 +97,15 @@ def restore(params: Mapping[str, Any]) -> tuple[TrainConfig, TrainConfig, str, b
                                                        _("a Mode collapse lab"))
     compare = params.get("compare", "1").strip().lower() not in ("0", "false", "no", "off")
     try:
+        b_given = {f: params[f"b_{f}"] for f in RUN_FIELDS if f"b_{f}" in params}
         a, b = preset_pair(preset) if preset != CUSTOM else (TrainConfig(), None)
         if fields_given:
             a = cfg.from_query(params)
+        elif preset != CUSTOM and (b_given or not compare):  # no twin beside it: the preset's own budget
+            a = PRESETS[preset].config
         if not a.is_toy:
             raise ConfigError(_("data {data!r} is image data; this page trains on 2-D toy data ({toy})").format(
                 data=a.data, toy=", ".join(cfg.TOY_DATA)))
-        b_given = {f: params[f"b_{f}"] for f in RUN_FIELDS if f"b_{f}" in params}
         if b_given:
             b = cfg.from_dict({**a.to_dict(), **b_given})
         elif fields_given or b is None:
