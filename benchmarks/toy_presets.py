@@ -64,8 +64,9 @@ def summarise(preset: str, runs: list[dict]) -> dict:
 
 def markdown_row(s: dict) -> str:
     modes = ", ".join(str(m) for m in s["modes"])
+    lo, hi = f"{s['min_seconds']:.0f}", f"{s['max_seconds']:.0f}"
     return (f"| `{s['preset']}` | {modes} of {s['n_modes']} | {s['mean_hq']:.2f} | {s['mean_rkl']:.3f} | "
-            f"{s['min_seconds']:.0f}-{s['max_seconds']:.0f} |")
+            f"{lo if lo == hi else lo + '-' + hi} |")
 
 
 def main(argv: list[str] | None = None) -> int:

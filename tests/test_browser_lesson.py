@@ -74,7 +74,7 @@ def test_a_teacher_and_three_students_go_through_lesson_2(browser, tmp_path):
             teacher.keyboard.type("Mode collapse")
             teacher.keyboard.press("Enter")
             teacher.get_by_role("button", name="Start lesson").click()
-            expect(teacher.get_by_text(re.compile(r"step 1 of 6: Mode collapse on the ring"))).to_be_visible()
+            expect(teacher.get_by_text(re.compile(r"step 1 of 7: Mode collapse on the ring"))).to_be_visible()
 
             picks = (("Ada", "0 to 2"), ("Bo", "0 to 2"), ("Cy", "All 8"))
             students = []

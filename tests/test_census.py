@@ -24,12 +24,13 @@ PAGE = "pages/class_view.py"
 RING = np.array([[2 * np.cos(a), 2 * np.sin(a)] for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)], np.float32)
 GRID = np.array([[x, y] for x in range(-2, 3) for y in range(-2, 3)], np.float32) * 2
 NAN = float("nan")
+UNROLLED = PRESETS["ring-collapse"].config.replace(unrolled_steps=5)  # Lesson 2's unrolled step
 
 
 def toy_snap(preset: str, modes: float, hq: float, rkl: float, rows: int = 3, **changes):
     """A toy snapshot of `preset` (with `changes`) whose last logged row has these metrics (earlier rows other
     values, the one before last NaN: only the last finite value counts)."""
-    config = PRESETS[preset].config.replace(**changes)
+    config = (UNROLLED if preset == "ring-unrolled" else PRESETS[preset].config).replace(**changes)
     hist = {"modes_captured": np.array([0.0] * (rows - 2) + [NAN, modes]),
             "high_quality_frac": np.array([0.0] * (rows - 2) + [NAN, hq]),
             "reverse_kl": np.array([9.0] * (rows - 2) + [NAN, rkl])}
@@ -50,13 +51,14 @@ def test_mean_and_standard_error_by_hand():
 
 def test_runs_are_grouped_by_data_loss_and_remedy_with_mean_and_se():
     runs = [run(1, toy_snap("ring-collapse", 1, 0.50, 2.0)), run(2, toy_snap("ring-collapse", 2, 0.60, 1.5, seed=3)),
-            run(3, toy_snap("ring-collapse", 6, 0.70, 0.4, steps=500)), run(4, toy_snap("ring-fixed", 8, 0.70, 0.01)),
-            run(5, toy_snap("ring-fixed", 8, 0.74, 0.03, seed=1), status="running"),
+            run(3, toy_snap("ring-collapse", 6, 0.70, 0.4, steps=500)),
+            run(4, toy_snap("ring-unrolled", 8, 0.70, 0.01)),
+            run(5, toy_snap("ring-unrolled", 8, 0.74, 0.03, seed=1), status="running"),
             run(6, toy_snap("grid-fixed", 24, 0.42, 0.40)),
             run(7, toy_snap("ring-collapse", 7, 0.90, 0.1, loss="wgan_gp"))]
     groups = census.groups(runs)
     assert [g.label for g in groups] == ["ring · non-saturating · no remedy", "ring · non-saturating · unrolled 5",
-                                         "ring · WGAN-GP", "grid · non-saturating · PacGAN 4 · D lr 0.001"]
+                                         "ring · WGAN-GP", "grid · non-saturating · R1 1 · D lr 0.001"]
     plain, unrolled, wgan, grid = groups
     assert [r.job_id for r in plain.runs] == [1, 2, 3]  # seed and budget are not changes
     assert plain.n == 3 and plain.n_modes == 8
@@ -96,7 +98,7 @@ def test_the_papers_rows_are_pacgans_table_1():
 
 def image_snap(preset: str, fids, class_rows, **changes):
     """An image snapshot whose history has FID scored on some rows only (NaN elsewhere, as ganlab.quality logs)."""
-    config = PRESETS[preset].config.replace(**changes)
+    config = (UNROLLED if preset == "ring-unrolled" else PRESETS[preset].config).replace(**changes)
     hist = {"fid": np.array(fids, float)}
     for d in range(10):
         hist[f"class_{d}"] = np.array([row[d] if row is not None else NAN for row in class_rows], float)
@@ -156,7 +158,7 @@ def test_real_snapshots_of_a_toy_and_an_image_trainer():
 
 def _three_groups():
     return [run(1, toy_snap("ring-collapse", 1, 0.5, 2.0), "Ada"), run(2, toy_snap("ring-collapse", 3, 0.6, 1.0), "Bo"),
-            run(3, toy_snap("ring-fixed", 8, 0.7, 0.01), "Cy", "running", 700, "A"),
+            run(3, toy_snap("ring-unrolled", 8, 0.7, 0.01), "Cy", "running", 700, "A"),
             run(4, toy_snap("grid-fixed", 25, 0.4, 0.3), "Di")]
 
 
@@ -184,12 +186,12 @@ def test_the_csv_exports_have_a_row_per_run_and_per_group_then_the_paper():
         ("1", "", "Ada", "1", "done", "2000"), ("2", "", "Bo", "3", "done", "2000"),
         ("3", "A", "Cy", "8", "running", "700"), ("4", "", "Di", "25", "done", "2000")]
     assert [r["group"] for r in rows][2:] == ["ring · non-saturating · unrolled 5",
-                                             "grid · non-saturating · PacGAN 4 · D lr 0.001"]
+                                             "grid · non-saturating · R1 1 · D lr 0.001"]
     assert rows[0]["high_quality_frac"] == "0.5" and rows[0]["n_modes"] == "8" and rows[0]["fid"] == ""
     groups = list(csv.DictReader(io.StringIO(census.groups_csv(census.groups(runs)))))
     assert [(g["group"], g["runs"], g["modes_mean"], g["modes_se"]) for g in groups[:3]] == [
         ("ring · non-saturating · no remedy", "2", "2", "1"), ("ring · non-saturating · unrolled 5", "1", "8", ""),
-        ("grid · non-saturating · PacGAN 4 · D lr 0.001", "1", "25", "")]
+        ("grid · non-saturating · R1 1 · D lr 0.001", "1", "25", "")]
     assert groups[3]["group"] == "PacGAN Table 1 · GAN" and groups[3]["modes_mean"] == "6.3" and len(groups) == 9
 
 
@@ -246,7 +248,7 @@ def test_the_class_page_shows_the_census_of_finished_toy_runs(app_test, wait_unt
     started = [m.submit("ada", lambda: [DoneToyRunner("ring-collapse", 1)], "r", page="mode_collapse",
                         meta={"preset": "ring-collapse"}),
                m.submit("bob", lambda: [DoneToyRunner("ring-collapse", 3, seed=1),
-                                        DoneToyRunner("ring-fixed", 8, seed=1)], "pair", page="mode_collapse",
+                                        DoneToyRunner("ring-unrolled", 8, seed=1)], "pair", page="mode_collapse",
                         meta={"preset": "ring-collapse"})]
     wait_until(lambda: all(j.status == "done" for j in started), 15, what="the runs to finish")
     at = app_test(PAGE).run()
@@ -286,7 +288,7 @@ class GrowingRunner(DoneToyRunner):
     MODES = {"now": 1}
 
     def __init__(self):
-        super().__init__("ring-fixed", 1)
+        super().__init__("ring-unrolled", 1)
         self.budget = 1_000_000
 
     def snapshot(self):

@@ -23,7 +23,7 @@ def test_plan_of_lesson_2_step_1_is_a_normal_class_link():
 
 @pytest.mark.parametrize("lesson, step, says", [
     ("mode-collapse", 0, "1 to"), ("mode-collapse", 99, "1 to"), ("no-such-lesson", 1, "mode-collapse"),
-    ("mode-collapse", 6, "steps that open a lab: [1, 2, 3, 4, 5]"),  # step 6 opens the Class page
+    ("mode-collapse", 7, "steps that open a lab: [1, 2, 3, 4, 5, 6]"),  # step 7 opens the Class page
 ])
 def test_plan_refuses_what_cannot_be_measured(lesson, step, says):
     with pytest.raises(ValueError) as e:

@@ -32,7 +32,7 @@ def _fails(data: dict, *words: str) -> None:
 def test_lesson_2_judges_its_run_questions_by_modes_captured():
     lesson = lessons.get("mode-collapse")
     judged = {s.id: s.outcome for s in lesson.steps if s.outcome is not None}
-    assert set(judged) == {"collapse", "unrolled", "grid", "wgan-gp"}
+    assert set(judged) == {"collapse", "unrolled", "r1", "grid", "wgan-gp"}
     for step in lesson.steps:
         if step.outcome is not None:
             assert step.outcome.metric == "modes_captured" and step.link.page == ""
@@ -65,7 +65,7 @@ def test_the_loader_refuses_outcomes_it_cannot_judge():
     _fails(bad, "no option has a range")
     bad = copy.deepcopy(data)
     bad["step"][-1]["outcome"] = dict(step["outcome"])  # the census step opens the Class page: nothing trains
-    _fails(bad, "step 6 'census'", "trains no run")
+    _fails(bad, "step 7 'census'", "trains no run")
 
 
 def test_predictions_take_only_one_of_the_steps_options_and_the_first_answer_stands():

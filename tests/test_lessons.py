@@ -14,6 +14,7 @@ import torch
 
 from ganlab import lessons
 from ganlab.cli.main import main as cli_main
+from ganlab.config import TrainConfig
 from ganlab.lessons import LessonError, links, loader, tutorials
 from ganlab.presets import PRESETS
 
@@ -145,10 +146,12 @@ def test_the_lessons_describe_the_presets_as_they_are():
     """The step texts quote these settings (ganlab/lessons/data/*.toml); retuning a preset means rewriting them."""
     p = {name: preset.config for name, preset in PRESETS.items()}
     assert p["ring-collapse"].d_lr * 10 == pytest.approx(p["ring-collapse"].g_lr) and p["ring-collapse"].steps == 2000
-    assert (p["ring-fixed"].unrolled_steps, p["ring-fixed"].unrolled_lr) == (5, 1e-2)
-    assert p["grid-fixed"].pack == 4 and p["grid-fixed"].d_lr == p["grid-fixed"].g_lr == 1e-3
-    assert p["grid-collapse"].d_lr * 10 == pytest.approx(p["grid-collapse"].g_lr)
-    assert max(p["grid-collapse"].steps, p["grid-fixed"].steps) == 16_000
+    assert TrainConfig().unrolled_lr == 1e-2  # the unrolled step's B: ring-collapse with K = 5 at the default rate
+    for name, steps in (("ring-fixed", 10_000), ("grid-fixed", 20_000)):  # D as fast as G, R1 with gamma 1
+        f = p[name]
+        assert (f.loss, f.d_lr, f.g_lr, f.r1_gamma, f.pack, f.unrolled_steps, f.steps) == (
+            "non_saturating", 1e-3, 1e-3, 1.0, 1, 0, steps), name
+    assert p["grid-collapse"].d_lr * 10 == pytest.approx(p["grid-collapse"].g_lr) and p["grid-collapse"].steps == 6000
     m = p["mnist-mlp"]
     assert (m.z_dim, m.hidden_widths("g"), m.hidden_widths("d"), m.activation, m.leaky_slope, m.real_label, m.g_lr,
             m.batch_size) == (100, (128, 128), (128, 128), "leaky_relu", 0.01, 0.9, 1e-3, 100)

@@ -69,10 +69,10 @@ def test_page_renders_the_default_preset_and_its_share_link(app_test):
     assert at.selectbox(key="mc_preset").value == "ring-collapse"
     assert any(PRESETS["ring-collapse"].lesson in i.value for i in at.info)
     assert at.selectbox(key="mc_b_loss").value == "non_saturating"
-    assert at.number_input(key="mc_b_unrolled_steps").value == 5  # B = the fixed twin, ring-fixed
+    assert at.number_input(key="mc_b_r1_gamma").value == 1.0  # B = the fixed twin, ring-fixed (R1, D as fast as G)
     assert not at.button(key="mc_start").disabled and at.button(key="mc_pause").disabled
     q = at.query_params
-    assert q["preset"] == "ring-collapse" and q["z_dim"] == "64" and q["b_unrolled_steps"] == "5"
+    assert q["preset"] == "ring-collapse" and q["z_dim"] == "64" and float(q["b_r1_gamma"]) == 1.0
     longer = max(PRESETS["ring-collapse"].config.steps, PRESETS["ring-fixed"].config.steps)
     assert int(q.get("steps", TrainConfig().steps)) == longer  # the pair trains for the longer budget
 
@@ -220,20 +220,20 @@ def test_restore_rules():
     fixed = PRESETS["ring-fixed"].config
     assert a == PRESETS["ring-collapse"].config.replace(steps=fixed.steps) and b == fixed
     _, b, _, _, _ = ts.restore({"preset": "grid-collapse"})
-    assert b.pack == 4 and b.d_lr == PRESETS["grid-fixed"].config.d_lr
+    assert b.r1_gamma == 1.0 and b.d_lr == PRESETS["grid-fixed"].config.d_lr
     a, b, preset, _, warnings = ts.restore({"data": "moons", "loss": "hinge", "compare": "0"})
     assert (preset, a.data, a.loss, b.loss, warnings) == ("(custom)", "moons", "hinge", "wgan_gp", [])
     _, _, preset, _, warnings = ts.restore({"preset": "mnist-mlp"})
     assert preset == "ring-collapse" and "not a Mode collapse lab preset" in warnings[0]
     _, _, _, _, warnings = ts.restore({"data": "mnist"})
     assert "image data" in warnings[0]
-    grid = PRESETS["grid-collapse"].config  # 6,000 steps; its twin grid-fixed has 16,000
+    grid = PRESETS["grid-collapse"].config  # 6,000 steps; its twin grid-fixed has 20,000
     a, b, _, _, _ = ts.restore({"preset": "grid-collapse", "b_pack": "4"})
     assert a == grid and b == grid.replace(pack=4)  # B given by the link, not the twin: the preset's own budget
     a, _, _, compare, _ = ts.restore({"preset": "grid-collapse", "compare": "0"})
     assert not compare and a == grid  # no B at all: the preset's own budget
     _, b, _, _, warnings = ts.restore({"preset": "ring-collapse", "b_pack": "3"})
-    assert "batch_size (256) must be a multiple of pack (3)" in warnings[0] and b.unrolled_steps == 5
+    assert "batch_size (256) must be a multiple of pack (3)" in warnings[0] and b == fixed.replace(seed=b.seed)
 
 
 def test_live_status_rules():
@@ -264,8 +264,8 @@ def test_a_diverging_run_says_where_it_diverged(app_test, wait_until):
 def test_show_the_code_has_the_losses_and_the_training_step(app_test):
     at = _open(app_test)
     sources = " ".join(c.value for c in at.code)
-    for name in ("def minimax_d", "def non_saturating_g", "def _train_step", "def _unrolled_scores",
-                 "def _ema_update"):
+    for name in ("def minimax_d", "def non_saturating_g", "def _train_step", "def r1_penalty",
+                 "def _ema_update"):  # B, ring-fixed, has R1
         assert name in sources
     assert [f.__name__ for f in toy_views.code_objects([PRESETS["ring-collapse"].config])] == [
         "minimax_d", "non_saturating_g", "_train_step", "_d_update", "_ema_update"]

@@ -108,7 +108,7 @@ def test_show_the_code_shows_the_step_a_run_executes(monkeypatch):
     from ganlab.ui.code import qualified_name
     from ganlab.ui.mode_collapse import views
 
-    fixed = PRESETS["ring-fixed"].config  # unrolled D
+    fixed = PRESETS["ring-collapse"].config.replace(unrolled_steps=5)  # unrolled D (Lesson 2's step)
     wgan = fixed.replace(loss="wgan", unrolled_steps=0)
     names = [qualified_name(f) for f in views.code_objects([fixed, wgan], stacked=True)]
     assert "ganlab.engine.batched.engine.ClassEngine._train_step" in names

@@ -48,7 +48,7 @@ def teacher_starts_lesson_2(browser, url: str):
     tab.keyboard.type("Mode collapse")
     tab.keyboard.press("Enter")
     tab.get_by_role("button", name="Start lesson").click()
-    expect(tab.get_by_text(re.compile(r"step 1 of 6: Mode collapse on the ring"))).to_be_visible()
+    expect(tab.get_by_text(re.compile(r"step 1 of 7: Mode collapse on the ring"))).to_be_visible()
     return ctx, tab
 
 

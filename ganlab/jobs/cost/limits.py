@@ -18,7 +18,7 @@ from ganlab.jobs.cost.model import Cost, calibrate, estimate
 # runs on a 2-core server (2 workers), and shares are by time, so each run gets at least 2 / 30 = 0.067
 # worker-seconds every second; a student's counter moves once a second only if one step fits in that share.
 # The slices also carry each run's commands and snapshots (~20 % under a full class), which leaves 0.05 s per
-# step. The toy presets cost 3-40 ms (ring-fixed, 5 unrolled steps, is the dearest).
+# step. The toy presets cost 2-4 ms; an unrolled D of 5 steps on ring-collapse's networks about 25 ms.
 STEP_LIMIT_S = 0.05
 # Image runs (the Image GAN page): the tutorials' networks cost 0.06-0.3 s a step on such a CPU (mnist-wgan:
 # five critic steps of a DCGAN per G step), so their limit is 0.5 s: a step holds a worker at most that long,
