@@ -35,16 +35,10 @@ def _person(browser, width=1366, height=768):
 
 
 def _teacher(browser, url):
-    expect = _expect()
+    from benchmarks.teacher_tab import unlock
+
     ctx, tab = _person(browser, 1400, 1000)
-    tab.goto(url + "/class")
-    expect(tab.get_by_text("Teacher controls")).to_be_visible(timeout=60_000)  # a fresh server imports torch
-    if tab.get_by_text("Page not found").is_visible():  # Streamlit's notice on a fresh server's first /class
-        tab.keyboard.press("Escape")
-    tab.get_by_text("Teacher controls").click()
-    tab.get_by_label("Teacher passcode").fill(PASSCODE)
-    tab.get_by_role("button", name="Unlock").click()
-    expect(tab.get_by_role("button", name="Pause all runs")).to_be_visible()
+    unlock(tab, url, PASSCODE)
     return ctx, tab
 
 

@@ -35,15 +35,10 @@ def person(browser):
 
 
 def teacher_starts_lesson_2(browser, url: str):
+    from benchmarks.teacher_tab import unlock
+
     ctx, tab = person(browser)
-    tab.goto(url + "/class")
-    expect(tab.get_by_text("Teacher controls")).to_be_visible(timeout=120_000)  # a fresh server imports torch
-    if tab.get_by_text("Page not found").is_visible():  # Streamlit's notice on a fresh server's first /class
-        tab.keyboard.press("Escape")
-    tab.get_by_text("Teacher controls").click()
-    tab.get_by_label("Teacher passcode").fill(PASSCODE)
-    tab.get_by_role("button", name="Unlock").click()
-    expect(tab.get_by_role("button", name="Pause all runs")).to_be_visible()
+    unlock(tab, url, PASSCODE, first_load_ms=120_000)
     tab.get_by_role("combobox", name="Lesson").click()
     tab.keyboard.type("Mode collapse")
     tab.keyboard.press("Enter")

@@ -90,8 +90,8 @@ class PolledRunner:
         return None
 
     def holds_networks(self) -> bool:
-        """Known only from the run's newest checkpoint (the CPU copy is rebuilt from it at most every few seconds)."""
-        return self.weights() is not None
+        """Whether the run has a checkpoint to copy from (no Trainer is rebuilt to find out)."""
+        return self._copy is not None or self._blob() is not None
 
     def weights(self) -> Any:
         """From the CPU copy of the run (a Trainer of this process that nothing steps: its modules as they are)."""

@@ -96,6 +96,14 @@ class ProxyRunner(PolledRunner):
             return final[self.index] if self.index < len(final) else None
         return self._job._manager.train_process().weights(self._job, self.index)
 
+    def holds_networks(self) -> bool:
+        """Without a round trip to the training process: its final weights once the job is over, else whether the
+        run has stepped there (its networks exist from the first step on)."""
+        final = self._job.final_weights
+        if final is not None:
+            return self.index < len(final) and final[self.index] is not None
+        return self._copy is not None or self.step_count > 0
+
     def _trainer_copy(self):
         held = self._copy
         step = self.step_count
