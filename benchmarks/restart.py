@@ -223,7 +223,7 @@ def writer(data: str, mid_write: bool = False) -> None:
     cfg = TrainConfig(data="ring", z_dim=2, g_width=64, d_width=64, batch_size=64, log_every=10, steps=1_000_000)
     m = JobManager(workers=2, stacking=True)
     m.store = RunStore(data)
-    m.submit("member", RunSpec((cfg,)), "member", stack=(cfg, None))
+    m.submit("member", RunSpec((cfg,)), "member")
     m.submit("pair", RunSpec((cfg, cfg.replace(pack=2))), "pair")
     m.submit("single", RunSpec((cfg.replace(loss="wgan_gp"),)), "single")
     while not all(r.saved for r in m.store.runs()):  # every run has saved once: from now on it saves ~50 times/s

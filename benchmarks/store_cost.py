@@ -46,7 +46,7 @@ def one(runs: int, seconds: float, store_dir: str | None) -> dict:
                    max_jobs_per_owner=runs + 1)
     m.store = RunStore(store_dir) if store_dir else None
     cfg = PRESETS["ring-collapse"].config.replace(steps=1_000_000)
-    jobs = [m.submit("bench", RunSpec((cfg.replace(seed=i),)), f"r{i}", stack=(cfg.replace(seed=i), None))
+    jobs = [m.submit("bench", RunSpec((cfg.replace(seed=i),)), f"r{i}")
             for i in range(runs)]
     time.sleep(seconds)
     steps = sum(j.progress()[0][0] for j in jobs if j.progress())

@@ -45,10 +45,10 @@ def test_the_class_engine_refuses_a_member_of_other_shapes_and_keeps_the_group()
 def _hidden_link_then_six_classmates(manager) -> list:
     steps = dict(steps=40, log_every=20)
     first = HIDDEN.replace(**steps)
-    jobs = [manager.submit("hostile", RunSpec((first,)), "A", stack=(first, None))]
+    jobs = [manager.submit("hostile", RunSpec((first,)), "A")]
     for i in range(6):
         c = RING.replace(seed=i, **steps)
-        jobs.append(manager.submit(f"student{i}", RunSpec((c,)), "A", stack=(c, None)))
+        jobs.append(manager.submit(f"student{i}", RunSpec((c,)), "A"))
     for j in jobs:
         assert j.join(120), j.status
     return [(j.status, j.error, j.progress()[0][0] if j.progress() else 0) for j in jobs]

@@ -11,6 +11,7 @@ from fakes import SlowRunner, wait
 from ganlab.jobs import job_manager as jm
 from ganlab.jobs.classroom import Classroom
 from ganlab.jobs.pool import WorkerPool
+from ganlab.jobs.spec import RunSpec
 
 
 def submit(m, owner, runner):
@@ -67,13 +68,11 @@ def test_a_stack_group_gets_one_share_per_running_member():
 
 def test_weights_count_the_runs_an_entity_steps():
     from ganlab.config import TrainConfig
-    from ganlab.engine.runner import TrainerRunner
 
     cfg = TrainConfig(data="ring", z_dim=2, g_width=8, d_width=8, batch_size=16, log_every=10, steps=100_000)
     m = jm.JobManager(workers=1)
     try:
-        jobs = [m.submit(f"s{i}", (lambda c=cfg.replace(seed=i): [TrainerRunner(c)]), str(i),
-                         stack=(cfg.replace(seed=i), None)) for i in range(3)]
+        jobs = [m.submit(f"s{i}", RunSpec((cfg.replace(seed=i),)), str(i)) for i in range(3)]
         ab = m.submit("ab", lambda: [SlowRunner(0.001, budget=10**9), SlowRunner(0.001, budget=10**9)], "A vs B")
         assert wait(lambda: all(j.status == "running" and j.runners for j in jobs + [ab]), 30)
         group = jobs[0]._group
@@ -122,14 +121,12 @@ def test_pause_and_stop_reach_a_slow_run_within_a_second_while_others_run():
 
 def test_a_member_of_a_stack_group_stops_without_waiting_for_the_groups_turn():
     from ganlab.config import TrainConfig
-    from ganlab.engine.runner import TrainerRunner
 
     cfg = TrainConfig(data="ring", z_dim=2, g_width=8, d_width=8, batch_size=16, log_every=10, steps=100_000)
     m = jm.JobManager(workers=1)
     slow = [SlowRunner(0.3, log_every=1000, budget=10**9) for _ in range(6)]  # ~2 s before the group's turn
     try:
-        members = [m.submit(f"s{i}", (lambda c=cfg.replace(seed=i): [TrainerRunner(c)]), str(i),
-                            stack=(cfg.replace(seed=i), None)) for i in range(2)]
+        members = [m.submit(f"s{i}", RunSpec((cfg.replace(seed=i),)), str(i)) for i in range(2)]
         for i, r in enumerate(slow):
             submit(m, f"slow{i}", r)
         assert wait(lambda: all(j.progress() and j.progress()[0][0] > 0 for j in members), 30)

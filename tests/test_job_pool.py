@@ -7,6 +7,7 @@ from fakes import SlowRunner, wait
 
 from ganlab.jobs import job_manager as jm
 from ganlab.jobs.pool import MIN_SLICE_S, WorkerPool
+from ganlab.jobs.spec import RunSpec
 
 
 def SleepRunner() -> SlowRunner:
@@ -146,13 +147,11 @@ def test_process_exit_with_runs_training_is_clean(tmp_path):
 def test_single_toy_runs_share_a_class_engine_group_and_each_keeps_its_own_commands():
     from ganlab.config import TrainConfig
     from ganlab.engine.batched.runner import MemberRunner
-    from ganlab.engine.runner import TrainerRunner
 
     cfg = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, log_every=10, steps=100_000)
     m = jm.JobManager(workers=1, snapshot_every_s=0.05)
     try:
-        jobs = [m.submit(f"s{i}", (lambda c=cfg.replace(seed=i): [TrainerRunner(c)]), str(i),
-                         stack=(cfg.replace(seed=i), None)) for i in range(3)]
+        jobs = [m.submit(f"s{i}", RunSpec((cfg.replace(seed=i),)), str(i)) for i in range(3)]
         assert wait(lambda: all(j.progress() and j.progress()[0][0] > 20 for j in jobs), 30)
         assert all(isinstance(j.runners[0], MemberRunner) for j in jobs)
         assert len({id(j._group) for j in jobs}) == 1  # one stacked group steps all three
@@ -177,12 +176,11 @@ def test_single_toy_runs_share_a_class_engine_group_and_each_keeps_its_own_comma
 
 def test_runs_the_class_engine_refuses_run_alone():
     from ganlab.config import TrainConfig
-    from ganlab.engine.runner import TrainerRunner
 
     cfg = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, optimizer="rmsprop", steps=50)
     m = jm.JobManager(workers=1)
     try:
-        job = m.submit("a", lambda: [TrainerRunner(cfg)], "x", stack=(cfg, None))
+        job = m.submit("a", RunSpec((cfg,)), "x")  # a single toy run, placed TOY: it trains alone
         assert job.join(20) and job.status == "done" and job._group is None
     finally:
         m.shutdown()

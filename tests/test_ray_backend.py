@@ -108,13 +108,12 @@ def test_a_killed_actor_comes_back_from_its_checkpoint(managers, wait_until):
 
 
 def test_stackable_runs_share_a_group_actor(managers, wait_until):
-    """Three students' single toy runs submitted as the Mode collapse lab does (`stack=(config, points)`) train
+    """Three students' single toy runs (RunSpecs of one stackable config each, placed STACK) train
     as members of one class-engine group actor; a pair (A vs B) gets an actor of its own. Each member finishes
     its budget with its own final checkpoint; the emptied group actor is killed (no spares here)."""
     m = managers(spares=0)
     budget = 300
-    members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}",
-                        stack=(toy(budget, seed=i), None)) for i in range(3)]
+    members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
     pair = m.submit("pair", jobs.RunSpec((toy(budget), toy(budget, seed=1))), label="A vs B")
     names = {j.actor_name for j in members}
     assert len(names) == 1 and names.pop().startswith("ganlab-group-")
@@ -143,8 +142,7 @@ def test_a_killed_group_actor_restarts_every_member_from_its_checkpoint(managers
     newest checkpoint (saved every second here), tells its student how many steps were lost, and finishes."""
     m = managers(checkpoint_s=1.0, spares=0)
     budget = 1500
-    members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}",
-                        stack=(toy(budget, seed=i), None)) for i in range(3)]
+    members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
     wait_until(lambda: all(j.checkpoint is not None and j.checkpoint.step >= 50 for j in members), timeout=120,
                what="a first checkpoint of every member")
     group_actor = members[0].actor

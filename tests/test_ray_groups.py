@@ -94,12 +94,13 @@ def test_group_actor_trains_members_and_answers_each(wait_until):
     cfgs = {11: toy(long, seed=11), 12: toy(budget, seed=12), 13: toy(long, seed=13)}
     try:
         assert actor.poll({11: (-1, 0)})[11]["status"] == "starting"  # not started yet: no error, not done
-        actor.start(99, RunSpec((toy(10),)), ("not a (config, points) pair",))
-        failed = actor.poll({99: (-1, 0)})[99]
-        assert failed["done"] and failed["status"] == Status.ERROR and "ValueError" in failed["error"]
+        actor.start(99, RunSpec((toy(10).replace(data="csv"),)))  # a member that cannot join: its points are missing
+        failed = wait_until(lambda: (r := actor.poll({99: (-1, 0)})[99])["done"] and r, timeout=60,
+                            what="the member that cannot join to fail")
+        assert failed["status"] == Status.ERROR and "needs uploaded points" in failed["error"]
         actor.command(12, "pause")  # before its start (another replica's call may overtake it): kept for it
         for jid, c in cfgs.items():
-            actor.start(jid, RunSpec((c,)), (c, None), label=f"run {jid}")
+            actor.start(jid, RunSpec((c,)), label=f"run {jid}")
         groups = actor._manager._stacker.groups()
         assert len(groups) == 1 and len(groups[0].jobs) == 3  # one class-engine group, one vectorised step
         d = Driver(actor, cfgs)
@@ -117,7 +118,10 @@ def test_group_actor_trains_members_and_answers_each(wait_until):
         wait_until(lambda: d.poll() and d.reports[11]["error"] and "g_lr" in d.reports[11]["error"], timeout=60,
                    what="the bad value's message for 11 only")
         assert not d.reports[13]["error"]
+        job13 = actor._jobs[13]
         actor.command(13, "stop")
+        assert job13.join(60)
+        assert job13.runners[0].id not in groups[0].engine.ids  # parked as it ended: it left the stack at once
         wait_until(lambda: d.poll() and d.done(13), timeout=60, what="13 to stop")
         assert d.status(13) == Status.STOPPED and 13 not in actor.members()
         final13 = d.checkpoints[13][-1]
@@ -150,7 +154,7 @@ def test_a_member_restored_alone_continues_from_its_checkpoint(wait_until):
     cfgs = {1: toy(budget, seed=1), 2: toy(budget, seed=2)}
     try:
         for jid, c in cfgs.items():
-            actor.start(jid, RunSpec((c,)), (c, None))
+            actor.start(jid, RunSpec((c,)))
         d = Driver(actor, cfgs)
         wait_until(lambda: d.poll() is not None and all(d.done(j) for j in cfgs), timeout=120, what="both members")
     finally:

@@ -37,8 +37,7 @@ def test_a_live_run_saves_every_few_seconds_and_at_its_end(store, stacking):
     m = manager(store, stacking=stacking)
     try:
         cfg = CFG.replace(steps=100_000)
-        job = m.submit("s1", RunSpec((cfg,)), "A", page="mode_collapse", meta={"preset": "ring-collapse"},
-                       stack=(cfg, None) if stacking else None)
+        job = m.submit("s1", RunSpec((cfg,)), "A", page="mode_collapse", meta={"preset": "ring-collapse"})
         assert (job._group is not None) == stacking
         assert wait(lambda: saved_step(store, job.store_key) > 0, 30)
         first = saved_step(store, job.store_key)
@@ -177,7 +176,7 @@ def test_the_training_process_saves_its_runs_into_the_servers_store(store):
     m.store = store
     try:
         cfg = CFG.replace(steps=100_000)
-        job = m.submit("s1", RunSpec((cfg,)), "A", page="mode_collapse", stack=(cfg, None))
+        job = m.submit("s1", RunSpec((cfg,)), "A", page="mode_collapse")
         assert isinstance(job, ProcJob) and job.saves is None  # the child saves it
         assert wait(lambda: saved_step(store, job.store_key) > 0, 60)
         assert not store.get(job.store_key).interrupted  # the child writes as the server's boot: live
@@ -223,7 +222,7 @@ def test_a_member_saved_mid_interval_resumes_from_that_step(store):
     m = manager(store, stacking=True)
     try:
         cfg = CFG.replace(log_every=50)
-        job = m.submit("s1", RunSpec((cfg,)), "A", stack=(cfg, None))
+        job = m.submit("s1", RunSpec((cfg,)), "A")
         assert wait(lambda: saved_step(store, job.store_key) > 0, 30)
         run = store.load(job.store_key, 0)  # a periodic save (with Adam's moments), wherever the member stood
     finally:

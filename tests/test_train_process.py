@@ -18,7 +18,7 @@ CFG = TrainConfig(data="ring", z_dim=2, g_width=16, d_width=16, batch_size=32, l
 
 
 def submit(m, owner, cfg):
-    return m.submit(owner, RunSpec((cfg,)), "A", page="mode_collapse", stack=(cfg, None))
+    return m.submit(owner, RunSpec((cfg,)), "A", page="mode_collapse")
 
 
 @pytest.fixture
@@ -87,9 +87,8 @@ def test_toy_jobs_go_to_the_child_stacked_or_not_and_other_jobs_train_here(manag
     from ganlab.engine.runner import TrainerRunner
 
     short = CFG.replace(steps=20)
-    lam = manager.submit("t", lambda: [TrainerRunner(short)], "x", stack=(short, None))  # a closure: not picklable
-    refused = manager.submit("u", RunSpec((short.replace(optimizer="rmsprop"),)), "y",
-                             stack=(short.replace(optimizer="rmsprop"), None))  # not stackable: a child thread
+    lam = manager.submit("t", lambda: [TrainerRunner(short)], "x")  # a closure: trains here
+    refused = manager.submit("u", RunSpec((short.replace(optimizer="rmsprop"),)), "y")  # not stackable: a child thread
     ab = manager.submit("v", RunSpec((short, short.replace(seed=1))), "A vs B")  # A and B: a child thread
     image = manager.submit("w", RunSpec((TrainConfig(data="digits", model="mlp", steps=2, log_every=1,
                                                      batch_size=16, g_width=16, d_width=16),), score=False), "img")

@@ -27,6 +27,7 @@ from ganlab import store as _store
 from ganlab.engine.loop import RunStatus
 from ganlab.i18n import _
 from ganlab.jobs import clients, cost, memory
+from ganlab.jobs.placement import ALONE, STACK, Placement, place
 from ganlab.jobs.pool import WorkerPool
 from ganlab.jobs.runner import Runner
 from ganlab.jobs.stacking import Stacker
@@ -76,7 +77,7 @@ class Job:
         self._step_s: float | None = None  # seconds per G step (all runners), averaged over recent chunks
         self._boundary = False  # the last chunk of a slow run ended on a logging step
         self._done = threading.Event()  # set once the job has finished and parked its runners
-        self._stack: tuple | None = None  # (config, points): may join a stack group when admitted
+        self.placement: Placement = ALONE  # where it trains (ganlab/jobs/placement.py), set when admitted
         self._group = None  # its StackGroup (ganlab/jobs/stacking.py), which steps it, or None
         self._last_publish = 0.0
 
@@ -416,11 +417,10 @@ class JobManager:
 
     # ---- submitting -------------------------------------------------------------------------------------------
     def submit(self, owner: str, factory: Callable[[], Sequence[Runner]], label: str = "run", page: str = "",
-               meta: dict | None = None, stack: tuple | None = None, address: str | None = None,
-               store_key: str | None = None) -> Job:
+               meta: dict | None = None, address: str | None = None, store_key: str | None = None) -> Job:
         """Queue a job whose runners `factory()` builds in a worker. `page` tags the page that started it (a
-        reloaded page finds its run again). `stack=(config, points)`: the job is that one 2-D toy run, which
-        may then train in a class-engine group instead of through `factory` (see ganlab/jobs/stacking.py).
+        reloaded page finds its run again). Where it trains is `placement.place(factory)`: one student's single
+        2-D toy run joins a class-engine group instead of building `factory` (ganlab/jobs/stacking.py).
         `address`: the client address of the page that asked (counted against `max_jobs_per_address`).
         `store_key`: its row in the run store when another process made it (else a RunSpec of 2-D toy or image
         runs gets a new row when the manager has a store).
@@ -430,7 +430,7 @@ class JobManager:
             raise JobLimitError(why)
         key = store_key or self._store_row(owner, factory, label, page, meta)
         try:
-            return self._admit(owner, factory, label, page, meta, stack, address, key)
+            return self._admit(owner, factory, label, page, meta, address, key)
         except JobLimitError:
             if key is not None and store_key is None:
                 self.store.index.delete(key)
@@ -451,8 +451,9 @@ class JobManager:
             traceback.print_exc()
             return None
 
-    def _admit(self, owner: str, factory, label: str, page: str, meta: dict | None, stack: tuple | None,
-               address: str | None, key: str | None) -> Job:
+    def _admit(self, owner: str, factory, label: str, page: str, meta: dict | None, address: str | None,
+               key: str | None) -> Job:
+        placement = place(factory, self.stacking)  # outside the lock: the stack key builds the networks' shapes
         with self._lock:
             mine = [j for j in self._jobs.values() if j.owner == owner and j.active]
             if len(mine) >= self.max_jobs_per_owner:
@@ -468,9 +469,10 @@ class JobManager:
                     raise JobLimitError(_("{n} runs are already going from your computer's network address (the "
                                           "teacher's limit is {limit}); stop one first, or ask your teacher")
                                         .format(n=n, limit=cap))
-            job = self._job_class_for(factory, stack)(self, owner, factory, label, self.snapshot_every_s, page, meta)
+            job = self._job_class_for(placement, factory)(self, owner, factory, label, self.snapshot_every_s, page,
+                                                          meta)
             job.address = address
-            job._stack = stack if self.stacking else None
+            job.placement = placement
             job.store_key = key
             if key is not None and job.trains_here:
                 from ganlab.jobs.saves import JobSaves
@@ -500,7 +502,7 @@ class JobManager:
     def warm_up(self) -> None:
         """Start what the first run will need (nothing here; the training process in ProcessJobManager)."""
 
-    def _job_class_for(self, factory, stack: tuple | None) -> type[Job]:
+    def _job_class_for(self, placement: Placement, factory) -> type[Job]:
         """The class of a new job (a backend may place some jobs elsewhere; ganlab/jobs/train_process/)."""
         return self.job_class
 
@@ -509,19 +511,18 @@ class JobManager:
         self._pool.schedule(self._stack_up(job) or job)
 
     def _stack_up(self, job: Job):
-        """Put an admitted job into a stack group when it asked for one and the class engine takes its config;
+        """Put an admitted job placed in a stack group into one (a new one when none with its key has room);
         returns the group (what the pool then schedules) or None."""
-        if job._stack is None:
-            return None
-        config, points = job._stack
-        try:
-            group = self._stacker.group_for(config)
-        except Exception:  # e.g. cuda asked for but missing: the job's own factory reports it
-            return None
-        if group is None:
+        placement = job.placement
+        if placement.where != STACK:
             return None
         from ganlab.engine.batched.runner import MemberRunner
 
+        try:
+            group = self._stacker.group_for(placement.key)
+        except Exception:  # noqa: BLE001 - its engine cannot be made here (e.g. no GPU): the job trains alone
+            return None
+        config, points = placement.config, placement.points
         job._group = group
         job._factory = lambda: [MemberRunner.add(group.engine, config, points=points)]
         group.join(job)

@@ -1,6 +1,6 @@
 """Stack groups: single toy runs with the same network shapes share one ClassEngine and one worker slice.
 
-A student's job normally steps its own runner in its slice. A job submitted with `stack=(config, points)` (one
+A student's job normally steps its own runner in its slice. A job placed STACK (ganlab/jobs/placement.py: one
 2-D toy run whose config the class engine accepts, ganlab.engine.batched.refusal) instead joins a StackGroup:
 the group is what the worker pool schedules, and its slice steps all of its running members in one vectorised
 step (`ClassEngine.step`). Each member job keeps its own commands, snapshots, status and budget: in the group's
@@ -106,13 +106,8 @@ class Stacker:
         self._groups: list[StackGroup] = []
         self._lock = threading.Lock()
 
-    def group_for(self, config) -> StackGroup | None:
-        """A group for this config, or None when the class engine does not take it (it then runs alone)."""
-        from ganlab.engine.batched import refusal, stack_key
-
-        if refusal(config) is not None:
-            return None
-        key = stack_key(config)
+    def group_for(self, key) -> StackGroup:
+        """A group of runs with this stack key (ganlab/jobs/placement.py) that has room; a new one when none has."""
         on_gpu = key.device.startswith("cuda")
         with self._lock:
             self._groups = [g for g in self._groups if g.jobs]

@@ -91,17 +91,16 @@ def is_live(job: jobs.Job | None, slot: str) -> bool:
 
 
 def submit(slot: str, owner: str, factory: Callable[[], Sequence[Any]], label: str,
-           configs: Sequence[TrainConfig], meta: Mapping[str, Any] | None = None,
-           stack: tuple | None = None) -> jobs.Job | None:
+           configs: Sequence[TrainConfig], meta: Mapping[str, Any] | None = None) -> jobs.Job | None:
     """Stop the page's previous job and submit a new one, tagged with the page (see `attach`) and `meta` (what
-    the Class page shows beside it, e.g. {"preset": ...}); `stack=(config, points)` lets a single toy run train
-    in a class-engine group. A JobLimitError is kept for the page to show."""
+    the Class page shows beside it, e.g. {"preset": ...}); the manager decides where it trains
+    (ganlab/jobs/placement.py). A JobLimitError is kept for the page to show."""
     old = current_job(slot)
     if old is not None and old.active:
         old.stop()
     try:
         job = jobs.manager().submit(owner, factory, label=label, page=st.session_state.get(_page_key(slot), ""),
-                                    meta=dict(meta or {}), stack=stack, address=address.address())
+                                    meta=dict(meta or {}), address=address.address())
     except jobs.JobLimitError as e:
         st.session_state[f"{slot}__error"] = str(e)
         return None

@@ -218,6 +218,12 @@ class MemberCheckpoints:
             step, state = m.step_count, member_state(engine, runner.id)
         return self._keep(step, state)
 
+    def before_park(self) -> None:
+        """Job._finish's hooks: nothing to save around the park (the runner leaves the stack there; `finish`
+        saves its final state when the poll reports the job done)."""
+
+    after_park = before_park
+
     def finish(self) -> None:
         """The member's job is over (its runner parked): save its final state once."""
         from ganlab.engine.batched.export import parked_state

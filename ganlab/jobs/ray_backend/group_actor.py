@@ -1,14 +1,14 @@
 """GroupActor: many students' single toy runs trained as one class-engine group inside a Ray actor.
 
-Where a JobActor (actor.py) holds one job, a GroupActor holds up to stacking.CPU_MEMBERS (GPU_MEMBERS) member
-jobs whose configs share one stack key (ganlab.engine.batched.stack_key): RayPool (pool.py) sends it only
-those. Inside, a private JobManager with stacking on does what the training process's manager does for a
-class (ganlab/jobs/train_process/server.py): `start` submits the member with `stack=(config, points)`, so it
-joins the manager's StackGroup, and one worker thread steps every running member in one vectorised step
-(ganlab/jobs/stacking.py). Each member keeps its own commands, snapshots, status and budget. The actor's
-methods only read and command the manager's jobs, so they answer while the worker trains:
+Where a JobActor (actor.py) holds one job, a GroupActor holds up to stacking.CPU_MEMBERS (GPU_MEMBERS) member jobs
+whose configs share one stack key (ganlab.engine.batched.stack_key): RayPool (pool.py) sends it only those. Inside,
+a private JobManager with stacking on does what the training process's manager does for a class
+(ganlab/jobs/train_process/server.py): `start` submits the member's RunSpec, which the same placement
+(ganlab/jobs/placement.py) puts in the manager's StackGroup, and one worker thread steps every running member in one
+vectorised step (ganlab/jobs/stacking.py). Each member keeps its own commands, snapshots, status and budget. The
+actor's methods only read and command the manager's jobs, so they answer while the worker trains:
 
-    start(jid, spec, stack, label, applies)   a new member (spec: its RunSpec, used here only if the engine
+    start(jid, spec, label, applies)          a new member (spec: its RunSpec, built here only if the engine
                                               refuses the config after all; applies: live changes so far)
     command(jid, name, *args)                 a page's command to one member (Job.perform)
     poll({jid: (version, checkpoint_seq)})    -> {jid: report} for every member in one round trip: JobActor's
@@ -41,11 +41,13 @@ from __future__ import annotations
 import math
 import threading
 import traceback
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from ganlab.jobs import memory
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints
+from ganlab.jobs.spec import RunSpec
 
 UNLIMITED = 1 << 30
 
@@ -97,12 +99,11 @@ class GroupActor:
         self._failed: dict[int, str] = {}  # members whose start raised: reported once, as errors
 
     # ---- members ------------------------------------------------------------------------------------------------
-    def start(self, jid: int, spec: Callable[[], Sequence[Any]], stack: tuple, label: str = "",
-              applies: Sequence[tuple[int | None, dict]] = ()) -> None:
-        """A new member: its RunSpec and `stack=(config, points)`, as the local manager's submit takes them."""
+    def start(self, jid: int, spec: RunSpec, label: str = "", applies: Sequence[tuple[int | None, dict]] = ()) -> None:
+        """A new member: its RunSpec, placed by the local manager as the driver placed it."""
         alone = Checkpointer(self.checkpoint_s)  # used only if the class engine does not take the config here
         try:
-            job = self._manager.submit(f"job-{jid}", lambda: alone.wrap(spec()), label=label, stack=stack)
+            job = self._manager.submit(f"job-{jid}", _Checkpointed(spec, alone), label=label)
         except Exception as e:  # noqa: BLE001 - told to the student by the next poll; the group goes on
             with self._lock:
                 self._failed[jid] = f"{type(e).__name__}: {e}"
@@ -183,3 +184,15 @@ class GroupActor:
     def close(self) -> None:
         """Stop every member (the actor is killed right after)."""
         self._manager.shutdown(5.0)
+
+
+@dataclass(frozen=True)
+class _Checkpointed:
+    """A member's factory: its RunSpec's runners, checkpointed as a JobActor's are (used only when the member
+    trains alone here). Names the spec as `.spec`, so the placement is the spec's (ganlab/jobs/placement.py)."""
+
+    spec: RunSpec
+    saves: Checkpointer
+
+    def __call__(self) -> list:
+        return self.saves.wrap(self.spec())

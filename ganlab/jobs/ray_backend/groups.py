@@ -1,37 +1,25 @@
 """Which jobs RayPool trains in a class-engine group actor, and its record of each group actor.
 
-A job goes to a group actor (group_actor.py) when the class engine would stack it on a single server
-(ganlab/jobs/stacking.py): it was submitted with `stack=(config, points)` (one student's single 2-D toy run),
-the engine accepts the config (ganlab.engine.batched.refusal), and its factory is a RunSpec of that one run
-that does not continue a checkpoint (after a failure the member restarts alone from that RunSpec and its own
-checkpoint). Members of one group share a stack key (ganlab.engine.batched.stack_key: network shapes, batch,
-device), and a group holds at most what one stacked step takes: CPU_MEMBERS runs on a CPU, GPU_MEMBERS on a
-GPU (a group actor asks Ray for a GPU share when its key names cuda and the cluster has GPUs), as the local
-Stacker fills its groups. Anything else gets a JobActor of its own.
+A job goes to a group actor (group_actor.py) when it is placed STACK (ganlab/jobs/placement.py: one student's single
+2-D toy run that the class engine takes and that does not continue a checkpoint; after a failure the member restarts
+alone from its RunSpec and its own checkpoint), as on a single server. Members of one group share a stack key
+(ganlab.engine.batched.stack_key: network shapes, batch, device), and a group holds at most what one stacked step
+takes: CPU_MEMBERS runs on a CPU, GPU_MEMBERS on a GPU (a group actor asks Ray for a GPU share when its key names
+cuda and the cluster has GPUs), as the local Stacker fills its groups. Anything else gets a JobActor of its own.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganlab.jobs.spec import RunSpec
+from ganlab.jobs.placement import STACK
 from ganlab.jobs.stacking import CPU_MEMBERS, GPU_MEMBERS
 
 
 def group_key(job) -> Any | None:
     """The stack key under which `job` (a RayJob) joins a group actor, or None: it trains in its own actor."""
-    stack, spec = getattr(job, "_stack", None), getattr(job, "spec", None)
-    if stack is None or not isinstance(spec, RunSpec) or spec.resume is not None or len(spec.configs) != 1:
-        return None
-    from ganlab.engine.batched import refusal, stack_key
-
-    config = stack[0]
-    if refusal(config) is not None:
-        return None
-    try:
-        return stack_key(config)
-    except Exception:  # noqa: BLE001 - e.g. cuda asked for and missing here: its own actor reports it
-        return None
+    placement = job.placement
+    return placement.key if placement.where == STACK else None
 
 
 def capacity(gpu: bool) -> int:

@@ -1,14 +1,13 @@
 """RayJobManager: the local JobManager's interface and rules, with every job's runners in a Ray actor.
 
 Caps, the queue and its positions, owners, tabs, the grace period and the idle reaper are the local manager's
-(ganlab/jobs/job_manager.py), per app replica: a student's browser stays on one replica (sticky sessions).
-What changes: its jobs are RayJobs (ganlab/jobs/ray_backend/job.py) run by a RayPool, which also decides
-where a job trains (ganlab/jobs/ray_backend/pool.py: a student's single toy run submitted with
-`stack=(config, points)` joins a class-engine group actor, as the local manager stacks it; any other job gets
-an actor of its own), job ids come from the cluster's registry, and `all_jobs` / `get` also return the other
-replicas' jobs (RemoteJob), so the Class page of any replica lists the whole class. `manager()` is the
-process-wide one; it also makes the process's Classroom a RayClassroom (nicknames and the announcement shared
-by every replica).
+(ganlab/jobs/job_manager.py), per app replica: a student's browser stays on one replica (sticky sessions). What
+changes: its jobs are RayJobs (ganlab/jobs/ray_backend/job.py) run by a RayPool, which also decides where a job
+trains (ganlab/jobs/ray_backend/pool.py: a job placed STACK, ganlab/jobs/placement.py, joins a class-engine group
+actor, as the local manager stacks it; any other job gets an actor of its own), job ids come from the cluster's
+registry, and `all_jobs` / `get` also return the other replicas' jobs (RemoteJob), so the Class page of any replica
+lists the whole class. `manager()` is the process-wide one; it also makes the process's Classroom a RayClassroom
+(nicknames and the announcement shared by every replica).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """RayPool: where a local JobManager has its WorkerPool, the Ray backend has this.
 
 Admitting a job (`schedule` of a STARTING job) gives it an actor. A student's single toy run that the class
-engine stacks (groups.py: submitted with `stack=(config, points)`, config accepted, a RunSpec without resume)
+engine stacks (groups.py: placed STACK, ganlab/jobs/placement.py)
 joins a group actor (group_actor.py, `ganlab-group-<replica>-<n>`) that has room for its stack key: up to
 CPU_MEMBERS (GPU_MEMBERS) such runs train there in one vectorised step, as in a single server's stack groups;
 a new group actor is made when none has room. Every other job gets a JobActor (actor.py) of its own, named
@@ -185,7 +185,7 @@ class RayPool:
             group.members[job.id] = job
             job.group = group
             job.actor, job.actor_name = group.actor, group.name
-            group.actor.start.remote(job.id, job.spec, job._stack, job.label, list(job.applied))
+            group.actor.start.remote(job.id, job.spec, job.label, list(job.applied))
             pending, job.pending = job.pending, []
             for cmd in pending:
                 if cmd[0] != "apply":  # live changes went in with `start`

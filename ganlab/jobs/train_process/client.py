@@ -190,14 +190,14 @@ class TrainProcess:
             raise ChildGone(f"{type(e).__name__}") from e
 
     # ---- jobs -----------------------------------------------------------------------------------------------
-    def start_job(self, job: ProcJob, stack: tuple) -> None:
+    def start_job(self, job: ProcJob) -> None:
         try:
             with self._lock:
                 self.ensure()
                 self._jobs[job.id] = job
                 store = job._manager.store
                 saved = (store.spec(), job.store_key) if store is not None and job.store_key else None
-                self._send(("submit", job.id, job._factory, job.label, stack, saved))
+                self._send(("submit", job.id, job._factory, job.label, saved))
                 job._factory = None
                 job._sent = True
                 for cmd in job._pending:

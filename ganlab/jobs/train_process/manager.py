@@ -1,20 +1,17 @@
 """ProcessJobManager: the local JobManager, with the class's 2-D toy runs in the training process.
 
-Caps, the queue, owners, tabs, the grace period and the reaper are the local manager's. A ProcJob (admitted,
-it goes to the training process, ganlab/jobs/train_process/client.py) is:
-- a job the class engine would stack: a single 2-D toy run, `submit(..., stack=(config, points))`, whose
-  config ganlab.engine.batched.refusal accepts and whose factory pickles (there it joins a stack group);
-- any other job whose factory is a RunSpec of 2-D toy runs only (the Mode collapse lab's A and B, a run with a
-  remedy the class engine does not stack): there it trains in the child's worker threads.
-Image runs and the 1-D game train in this process's workers: pages read their Trainer (downloads, the latent
-explorer), and their steps are long torch kernels that leave the interpreter lock free anyway.
+Caps, the queue, owners, tabs, the grace period and the reaper are the local manager's. A job placed STACK or
+TOY (ganlab/jobs/placement.py: fresh 2-D toy runs) becomes a ProcJob when admitted and goes to the training
+process (ganlab/jobs/train_process/client.py), where the same placement puts it in a stack group or a worker
+thread. Image runs and the 1-D game (HERE) train in this process's workers: their steps are long torch kernels
+that leave the interpreter lock free anyway.
 """
 from __future__ import annotations
 
 import threading
 
 from ganlab.jobs.job_manager import Job, JobManager
-from ganlab.jobs.spec import RunSpec
+from ganlab.jobs.placement import STACK, TOY, Placement
 from ganlab.jobs.train_process.client import ProcJob, TrainProcess, picklable
 
 
@@ -38,21 +35,14 @@ class ProcessJobManager(JobManager):
         if self.stacking and not self._closed.is_set():
             self.train_process().ensure()
 
-    def _job_class_for(self, factory, stack: tuple | None) -> type[Job]:
-        if not self.stacking:
-            return self.job_class
-        toy_spec = (isinstance(factory, RunSpec) and factory.resume is None
-                    and all(getattr(c, "is_toy", False) for c in factory.configs))
-        if stack is not None:
-            from ganlab.engine.batched import refusal
-
-            if refusal(stack[0]) is None or toy_spec:
-                return ProcJob if picklable((factory, stack)) else self.job_class
-        return ProcJob if toy_spec and picklable(factory) else self.job_class
+    def _job_class_for(self, placement: Placement, factory) -> type[Job]:
+        if self.stacking and placement.where in (STACK, TOY) and picklable(factory):
+            return ProcJob
+        return self.job_class
 
     def _start(self, job: Job) -> None:
         if isinstance(job, ProcJob):
-            self.train_process().start_job(job, job._stack)
+            self.train_process().start_job(job)
         else:
             super()._start(job)
 

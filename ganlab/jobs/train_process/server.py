@@ -4,9 +4,10 @@ FD is this end of a socket pair made by the app server (ganlab/jobs/train_proces
 answers the server's messages, one at a time, while a local JobManager (with class-engine stacking) trains in
 its worker threads:
 
-    ("submit", id, factory, label, stack, saved)   start a job (factory: a picklable RunSpec; stack: (config,
-                                            points); saved: (the server's run store spec, the run's key) or
-                                            None: its checkpoints go to that store, ganlab/jobs/saves.py)
+    ("submit", id, factory, label, saved)   start a job (factory: a picklable RunSpec, placed here as the
+                                            server placed it, ganlab/jobs/placement.py; saved: (the server's
+                                            run store spec, the run's key) or None: its checkpoints go to
+                                            that store, ganlab/jobs/saves.py)
     ("cmd", id, cmd)                        a page's command: ("pause",) ("resume",) ("stop",) ("step", n)
                                             ("apply", index, changes)
     ("poll", {id: version})                 -> {id: report}: status, error, steps, budgets, log intervals, the
@@ -156,10 +157,10 @@ def serve(conn: Connection, workers: int) -> None:
             kind = msg[0]
             try:
                 if kind == "submit":
-                    _, jid, factory, label, stack, saved = msg
+                    _, jid, factory, label, saved = msg
                     key = _use_store(manager, saved)
                     try:
-                        jobs[jid] = manager.submit(f"job-{jid}", factory, label=label, stack=stack, store_key=key)
+                        jobs[jid] = manager.submit(f"job-{jid}", factory, label=label, store_key=key)
                     except Exception as e:  # noqa: BLE001 - told to the page, the process goes on
                         failed[jid] = f"{type(e).__name__}: {e}"
                 elif kind == "cmd":

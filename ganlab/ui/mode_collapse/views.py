@@ -47,9 +47,8 @@ def start(slot: str, owner: str, setup: Setup) -> None:
     """Start button callback: one job whose runners (A, B) advance together."""
     configs, points = list(setup.configs), setup.points
     label = " vs ".join(f"{n}: {describe(c)}" for n, c in zip(RUN_NAMES, configs))
-    stack = (configs[0], points) if len(configs) == 1 else None  # A and B advance together: not stacked
-    if controls.submit(slot, owner, RunSpec(configs, points), label, configs, meta={"preset": setup.preset},
-                       stack=stack) is not None:
+    meta = {"preset": setup.preset}
+    if controls.submit(slot, owner, RunSpec(configs, points), label, configs, meta=meta) is not None:
         live.forget_figures(slot)
 
 
