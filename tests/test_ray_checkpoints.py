@@ -13,6 +13,7 @@ import torch
 from ganlab import presets
 from ganlab.jobs.ray_backend.actor import JobActor
 from ganlab.jobs.ray_backend.checkpoints import Checkpointer, restore
+from ganlab.jobs.report import starting
 from ganlab.jobs.spec import RunSpec
 from ganlab.jobs.status import Status
 from ganlab.theory import TheoryConfig
@@ -31,10 +32,10 @@ def poll_until(actor: JobActor, cond, wait_until, what: str) -> dict:
 
     def ask():
         report = actor.poll(seen["version"], seen["seq"])
-        seen["version"] = report["version"]
-        if "checkpoint" in report:
-            seen["seq"] = report["checkpoint"].seq
-            seen["checkpoint"] = report["checkpoint"]
+        seen["version"] = report.version
+        if report.checkpoint is not None:
+            seen["seq"] = report.checkpoint.seq
+            seen["checkpoint"] = report.checkpoint
         seen["report"] = report
         return cond(report)
 
@@ -97,34 +98,34 @@ def test_actor_polls_commands_and_resumes_paused(wait_until):
     torch.manual_seed(0)
     spec = RunSpec((toy(steps=200),))
     first = JobActor(checkpoint_s=0.0)
-    assert first.poll(-1, 0) == {"done": False, "status": "starting", "error": None, "progress": (), "version": -1}
+    assert first.poll(-1, 0) == starting(-1)  # not started yet: no error, not done
     first.start(spec)
     try:
-        seen = poll_until(first, lambda r: r["progress"] and 60 <= r["progress"][0][0], wait_until, "60 steps")
+        seen = poll_until(first, lambda r: r.progress and 60 <= r.progress[0][0], wait_until, "60 steps")
         again = first.poll(seen["version"], seen["seq"])
-        assert "snapshots" not in again or again["version"] != seen["version"]
+        assert again.snapshots is None or again.version != seen["version"]
         mid = seen["checkpoint"]
         assert mid.step % 10 == 0 and mid.step > 0
         first.command("stop")
-        seen = poll_until(first, lambda r: r["done"], wait_until, "the first actor to stop")
-        assert seen["report"]["status"] == Status.STOPPED
+        seen = poll_until(first, lambda r: r.done, wait_until, "the first actor to stop")
+        assert seen["report"].status == Status.STOPPED
     finally:
         first.close()
 
     second = JobActor(checkpoint_s=0.0)
     second.start(spec, resume=mid, paused=True, applies=[(None, {"d_lr": 2e-4})])
     try:
-        seen = poll_until(second, lambda r: r["status"] == Status.PAUSED, wait_until, "the restored actor, paused")
-        assert seen["report"]["progress"][0][0] == mid.step
-        assert seen["report"]["snapshots"][0].config.d_lr == 2e-4
+        seen = poll_until(second, lambda r: r.status == Status.PAUSED, wait_until, "the restored actor, paused")
+        assert seen["report"].progress[0][0] == mid.step
+        assert seen["report"].snapshots[0].config.d_lr == 2e-4
         second.command("step", 10)
-        poll_until(second, lambda r: r["progress"][0][0] == mid.step + 10, wait_until, "one step of 10")
+        poll_until(second, lambda r: r.progress[0][0] == mid.step + 10, wait_until, "one step of 10")
         with pytest.raises(ValueError):
             second.command("jump")
         second.command("resume")
-        seen = poll_until(second, lambda r: r["done"], wait_until, "the restored run to finish")
+        seen = poll_until(second, lambda r: r.done, wait_until, "the restored run to finish")
         report, final = seen["report"], seen["checkpoint"]
-        assert report["status"] == Status.DONE and report["progress"][0][0] == 200
+        assert report.status == Status.DONE and report.progress[0][0] == 200
         assert final.steps == (200,) and final.seq > mid.seq
     finally:
         second.close()

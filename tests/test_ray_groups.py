@@ -39,24 +39,26 @@ class Driver:
         out = self.actor.poll({j: k for j, k in self.known.items() if not self.done(j)})
         for jid, rep in out.items():
             version, seq = self.known[jid]
-            if "snapshots" in rep:
-                version, self.snapshots[jid] = rep["version"], rep["snapshots"]
-            if "checkpoint" in rep:
-                seq = rep["checkpoint"].seq
-                self.checkpoints[jid].append(rep["checkpoint"])
+            if rep.snapshots is not None:
+                version, self.snapshots[jid] = rep.version, rep.snapshots
+            if rep.checkpoint is not None:
+                seq = rep.checkpoint.seq
+                self.checkpoints[jid].append(rep.checkpoint)
             self.known[jid] = (version, seq)
             self.reports[jid] = rep
         return out
 
     def done(self, jid) -> bool:
-        return self.reports.get(jid, {}).get("done", False)
+        rep = self.reports.get(jid)
+        return rep is not None and rep.done
 
     def step(self, jid) -> int:
-        p = self.reports.get(jid, {}).get("progress", ())
-        return p[0][0] if p else 0
+        rep = self.reports.get(jid)
+        return rep.progress[0][0] if rep is not None and rep.progress else 0
 
     def status(self, jid) -> str:
-        return self.reports.get(jid, {}).get("status", "")
+        rep = self.reports.get(jid)
+        return rep.status if rep is not None else ""
 
 
 def g_weights(data: bytes) -> list[np.ndarray]:
@@ -93,11 +95,11 @@ def test_group_actor_trains_members_and_answers_each(wait_until):
     budget, long = 200, 100_000  # 11 and 13 train until stopped: the commands below reach them mid-run
     cfgs = {11: toy(long, seed=11), 12: toy(budget, seed=12), 13: toy(long, seed=13)}
     try:
-        assert actor.poll({11: (-1, 0)})[11]["status"] == "starting"  # not started yet: no error, not done
+        assert actor.poll({11: (-1, 0)})[11].status == "starting"  # not started yet: no error, not done
         actor.start(99, RunSpec((toy(10).replace(data="csv"),)))  # a member that cannot join: its points are missing
-        failed = wait_until(lambda: (r := actor.poll({99: (-1, 0)})[99])["done"] and r, timeout=60,
+        failed = wait_until(lambda: (r := actor.poll({99: (-1, 0)})[99]).done and r, timeout=60,
                             what="the member that cannot join to fail")
-        assert failed["status"] == Status.ERROR and "needs uploaded points" in failed["error"]
+        assert failed.status == Status.ERROR and "needs uploaded points" in failed.error
         actor.command(12, "pause")  # before its start (another replica's call may overtake it): kept for it
         for jid, c in cfgs.items():
             actor.start(jid, RunSpec((c,)), label=f"run {jid}")
@@ -115,9 +117,9 @@ def test_group_actor_trains_members_and_answers_each(wait_until):
                    what="13's live change")
         assert d.snapshots[11][0].config.loss == "non_saturating"
         actor.command(11, "apply", 0, {"g_lr": -1.0})
-        wait_until(lambda: d.poll() and d.reports[11]["error"] and "g_lr" in d.reports[11]["error"], timeout=60,
+        wait_until(lambda: d.poll() and d.reports[11].error and "g_lr" in d.reports[11].error, timeout=60,
                    what="the bad value's message for 11 only")
-        assert not d.reports[13]["error"]
+        assert not d.reports[13].error
         job13 = actor._jobs[13]
         actor.command(13, "stop")
         assert job13.join(60)
@@ -166,18 +168,18 @@ def test_a_member_restored_alone_continues_from_its_checkpoint(wait_until):
     alone.start(RunSpec((cfgs[1],)), resume=mid)
     try:
         first = alone.poll(-1, 0)
-        assert first["status"] == Status.STARTING or first["progress"][0][0] >= mid.step
+        assert first.status == Status.STARTING or first.progress[0][0] >= mid.step
         seen = {"seq": mid.seq}
 
         def finished():
             rep = alone.poll(-1, seen["seq"])
-            if "checkpoint" in rep:
-                seen["checkpoint"] = rep["checkpoint"]
-                seen["seq"] = rep["checkpoint"].seq
-            return rep["done"] and rep
+            if rep.checkpoint is not None:
+                seen["checkpoint"] = rep.checkpoint
+                seen["seq"] = rep.checkpoint.seq
+            return rep.done and rep
 
         rep = wait_until(finished, timeout=120, what="the restored member to finish")
-        assert rep["status"] == Status.DONE and rep["progress"][0][0] == budget
+        assert rep.status == Status.DONE and rep.progress[0][0] == budget
         final = seen["checkpoint"]
         assert final.seq > mid.seq and final.steps == (budget,)
         for a, b in zip(g_weights(final.data[0]), g_weights(d.checkpoints[1][-1].data[0])):

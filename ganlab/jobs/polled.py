@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ganlab.jobs.job_manager import Job
+from ganlab.jobs.report import Report
 from ganlab.jobs.status import FINISHED, Status
 
 
@@ -31,19 +32,19 @@ class PolledJob(Job):
     def run_slice(self, seconds: float) -> bool:
         raise RuntimeError(f"this job trains in {self.WHERE}; its poller reads it")
 
-    def take_polled(self, report: dict) -> bool:
+    def take_polled(self, report: Report) -> bool:
         """A report's progress (runners made to match), snapshots when it has them (returns True then) and live
         status: queued over there means its runners are about to be built (STARTING here); a finished status
         is left to the subclass, which knows when everything after it is final."""
-        self._progress = tuple(tuple(p) for p in report["progress"])
+        self._progress = tuple(tuple(p) for p in report.progress)
         if len(self.runners) != len(self._progress):
             self.runners = [self.runner_class(self, i) for i in range(len(self._progress))]
-        got = "snapshots" in report
+        got = report.snapshots is not None
         if got:
             with self._lock:
-                self._snapshots = tuple(report["snapshots"])
+                self._snapshots = tuple(report.snapshots)
                 self._version += 1
-        status = Status(report["status"])
+        status = Status(report.status)
         if status not in FINISHED:
             self.status = Status.STARTING if status == Status.QUEUED else status
         return got

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 from ganlab.jobs.job_manager import JobManager
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer, restore
+from ganlab.jobs.report import Report, of, starting
 
 
 class JobActor:
@@ -62,21 +63,16 @@ class JobActor:
             self.command(*cmd)
         queued.set()
 
-    def poll(self, version: int, checkpoint_seq: int) -> dict[str, Any]:
-        """The job as the driver needs it. Finished ('done' True) means everything after it is final: the last
-        snapshot and, for runners with a Trainer, the checkpoint of their final state."""
+    def poll(self, version: int, checkpoint_seq: int) -> Report:
+        """The job's Report (ganlab/jobs/report.py), with the newest checkpoint when its seq is not
+        `checkpoint_seq`. Done means everything after it is final: the last snapshot and, for runners with a
+        Trainer, the checkpoint of their final state."""
         job = self._job
         if job is None:
-            return {"done": False, "status": "starting", "error": None, "progress": (), "version": version}
-        done = job.join(0)
-        out: dict[str, Any] = {"done": done, "status": str(job.status), "error": job.error,
-                               "progress": job.progress(), "version": job.version}
-        if out["version"] != version:
-            out["snapshots"] = job.snapshots()
+            return starting(version)
+        rep = of(job, version)
         ck = self._checkpointer.latest()
-        if ck is not None and ck.seq != checkpoint_seq:
-            out["checkpoint"] = ck
-        return out
+        return rep.adding(checkpoint=ck) if ck is not None and ck.seq != checkpoint_seq else rep
 
     def snapshots(self, version: int) -> tuple[int, tuple] | None:
         """(version, snapshots) when newer than `version` (another replica's Class page reads them)."""

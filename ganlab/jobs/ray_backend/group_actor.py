@@ -47,6 +47,7 @@ from typing import Any, Sequence
 from ganlab.jobs import memory
 from ganlab.jobs.job_manager import Job, JobManager
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints
+from ganlab.jobs.report import Report, failed, of, starting
 from ganlab.jobs.spec import RunSpec
 
 UNLIMITED = 1 << 30
@@ -133,32 +134,26 @@ class GroupActor:
             return sorted(self._jobs)
 
     # ---- reading ---------------------------------------------------------------------------------------------
-    def poll(self, known: dict[int, tuple[int, int]]) -> dict[int, dict[str, Any]]:
+    def poll(self, known: dict[int, tuple[int, int]]) -> dict[int, Report]:
         """Every member the caller asks about (jid -> (snapshot version, checkpoint seq) it holds): JobActor.poll's
-        report. 'done' means everything after it is final (the last snapshot, the final checkpoint); the member
+        Report. Done means everything after it is final (the last snapshot, the final checkpoint); the member
         is forgotten here once it is reported. A jid this actor does not hold yet reads 'starting'."""
-        out: dict[int, dict[str, Any]] = {}
+        out: dict[int, Report] = {}
         for jid, (version, seq) in known.items():
             with self._lock:
-                job, saves, failed = self._jobs.get(jid), self._saves.get(jid), self._failed.pop(jid, None)
-            if failed is not None:
-                out[jid] = {"done": True, "status": "error", "error": failed, "progress": (), "version": version}
+                job, saves, why = self._jobs.get(jid), self._saves.get(jid), self._failed.pop(jid, None)
+            if why is not None:
+                out[jid] = failed(why, version)
                 continue
             if job is None:
-                out[jid] = {"done": False, "status": "starting", "error": None, "progress": (), "version": version}
+                out[jid] = starting(version)
                 continue
-            done = job.join(0)
-            if done and isinstance(saves, MemberCheckpoints):
-                saves.finish()
-            rep: dict[str, Any] = {"done": done, "status": str(job.status), "error": job.error,
-                                   "progress": job.progress(), "version": job.version}
-            if rep["version"] != version:
-                rep["snapshots"] = job.snapshots()
+            rep = of(job, version)
+            if rep.done and isinstance(saves, MemberCheckpoints):
+                saves.finish()  # its final state, in this very report
             ck = saves.latest()
-            if ck is not None and ck.seq != seq:
-                rep["checkpoint"] = ck
-            out[jid] = rep
-            if done:
+            out[jid] = rep.adding(checkpoint=ck) if ck is not None and ck.seq != seq else rep
+            if rep.done:
                 self._forget(jid)
         return out
 

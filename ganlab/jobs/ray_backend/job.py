@@ -18,6 +18,7 @@ from typing import Any
 from ganlab.jobs.job_manager import Job
 from ganlab.jobs.polled import PolledJob, PolledRunner
 from ganlab.jobs.ray_backend.checkpoints import MAX_BYTES, Checkpoint
+from ganlab.jobs.report import Report
 from ganlab.jobs.status import FINISHED, Status
 
 
@@ -57,18 +58,18 @@ class RayJob(PolledJob):
             actor.command.remote(*cmd)
 
     # ---- the pool's side ------------------------------------------------------------------------------------
-    def take(self, report: dict) -> None:
+    def take(self, report: Report) -> None:
         """A poll's answer (ganlab/jobs/ray_backend/actor.py JobActor.poll); finished counts once the actor says
         everything is final ("done", RayPool._finished)."""
-        if "checkpoint" in report:
-            ck, held = report["checkpoint"], self.checkpoint
+        if report.checkpoint is not None:
+            ck, held = report.checkpoint, self.checkpoint
             self.checkpoint = ck
             store = self._manager.store
             if ck is not None and self.store_key and store is not None and (held is None or held.seq != ck.seq):
                 store.put(self.store_key, ck.data, ck.step)  # the run store: on storage every replica reaches
         if self.take_polled(report):
-            self.actor_version = report["version"]
-        self.error = report["error"] or self.note
+            self.actor_version = report.version
+        self.error = report.error or self.note
 
     def rewind(self) -> None:
         """Its actor died: note the failure for the student and go back to the newest checkpoint's steps."""

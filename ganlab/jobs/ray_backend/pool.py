@@ -287,8 +287,8 @@ class RayPool:
                 self._lost(job)
                 continue
             job.take(report)
-            if report["done"]:
-                self._finished(job, Status(report["status"]))
+            if report.done:
+                self._finished(job, Status(report.status))
 
     def _group_answered(self, group: Group) -> None:
         ref, group.inflight = group.inflight, None
@@ -304,8 +304,8 @@ class RayPool:
             if job is None:
                 continue  # it left the group meanwhile (stopped here, or restarted)
             job.take(report)
-            if report["done"]:
-                self._finished(job, Status(report["status"]))
+            if report.done:
+                self._finished(job, Status(report.status))
 
     def _group_lost(self, group: Group) -> None:
         """A group actor (or its node) died: every member continues alone from its own newest checkpoint."""

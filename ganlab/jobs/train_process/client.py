@@ -20,6 +20,7 @@ from socket import socketpair
 from typing import Any
 
 from ganlab.jobs.polled import PolledJob, PolledRunner
+from ganlab.jobs.report import Report
 from ganlab.jobs.status import FINISHED, Status
 
 POLL_S = 0.1  # how stale a live line's step counter may be
@@ -58,15 +59,15 @@ class ProcJob(PolledJob):
             return
         self._manager.train_process().command(self, cmd)
 
-    def take(self, rep: dict) -> bool:
-        """A poll's report (server.report). Returns True when the job is over."""
-        self._budgets, self._log_every = tuple(rep["budgets"]), tuple(rep["log_every"])
+    def take(self, rep: Report) -> bool:
+        """A poll's Report (server.report). Returns True when the job is over."""
+        self._budgets, self._log_every = tuple(rep.budgets), tuple(rep.log_every)
         self.take_polled(rep)
-        self.error = rep["error"]
-        if "weights" in rep:
-            self.final_weights = tuple(rep["weights"])
-        if rep["done"]:
-            status = Status(rep["status"])
+        self.error = rep.error
+        if rep.weights is not None:
+            self.final_weights = tuple(rep.weights)
+        if rep.done:
+            status = Status(rep.status)
             self.status = status if status in FINISHED else Status.STOPPED
             self._end()
             return True
@@ -284,8 +285,8 @@ class TrainProcess:
             job = self._jobs.get(jid)
             if job is None:
                 continue
-            if "snapshots" in rep:
-                job.version_seen = rep["version"]
+            if rep.snapshots is not None:
+                job.version_seen = rep.version
             try:
                 over = job.take(rep)
             except Exception:  # noqa: BLE001 - one odd report must not stop the polling of the others

@@ -10,9 +10,9 @@ its worker threads:
                                             that store, ganlab/jobs/saves.py)
     ("cmd", id, cmd)                        a page's command: ("pause",) ("resume",) ("stop",) ("step", n)
                                             ("apply", index, changes)
-    ("poll", {id: version})                 -> {id: report}: status, error, steps, budgets, log intervals, the
-                                            snapshots when newer than the version the server holds, "done" once
-                                            the job is over (then it is forgotten here)
+    ("poll", {id: version})                 -> {id: Report} (ganlab/jobs/report.py): snapshots when newer than
+                                            the version the server holds; once done, the final weights (then
+                                            the job is forgotten here)
     ("weights", id, index)                  -> (age in seconds, checkpoint bytes without optimiser states, or
                                             None) of that runner's newest copy, NOT_YET (none yet: one is
                                             being made, ask again), or None (no such run): what the server
@@ -40,22 +40,21 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from ganlab.jobs.report import Report, of
+from ganlab.jobs.report import failed as failed_report
+
 UNLIMITED = 1 << 30
 NOT_YET = "not yet"  # a weights answer: a copy is being made at the run's next step boundary; ask again
 COPY_FRESH_S = 1.0  # a weights copy older than this is refreshed when asked for (a live run moves on)
 
 
-def report(job, known: int | None) -> dict[str, Any]:
-    runners = list(job.runners)
-    out: dict[str, Any] = {"status": str(job.status), "error": job.error, "progress": job.progress(),
-                           "budgets": tuple(r.budget for r in runners),
-                           "log_every": tuple(r.log_every for r in runners), "version": job.version,
-                           "done": job.join(0)}
-    if out["version"] != known or out["done"]:
-        out["snapshots"] = job.snapshots()
-    if out["done"]:  # the final weights (toy runs: ~100 kB), for a copy after the child forgot the job
-        out["weights"] = tuple(_safe_weights(job, i) for i in range(len(runners)))
-    return out
+def report(job, known: int | None) -> Report:
+    """The job's Report; a finished job's carries its final weights (toy runs: ~100 kB), for a copy after this
+    process forgot it."""
+    rep = of(job, known)
+    if rep.done:
+        rep = rep.adding(weights=tuple(_safe_weights(job, i) for i in range(len(rep.budgets))))
+    return rep
 
 
 def _safe_weights(job, index: int) -> bytes | None:
@@ -171,12 +170,11 @@ def serve(conn: Connection, workers: int) -> None:
                     known: dict[int, int] = msg[1]
                     out = {jid: report(job, known.get(jid)) for jid, job in list(jobs.items())}
                     for jid, error in failed.items():
-                        out[jid] = {"status": "error", "error": error, "progress": (), "budgets": (),
-                                    "log_every": (), "version": 0, "done": True, "snapshots": ()}
+                        out[jid] = failed_report(error)
                     failed.clear()
                     conn.send(out)
                     for jid, rep in out.items():
-                        if rep["done"] and jid in jobs:
+                        if rep.done and jid in jobs:
                             manager._forget(jobs.pop(jid))  # its final report is on its way: free the runners
                             copies.forget(jid)
                             if not jobs:
