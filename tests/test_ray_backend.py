@@ -129,6 +129,20 @@ def test_stackable_runs_share_a_group_actor(managers, wait_until):
     wait_until(lambda: _gone(group.name), what="the emptied group actor to be killed")
 
 
+def test_a_hidden_widths_run_first_then_classmates_all_train_in_group_actors(managers):
+    """The link `?preset=ring-collapse&compare=0&g_widths=128` first, then three classmates on the preset: the
+    placement (ganlab/jobs/placement.py) gives the link's run a group actor of its own shapes; every run trains."""
+    m = managers(spares=0)
+    budget = 40
+    hidden = m.submit("hostile", jobs.RunSpec((toy(budget).replace(g_widths="128"),)), label="link")
+    members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
+    assert hidden.group is not None and hidden.group not in {j.group for j in members}
+    assert len({id(j.group) for j in members}) == 1
+    for job in [hidden] + members:
+        assert job.join(120), f"{job.label}: {job.status} at {steps(job)}"
+        assert (job.status, job.error, steps(job)) == (Status.DONE, None, budget)
+
+
 def _gone(name: str) -> bool:
     try:
         ray.get_actor(name)
