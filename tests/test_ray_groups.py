@@ -103,7 +103,7 @@ def test_group_actor_trains_members_and_answers_each(wait_until):
         actor.command(12, "pause")  # before its start (another replica's call may overtake it): kept for it
         for jid, c in cfgs.items():
             actor.start(jid, RunSpec((c,)), label=f"run {jid}")
-        groups = actor._manager._stacker.groups()
+        groups = actor._executor._stacker.groups()
         assert len(groups) == 1 and len(groups[0].jobs) == 3  # one class-engine group, one vectorised step
         d = Driver(actor, cfgs)
         wait_until(lambda: d.poll() and d.step(11) >= 30 and d.status(12) == Status.PAUSED, timeout=120,

@@ -57,7 +57,7 @@ class Job:
     saves = None  # ganlab.jobs.saves.JobSaves when this process saves its checkpoints
     away = False  # paused or stopped because its student left (the store lists it as paused, resumable)
 
-    def __init__(self, manager: "JobManager", owner: str, factory: Callable[[], Sequence[Runner]], label: str,
+    def __init__(self, manager: "Executor", owner: str, factory: Callable[[], Sequence[Runner]], label: str,
                  snapshot_every_s: float, page: str = "", meta: dict | None = None):
         self.id = next(Job._ids)
         self.owner, self.label, self.page = owner, label, page
@@ -370,27 +370,142 @@ def per_address_default() -> int:
         return 0
 
 
-class JobManager:
-    """max_running: admitted jobs at once (all of them train, sharing `workers` threads); the rest queue.
-    workers: pool threads (default: one per core). job_class: what submit creates (the Ray backend's
-    RayJob runs its runners in a Ray actor; ganlab/jobs/ray_backend/)."""
+class Executor:
+    """Where runs train: the worker pool, placement (ganlab/jobs/placement.py) into stack groups, stepping, the
+    jobs' checkpoints. It has no caps, queue, owners or sessions: `run` starts a job at once. The training
+    process and the Ray actors train with one of these; the server admits through a JobManager, which is one.
+    workers: pool threads (default: one per core). stacking: single toy runs share class-engine groups
+    (ganlab/jobs/stacking.py); None: GANLAB_CLASS_ENGINE ("0" turns it off; on by default)."""
 
     job_class: type[Job] = Job
+
+    def __init__(self, workers: int | None = None, snapshot_every_s: float = 0.25, stacking: bool | None = None):
+        self.workers = workers or os.cpu_count() or 2
+        self._pool = WorkerPool(self.workers)
+        self.stacking = os.environ.get("GANLAB_CLASS_ENGINE", "1") != "0" if stacking is None else stacking
+        self._stacker = Stacker()
+        self.snapshot_every_s = snapshot_every_s
+        self._lock = threading.RLock()
+        self._jobs: dict[int, Job] = {}
+        self._closed = threading.Event()
+        # the run store (ganlab/store/): None here; the server's manager() sets the default one
+        self.store = None
+        self.store_writes_status = True  # the training process saves checkpoints; its server writes statuses
+
+    def run(self, factory: Callable[[], Sequence[Runner]], label: str = "run", store_key: str | None = None) -> Job:
+        """Start a job whose runners `factory()` builds, now, where `placement.place(factory)` says.
+        `store_key`: its row in the run store, which the admitting process made (its checkpoints go there)."""
+        job = self._new_job(place(factory, self.stacking), "", factory, label, "", None, store_key)
+        with self._lock:
+            self._jobs[job.id] = job
+            job.status = Status.STARTING
+            self._start(job)
+        return job
+
+    def _new_job(self, placement: Placement, owner: str, factory, label: str, page: str, meta: dict | None,
+                 store_key: str | None) -> Job:
+        job = self._job_class_for(placement, factory)(self, owner, factory, label, self.snapshot_every_s, page,
+                                                      meta)
+        job.placement = placement
+        job.store_key = store_key
+        if store_key is not None and job.trains_here:
+            from ganlab.jobs.saves import JobSaves
+
+            job.saves = JobSaves(self.store, store_key, job)
+        return job
+
+    def _job_class_for(self, placement: Placement, factory) -> type[Job]:
+        """The class of a new job (a backend may place some jobs elsewhere; ganlab/jobs/train_process/)."""
+        return self.job_class
+
+    def _start(self, job: Job) -> None:
+        """A job starts: the pool steps it (or its stack group)."""
+        self._pool.schedule(self._stack_up(job) or job)
+
+    def _stack_up(self, job: Job):
+        """Put a job placed in a stack group into one (a new one when none with its key has room); returns the
+        group (what the pool then schedules) or None."""
+        placement = job.placement
+        if placement.where != STACK:
+            return None
+        from ganlab.engine.batched.runner import MemberRunner
+
+        try:
+            group = self._stacker.group_for(placement.key)
+        except Exception:  # noqa: BLE001 - its engine cannot be made here (e.g. no GPU): the job trains alone
+            return None
+        config, points = placement.config, placement.points
+        job._group = group
+        job._factory = lambda: [MemberRunner.add(group.engine, config, points=points)]
+        group.join(job)
+        return group
+
+    def running_jobs(self) -> int:
+        """Jobs training now (no lock: a count for pacing, not for caps)."""
+        return sum(1 for j in list(self._jobs.values()) if j.status == Status.RUNNING)
+
+    def _queue_position(self, job: Job) -> int | None:
+        return None
+
+    def _cancel_queued(self, job: Job) -> None:
+        pass
+
+    def _on_finished(self, job: Job) -> None:
+        if job.store_key is not None and self.store is not None and self.store_writes_status:
+            status = Status.PAUSED if job.away and job.status == Status.STOPPED else job.status
+            _call(lambda: self.store.set_status(job.store_key, str(status)))
+
+    def _forget(self, job: Job) -> None:
+        self._jobs.pop(job.id, None)
+        for r in job.runners:
+            try:
+                r.release()
+            except Exception:
+                traceback.print_exc()
+        job.runners = []
+
+    def get(self, job_id: int) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def all_jobs(self) -> list[Job]:
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.id)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop everything within about `timeout` seconds (tests, process exit): every job is asked to stop at
+        once, then the workers finish their slices and park the runners."""
+        self._closed.set()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            jobs = list(self._jobs.values())  # this executor's own (a subclass's all_jobs may list more)
+        for j in jobs:
+            j.away = True  # the server stops, not the student: the store lists the run paused, resumable
+            j.stop()
+        for j in jobs:
+            j.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            for j in jobs:
+                if j.status in FINISHED:
+                    self._forget(j)
+        if self.store is not None:
+            self.store.flush(max(0.5, deadline - time.monotonic()))  # the final checkpoints reach the disk
+        self._pool.close(max(0.1, deadline - time.monotonic()))
+
+
+class JobManager(Executor):
+    """The server's admission over its Executor: caps, the queue, owners, tabs, the grace period, the reaper,
+    the class's cost limits. max_running: admitted jobs at once (all of them train, sharing `workers` threads);
+    the rest queue. job_class: what submit creates (the Ray backend's RayJob runs its runners in a Ray actor;
+    ganlab/jobs/ray_backend/)."""
 
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
                  snapshot_every_s: float = 0.25, workers: int | None = None, stacking: bool | None = None,
                  max_jobs_per_address: int | None = None):
-        cores = os.cpu_count() or 2
-        self.max_running = max_running or max(MAX_RUNNING_FLOOR, 4 * cores)
-        self.workers = workers or cores
-        self._pool = WorkerPool(self.workers)
-        # stacking: single toy runs share class-engine groups (ganlab/jobs/stacking.py); None: GANLAB_CLASS_ENGINE
-        # ("0" turns it off; on by default)
-        self.stacking = os.environ.get("GANLAB_CLASS_ENGINE", "1") != "0" if stacking is None else stacking
-        self._stacker = Stacker()
-        # what one run may cost (ganlab/jobs/cost/): none here (the CLI, the training process, Ray actors);
-        # the server's manager() sets the class's limits, which the teacher may raise
+        super().__init__(workers, snapshot_every_s, stacking)
+        self.max_running = max_running or max(MAX_RUNNING_FLOOR, 4 * (os.cpu_count() or 2))
+        # what one run may cost (ganlab/jobs/cost/): none here (the CLI); the server's manager() sets the
+        # class's limits, which the teacher may raise
         self.limits = cost.Limits()
         self.max_running_per_owner = max_running_per_owner
         self.max_jobs_per_owner = max_jobs_per_owner
@@ -399,18 +514,11 @@ class JobManager:
                                      else max(0, max_jobs_per_address))
         self.keep_finished_per_owner = keep_finished_per_owner
         self.idle_timeout_s = idle_timeout_s
-        self.snapshot_every_s = snapshot_every_s
-        self._lock = threading.RLock()
-        self._jobs: dict[int, Job] = {}
         self._queue: list[Job] = []
         self._last_seen: dict[str, float] = {}
         self._release_at: dict[str, float] = {}
         self._sessions: dict[str, set[str]] = {}  # owner -> its open browser sessions (tabs)
         self._reaper: threading.Thread | None = None
-        self._closed = threading.Event()
-        # the run store (ganlab/store/): None here; the server's manager() sets the default one
-        self.store = None
-        self.store_writes_status = True  # the training process saves checkpoints; its server writes statuses
         self.left_runs = left_runs_default()  # what happens to a student's runs when they left: pause | stop
         self.away_keep_s = away_keep_default()
         self._away: dict[str, float] = {}  # owner -> when their runs were paused because they left
@@ -469,15 +577,8 @@ class JobManager:
                     raise JobLimitError(_("{n} runs are already going from your computer's network address (the "
                                           "teacher's limit is {limit}); stop one first, or ask your teacher")
                                         .format(n=n, limit=cap))
-            job = self._job_class_for(placement, factory)(self, owner, factory, label, self.snapshot_every_s, page,
-                                                          meta)
+            job = self._new_job(placement, owner, factory, label, page, meta, key)
             job.address = address
-            job.placement = placement
-            job.store_key = key
-            if key is not None and job.trains_here:
-                from ganlab.jobs.saves import JobSaves
-
-                job.saves = JobSaves(self.store, key, job)
             self._jobs[job.id] = job
             self._queue.append(job)
             self._touch_locked(owner)
@@ -502,36 +603,6 @@ class JobManager:
     def warm_up(self) -> None:
         """Start what the first run will need (nothing here; the training process in ProcessJobManager)."""
 
-    def _job_class_for(self, placement: Placement, factory) -> type[Job]:
-        """The class of a new job (a backend may place some jobs elsewhere; ganlab/jobs/train_process/)."""
-        return self.job_class
-
-    def _start(self, job: Job) -> None:
-        """An admitted job starts: the pool steps it (or its stack group)."""
-        self._pool.schedule(self._stack_up(job) or job)
-
-    def _stack_up(self, job: Job):
-        """Put an admitted job placed in a stack group into one (a new one when none with its key has room);
-        returns the group (what the pool then schedules) or None."""
-        placement = job.placement
-        if placement.where != STACK:
-            return None
-        from ganlab.engine.batched.runner import MemberRunner
-
-        try:
-            group = self._stacker.group_for(placement.key)
-        except Exception:  # noqa: BLE001 - its engine cannot be made here (e.g. no GPU): the job trains alone
-            return None
-        config, points = placement.config, placement.points
-        job._group = group
-        job._factory = lambda: [MemberRunner.add(group.engine, config, points=points)]
-        group.join(job)
-        return group
-
-    def running_jobs(self) -> int:
-        """Jobs training now (no lock: a count for pacing, not for caps)."""
-        return sum(1 for j in list(self._jobs.values()) if j.status == Status.RUNNING)
-
     def _queue_position(self, job: Job) -> int | None:
         with self._lock:
             return self._queue.index(job) + 1 if job in self._queue else None
@@ -544,9 +615,7 @@ class JobManager:
                 job._done.set()
 
     def _on_finished(self, job: Job) -> None:
-        if job.store_key is not None and self.store is not None and self.store_writes_status:
-            status = Status.PAUSED if job.away and job.status == Status.STOPPED else job.status
-            _call(lambda: self.store.set_status(job.store_key, str(status)))
+        super()._on_finished(job)
         with self._lock:
             finished = sorted((j for j in self._jobs.values() if j.owner == job.owner and j.status in FINISHED),
                               key=lambda j: j.id)
@@ -554,19 +623,7 @@ class JobManager:
                 self._forget(old)
             self._dispatch()
 
-    def _forget(self, job: Job) -> None:
-        self._jobs.pop(job.id, None)
-        for r in job.runners:
-            try:
-                r.release()
-            except Exception:
-                traceback.print_exc()
-        job.runners = []
-
     # ---- reading --------------------------------------------------------------------------------------------
-    def get(self, job_id: int) -> Job | None:
-        return self._jobs.get(job_id)
-
     def jobs_of(self, owner: str) -> list[Job]:
         with self._lock:
             return sorted((j for j in self._jobs.values() if j.owner == owner), key=lambda j: j.id)
@@ -586,10 +643,6 @@ class JobManager:
         """Browser sessions (tabs) open on this server now, every student's together."""
         with self._lock:
             return sum(len(tabs) for tabs in self._sessions.values())
-
-    def all_jobs(self) -> list[Job]:
-        with self._lock:
-            return sorted(self._jobs.values(), key=lambda j: j.id)
 
     # ---- session lifetime ---------------------------------------------------------------------------------
     def touch(self, owner: str, session: str | None = None) -> None:
@@ -695,31 +748,17 @@ class JobManager:
                 traceback.print_exc()
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop everything within about `timeout` seconds (tests, process exit): every job is asked to stop at
-        once, then the workers finish their slices and park the runners."""
-        self._closed.set()
+        """The executor's shutdown; then the owners, tabs and the reaper go."""
         deadline = time.monotonic() + timeout
+        super().shutdown(timeout)
         with self._lock:
-            jobs = list(self._jobs.values())  # this manager's own (a subclass's all_jobs may list more)
-        for j in jobs:
-            j.away = True  # the server stops, not the student: the store lists the run paused, resumable
-            j.stop()
-        for j in jobs:
-            j.join(max(0.0, deadline - time.monotonic()))
-        with self._lock:
-            for j in jobs:
-                if j.status in FINISHED:
-                    self._forget(j)
             self._last_seen.clear()
             self._release_at.clear()
             self._sessions.clear()
             self._away.clear()
-        if self.store is not None:
-            self.store.flush(max(0.5, deadline - time.monotonic()))  # the final checkpoints reach the disk
         reaper = self._reaper
         if reaper is not None:
             reaper.join(max(0.0, deadline - time.monotonic()))
-        self._pool.close(max(0.1, deadline - time.monotonic()))
 
 
 _MANAGER: JobManager | None = None

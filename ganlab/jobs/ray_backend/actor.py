@@ -1,7 +1,7 @@
 """JobActor: one job's runners inside a Ray actor, driven by the same machinery as a local job.
 
 An actor is made before it has a job (a spare: its process has imported the training stack by the time a
-student presses Start); `start` then gives it the job. Inside, a private JobManager (one job, one worker
+student presses Start); `start` then gives it the job. Inside, a private Executor (one job, one worker
 thread) does what it does in a server: builds the runners from the factory (a RunSpec), steps them in chunks,
 applies commands between chunks, publishes snapshots. The actor's methods only read and command that job, so
 they answer while the worker trains: `poll` hands back the status, the live step counts, the snapshots when
@@ -11,11 +11,10 @@ it where actors are created (ganlab/jobs/ray_backend/pool.py).
 """
 from __future__ import annotations
 
-import math
 import threading
 from typing import Any, Callable, Sequence
 
-from ganlab.jobs.job_manager import JobManager
+from ganlab.jobs.job_manager import Executor
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer, restore
 from ganlab.jobs.report import Report, of, starting
 
@@ -42,8 +41,7 @@ class JobActor:
         paused: start paused; applies: live changes made so far (replayed: a setting applied twice is the same
         setting)."""
         self._checkpointer = Checkpointer(self.checkpoint_s, first_seq=resume.seq + 1 if resume is not None else 1)
-        self._manager = JobManager(max_running=1, max_running_per_owner=1, max_jobs_per_owner=1,
-                                   idle_timeout_s=math.inf, workers=1)
+        self._executor = Executor(workers=1)
 
         queued = threading.Event()  # set once the pause and replayed changes below are in the job's queue
 
@@ -54,7 +52,7 @@ class JobActor:
                 restore(runners, resume)
             return self._checkpointer.wrap(runners)
 
-        self._job = self._manager.submit("actor", factory, label="ray")
+        self._job = self._executor.run(factory, label="ray")
         if paused:
             self._job.pause()  # drained right after the runners are built: not one step is taken
         for index, changes in applies:
@@ -90,4 +88,4 @@ class JobActor:
     def close(self) -> None:
         """Stop the job and free its runners (the actor is killed right after)."""
         if self._job is not None:
-            self._manager.shutdown(5.0)
+            self._executor.shutdown(5.0)

@@ -2,7 +2,7 @@
 
 Where a JobActor (actor.py) holds one job, a GroupActor holds up to stacking.CPU_MEMBERS (GPU_MEMBERS) member jobs
 whose configs share one stack key (ganlab.engine.batched.stack_key): RayPool (pool.py) sends it only those. Inside,
-a private JobManager with stacking on does what the training process's manager does for a class
+a private Executor with stacking on does what the training process's executor does for a class
 (ganlab/jobs/train_process/server.py): `start` submits the member's RunSpec, which the same placement
 (ganlab/jobs/placement.py) puts in the manager's StackGroup, and one worker thread steps every running member in one
 vectorised step (ganlab/jobs/stacking.py). Each member keeps its own commands, snapshots, status and budget. The
@@ -38,19 +38,16 @@ by checkpoints.Checkpointer as in a JobActor. Plain Python: ray.remote wraps it 
 """
 from __future__ import annotations
 
-import math
 import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ganlab.jobs import memory
-from ganlab.jobs.job_manager import Job, JobManager
+from ganlab.jobs.job_manager import Executor, Job
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints
 from ganlab.jobs.report import Report, failed, of, starting
 from ganlab.jobs.spec import RunSpec
-
-UNLIMITED = 1 << 30
 
 
 class MemberJob(Job):
@@ -69,7 +66,7 @@ class MemberJob(Job):
         return super().run_slice(seconds)
 
 
-class _Manager(JobManager):
+class _Executor(Executor):
     job_class = MemberJob
 
 
@@ -89,9 +86,7 @@ class GroupActor:
         # optimiser state_dict() and load_state_dict() import torch._dynamo (seconds): pay it now, not in a save
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True).state_dict()
         self.checkpoint_s = checkpoint_s
-        self._manager = _Manager(max_running=UNLIMITED, max_running_per_owner=UNLIMITED,
-                                   max_jobs_per_owner=UNLIMITED, keep_finished_per_owner=UNLIMITED,
-                                   idle_timeout_s=math.inf, workers=workers, stacking=True)
+        self._executor = _Executor(workers=workers, stacking=True)
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
         self._saves: dict[int, Any] = {}  # jid -> MemberCheckpoints, or a Checkpointer (a refused member)
@@ -104,7 +99,7 @@ class GroupActor:
         """A new member: its RunSpec, placed by the local manager as the driver placed it."""
         alone = Checkpointer(self.checkpoint_s)  # used only if the class engine does not take the config here
         try:
-            job = self._manager.submit(f"job-{jid}", _Checkpointed(spec, alone), label=label)
+            job = self._executor.run(_Checkpointed(spec, alone), label=label)
         except Exception as e:  # noqa: BLE001 - told to the student by the next poll; the group goes on
             with self._lock:
                 self._failed[jid] = f"{type(e).__name__}: {e}"
@@ -172,13 +167,13 @@ class GroupActor:
             self._saves.pop(jid, None)
             self._gone.add(jid)
         if job is not None:
-            self._manager._forget(job)  # frees its runner (the engine already let its rows go at park)
+            self._executor._forget(job)  # frees its runner (the engine already let its rows go at park)
         if not self.members():
             memory.trim()  # the group emptied: give its memory back (the actor may wait as a spare)
 
     def close(self) -> None:
         """Stop every member (the actor is killed right after)."""
-        self._manager.shutdown(5.0)
+        self._executor.shutdown(5.0)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ server only draws.
 client   TrainProcess (starts the child, one round trip per poll for every job's status, steps and new
          snapshots), ProcJob (a job whose runners live in the child; the members pages use on a local Job),
          ProxyRunner (one of its runners as a page reads it)
-server   the child: a local JobManager with stacking, driven by the parent's messages over a socket pair
+server   the child: a local Executor (placement, stacking, stepping), driven by the parent's messages over a socket pair
 
 Which jobs go there (when GANLAB_TRAIN_PROCESS is not "0"): every 2-D toy job, stacked by the class engine
 when it takes the run (see manager.py). Image runs and the 1-D game train in the server's worker threads as

@@ -1,7 +1,7 @@
 """The training process: `python -m ganlab.jobs.train_process.server FD WORKERS THREADS`.
 
 FD is this end of a socket pair made by the app server (ganlab/jobs/train_process/client.py). The main thread
-answers the server's messages, one at a time, while a local JobManager (with class-engine stacking) trains in
+answers the server's messages, one at a time, while a local Executor (with class-engine stacking) trains in
 its worker threads:
 
     ("submit", id, factory, label, saved)   start a job (factory: a picklable RunSpec, placed here as the
@@ -30,7 +30,6 @@ teacher's terminal reaches the whole process group, and the server closes this p
 """
 from __future__ import annotations
 
-import math
 import signal
 import socket
 import sys
@@ -43,7 +42,6 @@ from typing import Any
 from ganlab.jobs.report import Report, of
 from ganlab.jobs.report import failed as failed_report
 
-UNLIMITED = 1 << 30
 NOT_YET = "not yet"  # a weights answer: a copy is being made at the run's next step boundary; ask again
 COPY_FRESH_S = 1.0  # a weights copy older than this is refreshed when asked for (a live run moves on)
 
@@ -119,18 +117,18 @@ class WeightsCopies:
                     del slots[key]
 
 
-def _use_store(manager, saved) -> str | None:
+def _use_store(executor, saved) -> str | None:
     """The run's key in the server's store, opened here once (same folder, the server's boot: its runs count as
     live there); None when the server keeps no store or it cannot be opened here."""
     if saved is None:
         return None
     spec, key = saved
-    if manager.store is None or manager.store.spec() != tuple(spec):
+    if executor.store is None or executor.store.spec() != tuple(spec):
         try:
             from ganlab.store import RunStore
 
-            manager.store = RunStore.from_spec(spec)
-            manager.store_writes_status = False  # the server writes statuses (it knows who left)
+            executor.store = RunStore.from_spec(spec)
+            executor.store_writes_status = False  # the server writes statuses (it knows who left)
         except Exception:  # noqa: BLE001 - the run trains unsaved
             traceback.print_exc()
             return None
@@ -139,11 +137,9 @@ def _use_store(manager, saved) -> str | None:
 
 def serve(conn: Connection, workers: int) -> None:
     from ganlab.jobs import memory
-    from ganlab.jobs.job_manager import JobManager
+    from ganlab.jobs.job_manager import Executor
 
-    manager = JobManager(max_running=UNLIMITED, max_running_per_owner=UNLIMITED, max_jobs_per_owner=UNLIMITED,
-                         keep_finished_per_owner=UNLIMITED, idle_timeout_s=math.inf, workers=workers,
-                         stacking=True)
+    executor = Executor(workers=workers, stacking=True)  # the server admitted every job it sends
     jobs: dict[int, Any] = {}
     copies = WeightsCopies()
     failed: dict[int, str] = {}  # submits that raised: reported once as errors
@@ -157,9 +153,9 @@ def serve(conn: Connection, workers: int) -> None:
             try:
                 if kind == "submit":
                     _, jid, factory, label, saved = msg
-                    key = _use_store(manager, saved)
+                    key = _use_store(executor, saved)
                     try:
-                        jobs[jid] = manager.submit(f"job-{jid}", factory, label=label, store_key=key)
+                        jobs[jid] = executor.run(factory, label=label, store_key=key)
                     except Exception as e:  # noqa: BLE001 - told to the page, the process goes on
                         failed[jid] = f"{type(e).__name__}: {e}"
                 elif kind == "cmd":
@@ -175,7 +171,7 @@ def serve(conn: Connection, workers: int) -> None:
                     conn.send(out)
                     for jid, rep in out.items():
                         if rep.done and jid in jobs:
-                            manager._forget(jobs.pop(jid))  # its final report is on its way: free the runners
+                            executor._forget(jobs.pop(jid))  # its final report is on its way: free the runners
                             copies.forget(jid)
                             if not jobs:
                                 memory.trim()  # the class left: give its freed memory back to the system
@@ -187,7 +183,7 @@ def serve(conn: Connection, workers: int) -> None:
                         answer = None
                     conn.send(answer)
                 elif kind == "close":
-                    manager.shutdown(float(msg[1]))
+                    executor.shutdown(float(msg[1]))
                     conn.send("closed")
                     return
             except (BrokenPipeError, ConnectionResetError):
@@ -195,7 +191,7 @@ def serve(conn: Connection, workers: int) -> None:
             except Exception:  # a bad message must not end the class's training
                 traceback.print_exc()
     finally:
-        manager.shutdown(5.0)
+        executor.shutdown(5.0)
 
 
 def main(argv: list[str]) -> int:
