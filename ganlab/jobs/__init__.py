@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 
 from ganlab.jobs import job_manager
-from ganlab.jobs.job_manager import Job, JobLimitError, JobManager
+from ganlab.jobs.job import Job
+from ganlab.jobs.job_manager import JobLimitError, JobManager
 from ganlab.jobs.runner import Runner
 from ganlab.jobs.spec import RunSpec
 from ganlab.jobs.status import ACTIVE, FINISHED, HOLDS_WORKER, LIVE, Status

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from ganlab import store as _store
 from ganlab.i18n import _
-from ganlab.jobs.job_manager import Job, JobManager
+from ganlab.jobs.job import Job
+from ganlab.jobs.job_manager import JobManager
 from ganlab.jobs.status import ACTIVE, Status
 from ganlab.lessons.pacing import Pacing
 from ganlab.rate import CounterRate

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganlab.jobs.job_manager import Job
+from ganlab.jobs.job import Job
 from ganlab.jobs.report import Report
 from ganlab.jobs.status import FINISHED, Status
 

@@ -15,26 +15,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Protocol, Sequence
 
+from ganlab.jobs.job import Job
 from ganlab.jobs.status import Status
 
 CPU_MEMBERS = 8
 GPU_MEMBERS = 64
-
-
-class Job(Protocol):
-    """What a group asks of its member jobs (ganlab.jobs.job_manager.Job), named here so that this module need not
-    import the manager's (which imports this one)."""
-
-    status: Status
-    runners: Sequence[Any]
-
-    def tend(self) -> bool: ...
-
-    def run_slice(self, seconds: float) -> bool: ...
-
-    def _fail(self, error: BaseException) -> None: ...
 
 
 class StackGroup:

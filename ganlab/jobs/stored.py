@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from ganlab.config import TOY_DATA
 from ganlab.i18n import _
-from ganlab.jobs.job_manager import Job, JobLimitError, JobManager
+from ganlab.jobs.job import Job
+from ganlab.jobs.job_manager import JobLimitError, JobManager
 from ganlab.jobs.spec import RunSpec
 from ganlab.store import RunRecord, owner_hash
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Sequence
 
-from ganlab.jobs.job_manager import Executor
+from ganlab.jobs.executor import Executor
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer, restore
 from ganlab.jobs.report import Report, of, starting
 

@@ -44,7 +44,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ganlab.jobs import memory
-from ganlab.jobs.job_manager import Executor, Job
+from ganlab.jobs.executor import Executor
+from ganlab.jobs.job import Job
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints
 from ganlab.jobs.report import Report, failed, of, starting
 from ganlab.jobs.spec import RunSpec

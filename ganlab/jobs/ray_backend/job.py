@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganlab.jobs.job_manager import Job
+from ganlab.jobs.job import Job
 from ganlab.jobs.polled import PolledJob, PolledRunner
 from ganlab.jobs.ray_backend.checkpoints import MAX_BYTES, Checkpoint
 from ganlab.jobs.report import Report

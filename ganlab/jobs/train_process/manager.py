@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 
-from ganlab.jobs.job_manager import Job, JobManager
+from ganlab.jobs.job import Job
+from ganlab.jobs.job_manager import JobManager
 from ganlab.jobs.placement import STACK, TOY, Placement
 from ganlab.jobs.train_process.client import ProcJob, TrainProcess, picklable
 

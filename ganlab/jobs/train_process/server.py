@@ -137,7 +137,7 @@ def _use_store(executor, saved) -> str | None:
 
 def serve(conn: Connection, workers: int) -> None:
     from ganlab.jobs import memory
-    from ganlab.jobs.job_manager import Executor
+    from ganlab.jobs.executor import Executor
 
     executor = Executor(workers=workers, stacking=True)  # the server admitted every job it sends
     jobs: dict[int, Any] = {}
