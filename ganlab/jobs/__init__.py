@@ -1,6 +1,10 @@
 """Jobs: the process-wide manager that runs training runners in worker threads (or in Ray actors).
 
-job_manager   JobManager, Job: caps, queue, commands, snapshots, cleanup (runners in this process's threads)
+job           Job: one run as pages see it (runners, commands, snapshots, status)
+executor      Executor: where runs train (worker pool, placement, stack groups, stepping, checkpoints)
+job_manager   JobManager: the server's admission on an Executor (caps, queue, owners, tabs, the reaper)
+placement     place(spec): where a job trains (a stack group, the training process, here), one rule everywhere
+report        Report: a job polled from another process, one type for every transport
 runner        Runner: the Protocol a job drives (TrainerRunner and Theory1D satisfy it)
 spec          RunSpec: a job's runners as plain data (the factory pages pass; picklable for the Ray backend)
 status        Status: a job's statuses, defined once (and the ACTIVE / FINISHED / LIVE groups pages use)
