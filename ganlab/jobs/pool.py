@@ -120,11 +120,6 @@ class WorkerPool:
         self._entry[id(job)] = seq
         heapq.heappush(self._heap, (v, seq, job))
 
-    def runnable(self) -> int:
-        """Entities queued or in a slice now."""
-        with self._cv:
-            return len(self._entry) + len(self._busy - set(self._entry))
-
     def slice_seconds(self, weight: float = 1.0) -> float:
         """The slice an entity of `weight` gets now."""
         with self._cv:

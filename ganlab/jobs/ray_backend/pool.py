@@ -98,10 +98,6 @@ class RayPool:
             else:
                 self._join(job, key)
 
-    def runnable(self) -> int:
-        with self._lock:
-            return len(self._live)
-
     def close(self, timeout: float = 10.0) -> None:
         self._closed.set()
         if self._thread is not None:
