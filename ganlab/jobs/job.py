@@ -18,6 +18,7 @@ import traceback
 from typing import Any, Callable, Sequence
 
 from ganlab.engine.loop import RunStatus
+from ganlab.jobs.pace import StepPace
 from ganlab.jobs.placement import ALONE, Placement
 from ganlab.jobs.runner import Runner
 from ganlab.jobs.status import ACTIVE, FINISHED, Status
@@ -52,7 +53,7 @@ class Job:
         self._lock = threading.Lock()
         self._snapshots: tuple = ()
         self._version = 0
-        self._step_s: float | None = None  # seconds per G step (all runners), averaged over recent chunks
+        self._pace = StepPace()  # seconds per G step (all runners)
         self._boundary = False  # the last chunk of a slow run ended on a logging step
         self._done = threading.Event()  # set once the job has finished and parked its runners
         self.placement: Placement = ALONE  # where it trains (ganlab/jobs/placement.py), set when admitted
@@ -211,8 +212,7 @@ class Job:
         t0 = time.perf_counter()
         for r in live:
             r.step(min(k, r.budget - r.step_count))
-        per = (time.perf_counter() - t0) / k
-        self._step_s = per if self._step_s is None else 0.7 * self._step_s + 0.3 * per  # smoothed: steps jitter
+        self._pace.took(time.perf_counter() - t0, k)
         # a slow run that just finished a logging interval publishes at once (image runs add a timeline frame)
         self._boundary = n is None and k < interval and live[0].step_count % interval == 0
 
@@ -221,9 +221,7 @@ class Job:
         than the slice (a DCGAN on a CPU, or a full class sharing the workers), so snapshots and commands are
         still handled about every slice. The runners advance together; their speed is a moving average over
         chunks (the first chunk, one step, measures it)."""
-        if self._step_s is None:
-            return 1
-        k = max(1, min(interval, int(slice_s / max(self._step_s, 1e-9))))
+        k = self._pace.steps(slice_s, interval)
         return min(k, interval - live[0].step_count % interval)  # chunks end on logging steps
 
     def _finished(self) -> bool:

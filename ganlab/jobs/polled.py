@@ -8,6 +8,7 @@ from, and how a local copy of its Trainer is made.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from ganlab.jobs.job import Job
@@ -25,6 +26,28 @@ class PolledJob(Job):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._progress: tuple = ()
+        self._early: list[tuple] | None = []  # commands made before the job reached where it trains; None after
+        self._early_lock = threading.Lock()
+
+    # ---- commands: to where the job trains ------------------------------------------------------------------
+    def _command(self, cmd: tuple) -> None:
+        """A page's command: to where the job trains (`_send`), or kept until the job gets there (`arrived`)."""
+        with self._early_lock:
+            if self._early is not None:
+                self._early.append(cmd)
+                return
+        self._send(cmd)
+
+    def arrived(self) -> list[tuple]:
+        """The transport placed the job where it trains: later commands go straight there; returns the earlier
+        ones, in order, for the transport to send first (once: a restarted job has none)."""
+        with self._early_lock:
+            early, self._early = self._early or [], None
+        return early
+
+    def _send(self, cmd: tuple) -> None:
+        """Subclass: one command to where the job trains."""
+        raise NotImplementedError
 
     def progress(self) -> tuple[tuple[int, str], ...]:
         return self._progress

@@ -17,6 +17,7 @@ import threading
 import time
 
 from ganlab.jobs.job import Job
+from ganlab.jobs.pace import StepPace
 from ganlab.jobs.status import Status
 
 CPU_MEMBERS = 8
@@ -31,7 +32,7 @@ class StackGroup:
         self.engine = ClassEngine(key)
         self.jobs: list[Job] = []  # member jobs, in joining order
         self._lock = threading.Lock()
-        self._step_s: float | None = None  # seconds per stacked step, smoothed over slices
+        self._pace = StepPace()  # seconds per stacked step
 
     def has_room(self) -> bool:
         with self._lock:
@@ -61,7 +62,7 @@ class StackGroup:
         if not running:
             return False
         interval = min(r.log_every for j in running for r in j.runners)
-        k = 1 if self._step_s is None else max(1, min(interval, int(seconds / max(self._step_s, 1e-9))))
+        k = self._pace.steps(seconds, interval)
         t0 = time.perf_counter()
         try:
             self.engine.step(k)
@@ -69,8 +70,7 @@ class StackGroup:
             for j in running:
                 j._fail(e)
             return False
-        per = (time.perf_counter() - t0) / k
-        self._step_s = per if self._step_s is None else 0.7 * self._step_s + 0.3 * per
+        self._pace.took(time.perf_counter() - t0, k)
         return True
 
     def _members_turn(self, turn) -> list["Job"]:

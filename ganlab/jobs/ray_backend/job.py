@@ -38,7 +38,6 @@ class RayJob(PolledJob):
         self.checkpoint: Checkpoint | None = None  # the newest one the actor reported
         self.stop_requested = False
         self.applied: list[tuple[int | None, dict]] = []  # every live change, replayed in a restarted actor
-        self.pending: list[tuple] = []  # commands made before the actor existed
         self.inflight: Any = None  # the poll on its way back
         self.actor_version = -1  # the actor's snapshot version last received
         self.note: str | None = None  # what the student reads after a worker failure
@@ -49,12 +48,13 @@ class RayJob(PolledJob):
             self.applied.append((cmd[1], cmd[2]))
         elif cmd[0] == "stop":
             self.stop_requested = True
+        super()._command(cmd)
+
+    def _send(self, cmd: tuple) -> None:
         group, actor = self.group, self.actor  # in this order: the pool sets the group first, and drops it last
-        if actor is None:
-            self.pending.append(cmd)
-        elif group is not None and actor is group.actor:
+        if group is not None and actor is group.actor:
             actor.command.remote(self.id, *cmd)
-        else:
+        elif actor is not None:
             actor.command.remote(*cmd)
 
     # ---- the pool's side ------------------------------------------------------------------------------------

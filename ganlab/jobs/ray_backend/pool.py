@@ -156,8 +156,7 @@ class RayPool:
             spare = self._spare.pop(0) if self._spare and not gpu else None
         job.actor, job.actor_name = spare or self._new_actor(gpu)
         job.actor.start.remote(job.spec, resume, paused, list(job.applied))
-        pending, job.pending = job.pending, []
-        for cmd in pending:
+        for cmd in job.arrived():
             if cmd[0] != "apply":  # live changes went in with `start`
                 job.actor.command.remote(*cmd)
         with self._lock:
@@ -182,8 +181,7 @@ class RayPool:
             job.group = group
             job.actor, job.actor_name = group.actor, group.name
             group.actor.start.remote(job.id, job.spec, job.label, list(job.applied))
-            pending, job.pending = job.pending, []
-            for cmd in pending:
+            for cmd in job.arrived():
                 if cmd[0] != "apply":  # live changes went in with `start`
                     group.actor.command.remote(job.id, *cmd)
             self._live.append(job)

@@ -48,16 +48,13 @@ class ProcJob(PolledJob):
         super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
         self._budgets: tuple = ()
         self._log_every: tuple = ()
-        self._pending: list[tuple] = []  # commands made before the child had the job
-        self._sent = False
         self.version_seen = -1  # the child's snapshot version last received
         self.spec = factory  # kept for the run's points (a local copy of the run is built with them)
         self.final_weights: tuple | None = None  # the child's last checkpoint of each runner, once over
 
-    def _command(self, cmd: tuple) -> None:
-        if self.status in FINISHED:
-            return
-        self._manager.train_process().command(self, cmd)
+    def _send(self, cmd: tuple) -> None:
+        if self.status not in FINISHED:
+            self._manager.train_process().command(self, cmd)
 
     def take(self, rep: Report) -> bool:
         """A poll's Report (server.report). Returns True when the job is over."""
@@ -200,10 +197,8 @@ class TrainProcess:
                 saved = (store.spec(), job.store_key) if store is not None and job.store_key else None
                 self._send(("submit", job.id, job._factory, job.label, saved))
                 job._factory = None
-                job._sent = True
-                for cmd in job._pending:
+                for cmd in job.arrived():  # under the lock: a newer command waits for these
                     self._send(("cmd", job.id, cmd))
-                job._pending.clear()
                 self._ensure_poller()
         except ChildGone as e:
             self._died(str(e))
@@ -211,9 +206,7 @@ class TrainProcess:
     def command(self, job: ProcJob, cmd: tuple) -> None:
         try:
             with self._lock:
-                if not job._sent:
-                    job._pending.append(cmd)
-                elif job.id in self._jobs:
+                if job.id in self._jobs:
                     self._send(("cmd", job.id, cmd))
         except ChildGone as e:
             self._died(str(e))
