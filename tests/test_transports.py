@@ -1,0 +1,78 @@
+"""One behaviour over every transport (issue 19): the same scenario against the server's own Executor ("thread"),
+the training process ("process") and Ray ("ray", skipped where Ray is not installed). A student's single toy run
+is commanded before it has even started and then live; a link's hidden widths next to the preset's runs."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from fakes import wait
+
+from ganlab.jobs.job_manager import JobManager
+from ganlab.jobs.spec import RunSpec
+from ganlab.jobs.status import Status
+from ganlab.presets import PRESETS
+
+RING = PRESETS["ring-collapse"].config.replace(batch_size=64, log_every=10)
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def ray_up():
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r requirements-ray.txt)")
+    from ganlab.jobs.ray_backend.connect import connect
+
+    address = os.environ.pop("RAY_ADDRESS", None)  # a Ray of our own, never a cluster someone runs
+    connect(num_cpus=2)
+    yield
+    ray.shutdown()
+    if address is not None:
+        os.environ["RAY_ADDRESS"] = address
+
+
+@pytest.fixture(params=["thread", "process", "ray"])
+def manager(request) -> JobManager:
+    if request.param == "thread":
+        m = JobManager(workers=2, snapshot_every_s=0.05, stacking=True)
+    elif request.param == "process":
+        from ganlab.jobs.train_process.manager import ProcessJobManager
+
+        m = ProcessJobManager(workers=2, snapshot_every_s=0.05, stacking=True)
+    else:
+        request.getfixturevalue("ray_up")
+        from ganlab.jobs.ray_backend.manager import RayJobManager
+
+        m = RayJobManager(shared=False, spares=0, snapshot_every_s=0.05, stacking=True)
+    yield m
+    m.shutdown(10)
+
+
+def steps(job) -> int:
+    p = job.progress()
+    return p[0][0] if p else 0
+
+
+def test_commands_before_the_start_and_while_live_act_the_same_everywhere(manager):
+    job = manager.submit("s", RunSpec((RING.replace(steps=100_000),)), "A")
+    job.pause()  # before the run reached where it trains: kept, then applied first (not one step unpaused)
+    assert wait(lambda: job.status == Status.PAUSED, 90), job.status
+    assert steps(job) == 0
+    job.step_once()  # one logging interval
+    assert wait(lambda: steps(job) == 10, 30), steps(job)
+    job.apply(0, loss="hinge")
+    assert wait(lambda: job.snapshots() and job.snapshots()[0].config.loss == "hinge", 30)
+    job.resume()
+    assert wait(lambda: steps(job) > 50, 60), steps(job)
+    job.stop()
+    assert job.join(30) and job.status == Status.STOPPED and job.error is None
+
+
+def test_a_hidden_widths_run_next_to_the_presets_runs_all_train_everywhere(manager):
+    """`?preset=ring-collapse&compare=0&g_widths=128` first, then three classmates on the preset."""
+    budget = 40
+    jobs = [manager.submit("link", RunSpec((RING.replace(steps=budget, g_widths="128"),)), "A")]
+    jobs += [manager.submit(f"s{i}", RunSpec((RING.replace(steps=budget, seed=i),)), "A") for i in range(3)]
+    for job in jobs:
+        assert job.join(120), (job.label, job.status)
+    assert [(j.status, j.error, steps(j)) for j in jobs] == [(Status.DONE, None, budget)] * 4
