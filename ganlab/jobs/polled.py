@@ -26,6 +26,8 @@ class PolledJob(Job):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._progress: tuple = ()
+        self._budgets: tuple = ()  # each runner's budget and logging interval, as the newest report has them
+        self._log_every: tuple = ()
         self._early: list[tuple] | None = []  # commands made before the job reached where it trains; None after
         self._early_lock = threading.Lock()
 
@@ -60,6 +62,8 @@ class PolledJob(Job):
         status: queued over there means its runners are about to be built (STARTING here); a finished status
         is left to the subclass, which knows when everything after it is final."""
         self._progress = tuple(tuple(p) for p in report.progress)
+        if report.budgets:
+            self._budgets, self._log_every = tuple(report.budgets), tuple(report.log_every)
         if len(self.runners) != len(self._progress):
             self.runners = [self.runner_class(self, i) for i in range(len(self._progress))]
         got = report.snapshots is not None
@@ -95,6 +99,16 @@ class PolledRunner:
     def snapshot(self) -> Any:
         snaps = self._job.snapshots()
         return snaps[self.index] if self.index < len(snaps) else None
+
+    @property
+    def budget(self) -> int:
+        b = self._job._budgets
+        return b[self.index] if self.index < len(b) else 0
+
+    @property
+    def log_every(self) -> int:
+        e = self._job._log_every
+        return e[self.index] if self.index < len(e) else 1
 
     @property
     def config(self) -> Any:

@@ -100,16 +100,6 @@ class RemoteRunner(PolledRunner):
 
     WHERE = "a Ray actor"
 
-    @property
-    def budget(self) -> int:
-        s = self.snapshot()
-        return int(getattr(s.config, "steps", 0)) if s is not None else 0
-
-    @property
-    def log_every(self) -> int:
-        s = self.snapshot()
-        return int(getattr(s.config, "log_every", 1)) if s is not None else 1
-
     def _blob(self) -> bytes | None:
         ck = self._job.checkpoint
         if ck is None or self.index >= len(ck.data):

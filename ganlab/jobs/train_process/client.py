@@ -46,8 +46,6 @@ class ProcJob(PolledJob):
 
     def __init__(self, manager, owner, factory, label, snapshot_every_s, page="", meta=None):
         super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
-        self._budgets: tuple = ()
-        self._log_every: tuple = ()
         self.version_seen = -1  # the child's snapshot version last received
         self.spec = factory  # kept for the run's points (a local copy of the run is built with them)
         self.final_weights: tuple | None = None  # the child's last checkpoint of each runner, once over
@@ -58,7 +56,6 @@ class ProcJob(PolledJob):
 
     def take(self, rep: Report) -> bool:
         """A poll's Report (server.report). Returns True when the job is over."""
-        self._budgets, self._log_every = tuple(rep.budgets), tuple(rep.log_every)
         self.take_polled(rep)
         self.error = rep.error
         if rep.weights is not None:
@@ -117,16 +114,6 @@ class ProxyRunner(PolledRunner):
         trainer = run.make_trainer(device="cpu", points=getattr(spec, "points", None), quality=False)
         self._copy = (time.monotonic(), step, trainer)
         return trainer
-
-    @property
-    def budget(self) -> int:
-        b = self._job._budgets
-        return b[self.index] if self.index < len(b) else 0
-
-    @property
-    def log_every(self) -> int:
-        e = self._job._log_every
-        return e[self.index] if self.index < len(e) else 1
 
 
 ProcJob.runner_class = ProxyRunner  # (defined after the job, which the runner reads)
