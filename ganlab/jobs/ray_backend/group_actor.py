@@ -38,16 +38,15 @@ by checkpoints.Checkpointer as in a JobActor. Plain Python: ray.remote wraps it 
 """
 from __future__ import annotations
 
-import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ganlab.jobs import memory
 from ganlab.jobs.executor import Executor
 from ganlab.jobs.job import Job
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints
-from ganlab.jobs.report import Report, failed, of, starting
+from ganlab.jobs.report import Report, of
+from ganlab.jobs.service import ExecutorService
 from ganlab.jobs.spec import RunSpec
 
 
@@ -71,7 +70,7 @@ class _Executor(Executor):
     job_class = MemberJob
 
 
-class GroupActor:
+class GroupActor(ExecutorService):
     """threads: torch intra-op threads (None: leave torch's setting); checkpoint_s: seconds between a member's
     checkpoints; workers: the manager's worker threads (one steps the group)."""
 
@@ -87,94 +86,59 @@ class GroupActor:
         # optimiser state_dict() and load_state_dict() import torch._dynamo (seconds): pay it now, not in a save
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True).state_dict()
         self.checkpoint_s = checkpoint_s
-        self._executor = _Executor(workers=workers, stacking=True)
-        self._lock = threading.Lock()
-        self._jobs: dict[int, Job] = {}
+        super().__init__(_Executor(workers=workers, stacking=True))
         self._saves: dict[int, Any] = {}  # jid -> MemberCheckpoints, or a Checkpointer (a refused member)
-        self._early: dict[int, list[tuple]] = {}  # commands that reached the actor before their member
-        self._gone: set[int] = set()  # members reported done and forgotten (late commands are dropped)
-        self._failed: dict[int, str] = {}  # members whose start raised: reported once, as errors
 
     # ---- members ------------------------------------------------------------------------------------------------
     def start(self, jid: int, spec: RunSpec, label: str = "", applies: Sequence[tuple[int | None, dict]] = ()) -> None:
-        """A new member: its RunSpec, placed by the local manager as the driver placed it."""
+        """A new member: its RunSpec, placed by the local executor as the driver placed it; `applies` (the live
+        changes so far) go before any command that overtook the start."""
         alone = Checkpointer(self.checkpoint_s)  # used only if the class engine does not take the config here
-        try:
-            job = self._executor.run(_Checkpointed(spec, alone), label=label)
-        except Exception as e:  # noqa: BLE001 - told to the student by the next poll; the group goes on
+        job = self.submit(jid, _Checkpointed(spec, alone), label, first=[("apply", i, c) for i, c in applies])
+        if job is not None:
             with self._lock:
-                self._failed[jid] = f"{type(e).__name__}: {e}"
-            return
-        with self._lock:
-            self._jobs[jid] = job
-            if job._group is not None:  # a class-engine member (else `alone` saves the job's own runner)
-                job.saves = MemberCheckpoints(job, self.checkpoint_s)
-            self._saves[jid] = job.saves or alone
-            early = self._early.pop(jid, [])
-        for index, changes in applies:
-            job.apply(index, **changes)
-        for cmd in early:
-            job.perform(cmd)
+                if job._group is not None:  # a class-engine member (else `alone` saves the job's own runner)
+                    job.saves = MemberCheckpoints(job, self.checkpoint_s)
+                if jid not in self._gone:  # (a member that failed at once may be reported and forgotten already)
+                    self._saves[jid] = job.saves or alone
 
     def command(self, jid: int, name: str, *args: Any) -> None:
-        with self._lock:
-            job = self._jobs.get(jid)
-            if job is None:
-                if jid not in self._gone:
-                    self._early.setdefault(jid, []).append((name, *args))
-                return
-        job.perform((name, *args))
-
-    def members(self) -> list[int]:
-        with self._lock:
-            return sorted(self._jobs)
+        self.perform(jid, (name, *args))
 
     # ---- reading ---------------------------------------------------------------------------------------------
     def poll(self, known: dict[int, tuple[int, int]]) -> dict[int, Report]:
         """Every member the caller asks about (jid -> (snapshot version, checkpoint seq) it holds): JobActor.poll's
         Report. Done means everything after it is final (the last snapshot, the final checkpoint); the member
         is forgotten here once it is reported. A jid this actor does not hold yet reads 'starting'."""
-        out: dict[int, Report] = {}
-        for jid, (version, seq) in known.items():
-            with self._lock:
-                job, saves, why = self._jobs.get(jid), self._saves.get(jid), self._failed.pop(jid, None)
-            if why is not None:
-                out[jid] = failed(why, version)
-                continue
-            if job is None:
-                out[jid] = starting(version)
-                continue
-            rep = of(job, version)
-            if rep.done and isinstance(saves, MemberCheckpoints):
-                saves.finish()  # its final state, in this very report
-            ck = saves.latest()
-            out[jid] = rep.adding(checkpoint=ck) if ck is not None and ck.seq != seq else rep
-            if rep.done:
-                self._forget(jid)
-        return out
+        return super().poll(known)
+
+    def report(self, jid: int, job: Job, held: tuple[int, int]) -> Report:
+        version, seq = held
+        rep = of(job, version)
+        with self._lock:
+            saves = self._saves.get(jid)
+        if saves is None:
+            return rep
+        if rep.done and isinstance(saves, MemberCheckpoints):
+            saves.finish()  # its final state, in this very report
+        ck = saves.latest()
+        return rep.adding(checkpoint=ck) if ck is not None and ck.seq != seq else rep
+
+    def ended(self, jid: int) -> None:
+        with self._lock:
+            self._saves.pop(jid, None)
 
     def snapshots(self, jid: int, version: int) -> tuple[int, tuple] | None:
         """(version, snapshots) of one member when newer than `version`; None when not (or not held here)."""
-        with self._lock:
-            job = self._jobs.get(jid)
+        job = self.job(jid)
         if job is None:
             return None
         current = job.version
         return (current, job.snapshots()) if current != version else None
 
-    def _forget(self, jid: int) -> None:
-        with self._lock:
-            job = self._jobs.pop(jid, None)
-            self._saves.pop(jid, None)
-            self._gone.add(jid)
-        if job is not None:
-            self._executor._forget(job)  # frees its runner (the engine already let its rows go at park)
-        if not self.members():
-            memory.trim()  # the group emptied: give its memory back (the actor may wait as a spare)
-
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
         """Stop every member (the actor is killed right after)."""
-        self._executor.shutdown(5.0)
+        super().close(timeout)
 
 
 @dataclass(frozen=True)

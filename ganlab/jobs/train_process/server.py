@@ -37,10 +37,9 @@ import threading
 import time
 import traceback
 from multiprocessing.connection import Connection
-from typing import Any
 
 from ganlab.jobs.report import Report, of
-from ganlab.jobs.report import failed as failed_report
+from ganlab.jobs.service import ExecutorService
 
 NOT_YET = "not yet"  # a weights answer: a copy is being made at the run's next step boundary; ask again
 COPY_FRESH_S = 1.0  # a weights copy older than this is refreshed when asked for (a live run moves on)
@@ -135,14 +134,31 @@ def _use_store(executor, saved) -> str | None:
     return key
 
 
+class ProcessService(ExecutorService):
+    """The training process's jobs: a finished job's report carries its final weights; weights copies on request."""
+
+    def __init__(self, executor):
+        super().__init__(executor)
+        self.copies = WeightsCopies()
+
+    def report(self, jid: int, job, held) -> Report:
+        return report(job, held)
+
+    def ended(self, jid: int) -> None:
+        self.copies.forget(jid)
+
+    def weights(self, jid: int, index: int):
+        try:
+            return self.copies.answer(jid, self.job(jid), index)
+        except Exception:  # noqa: BLE001 - no copy this time; the page says so
+            traceback.print_exc()
+            return None
+
+
 def serve(conn: Connection, workers: int) -> None:
-    from ganlab.jobs import memory
     from ganlab.jobs.executor import Executor
 
-    executor = Executor(workers=workers, stacking=True)  # the server admitted every job it sends
-    jobs: dict[int, Any] = {}
-    copies = WeightsCopies()
-    failed: dict[int, str] = {}  # submits that raised: reported once as errors
+    service = ProcessService(Executor(workers=workers, stacking=True))  # the server admitted every job it sends
     try:
         while True:
             try:
@@ -153,37 +169,15 @@ def serve(conn: Connection, workers: int) -> None:
             try:
                 if kind == "submit":
                     _, jid, factory, label, saved = msg
-                    key = _use_store(executor, saved)
-                    try:
-                        jobs[jid] = executor.run(factory, label=label, store_key=key)
-                    except Exception as e:  # noqa: BLE001 - told to the page, the process goes on
-                        failed[jid] = f"{type(e).__name__}: {e}"
+                    service.submit(jid, factory, label, _use_store(service._executor, saved))
                 elif kind == "cmd":
-                    job = jobs.get(msg[1])
-                    if job is not None:
-                        job.perform(msg[2])
+                    service.perform(msg[1], msg[2])
                 elif kind == "poll":
-                    known: dict[int, int] = msg[1]
-                    out = {jid: report(job, known.get(jid)) for jid, job in list(jobs.items())}
-                    for jid, error in failed.items():
-                        out[jid] = failed_report(error)
-                    failed.clear()
-                    conn.send(out)
-                    for jid, rep in out.items():
-                        if rep.done and jid in jobs:
-                            executor._forget(jobs.pop(jid))  # its final report is on its way: free the runners
-                            copies.forget(jid)
-                            if not jobs:
-                                memory.trim()  # the class left: give its freed memory back to the system
+                    conn.send(service.poll(msg[1]))
                 elif kind == "weights":
-                    try:
-                        answer = copies.answer(msg[1], jobs.get(msg[1]), msg[2])
-                    except Exception:  # noqa: BLE001 - no copy this time; the page says so
-                        traceback.print_exc()
-                        answer = None
-                    conn.send(answer)
+                    conn.send(service.weights(msg[1], msg[2]))
                 elif kind == "close":
-                    executor.shutdown(float(msg[1]))
+                    service.close(float(msg[1]))
                     conn.send("closed")
                     return
             except (BrokenPipeError, ConnectionResetError):
@@ -191,7 +185,7 @@ def serve(conn: Connection, workers: int) -> None:
             except Exception:  # a bad message must not end the class's training
                 traceback.print_exc()
     finally:
-        executor.shutdown(5.0)
+        service.close(5.0)
 
 
 def main(argv: list[str]) -> int:
