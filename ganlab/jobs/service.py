@@ -1,12 +1,13 @@
 """ExecutorService: an Executor's jobs under the ids the admitting process gave them -- the one message API that
-the training process (ganlab/jobs/train_process/server.py) and a Ray group actor (ray_backend/group_actor.py)
-serve:
+the training process (ganlab/jobs/train_process/server.py), a Ray group actor (ray_backend/group_actor.py) and
+a Ray job actor (ray_backend/actor.py, one job) serve:
 
     submit(id, factory, label, store_key, first)   start a job (first: commands to apply before any other)
     perform(id, cmd)                               a page's command; kept for an id not started yet (a call may
                                                    overtake the start), dropped for one already reported done
     poll({id: held})                               -> {id: Report} (ganlab/jobs/report.py) of every id asked
-                                                   about; a job reported done is forgotten here
+                                                   about; a job reported done is forgotten here (unless
+                                                   forget_done is off: a Ray JobActor keeps its one job)
     members()                                      the ids held
     close(timeout)                                 stop every job
 
@@ -25,8 +26,9 @@ from ganlab.jobs.report import Report, failed, of, starting
 
 
 class ExecutorService:
-    def __init__(self, executor: Executor):
+    def __init__(self, executor: Executor, forget_done: bool = True):
         self._executor = executor
+        self._forget_done = forget_done  # False: a finished job is kept, and reported done at every poll
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
         self._early: dict[int, list[tuple]] = {}  # commands that came before their job
@@ -79,7 +81,7 @@ class ExecutorService:
                 out[jid] = starting(version)
             else:
                 out[jid] = rep = self.report(jid, job, held)
-                if rep.done:
+                if rep.done and self._forget_done:
                     self.forget(jid)
         return out
 

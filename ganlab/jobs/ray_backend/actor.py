@@ -16,12 +16,17 @@ from typing import Any, Callable, Sequence
 
 from ganlab.jobs.executor import Executor
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer, restore
-from ganlab.jobs.report import Report, of, starting
+from ganlab.jobs.report import Report, of
+from ganlab.jobs.service import ExecutorService
 
 
-class JobActor:
+class JobActor(ExecutorService):
     """One job's worker process. Created ahead of need (a spare) it pays the imports and torch's lazy set-up
-    first, so `start` trains at once. threads: torch intra-op threads here (None: leave torch's setting)."""
+    first, so `start` trains at once. threads: torch intra-op threads here (None: leave torch's setting). The job
+    is held under one id (JOB); commands that reach the actor before its job are kept for it (another caller's
+    call may overtake the start)."""
+
+    JOB = 0
 
     def __init__(self, threads: int | None = None, checkpoint_s: float = CHECKPOINT_S):
         import torch
@@ -31,18 +36,16 @@ class JobActor:
         if threads:
             torch.set_num_threads(threads)
         torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], fused=True)  # imports its kernels' modules now
+        super().__init__(Executor(workers=1), forget_done=False)
         self.checkpoint_s = checkpoint_s
-        self._job = None
-        self._early: list[tuple] = []  # commands that reached the actor before its job (another thread's call)
+        self._checkpointer: Checkpointer | None = None
 
     def start(self, build: Callable[[], Sequence[Any]], resume: Checkpoint | None = None, paused: bool = False,
               applies: Sequence[tuple[int | None, dict]] = ()) -> None:
         """build: the job's factory (a RunSpec). resume: a checkpoint to continue from (after a failure);
         paused: start paused; applies: live changes made so far (replayed: a setting applied twice is the same
         setting)."""
-        self._checkpointer = Checkpointer(self.checkpoint_s, first_seq=resume.seq + 1 if resume is not None else 1)
-        self._executor = Executor(workers=1)
-
+        checkpointer = Checkpointer(self.checkpoint_s, first_seq=resume.seq + 1 if resume is not None else 1)
         queued = threading.Event()  # set once the pause and replayed changes below are in the job's queue
 
         def factory() -> list:  # runs in the job's worker, whose first drain follows it: not one step unpaused
@@ -50,42 +53,36 @@ class JobActor:
             runners = list(build())
             if resume is not None:
                 restore(runners, resume)
-            return self._checkpointer.wrap(runners)
+            return checkpointer.wrap(runners)
 
-        self._job = self._executor.run(factory, label="ray")
-        if paused:
-            self._job.pause()  # drained right after the runners are built: not one step is taken
-        for index, changes in applies:
-            self._job.apply(index, **changes)
-        for cmd in self._early:
-            self.command(*cmd)
+        self._checkpointer = checkpointer
+        first = [("pause",)] if paused else []  # drained right after the runners are built: not one step taken
+        self.submit(self.JOB, factory, "ray", first=first + [("apply", i, c) for i, c in applies])
         queued.set()
 
     def poll(self, version: int, checkpoint_seq: int) -> Report:
         """The job's Report (ganlab/jobs/report.py), with the newest checkpoint when its seq is not
         `checkpoint_seq`. Done means everything after it is final: the last snapshot and, for runners with a
         Trainer, the checkpoint of their final state."""
-        job = self._job
-        if job is None:
-            return starting(version)
+        return super().poll({self.JOB: (version, checkpoint_seq)})[self.JOB]
+
+    def report(self, jid: int, job, held: tuple[int, int]) -> Report:
+        version, seq = held
         rep = of(job, version)
-        ck = self._checkpointer.latest()
-        return rep.adding(checkpoint=ck) if ck is not None and ck.seq != checkpoint_seq else rep
+        ck = self._checkpointer.latest() if self._checkpointer is not None else None
+        return rep.adding(checkpoint=ck) if ck is not None and ck.seq != seq else rep
 
     def snapshots(self, version: int) -> tuple[int, tuple] | None:
         """(version, snapshots) when newer than `version` (another replica's Class page reads them)."""
-        job = self._job
+        job = self.job(self.JOB)
+        if job is None:
+            return None
         current = job.version
         return (current, job.snapshots()) if current != version else None
 
     def command(self, name: str, *args: Any) -> None:
-        job = self._job
-        if job is None:
-            self._early.append((name, *args))
-        else:
-            job.perform((name, *args))
+        self.perform(self.JOB, (name, *args))
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
         """Stop the job and free its runners (the actor is killed right after)."""
-        if self._job is not None:
-            self._executor.shutdown(5.0)
+        super().close(timeout)
