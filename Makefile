@@ -36,7 +36,7 @@ chromium:
 	fi
 
 test: $(STAMP) $(RAY_STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15  # the slowest tests, for keeping the suite well under 15 minutes
 
 bench: $(STAMP)
 	$(PY) -m ganlab bench --json --out benchmarks/results.json
