@@ -30,9 +30,6 @@ class Report:
     weights: tuple | None = None
     checkpoint: Any = None
 
-    def adding(self, **extra: Any) -> "Report":
-        return replace(self, **extra)
-
 
 def of(job, known_version: int | None) -> Report:
     """The job (a local Job) now; its snapshots when their version differs from `known_version` or it is over."""
@@ -42,6 +39,11 @@ def of(job, known_version: int | None) -> Report:
     return Report(str(job.status), job.error, job.progress(), version, done,
                   tuple(r.budget for r in runners), tuple(r.log_every for r in runners),
                   job.snapshots() if version != known_version or done else None)
+
+
+def with_checkpoint(rep: Report, checkpoint: Any, held_seq: int) -> Report:
+    """`rep` with the newest checkpoint when the poller does not hold it yet (its seq differs from `held_seq`)."""
+    return replace(rep, checkpoint=checkpoint) if checkpoint is not None and checkpoint.seq != held_seq else rep
 
 
 def starting(version: int) -> Report:

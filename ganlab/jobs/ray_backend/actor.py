@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 from ganlab.jobs.executor import Executor
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpoint, Checkpointer, restore
-from ganlab.jobs.report import Report, of
+from ganlab.jobs.report import Report, of, with_checkpoint
 from ganlab.jobs.service import ExecutorService
 
 
@@ -69,8 +69,7 @@ class JobActor(ExecutorService):
     def report(self, jid: int, job, held: tuple[int, int]) -> Report:
         version, seq = held
         rep = of(job, version)
-        ck = self._checkpointer.latest() if self._checkpointer is not None else None
-        return rep.adding(checkpoint=ck) if ck is not None and ck.seq != seq else rep
+        return with_checkpoint(rep, self._checkpointer.latest() if self._checkpointer is not None else None, seq)
 
     def snapshots(self, version: int) -> tuple[int, tuple] | None:
         """(version, snapshots) when newer than `version` (another replica's Class page reads them)."""

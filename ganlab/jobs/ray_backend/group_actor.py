@@ -45,7 +45,7 @@ from typing import Any, Sequence
 from ganlab.jobs.executor import Executor
 from ganlab.jobs.job import Job
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints
-from ganlab.jobs.report import Report, of
+from ganlab.jobs.report import Report, of, with_checkpoint
 from ganlab.jobs.service import ExecutorService
 from ganlab.jobs.spec import RunSpec
 
@@ -106,13 +106,9 @@ class GroupActor(ExecutorService):
         self.perform(jid, (name, *args))
 
     # ---- reading ---------------------------------------------------------------------------------------------
-    def poll(self, known: dict[int, tuple[int, int]]) -> dict[int, Report]:
-        """Every member the caller asks about (jid -> (snapshot version, checkpoint seq) it holds): JobActor.poll's
-        Report. Done means everything after it is final (the last snapshot, the final checkpoint); the member
-        is forgotten here once it is reported. A jid this actor does not hold yet reads 'starting'."""
-        return super().poll(known)
-
     def report(self, jid: int, job: Job, held: tuple[int, int]) -> Report:
+        """poll's report of a member (held: the (snapshot version, checkpoint seq) the driver has): JobActor's
+        Report, with the member's newest checkpoint; a member reported done is forgotten here."""
         version, seq = held
         rep = of(job, version)
         with self._lock:
@@ -121,8 +117,7 @@ class GroupActor(ExecutorService):
             return rep
         if rep.done and isinstance(saves, MemberCheckpoints):
             saves.finish()  # its final state, in this very report
-        ck = saves.latest()
-        return rep.adding(checkpoint=ck) if ck is not None and ck.seq != seq else rep
+        return with_checkpoint(rep, saves.latest(), seq)
 
     def ended(self, jid: int) -> None:
         with self._lock:

@@ -55,7 +55,7 @@ class ProcJob(PolledJob):
             self._manager.train_process().command(self, cmd)
 
     def take(self, rep: Report) -> bool:
-        """A poll's Report (server.report). Returns True when the job is over."""
+        """A poll's Report (server.ProcessService.report). Returns True when the job is over."""
         self.take_polled(rep)
         self.error = rep.error
         if rep.weights is not None:

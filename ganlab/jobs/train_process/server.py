@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from ganlab.jobs.report import Report, of
@@ -43,15 +44,6 @@ from ganlab.jobs.service import ExecutorService
 
 NOT_YET = "not yet"  # a weights answer: a copy is being made at the run's next step boundary; ask again
 COPY_FRESH_S = 1.0  # a weights copy older than this is refreshed when asked for (a live run moves on)
-
-
-def report(job, known: int | None) -> Report:
-    """The job's Report; a finished job's carries its final weights (toy runs: ~100 kB), for a copy after this
-    process forgot it."""
-    rep = of(job, known)
-    if rep.done:
-        rep = rep.adding(weights=tuple(_safe_weights(job, i) for i in range(len(rep.budgets))))
-    return rep
 
 
 def _safe_weights(job, index: int) -> bytes | None:
@@ -142,7 +134,12 @@ class ProcessService(ExecutorService):
         self.copies = WeightsCopies()
 
     def report(self, jid: int, job, held) -> Report:
-        return report(job, held)
+        """A finished job's report carries its final weights (toy runs: ~100 kB), for a copy after this process
+        forgot it."""
+        rep = of(job, held)
+        if rep.done:
+            rep = replace(rep, weights=tuple(_safe_weights(job, i) for i in range(len(rep.budgets))))
+        return rep
 
     def ended(self, jid: int) -> None:
         self.copies.forget(jid)
