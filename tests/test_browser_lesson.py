@@ -96,6 +96,9 @@ def test_a_teacher_and_three_students_go_through_lesson_2(browser, tmp_path):
                 start = lab.get_by_role("button", name="Start", exact=True)
                 expect(start).to_be_enabled(timeout=30_000)
                 start.click()
+            for lab in labs[1:]:  # their runs train on without the tab (fewer pages drawing on a 2-core runner)
+                expect(lab.get_by_text(re.compile(r"^Run A · step \d+ / 200000"))).to_be_visible(timeout=30_000)
+                lab.close()
             students = [(name, tab) for (name, _), (_, tab) in zip(picks, students)]
 
             # the Class page: the class's predictions against its runs, with the students' nicknames

@@ -334,13 +334,18 @@ def test_old_entry_point_is_an_alias_of_the_theory_subcommand():
     repo = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(repo)}
 
-    def run(*argv):
-        p = subprocess.run([sys.executable, "-m", *argv], cwd=repo, env=env, capture_output=True, text=True,
-                           timeout=120)
-        return p.returncode, p.stdout, p.stderr
+    def start(*argv):  # the four commands run side by side (each spends most of its time importing torch)
+        return subprocess.Popen([sys.executable, "-m", *argv], cwd=repo, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
 
-    for args in (["--steps", "5", "--json"], ["--means", "1, x"]):
-        old, new = run("ganlab.theory", *args), run("ganlab", "theory", *args)
+    def result(p):
+        out, err = p.communicate(timeout=120)
+        return p.returncode, out, err
+
+    cases = [(start("ganlab.theory", *args), start("ganlab", "theory", *args))
+             for args in (["--steps", "5", "--json"], ["--means", "1, x"])]
+    for old, new in cases:
+        old, new = result(old), result(new)
         assert old == new
     rc, out, err = new
     assert (rc, out, err) == (2, "", "error: means: write numbers separated by commas, e.g. '-2, 2' (got '1, x')\n")
