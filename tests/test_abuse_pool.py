@@ -147,19 +147,19 @@ def test_a_weights_request_during_a_long_step_answers_at_once_and_the_process_li
     """A run in the training process whose step holds its engine for 2 s: the weights request is answered at
     once ("not yet", then the copy its worker made between steps), never by killing the process. It used to
     wait for the step under the engine's lock (and past the client's timeout the class's process was killed)."""
+    from ganlab.jobs.polled import PolledJob
     from ganlab.jobs.train_process import client
-    from ganlab.jobs.train_process.client import ProcJob
     from ganlab.jobs.train_process.manager import ProcessJobManager
     from tests.fakes import slow_member  # (as tests.fakes: the child unpickles the factory from there)
 
     class Manager(ProcessJobManager):
-        def _job_class_for(self, factory, stack):
-            return ProcJob  # the fake's factory trains in the child too
+        def _job_class_for(self, placement, factory):
+            return PolledJob  # the fake's factory trains in the child too
 
     m = Manager(workers=1)
     try:
         job = m.submit("heavy", functools.partial(slow_member, 2.0), "heavy")
-        tp = m.train_process()
+        tp = m.transport
         assert wait(lambda: job.progress() and job.progress()[0][0] >= 1, 60)  # the second step has begun
         monkeypatch.setattr(client, "REPLY_TIMEOUT_S", 1.5)  # a child this slow to answer was killed
         pid = tp.pid()

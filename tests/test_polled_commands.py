@@ -7,15 +7,31 @@ import threading
 from ganlab.jobs.polled import PolledJob
 
 
+class _Transport:
+    """Records what it is sent (ganlab/jobs/transport.py's `send`)."""
+
+    where, weights_on_request = "a test", False
+
+    def __init__(self):
+        self.sent: list[tuple] = []
+        self._lock = threading.Lock()
+
+    def send(self, job, cmd: tuple) -> None:
+        with self._lock:
+            self.sent.append(cmd)
+
+
+class _Manager:
+    store = None
+
+    def __init__(self):
+        self.transport = _Transport()
+
+
 class _Job(PolledJob):
     def __init__(self):
-        super().__init__(None, "s", lambda: [], "x", 0.25)
-        self.sent: list[tuple] = []
-        self._sent_lock = threading.Lock()
-
-    def _send(self, cmd: tuple) -> None:
-        with self._sent_lock:
-            self.sent.append(cmd)
+        super().__init__(_Manager(), "s", lambda: [], "x", 0.25)
+        self.sent = self.transport.sent
 
     def _wake(self) -> None:  # no pool here
         pass

@@ -20,8 +20,9 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -r re
 from ganlab import jobs, presets  # noqa: E402
 from ganlab.cli.main import main  # noqa: E402
 from ganlab.jobs import classroom, job_manager  # noqa: E402
+from ganlab.jobs.polled import PolledJob  # noqa: E402
 from ganlab.jobs.ray_backend.connect import connect  # noqa: E402
-from ganlab.jobs.ray_backend.job import RayJob, RemoteJob  # noqa: E402
+from ganlab.jobs.ray_backend.job import RemoteJob  # noqa: E402
 from ganlab.jobs.ray_backend.manager import RayJobManager  # noqa: E402
 from ganlab.jobs.ray_backend.registry import RayClassroom  # noqa: E402
 from ganlab.jobs.status import Status  # noqa: E402
@@ -65,7 +66,7 @@ def test_the_job_interface_on_ray(managers, wait_until):
     m = managers()
     job = m.submit("ana", jobs.RunSpec((toy(100_000), toy(100_000, seed=1))), label="A vs B", page="mode_collapse",
                    meta={"preset": "ring-collapse"})
-    assert isinstance(job, RayJob) and m.get(job.id) is job and m.latest("ana", "mode_collapse") is job
+    assert isinstance(job, PolledJob) and m.get(job.id) is job and m.latest("ana", "mode_collapse") is job
     wait_until(lambda: job.status == Status.RUNNING and steps(job) > 0, timeout=120, what="the actor to train")
     snaps = job.snapshots()
     assert len(snaps) == 2 and all(isinstance(s, Snapshot) for s in snaps) and snaps[0].fake.shape[1] == 2
@@ -84,7 +85,7 @@ def test_the_job_interface_on_ray(managers, wait_until):
     wait_until(lambda: job.status == Status.RUNNING and steps(job) > at + 10, what="resume")
     job.stop()
     assert job.join(60) and job.status == Status.STOPPED
-    assert job.actor is None and m.stats()["running"] == 0
+    assert job.seat.actor is None and m.stats()["running"] == 0
     copy = job.runners[1].weights()  # the Latent space page's "your run": from the final checkpoint
     assert copy.step == steps(job) and copy.config.loss == "lsgan"
 
@@ -95,14 +96,14 @@ def test_a_killed_actor_comes_back_from_its_checkpoint(managers, wait_until):
     job = m.submit("ben", jobs.RunSpec((toy(budget),)), label="kill me")
     wait_until(lambda: job.checkpoint is not None and job.checkpoint.step >= 50, timeout=120,
                what="a first checkpoint")
-    first = job.actor
+    first = job.seat.actor
     ray.kill(first)
     wait_until(lambda: job.restarts, timeout=30, what="the failure to be noticed")
     start, lost = job.restarts[0]
     assert start >= 50 and start % 10 == 0
     assert job.error == f"restarted from step {start} after a worker failure ({lost} steps lost)"
     assert job.join(240), f"the run did not finish: {job.status} at {steps(job)}"
-    assert job.status == Status.DONE and steps(job) == budget and job.actor is not first
+    assert job.status == Status.DONE and steps(job) == budget and job.seat.actor is not first
     assert len(job.restarts) == 1 and job.runners[0].weights().step == budget
     print(f"\nkilled at about step {start + lost}: restarted from {start}, {lost} steps lost")
 
@@ -115,17 +116,17 @@ def test_stackable_runs_share_a_group_actor(managers, wait_until):
     budget = 300
     members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
     pair = m.submit("pair", jobs.RunSpec((toy(budget), toy(budget, seed=1))), label="A vs B")
-    names = {j.actor_name for j in members}
+    names = {j.seat.name for j in members}
     assert len(names) == 1 and names.pop().startswith("ganlab-group-")
-    assert pair.actor_name.startswith("ganlab-run-") and pair.group is None
-    group = members[0].group
+    assert pair.seat.name.startswith("ganlab-run-") and pair.seat.group is None
+    group = members[0].seat.group
     assert set(group.members) == {j.id for j in members}
     for job in members + [pair]:
         assert job.join(120), f"{job.label} did not finish: {job.status} at {steps(job)}"
         assert job.status == Status.DONE and steps(job) == budget and job.error is None
     for job in members:
         assert job.runners[0].weights().step == budget  # the final checkpoint, for the page's copy
-        assert job.restarts == [] and job.actor is None and job.group is None
+        assert job.restarts == [] and job.seat.actor is None and job.seat.group is None
     wait_until(lambda: _gone(group.name), what="the emptied group actor to be killed")
 
 
@@ -136,8 +137,8 @@ def test_a_hidden_widths_run_first_then_classmates_all_train_in_group_actors(man
     budget = 40
     hidden = m.submit("hostile", jobs.RunSpec((toy(budget).replace(g_widths="128"),)), label="link")
     members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
-    assert hidden.group is not None and hidden.group not in {j.group for j in members}
-    assert len({id(j.group) for j in members}) == 1
+    assert hidden.seat.group is not None and hidden.seat.group not in {j.seat.group for j in members}
+    assert len({id(j.seat.group) for j in members}) == 1
     for job in [hidden] + members:
         assert job.join(120), f"{job.label}: {job.status} at {steps(job)}"
         assert (job.status, job.error, steps(job)) == (Status.DONE, None, budget)
@@ -159,8 +160,8 @@ def test_a_killed_group_actor_restarts_every_member_from_its_checkpoint(managers
     members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
     wait_until(lambda: all(j.checkpoint is not None and j.checkpoint.step >= 50 for j in members), timeout=120,
                what="a first checkpoint of every member")
-    group_actor = members[0].actor
-    assert all(j.actor is group_actor for j in members)
+    group_actor = members[0].seat.actor
+    assert all(j.seat.actor is group_actor for j in members)
     wait_until(lambda: all(steps(j) > j.checkpoint.step for j in members), timeout=60,
                what="every member past its newest checkpoint (steps to lose)")
     seen = {j.id: steps(j) for j in members}
@@ -173,7 +174,7 @@ def test_a_killed_group_actor_restarts_every_member_from_its_checkpoint(managers
     for job in members:
         assert job.join(240), f"{job.label} did not finish: {job.status} at {steps(job)}"
         assert job.status == Status.DONE and steps(job) == budget and len(job.restarts) == 1
-        assert job.actor_name.startswith("ganlab-run-") and job.runners[0].weights().step == budget
+        assert job.seat.name.startswith("ganlab-run-") and job.runners[0].weights().step == budget
     print("\ngroup actor killed:", "; ".join(f"member {j.label} restarted from step {j.restarts[0][0]} "
                                             f"({j.restarts[0][1]} steps lost)" for j in members))
 

@@ -14,9 +14,8 @@ from ganlab.engine.batched import ClassEngine
 from ganlab.engine.batched.runner import MemberRunner
 from ganlab.engine.runner import TrainerRunner
 from ganlab.engine.weights import RunWeights
-from ganlab.jobs.ray_backend.job import RemoteRunner
+from ganlab.jobs.polled import PolledRunner
 from ganlab.jobs.runner import Runner
-from ganlab.jobs.train_process.client import ProxyRunner
 from ganlab.theory.config import TheoryConfig
 from ganlab.theory.trainer import Theory1D
 
@@ -37,11 +36,11 @@ def _member(config: TrainConfig) -> MemberRunner:
 
 
 @pytest.mark.parametrize("make", [lambda: TrainerRunner(TOY), lambda: _member(TOY), lambda: Theory1D(TheoryConfig()),
-                                  lambda: ProxyRunner, lambda: RemoteRunner],
-                         ids=["in-process", "stacked-member", "1d-game", "training-process", "ray"])
+                                  lambda: PolledRunner],
+                         ids=["in-process", "stacked-member", "1d-game", "another-process"])
 def test_every_runner_implements_the_whole_protocol(make):
-    """In this process, stacked, the 1-D game (instances), in the training process, in a Ray actor (their classes:
-    no process or Ray started) each define every member of the protocol."""
+    """In this process, stacked, the 1-D game (instances), in another process (the training process or a Ray
+    actor: one class, no process or Ray started) each define every member of the protocol."""
     runner = make()
     missing = [n for n in PROTOCOL if not hasattr(runner, n)]
     assert not missing, f"{runner} lacks {missing}"

@@ -169,7 +169,7 @@ def test_a_refused_submit_leaves_no_row(store):
 
 
 def test_the_training_process_saves_its_runs_into_the_servers_store(store):
-    from ganlab.jobs.train_process.client import ProcJob
+    from ganlab.jobs.polled import PolledJob as ProcJob
     from ganlab.jobs.train_process.manager import ProcessJobManager
 
     m = ProcessJobManager(workers=1, snapshot_every_s=0.05)

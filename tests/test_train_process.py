@@ -9,8 +9,8 @@ import torch
 
 from ganlab.config import TrainConfig
 from ganlab.jobs import job_manager as jm
+from ganlab.jobs.polled import PolledJob as ProcJob
 from ganlab.jobs.spec import RunSpec
-from ganlab.jobs.train_process.client import ProcJob
 from ganlab.jobs.train_process.manager import ProcessJobManager
 from tests.fakes import wait
 
@@ -33,7 +33,7 @@ def test_a_stacked_run_trains_in_the_child_with_the_same_numbers_as_in_a_thread(
     job = submit(manager, "s", cfg)
     assert isinstance(job, ProcJob)
     assert job.join(60) and job.status == "done", job.error
-    child = manager.train_process().pid()
+    child = manager.transport.pid()
     assert child is not None and child != os.getpid()
     local = jm.JobManager(workers=1, stacking=True)
     try:
@@ -74,13 +74,13 @@ def test_commands_reach_the_child_run_and_only_that_run(manager):
 def test_a_killed_child_ends_its_runs_with_a_clear_error_and_the_next_start_gets_a_new_one(manager):
     job = submit(manager, "s", CFG)
     assert wait(lambda: job.progress() and job.progress()[0][0] > 0, 60)
-    pid = manager.train_process().pid()
+    pid = manager.transport.pid()
     os.kill(pid, signal.SIGKILL)
     assert job.join(40) and job.status == "error"
     assert "training process stopped unexpectedly" in job.error and "press Start" in job.error
     again = submit(manager, "s", CFG.replace(steps=30))
     assert again.join(60) and again.status == "done", again.error
-    assert manager.train_process().pid() not in (None, pid)
+    assert manager.transport.pid() not in (None, pid)
 
 
 def test_toy_jobs_go_to_the_child_stacked_or_not_and_other_jobs_train_here(manager):
@@ -104,7 +104,7 @@ def test_shutdown_ends_the_child_and_the_poller():
     m = ProcessJobManager(workers=1)
     job = submit(m, "s", CFG)
     assert wait(lambda: job.progress() and job.progress()[0][0] > 0, 60)
-    proc = m.train_process()._proc
+    proc = m.transport._proc
     m.shutdown(5.0)
     assert proc.poll() is not None and job.status == "stopped"
     assert not any(t.name == "ganlab-train-poller" and t.is_alive() for t in __import__("threading").enumerate())

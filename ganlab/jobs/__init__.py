@@ -5,6 +5,8 @@ executor      Executor: where runs train (worker pool, placement, stack groups, 
 job_manager   JobManager: the server's admission on an Executor (caps, queue, owners, tabs, the reaper)
 placement     place(spec): where a job trains (a stack group, the training process, here), one rule everywhere
 report        Report: a job polled from another process, one type for every transport
+transport     Transport: how the server reaches an Executor in another process (the training process, Ray)
+polled        PolledJob / PolledRunner: the server's one handle on a job that trains over a transport
 service       ExecutorService: the message API the training process and a Ray group actor serve
 runner        Runner: the Protocol a job drives (TrainerRunner and Theory1D satisfy it)
 spec          RunSpec: a job's runners as plain data (the factory pages pass; picklable for the Ray backend)

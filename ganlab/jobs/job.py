@@ -82,7 +82,7 @@ class Job:
         self._command(("apply", index, changes))
 
     def perform(self, cmd: tuple) -> None:
-        """A command in the form `_command` receives it, sent by another process (a RayJob's or a ProcJob's):
+        """A command in the form `_command` receives it, sent by another process (a PolledJob's transport):
         ("pause",) ("resume",) ("stop",) ("step", n) ("apply", index, changes)."""
         name, args = cmd[0], cmd[1:]
         if name == "apply":

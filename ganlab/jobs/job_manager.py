@@ -6,6 +6,9 @@ the caps wait in a queue. A submit is refused beyond `max_jobs_per_owner` active
 class's cost limits refuse it (ganlab/jobs/cost/), and, when the teacher sets it, beyond `max_jobs_per_address`
 active jobs of all owners from one client address (ganlab/jobs/clients.py). Owners, their tabs, the grace
 period after the last tab closed and the reaper live here too. Jobs: ganlab/jobs/job.py.
+
+Where an admitted job trains: in this process's Executor, or, when the manager has a `transport`
+(ganlab/jobs/transport.py: the training process, Ray) that accepts its placement, over there as a PolledJob.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from ganlab.i18n import _
 from ganlab.jobs import clients, cost, memory
 from ganlab.jobs.executor import Executor
 from ganlab.jobs.job import CHUNK_S, Job
-from ganlab.jobs.placement import place
+from ganlab.jobs.placement import Placement, place
+from ganlab.jobs.polled import PolledJob
 from ganlab.jobs.runner import Runner
 from ganlab.jobs.status import FINISHED, HOLDS_WORKER, Status
 
@@ -64,8 +68,9 @@ def per_address_default() -> int:
 class JobManager(Executor):
     """The server's admission over its Executor: caps, the queue, owners, tabs, the grace period, the reaper,
     the class's cost limits. max_running: admitted jobs at once (all of them train, sharing `workers` threads);
-    the rest queue. job_class: what submit creates (the Ray backend's RayJob runs its runners in a Ray actor;
-    ganlab/jobs/ray_backend/)."""
+    the rest queue. transport: where the jobs it accepts train (ganlab/jobs/transport.py); None: all here."""
+
+    transport = None
 
     def __init__(self, max_running: int | None = None, max_running_per_owner: int = 2,
                  max_jobs_per_owner: int = 4, keep_finished_per_owner: int = 4, idle_timeout_s: float = 300.0,
@@ -170,7 +175,20 @@ class JobManager(Executor):
                 self._start(job)
 
     def warm_up(self) -> None:
-        """Start what the first run will need (nothing here; the training process in ProcessJobManager)."""
+        """Start what the first run will need (the training process), so a class's first Start does not wait."""
+        if self.transport is not None and not self._closed.is_set():
+            self.transport.warm_up()
+
+    def _job_class_for(self, placement: Placement, factory) -> type[Job]:
+        if self.transport is not None and self.transport.accepts(placement, factory):
+            return PolledJob
+        return super()._job_class_for(placement, factory)
+
+    def _start(self, job: Job) -> None:
+        if isinstance(job, PolledJob):
+            self.transport.start(job)
+        else:
+            super()._start(job)
 
     def _queue_position(self, job: Job) -> int | None:
         with self._lock:
@@ -206,7 +224,7 @@ class JobManager(Executor):
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {"running": self._running(), "queued": len(self._queue), "max_running": self.max_running,
-                    "workers": self._pool.workers}
+                    "workers": self.workers}
 
     def open_tabs(self) -> int:
         """Browser sessions (tabs) open on this server now, every student's together."""
@@ -317,9 +335,12 @@ class JobManager(Executor):
                 traceback.print_exc()
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """The executor's shutdown; then the owners, tabs and the reaper go."""
+        """The executor's shutdown (every job, here or over there, asked to stop), then the transport's; then the
+        owners, tabs and the reaper go."""
         deadline = time.monotonic() + timeout
         super().shutdown(timeout)
+        if self.transport is not None:
+            self.transport.close(min(timeout, 5.0))
         with self._lock:
             self._last_seen.clear()
             self._release_at.clear()

@@ -11,6 +11,23 @@ from typing import Any
 
 from ganlab.jobs.status import Status
 
+MAX_BYTES = 512 * 2**20  # an internal checkpoint keeps the optimiser states even for the largest image runs
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A job's runners' weights as one save (ganlab.checkpoint bytes per runner; None: the runner has none)."""
+
+    seq: int  # increases with every save of one actor (-1: a finished job's final weights)
+    steps: tuple[int, ...]  # each runner's step count when saved
+    data: tuple[bytes | None, ...]
+    at: float  # time.time() of the save
+
+    @property
+    def step(self) -> int:
+        """The step the job restarts from (its runners advance together)."""
+        return min(self.steps) if self.steps else 0
+
 
 @dataclass(frozen=True)
 class Report:
@@ -28,7 +45,7 @@ class Report:
     log_every: tuple = ()
     snapshots: tuple | None = None
     weights: tuple | None = None
-    checkpoint: Any = None
+    checkpoint: Checkpoint | None = None
 
 
 def of(job, known_version: int | None) -> Report:

@@ -4,7 +4,7 @@ A job holds one or more runners and advances them together, one chunk of G steps
 it applies the page's commands and publishes their snapshots. The runners: ganlab.engine.runner.TrainerRunner
 (2-D toy and image GANs in this process), ganlab.engine.batched.runner.MemberRunner (a member of a class
 engine's stack), ganlab.theory.Theory1D (the 1-D game), and the runners of a run that trains elsewhere
-(ganlab.jobs.train_process.client.ProxyRunner, ganlab.jobs.ray_backend.job.RemoteRunner). This protocol is all a
+(ganlab.jobs.polled.PolledRunner, for the training process and Ray alike). This protocol is all a
 page may read of any of them (tests/test_runner_contract.py); a test's fake runner needs these members too.
 """
 from __future__ import annotations

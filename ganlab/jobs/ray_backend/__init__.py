@@ -1,10 +1,11 @@
 """The job interface on a Ray cluster (GANLAB_BACKEND=ray): every job's runners live in a Ray actor.
 
-manager      RayJobManager: the local JobManager's caps, queue, owners and reaper, with RayJob as its jobs
-job          RayJob (this replica's jobs: commands to the actor, snapshots polled back, a local copy of a
-             run's trainer from its checkpoint), RemoteJob (another replica's job, read from the registry)
-pool         RayPool: stands where the local WorkerPool stands; starts actors, polls them, restarts failed ones
-groups       which jobs train in a class-engine group actor (a student's stackable toy run), the pool's Group
+manager      RayJobManager: the local JobManager's caps, queue, owners and reaper, with a RayPool as its transport
+job          RemoteJob (another replica's job, read from the registry), `record` (what the registry keeps of one)
+pool         RayPool, a Transport (ganlab/jobs/transport.py): gives each job (a PolledJob) an actor, polls the
+             actors, restarts failed ones
+groups       which jobs train in a class-engine group actor (a student's stackable toy run), the pool's Group,
+             a job's Seat (its actor, its group)
 actor        JobActor: the worker side, the local job machinery driving one job's runners inside a Ray actor
 group_actor  GroupActor: many students' stackable toy runs as one class-engine group inside a Ray actor, each
              member checkpointed on its own (a dead group's members restart alone from their checkpoints)

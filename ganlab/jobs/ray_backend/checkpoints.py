@@ -18,24 +18,11 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Sequence
 
+from ganlab.jobs.report import MAX_BYTES, Checkpoint
+
 CHECKPOINT_S = 10.0  # a live run is saved about this often (at its next logging step)
-MAX_BYTES = 512 * 2**20  # an internal checkpoint keeps the optimiser states even for the largest image runs
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    seq: int  # increases with every save of this actor
-    steps: tuple[int, ...]  # each runner's step count when saved
-    data: tuple[bytes | None, ...]  # ganlab.checkpoint bytes per runner; None: the runner has no Trainer
-    at: float  # time.time() of the save
-
-    @property
-    def step(self) -> int:
-        """The step the job restarts from (its runners advance together)."""
-        return min(self.steps) if self.steps else 0
 
 
 def trainer_of(runner: Any):

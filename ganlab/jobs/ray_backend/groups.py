@@ -17,7 +17,7 @@ from ganlab.jobs.stacking import CPU_MEMBERS, GPU_MEMBERS
 
 
 def group_key(job) -> Any | None:
-    """The stack key under which `job` (a RayJob) joins a group actor, or None: it trains in its own actor."""
+    """The stack key under which `job` (a PolledJob) joins a group actor, or None: it trains in its own actor."""
     placement = job.placement
     return placement.key if placement.where == STACK else None
 
@@ -30,7 +30,7 @@ def capacity(gpu: bool) -> int:
 
 @dataclass(eq=False)
 class Group:
-    """One group actor as the pool sees it: its members (job id -> RayJob) and the poll on its way back."""
+    """One group actor as the pool sees it: its members (job id -> PolledJob) and the poll on its way back."""
 
     actor: Any
     name: str
@@ -44,5 +44,18 @@ class Group:
 
     def known(self) -> dict[int, tuple[int, int]]:
         """What the pool holds of each member (snapshot version, checkpoint seq): GroupActor.poll's argument."""
-        return {jid: (job.actor_version, job.checkpoint.seq if job.checkpoint is not None else 0)
+        return {jid: (job.version_seen, job.checkpoint.seq if job.checkpoint is not None else 0)
                 for jid, job in list(self.members.items())}
+
+
+@dataclass(eq=False)
+class Seat:
+    """Where one job trains on the cluster (`job.seat`): its actor (its group actor's, for a member) and that
+    actor's name, its Group while it is a member, its poll on the way back; once over, its final snapshots in
+    Ray's object store (for other replicas' Class pages)."""
+
+    actor: Any = None
+    name: str | None = None
+    group: Group | None = None
+    inflight: Any = None
+    final_ref: Any = None

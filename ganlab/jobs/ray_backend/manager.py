@@ -2,9 +2,9 @@
 
 Caps, the queue and its positions, owners, tabs, the grace period and the idle reaper are the local manager's
 (ganlab/jobs/job_manager.py), per app replica: a student's browser stays on one replica (sticky sessions). What
-changes: its jobs are RayJobs (ganlab/jobs/ray_backend/job.py) run by a RayPool, which also decides where a job
-trains (ganlab/jobs/ray_backend/pool.py: a job placed STACK, ganlab/jobs/placement.py, joins a class-engine group
-actor, as the local manager stacks it; any other job gets an actor of its own), job ids come from the cluster's
+changes: its transport is a RayPool (ganlab/jobs/ray_backend/pool.py), which takes every job (a PolledJob) and
+gives it an actor (a job placed STACK, ganlab/jobs/placement.py, joins a class-engine group actor, as the
+local manager stacks it; any other job gets an actor of its own), job ids come from the cluster's
 registry, and `all_jobs` / `get` also return the other replicas' jobs (RemoteJob), so the Class page of any replica
 lists the whole class. `manager()` is the process-wide one; it also makes the process's Classroom a RayClassroom
 (nicknames and the announcement shared by every replica).
@@ -23,7 +23,7 @@ from ganlab.jobs.job import Job
 from ganlab.jobs.job_manager import JobManager
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S
 from ganlab.jobs.ray_backend.connect import connect
-from ganlab.jobs.ray_backend.job import RayJob, RemoteJob
+from ganlab.jobs.ray_backend.job import RemoteJob, record
 from ganlab.jobs.ray_backend.pool import RayPool
 from ganlab.jobs.ray_backend.registry import RayClassroom, registry
 
@@ -37,8 +37,6 @@ class RayJobManager(JobManager):
     `stacking` (default: GANLAB_CLASS_ENGINE, on) lets stackable runs share group actors, each member with
     checkpoints of its own (ganlab/jobs/ray_backend/group_actor.py)."""
 
-    job_class = RayJob
-
     def __init__(self, *, shared: bool = True, checkpoint_s: float = CHECKPOINT_S, run_cpus: float | None = None,
                  threads: int | None = None, spares: int | None = None, replica: str | None = None, **kwargs):
         connect()
@@ -46,16 +44,16 @@ class RayJobManager(JobManager):
         self.replica = replica or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.registry = registry() if shared else None
         self._ids = itertools.count(1)
-        self._pool = RayPool(self, checkpoint_s, run_cpus, threads, spares)
-        self.workers = self._pool.workers  # the cluster's CPUs
+        self.transport = RayPool(self, checkpoint_s, run_cpus, threads, spares)
+        self.workers = self.transport.workers  # the cluster's CPUs
         self._records: tuple[float, list[dict]] = (0.0, [])
         self._remote_snaps: dict[int, tuple[float, int, tuple]] = {}  # job id -> (read at, version, snapshots)
         self._remote_lock = threading.Lock()
 
-    def _start(self, job: Job) -> None:
-        """An admitted job goes to the RayPool, which gives it an actor or a group actor's place: never to this
-        process's stack groups (JobManager._stack_up), whose runners would train here."""
-        self._pool.schedule(job)
+    def _new_job(self, *args, **kwargs) -> Job:
+        job = super()._new_job(*args, **kwargs)
+        job.id = self.new_job_id()  # unique across the replicas that share the cluster
+        return job
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """JobManager.shutdown while Ray is up; after Ray's own exit hook, only the poller is stopped (this
@@ -66,7 +64,7 @@ class RayJobManager(JobManager):
             super().shutdown(timeout)
         else:
             self._closed.set()
-            self._pool.close(0.1)
+            self.transport.close(0.1)
 
     def new_job_id(self) -> int:
         if self.registry is None:
@@ -81,7 +79,7 @@ class RayJobManager(JobManager):
 
     def publish(self) -> None:
         if self.registry is not None:
-            self.registry.publish.remote(self.replica, [j.record() for j in self.local_jobs()])
+            self.registry.publish.remote(self.replica, [record(j) for j in self.local_jobs()])
 
     # ---- every replica's jobs -------------------------------------------------------------------------------------
     def _other_records(self) -> list[dict]:

@@ -1,6 +1,6 @@
-"""RayPool: where a local JobManager has its WorkerPool, the Ray backend has this.
+"""RayPool: the Ray backend's transport (ganlab/jobs/transport.py): every job of a replica trains in an actor.
 
-Admitting a job (`schedule` of a STARTING job) gives it an actor. A student's single toy run that the class
+Admitting a job (`start`) gives it an actor. A student's single toy run that the class
 engine stacks (groups.py: placed STACK, ganlab/jobs/placement.py)
 joins a group actor (group_actor.py, `ganlab-group-<replica>-<n>`) that has room for its stack key: up to
 CPU_MEMBERS (GPU_MEMBERS) such runs train there in one vectorised step, as in a single server's stack groups;
@@ -37,12 +37,12 @@ import time
 import traceback
 from typing import Any
 
+from ganlab.jobs.polled import PolledJob
 from ganlab.jobs.ray_backend.actor import JobActor
 from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S
 from ganlab.jobs.ray_backend.connect import NAMESPACE, connect
 from ganlab.jobs.ray_backend.group_actor import GroupActor
-from ganlab.jobs.ray_backend.groups import Group, capacity, group_key
-from ganlab.jobs.ray_backend.job import RayJob
+from ganlab.jobs.ray_backend.groups import Group, Seat, capacity, group_key
 from ganlab.jobs.status import Status
 
 POLL_S = 0.25
@@ -61,6 +61,9 @@ def _env_float(name: str, default: float) -> float:
 
 
 class RayPool:
+    where = "a Ray actor"
+    weights_on_request = False  # a live run's weights: its newest checkpoint (every checkpoint_s)
+
     def __init__(self, manager, checkpoint_s: float = CHECKPOINT_S, run_cpus: float | None = None,
                  threads: int | None = None, spares: int | None = None):
         self._ray = ray = connect()
@@ -77,7 +80,7 @@ class RayPool:
         self._group_class = ray.remote(GroupActor)
         self._names = itertools.count(1)
         self._lock = threading.Lock()
-        self._live: list[RayJob] = []  # jobs with an actor (a group actor's members too)
+        self._live: list[PolledJob] = []  # jobs with an actor (a group actor's members too)
         self._groups: list[Group] = []  # group actors with members
         self._spare: list[tuple[Any, str]] = []  # (actor, name): started, warm, no job yet
         self._spare_groups: list[tuple[Any, str]] = []  # group actors likewise (kept once a class is here)
@@ -87,16 +90,35 @@ class RayPool:
         self._published = 0.0
         self._refill()
 
-    # ---- the WorkerPool interface, as the JobManager uses it -------------------------------------------------
-    def schedule(self, job: RayJob) -> None:
-        """A newly admitted job gets its actor, or a place in a group actor (commands to a running job go straight
-        to its actor)."""
-        if job.actor is None and job.status == Status.STARTING and not self._closed.is_set():
+    # ---- the Transport interface, as the JobManager uses it -----------------------------------------------
+    def accepts(self, placement, factory) -> bool:
+        return True  # every job of a Ray replica trains in an actor
+
+    def warm_up(self) -> None:
+        pass  # the spare actors started with the pool
+
+    def start(self, job: PolledJob) -> None:
+        """A newly admitted job gets its actor, or a place in a group actor."""
+        if job.seat is None and job.status == Status.STARTING and not self._closed.is_set():
+            job.seat = Seat()
             key = group_key(job)
             if key is None:
                 self._start(job)
             else:
                 self._join(job, key)
+
+    def send(self, job: PolledJob, cmd: tuple) -> None:
+        """Straight to its actor (Ray keeps one caller's calls to an actor in order); a group actor's member is
+        addressed by its job id."""
+        seat = job.seat
+        group, actor = seat.group, seat.actor  # in this order: the pool sets the group first, and drops it last
+        if group is not None and actor is group.actor:
+            actor.command.remote(job.id, *cmd)
+        elif actor is not None:
+            actor.command.remote(*cmd)
+
+    def weights(self, job: PolledJob, index: int) -> bytes | None:
+        return job.held(index)
 
     def close(self, timeout: float = 10.0) -> None:
         self._closed.set()
@@ -117,7 +139,7 @@ class RayPool:
             registry.leave.remote(self._manager.replica)
 
     # ---- actors ------------------------------------------------------------------------------------------------
-    def _wants_gpu(self, job: RayJob) -> bool:
+    def _wants_gpu(self, job: PolledJob) -> bool:
         configs = getattr(job.spec, "configs", ())
         config = configs[0] if configs else None
         return (self.has_gpus and self.run_gpus > 0 and config is not None and not getattr(config, "is_toy", True)
@@ -150,22 +172,23 @@ class RayPool:
             with self._lock:
                 self._spare_groups.append(made)
 
-    def _start(self, job: RayJob, resume=None, paused: bool = False) -> None:
+    def _start(self, job: PolledJob, resume=None, paused: bool = False) -> None:
         gpu = self._wants_gpu(job)
         with self._lock:
             spare = self._spare.pop(0) if self._spare and not gpu else None
-        job.actor, job.actor_name = spare or self._new_actor(gpu)
-        job.actor.start.remote(job.spec, resume, paused, list(job.applied))
+        seat = job.seat
+        seat.actor, seat.name = spare or self._new_actor(gpu)
+        seat.actor.start.remote(job.spec, resume, paused, list(job.applied))
         for cmd in job.arrived():
             if cmd[0] != "apply":  # live changes went in with `start`
-                job.actor.command.remote(*cmd)
+                seat.actor.command.remote(*cmd)
         with self._lock:
             self._live.append(job)
             self._ensure_poller()
         if spare is not None:
             self._refill()
 
-    def _join(self, job: RayJob, key) -> None:
+    def _join(self, job: PolledJob, key) -> None:
         """The job becomes a member of a group actor with room for its stack key (a new one when none has)."""
         made = False
         gpu = self.has_gpus and self.run_gpus > 0 and str(key.device).startswith("cuda")  # else a CPU actor
@@ -178,8 +201,9 @@ class RayPool:
                 self._groups.append(group)
                 self._grouping = made = True
             group.members[job.id] = job
-            job.group = group
-            job.actor, job.actor_name = group.actor, group.name
+            seat = job.seat
+            seat.group = group
+            seat.actor, seat.name = group.actor, group.name
             group.actor.start.remote(job.id, job.spec, job.label, list(job.applied))
             for cmd in job.arrived():
                 if cmd[0] != "apply":  # live changes went in with `start`
@@ -201,21 +225,23 @@ class RayPool:
         except Exception:  # noqa: BLE001 - already gone
             pass
 
-    def _kill(self, job: RayJob) -> None:
-        actor, job.actor, job.inflight = job.actor, None, None
+    def _kill(self, job: PolledJob) -> None:
+        seat = job.seat
+        actor, seat.actor, seat.inflight = seat.actor, None, None
         if actor is not None:
             self._kill_actor(actor)
 
-    def _drop(self, job: RayJob) -> None:
+    def _drop(self, job: PolledJob) -> None:
         """The job leaves its actor: a JobActor is killed; a group actor loses a member (and, left empty, waits
         as a spare or is killed)."""
         empty = None
         with self._lock:
             if job in self._live:
                 self._live.remove(job)
-            group = job.group
+            seat = job.seat
+            group = seat.group
             if group is not None:  # the group actor stays: only the member leaves it
-                job.actor = job.group = job.inflight = None
+                seat.actor = seat.group = seat.inflight = None
                 group.members.pop(job.id, None)
                 if not group.members and group in self._groups:
                     self._groups.remove(group)
@@ -251,16 +277,16 @@ class RayPool:
     def _poll(self) -> None:
         ray = self._ray
         with self._lock:
-            jobs = [j for j in self._live if j.group is None]
+            seats = [(j, j.seat) for j in self._live if j.seat.group is None]
             groups = list(self._groups)
-        for job in jobs:
-            if job.inflight is None and job.actor is not None:
+        for job, seat in seats:
+            if seat.inflight is None and seat.actor is not None:
                 seq = job.checkpoint.seq if job.checkpoint is not None else 0
-                job.inflight = job.actor.poll.remote(job.actor_version, seq)
+                seat.inflight = seat.actor.poll.remote(job.version_seen, seq)
         for group in groups:
             if group.inflight is None and group.members:
                 group.inflight = group.actor.poll.remote(group.known())
-        refs = [j.inflight for j in jobs if j.inflight is not None]
+        refs = [seat.inflight for _, seat in seats if seat.inflight is not None]
         refs += [g.inflight for g in groups if g.inflight is not None]
         if not refs:
             return
@@ -268,11 +294,11 @@ class RayPool:
         for group in groups:
             if group.inflight is not None and group.inflight in ready:
                 self._group_answered(group)
-        for job in jobs:
-            ref = job.inflight
+        for job, seat in seats:
+            ref = seat.inflight
             if ref is None or ref not in ready:
                 continue
-            job.inflight = None
+            seat.inflight = None
             try:
                 report = ray.get(ref)
             except ray.exceptions.ActorUnavailableError:
@@ -280,9 +306,8 @@ class RayPool:
             except ray.exceptions.RayActorError:
                 self._lost(job)
                 continue
-            job.take(report)
-            if report.done:
-                self._finished(job, Status(report.status))
+            if job.take(report):
+                self._finished(job)
 
     def _group_answered(self, group: Group) -> None:
         ref, group.inflight = group.inflight, None
@@ -297,9 +322,8 @@ class RayPool:
             job = group.members.get(jid)
             if job is None:
                 continue  # it left the group meanwhile (stopped here, or restarted)
-            job.take(report)
-            if report.done:
-                self._finished(job, Status(report.status))
+            if job.take(report):
+                self._finished(job)
 
     def _group_lost(self, group: Group) -> None:
         """A group actor (or its node) died: every member continues alone from its own newest checkpoint."""
@@ -311,14 +335,14 @@ class RayPool:
         for job in members:
             self._lost(job)
 
-    def _finished(self, job: RayJob, status: Status) -> None:
+    def _finished(self, job: PolledJob) -> None:
         snaps = job.snapshots()
         if snaps:
-            job.final_ref = self._ray.put(snaps)
+            job.seat.final_ref = self._ray.put(snaps)
         self._drop(job)
-        job.end(status)
+        job.end()
 
-    def _lost(self, job: RayJob) -> None:
+    def _lost(self, job: PolledJob) -> None:
         """The job's actor (or its node) died: continue from the newest checkpoint in a new actor."""
         self._drop(job)
         if job.stop_requested or self._closed.is_set():
@@ -326,11 +350,23 @@ class RayPool:
             return
         if len(job.restarts) >= MAX_RESTARTS:
             start = job.checkpoint.step if job.checkpoint is not None else 0
-            job.note = job.error = (f"the worker running this run failed {len(job.restarts) + 1} times; the run "
-                                    f"stopped (its last checkpoint is at step {start})")
-            job.end(Status.ERROR)
+            job.fail(f"the worker running this run failed {len(job.restarts) + 1} times; the run stopped (its "
+                     f"last checkpoint is at step {start})")
             return
-        job.rewind()
+        self._rewind(job)
         paused = job.status == Status.PAUSED
         job.status = Status.STARTING
         self._start(job, resume=job.checkpoint, paused=paused)
+
+    @staticmethod
+    def _rewind(job: PolledJob) -> None:
+        """Its actor died: note the failure for the student and go back to the newest checkpoint's steps."""
+        ck = job.checkpoint
+        start = ck.step if ck is not None else 0
+        progress = job.progress()
+        lost = max(0, max((p[0] for p in progress), default=0) - start)
+        job.restarts.append((start, lost))
+        job.note = job.error = (f"restarted from step {start} after a worker failure ({lost} steps lost)"
+                                if ck is not None else "restarted from the beginning after a worker failure")
+        steps = ck.steps if ck is not None else (0,) * len(progress)
+        job._progress = tuple((s, p[1]) for s, p in zip(steps, progress))

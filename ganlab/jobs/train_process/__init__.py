@@ -7,9 +7,9 @@ docs/architecture.md "The training process"), so live views lagged by up to a se
 (the class engine's groups, ganlab/jobs/stacking.py) train in one child process with its own lock, and the
 server only draws.
 
-client   TrainProcess (starts the child, one round trip per poll for every job's status, steps and new
-         snapshots), ProcJob (a job whose runners live in the child; the members pages use on a local Job),
-         ProxyRunner (one of its runners as a page reads it)
+client   TrainProcess, a Transport (ganlab/jobs/transport.py): starts the child, sends each PolledJob's start
+         and commands, one round trip per poll for every job's status, steps and new snapshots
+manager  ProcessJobManager: the server's JobManager with a TrainProcess as its transport
 server   the child: a local Executor (placement, stacking, stepping), driven by the parent's messages over a socket pair
 
 Which jobs go there (when GANLAB_TRAIN_PROCESS is not "0"): every 2-D toy job, stacked by the class engine

@@ -1,10 +1,11 @@
-"""The app server's side of the training process (see ganlab/jobs/train_process/__init__.py).
+"""The app server's side of the training process (see ganlab/jobs/train_process/__init__.py): a Transport.
 
-TrainProcess starts the child (`python -m ganlab.jobs.train_process.server`) on a private socket pair, sends
-each ProcJob's start and commands as they are made, and polls every job in one round trip every POLL_S
-seconds: status, step counts and budgets always (the live line's counter), snapshots only when the child
-published a newer one. A poller thread runs only while the child has jobs, so an idle server has no extra
-thread; the child process stays (a class's next Start trains at once) and ends with the server.
+TrainProcess (ganlab/jobs/transport.py) starts the child (`python -m ganlab.jobs.train_process.server`) on a
+private socket pair, sends each PolledJob's start and commands as they are made, and polls every job in one
+round trip every POLL_S seconds: status, step counts and budgets always (the live line's counter), snapshots
+only when the child published a newer one, the final weights once a job is over. A poller thread runs only
+while the child has jobs, so an idle server has no extra thread; the child process stays (a class's next
+Start trains at once) and ends with the server.
 """
 from __future__ import annotations
 
@@ -19,9 +20,8 @@ from multiprocessing.connection import Connection
 from socket import socketpair
 from typing import Any
 
-from ganlab.jobs.polled import PolledJob, PolledRunner
-from ganlab.jobs.report import Report
-from ganlab.jobs.status import FINISHED, Status
+from ganlab.jobs.placement import STACK, TOY
+from ganlab.jobs.polled import PolledJob
 
 POLL_S = 0.1  # how stale a live line's step counter may be
 REPLY_TIMEOUT_S = 30.0  # a child that does not answer a poll for this long is taken for dead
@@ -40,99 +40,31 @@ def picklable(obj: Any) -> bool:
         return False
 
 
-class ProcJob(PolledJob):
-    """A job whose runners train in the training process. Pages use it like a local Job; its commands go to
-    the child at once (or when it starts, if queued) and its status, steps and snapshots come back by poll."""
-
-    def __init__(self, manager, owner, factory, label, snapshot_every_s, page="", meta=None):
-        super().__init__(manager, owner, factory, label, snapshot_every_s, page, meta)
-        self.version_seen = -1  # the child's snapshot version last received
-        self.spec = factory  # kept for the run's points (a local copy of the run is built with them)
-        self.final_weights: tuple | None = None  # the child's last checkpoint of each runner, once over
-
-    def _send(self, cmd: tuple) -> None:
-        if self.status not in FINISHED:
-            self._manager.train_process().command(self, cmd)
-
-    def take(self, rep: Report) -> bool:
-        """A poll's Report (server.ProcessService.report). Returns True when the job is over."""
-        self.take_polled(rep)
-        self.error = rep.error
-        if rep.weights is not None:
-            self.final_weights = tuple(rep.weights)
-        if rep.done:
-            status = Status(rep.status)
-            self.status = status if status in FINISHED else Status.STOPPED
-            self._end()
-            return True
-        return False
-
-    def fail(self, message: str) -> None:
-        self.status, self.error = Status.ERROR, message
-        self._end()
-
-    def _end(self) -> None:
-        if not self._done.is_set():
-            self._done.set()
-            self._manager._on_finished(self)
-
-
-class ProxyRunner(PolledRunner):
-    """One runner of a ProcJob as a page reads it (the runner itself trains in the child). Its weights come from
-    a CPU copy built from the child's current weights, refreshed when the run has moved on (the Latent space
-    page's "your run"); None when the child cannot give one."""
-
-    WHERE = "the training process"
-    COPY_EVERY_S = 2.0  # a live run's copy is refreshed at most this often; self._copy: (made at, step, trainer)
-
-    def _blob(self) -> bytes | None:
-        final = self._job.final_weights
-        if final is not None:
-            return final[self.index] if self.index < len(final) else None
-        return self._job._manager.train_process().weights(self._job, self.index)
-
-    def holds_networks(self) -> bool:
-        """Without a round trip to the training process: its final weights once the job is over, else whether the
-        run has stepped there (its networks exist from the first step on)."""
-        final = self._job.final_weights
-        if final is not None:
-            return self.index < len(final) and final[self.index] is not None
-        return self._copy is not None or self.step_count > 0
-
-    def _trainer_copy(self):
-        held = self._copy
-        step = self.step_count
-        if held is not None and (held[1] == step or time.monotonic() - held[0] < self.COPY_EVERY_S):
-            return held[2]
-        blob = self._blob()
-        if blob is None:
-            return held[2] if held is not None else None
-        from ganlab import checkpoint
-
-        spec = self._job.spec
-        run = checkpoint.load(blob)
-        trainer = run.make_trainer(device="cpu", points=getattr(spec, "points", None), quality=False)
-        self._copy = (time.monotonic(), step, trainer)
-        return trainer
-
-
-ProcJob.runner_class = ProxyRunner  # (defined after the job, which the runner reads)
-
-
 class TrainProcess:
     """The child and its poller. workers: the child's worker threads; threads: its torch threads per run."""
+
+    where = "the training process"
+    weights_on_request = True  # a copy its worker makes between steps (server.WeightsCopies)
 
     def __init__(self, workers: int, threads: int = 0, poll_s: float = POLL_S):
         self.workers, self.threads, self.poll_s = workers, threads, poll_s
         self._lock = threading.RLock()  # one message at a time on the socket, and the job table
         self._proc: subprocess.Popen | None = None
         self._conn: Connection | None = None
-        self._jobs: dict[int, ProcJob] = {}
+        self._jobs: dict[int, PolledJob] = {}
         self._poller: threading.Thread | None = None
         self._closed = threading.Event()
         self._owed = 0  # replies still on their way to requests given up on (read and dropped, in order)
 
+    def accepts(self, placement, factory) -> bool:
+        """Fresh 2-D toy runs (the class's): stacked there, or in a worker thread of the child."""
+        return placement.where in (STACK, TOY) and picklable(factory)
+
     # ---- the child ----------------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        if not self._closed.is_set():
+            self.ensure()
+
     def ensure(self) -> None:
         """Start the child unless it runs (ahead of the first Start: it imports torch, ~2 s)."""
         with self._lock:
@@ -175,7 +107,7 @@ class TrainProcess:
             raise ChildGone(f"{type(e).__name__}") from e
 
     # ---- jobs -----------------------------------------------------------------------------------------------
-    def start_job(self, job: ProcJob) -> None:
+    def start(self, job: PolledJob) -> None:
         try:
             with self._lock:
                 self.ensure()
@@ -190,7 +122,7 @@ class TrainProcess:
         except ChildGone as e:
             self._died(str(e))
 
-    def command(self, job: ProcJob, cmd: tuple) -> None:
+    def send(self, job: PolledJob, cmd: tuple) -> None:
         try:
             with self._lock:
                 if job.id in self._jobs:
@@ -215,7 +147,7 @@ class TrainProcess:
             return _NO_REPLY
         return self._conn.recv()
 
-    def weights(self, job: ProcJob, index: int, wait_s: float = WEIGHTS_WAIT_S) -> bytes | None:
+    def weights(self, job: PolledJob, index: int, wait_s: float = WEIGHTS_WAIT_S) -> bytes | None:
         """A recent checkpoint of one runner of `job` from the child. The child answers at once from copies its
         workers make between steps (server.WeightsCopies): asked again while it has none or only an old one, for
         up to `wait_s` seconds, then the old one or None (none this time, the run is gone, or it has no
@@ -265,16 +197,15 @@ class TrainProcess:
             job = self._jobs.get(jid)
             if job is None:
                 continue
-            if rep.snapshots is not None:
-                job.version_seen = rep.version
             try:
                 over = job.take(rep)
             except Exception:  # noqa: BLE001 - one odd report must not stop the polling of the others
                 traceback.print_exc()
                 over = False
-            if over:
+            if over:  # its final weights came with this report
                 with self._lock:
                     self._jobs.pop(jid, None)
+                job.end()
         return True
 
     def _poll_loop(self) -> None:
