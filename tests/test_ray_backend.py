@@ -117,8 +117,8 @@ def test_stackable_runs_share_a_group_actor(managers, wait_until):
     members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
     pair = m.submit("pair", jobs.RunSpec((toy(budget), toy(budget, seed=1))), label="A vs B")
     names = {j.seat.name for j in members}
-    assert len(names) == 1 and names.pop().startswith("ganlab-group-")
-    assert pair.seat.name.startswith("ganlab-run-") and pair.seat.group is None
+    assert len(names) == 1 and pair.seat.name not in names and pair.seat.name.startswith("ganlab-run-")
+    assert pair.seat.group.key is None and pair.seat.group.capacity == 1
     group = members[0].seat.group
     assert set(group.members) == {j.id for j in members}
     for job in members + [pair]:
@@ -153,14 +153,14 @@ def _gone(name: str) -> bool:
 
 
 def test_a_killed_group_actor_restarts_every_member_from_its_checkpoint(managers, wait_until):
-    """ray.kill of a group actor mid-run: every member continues alone, in a job actor of its own, from its own
+    """ray.kill of a group actor mid-run: every member continues alone, in an actor of its own, from its own
     newest checkpoint (saved every second here), tells its student how many steps were lost, and finishes."""
     m = managers(checkpoint_s=1.0, spares=0)
     budget = 1500
     members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
     wait_until(lambda: all(j.checkpoint is not None and j.checkpoint.step >= 50 for j in members), timeout=120,
                what="a first checkpoint of every member")
-    group_actor = members[0].seat.actor
+    group_actor, group_name = members[0].seat.actor, members[0].seat.name
     assert all(j.seat.actor is group_actor for j in members)
     wait_until(lambda: all(steps(j) > j.checkpoint.step for j in members), timeout=60,
                what="every member past its newest checkpoint (steps to lose)")
@@ -174,7 +174,8 @@ def test_a_killed_group_actor_restarts_every_member_from_its_checkpoint(managers
     for job in members:
         assert job.join(240), f"{job.label} did not finish: {job.status} at {steps(job)}"
         assert job.status == Status.DONE and steps(job) == budget and len(job.restarts) == 1
-        assert job.seat.name.startswith("ganlab-run-") and job.runners[0].weights().step == budget
+        assert job.runners[0].weights().step == budget
+    assert len({j.seat.name for j in members} - {group_name}) == 3  # each restarted alone, in an actor of its own
     print("\ngroup actor killed:", "; ".join(f"member {j.label} restarted from step {j.restarts[0][0]} "
                                             f"({j.restarts[0][1]} steps lost)" for j in members))
 

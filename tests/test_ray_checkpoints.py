@@ -1,6 +1,6 @@
 """The Ray backend's fault tolerance without Ray: periodic checkpoints, restoring them, and the actor's side.
 
-ganlab/jobs/ray_backend/checkpoints.py and actor.py are plain Python (Ray only wraps JobActor), so what a
+ganlab/jobs/ray_backend/checkpoints.py and actor.py are plain Python (Ray only wraps TrainActor), so what a
 restarted actor does -- build the runners from the RunSpec, swap in the saved trainers, replay pause and live
 changes -- is checked here in-process, in every environment.
 """
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from ganlab import presets
-from ganlab.jobs.ray_backend.actor import JobActor
+from ganlab.jobs.ray_backend.actor import TrainActor
 from ganlab.jobs.ray_backend.checkpoints import Checkpointer, restore
 from ganlab.jobs.report import starting
 from ganlab.jobs.spec import RunSpec
@@ -27,11 +27,14 @@ def weights(trainer) -> list[np.ndarray]:
     return [p.detach().cpu().numpy().copy() for p in trainer.G.parameters()]
 
 
-def poll_until(actor: JobActor, cond, wait_until, what: str) -> dict:
+JID = 7  # the job's id, as the driver names it
+
+
+def poll_until(actor: TrainActor, cond, wait_until, what: str) -> dict:
     seen = {"version": -1, "seq": 0}
 
     def ask():
-        report = actor.poll(seen["version"], seen["seq"])
+        report = actor.poll({JID: (seen["version"], seen["seq"])})[JID]
         seen["version"] = report.version
         if report.checkpoint is not None:
             seen["seq"] = report.checkpoint.seq
@@ -92,37 +95,37 @@ def test_runner_without_a_trainer_starts_again():
 
 
 def test_actor_polls_commands_and_resumes_paused(wait_until):
-    """JobActor as the driver sees it: 'starting' until it has a job, snapshots only when newer, checkpoints
-    only when newer, 'done' once all is final; a second actor resumed from a mid-run checkpoint, paused with a
-    live change replayed, finishes the run."""
+    """A job alone in a TrainActor as the driver sees it: 'starting' until it has the job, snapshots only when
+    newer, checkpoints only when newer, 'done' once all is final; a second actor resumed from a mid-run
+    checkpoint, paused with a live change replayed, finishes the run."""
     torch.manual_seed(0)
     spec = RunSpec((toy(steps=200),))
-    first = JobActor(checkpoint_s=0.0)
-    assert first.poll(-1, 0) == starting(-1)  # not started yet: no error, not done
-    first.start(spec)
+    first = TrainActor(checkpoint_s=0.0, stacking=False)  # the job trains alone (its runners checkpointed)
+    assert first.poll({JID: (-1, 0)})[JID] == starting(-1)  # not started yet: no error, not done
+    first.start(JID, spec)
     try:
         seen = poll_until(first, lambda r: r.progress and 60 <= r.progress[0][0], wait_until, "60 steps")
-        again = first.poll(seen["version"], seen["seq"])
+        again = first.poll({JID: (seen["version"], seen["seq"])})[JID]
         assert again.snapshots is None or again.version != seen["version"]
         mid = seen["checkpoint"]
         assert mid.step % 10 == 0 and mid.step > 0
-        first.command("stop")
+        first.command(JID, "stop")
         seen = poll_until(first, lambda r: r.done, wait_until, "the first actor to stop")
         assert seen["report"].status == Status.STOPPED
     finally:
         first.close()
 
-    second = JobActor(checkpoint_s=0.0)
-    second.start(spec, resume=mid, paused=True, applies=[(None, {"d_lr": 2e-4})])
+    second = TrainActor(checkpoint_s=0.0)
+    second.start(JID, spec, resume=mid, paused=True, applies=[(None, {"d_lr": 2e-4})])
     try:
         seen = poll_until(second, lambda r: r.status == Status.PAUSED, wait_until, "the restored actor, paused")
         assert seen["report"].progress[0][0] == mid.step
         assert seen["report"].snapshots[0].config.d_lr == 2e-4
-        second.command("step", 10)
+        second.command(JID, "step", 10)
         poll_until(second, lambda r: r.progress[0][0] == mid.step + 10, wait_until, "one step of 10")
         with pytest.raises(ValueError):
-            second.command("jump")
-        second.command("resume")
+            second.command(JID, "jump")
+        second.command(JID, "resume")
         seen = poll_until(second, lambda r: r.done, wait_until, "the restored run to finish")
         report, final = seen["report"], seen["checkpoint"]
         assert report.status == Status.DONE and report.progress[0][0] == 200

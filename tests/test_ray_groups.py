@@ -1,9 +1,9 @@
-"""Class-engine groups of the Ray backend without Ray: GroupActor (ganlab/jobs/ray_backend/group_actor.py) and
-the member checkpoints it takes (ganlab/engine/batched/export.py), checked in-process in every environment.
+"""Class-engine groups of the Ray backend without Ray: TrainActor (ganlab/jobs/ray_backend/actor.py) and the
+member checkpoints it takes (ganlab/engine/batched/export.py), checked in-process in every environment.
 
-GroupActor is plain Python (RayPool wraps it with ray.remote), so here it is driven the way the pool drives it:
+TrainActor is plain Python (RayPool wraps it with ray.remote), so here it is driven the way the pool drives it:
 `start` per member, per-member commands, one `poll` for all members. A member's checkpoint is restored the way
-the pool restores it after the group actor died: in a JobActor of its own (`start(spec, resume=...)`).
+the pool restores it after its actor died: alone, in an actor of its own (`start(jid, spec, resume=...)`).
 """
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from ganlab import checkpoint, presets
 from ganlab.engine.batched import ClassEngine
 from ganlab.engine.batched.export import member_state, to_bytes
 from ganlab.engine.trainer import Trainer
-from ganlab.jobs.ray_backend.actor import JobActor
+from ganlab.jobs.ray_backend.actor import TrainActor
 from ganlab.jobs.ray_backend.checkpoints import MAX_BYTES
-from ganlab.jobs.ray_backend.group_actor import GroupActor
 from ganlab.jobs.spec import RunSpec
 from ganlab.jobs.status import Status
 
@@ -28,7 +27,7 @@ def toy(steps: int, seed: int = 0):
 class Driver:
     """What RayPool keeps per member: the snapshot version and checkpoint seq it holds, the newest reports."""
 
-    def __init__(self, actor: GroupActor, jids):
+    def __init__(self, actor: TrainActor, jids):
         self.actor = actor
         self.known = {jid: (-1, 0) for jid in jids}
         self.reports: dict[int, dict] = {}
@@ -91,7 +90,7 @@ def test_group_actor_trains_members_and_answers_each(wait_until):
     """Three students' runs in one group actor: one stacked group, one poll for all, per-member pause, step,
     live change, bad value and stop; checkpoints per member at logging steps; finished members are forgotten."""
     torch.manual_seed(0)
-    actor = GroupActor(checkpoint_s=0.0)
+    actor = TrainActor(checkpoint_s=0.0)
     budget, long = 200, 100_000  # 11 and 13 train until stopped: the commands below reach them mid-run
     cfgs = {11: toy(long, seed=11), 12: toy(budget, seed=12), 13: toy(long, seed=13)}
     try:
@@ -149,9 +148,9 @@ def test_group_actor_trains_members_and_answers_each(wait_until):
 
 
 def test_a_member_restored_alone_continues_from_its_checkpoint(wait_until):
-    """After its group actor died, a member continues from its newest checkpoint in a JobActor of its own (as
+    """After its group actor died, a member continues from its newest checkpoint in an actor of its own (as
     RayPool restarts it): from that step, to the same final weights as the member that trained on."""
-    actor = GroupActor(checkpoint_s=0.0)
+    actor = TrainActor(checkpoint_s=0.0)
     budget = 150
     cfgs = {1: toy(budget, seed=1), 2: toy(budget, seed=2)}
     try:
@@ -164,15 +163,15 @@ def test_a_member_restored_alone_continues_from_its_checkpoint(wait_until):
     mid = next((c for c in d.checkpoints[1] if 0 < c.step < budget), None)
     assert mid is not None, [c.step for c in d.checkpoints[1]]
 
-    alone = JobActor(checkpoint_s=0.0)
-    alone.start(RunSpec((cfgs[1],)), resume=mid)
+    alone = TrainActor(checkpoint_s=0.0)
+    alone.start(1, RunSpec((cfgs[1],)), resume=mid)
     try:
-        first = alone.poll(-1, 0)
+        first = alone.poll({1: (-1, 0)})[1]
         assert first.status == Status.STARTING or first.progress[0][0] >= mid.step
         seen = {"seq": mid.seq}
 
         def finished():
-            rep = alone.poll(-1, seen["seq"])
+            rep = alone.poll({1: (-1, seen["seq"])})[1]
             if rep.checkpoint is not None:
                 seen["checkpoint"] = rep.checkpoint
                 seen["seq"] = rep.checkpoint.seq

@@ -202,7 +202,7 @@ def train_on_ray(config: TrainConfig, threads: int, quiet: bool):
     from ganlab.jobs.spec import RunSpec
     from ganlab.jobs.status import Status
 
-    # stacking off: the run has a JobActor of its own, whose final checkpoint is the run copied back
+    # stacking off: the run has an actor of its own, trains alone, and its final checkpoint is the run copied back
     manager = RayJobManager(shared=False, run_cpus=1, threads=threads or None, spares=0, stacking=False)
     progress = Progress(config.steps, enabled=not quiet)
     try:

@@ -44,10 +44,14 @@ class Executor:
         self.store = None
         self.store_writes_status = True  # the training process saves checkpoints; its server writes statuses
 
-    def run(self, factory: Callable[[], Sequence[Runner]], label: str = "run", store_key: str | None = None) -> Job:
+    def run(self, factory: Callable[[], Sequence[Runner]], label: str = "run", store_key: str | None = None,
+            first: Sequence[tuple] = ()) -> Job:
         """Start a job whose runners `factory()` builds, now, where `placement.place(factory)` says.
-        `store_key`: its row in the run store, which the admitting process made (its checkpoints go there)."""
+        `store_key`: its row in the run store, which the admitting process made (its checkpoints go there).
+        `first`: commands (Job.perform's form) applied once its runners are built, before its first step."""
         job = self._new_job(place(factory, self.stacking), "", factory, label, "", None, store_key)
+        for cmd in first:  # queued while the job is QUEUED: no worker is woken, none can step it yet
+            job.perform(cmd)
         with self._lock:
             self._jobs[job.id] = job
             job.status = Status.STARTING

@@ -1,13 +1,11 @@
 """ExecutorService: an Executor's jobs under the ids the admitting process gave them -- the one message API that
-the training process (ganlab/jobs/train_process/server.py), a Ray group actor (ray_backend/group_actor.py) and
-a Ray job actor (ray_backend/actor.py, one job) serve:
+the training process (ganlab/jobs/train_process/server.py) and a Ray actor (ray_backend/actor.py) serve:
 
-    submit(id, factory, label, store_key, first)   start a job (first: commands to apply before any other)
+    submit(id, factory, label, store_key, first)   start a job (first: commands applied before its first step)
     perform(id, cmd)                               a page's command; kept for an id not started yet (a call may
                                                    overtake the start), dropped for one already reported done
     poll({id: held})                               -> {id: Report} (ganlab/jobs/report.py) of every id asked
-                                                   about; a job reported done is forgotten here (unless
-                                                   forget_done is off: a Ray JobActor keeps its one job)
+                                                   about; a job reported done is forgotten here
     members()                                      the ids held
     close(timeout)                                 stop every job
 
@@ -26,9 +24,8 @@ from ganlab.jobs.report import Report, failed, of, starting
 
 
 class ExecutorService:
-    def __init__(self, executor: Executor, forget_done: bool = True):
+    def __init__(self, executor: Executor):
         self._executor = executor
-        self._forget_done = forget_done  # False: a finished job is kept, and reported done at every poll
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
         self._early: dict[int, list[tuple]] = {}  # commands that came before their job
@@ -38,7 +35,7 @@ class ExecutorService:
     def submit(self, jid: int, factory, label: str = "", store_key: str | None = None,
                first: Sequence[tuple] = ()) -> Job | None:
         try:
-            job = self._executor.run(factory, label=label, store_key=store_key)
+            job = self._executor.run(factory, label=label, store_key=store_key, first=first)
         except Exception as e:  # noqa: BLE001 - told to the student by the next poll; the others go on
             with self._lock:
                 self._failed[jid] = f"{type(e).__name__}: {e}"
@@ -46,7 +43,7 @@ class ExecutorService:
         with self._lock:
             self._jobs[jid] = job
             early = self._early.pop(jid, [])
-        for cmd in (*first, *early):
+        for cmd in early:
             job.perform(cmd)
         return job
 
@@ -81,7 +78,7 @@ class ExecutorService:
                 out[jid] = starting(version)
             else:
                 out[jid] = rep = self.report(jid, job, held)
-                if rep.done and self._forget_done:
+                if rep.done:
                     self.forget(jid)
         return out
 

@@ -3,7 +3,7 @@
 A member is a single run in all but storage (engine.py), so its checkpoint is the one its Trainer would write
 (ganlab.checkpoint: weights, G's weight average, history, step, seconds, fixed noise, RNG state) and loads into
 a Trainer that continues the run (`checkpoint.load(b).make_trainer()`): the Ray backend restarts a member of a
-failed group actor that way, alone (ganlab/jobs/ray_backend/group_actor.py).
+failed actor that way, alone (ganlab/jobs/ray_backend/actor.py).
 
 Optimiser states too: the member's Adam moments are rows of the stack, in the module's layout (a Linear
 weight's rows are W, (out, in)), with one step count per member and net. `adam_for` lays them out as the state

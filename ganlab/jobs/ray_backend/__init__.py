@@ -6,14 +6,13 @@ pool         RayPool, a Transport (ganlab/jobs/transport.py): gives each job (a 
              actors, restarts failed ones
 groups       which jobs train in a class-engine group actor (a student's stackable toy run), the pool's Group,
              a job's Seat (its actor, its group)
-actor        JobActor: the worker side, the local job machinery driving one job's runners inside a Ray actor
-group_actor  GroupActor: many students' stackable toy runs as one class-engine group inside a Ray actor, each
-             member checkpointed on its own (a dead group's members restart alone from their checkpoints)
+actor        TrainActor: the other end of the transport, an Executor in a Ray actor holding one job or a class-
+             engine group of them, each checkpointed on its own (a dead actor's jobs restart alone from theirs)
 checkpoints  periodic checkpoints of a job's runners (ganlab.checkpoint) and restoring them after a failure
 registry     Registry: one named detached actor shared by every app replica (job ids, every replica's jobs,
              nicknames, the announcement); RayClassroom reads the class from it
 connect      joining the cluster: RAY_ADDRESS, else a local Ray (no dashboard, loopback only)
 
-Only `connect`, `pool`, `job`, `registry` and `manager` import Ray; `checkpoints`, `actor`, `group_actor` and
-`groups` are plain Python and run (and are tested) without it.
+Only `connect`, `pool`, `job`, `registry` and `manager` import Ray; `checkpoints`, `actor` and `groups` are
+plain Python and run (and are tested) without it.
 """

@@ -1,11 +1,12 @@
-"""Which jobs RayPool trains in a class-engine group actor, and its record of each group actor.
+"""Which jobs RayPool stacks in one actor, its record of each actor (Group) and of where each job trains (Seat).
 
-A job goes to a group actor (group_actor.py) when it is placed STACK (ganlab/jobs/placement.py: one student's single
-2-D toy run that the class engine takes and that does not continue a checkpoint; after a failure the member restarts
-alone from its RunSpec and its own checkpoint), as on a single server. Members of one group share a stack key
-(ganlab.engine.batched.stack_key: network shapes, batch, device), and a group holds at most what one stacked step
-takes: CPU_MEMBERS runs on a CPU, GPU_MEMBERS on a GPU (a group actor asks Ray for a GPU share when its key names
-cuda and the cluster has GPUs), as the local Stacker fills its groups. Anything else gets a JobActor of its own.
+A job joins other jobs in one actor (actor.py TrainActor) when it is placed STACK (ganlab/jobs/placement.py:
+one student's single 2-D toy run that the class engine takes and that does not continue a checkpoint; after a
+failure the member restarts alone from its RunSpec and its own checkpoint), as on a single server. Members of
+one group share a stack key (ganlab.engine.batched.stack_key: network shapes, batch, device), and a group holds
+at most what one stacked step takes: CPU_MEMBERS runs on a CPU, GPU_MEMBERS on a GPU (the actor asks Ray for a
+GPU share when its key names cuda and the cluster has GPUs), as the local Stacker fills its groups. Anything
+else gets an actor of its own (a Group of capacity 1, key None).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from ganlab.jobs.stacking import CPU_MEMBERS, GPU_MEMBERS
 
 
 def group_key(job) -> Any | None:
-    """The stack key under which `job` (a PolledJob) joins a group actor, or None: it trains in its own actor."""
+    """The stack key under which `job` (a PolledJob) joins an actor's stack group, or None: an actor of its own."""
     placement = job.placement
     return placement.key if placement.where == STACK else None
 
@@ -30,12 +31,14 @@ def capacity(gpu: bool) -> int:
 
 @dataclass(eq=False)
 class Group:
-    """One group actor as the pool sees it: its members (job id -> PolledJob) and the poll on its way back."""
+    """One actor as the pool sees it: its jobs (job id -> PolledJob), the stack key they share (None: one job
+    alone), whether it holds a GPU share, and the poll on its way back."""
 
     actor: Any
     name: str
     key: Any
     capacity: int
+    gpu: bool = False
     members: dict[int, Any] = field(default_factory=dict)
     inflight: Any = None
 
@@ -43,16 +46,16 @@ class Group:
         return len(self.members) < self.capacity
 
     def known(self) -> dict[int, tuple[int, int]]:
-        """What the pool holds of each member (snapshot version, checkpoint seq): GroupActor.poll's argument."""
+        """What the pool holds of each job (snapshot version, checkpoint seq): TrainActor.poll's argument."""
         return {jid: (job.version_seen, job.checkpoint.seq if job.checkpoint is not None else 0)
                 for jid, job in list(self.members.items())}
 
 
 @dataclass(eq=False)
 class Seat:
-    """Where one job trains on the cluster (`job.seat`): its actor (its group actor's, for a member) and that
-    actor's name, its Group while it is a member, its poll on the way back; once over, its final snapshots in
-    Ray's object store (for other replicas' Class pages)."""
+    """Where one job trains on the cluster (`job.seat`): its actor, that actor's name and Group (while it is
+    there), its poll on the way back; once over, its final snapshots in Ray's object store (for other
+    replicas' Class pages)."""
 
     actor: Any = None
     name: str | None = None

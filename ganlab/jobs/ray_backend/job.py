@@ -16,8 +16,7 @@ def record(job) -> dict:
     seat = job.seat
     return {"id": job.id, "owner": job.owner, "label": job.label, "page": job.page, "meta": job.meta,
             "created": job.created, "status": str(job.status), "error": job.error, "progress": job.progress(),
-            "actor": seat.name if seat else None, "group": bool(seat and seat.group is not None),
-            "final": seat.final_ref if seat else None}
+            "actor": seat.name if seat else None, "final": seat.final_ref if seat else None}
 
 
 class RemoteJob(Job):
@@ -28,7 +27,6 @@ class RemoteJob(Job):
         self.status = Status(record["status"])
         self.error = record["error"]
         self.actor_name = record["actor"]
-        self.grouped = bool(record.get("group"))  # a member of a group actor: calls name its job id
         self.replica = record.get("replica")
         self._final = record.get("final")
         self._progress = tuple(tuple(p) for p in record["progress"])
@@ -61,7 +59,7 @@ class RemoteJob(Job):
     def _command(self, cmd: tuple) -> None:
         actor = self._actor()
         if actor is not None:
-            actor.command.remote(*((self.id,) if self.grouped else ()), *cmd)
+            actor.command.remote(self.id, *cmd)
 
     def fetch_snapshots(self, version: int) -> tuple[int, tuple] | None:
         """(version, snapshots) from the final ones in the object store or the live actor; None when neither
@@ -74,8 +72,7 @@ class RemoteJob(Job):
             actor = self._actor()
             if actor is None:
                 return None
-            call = actor.snapshots.remote(self.id, version) if self.grouped else actor.snapshots.remote(version)
-            return ray.get(call, timeout=5.0)
+            return ray.get(actor.snapshots.remote(self.id, version), timeout=5.0)
         except Exception:  # noqa: BLE001 - another replica's run that just ended: keep what we had
             return None
 

@@ -34,8 +34,8 @@ REMOTE_SNAPSHOT_TTL_S = 1.0  # another replica's live run is read from its actor
 class RayJobManager(JobManager):
     """shared: use the cluster's registry (job ids unique across replicas, the class on every replica); the
     CLI runs without it. checkpoint_s, run_cpus, threads, spares: see RayPool. Other arguments: JobManager's;
-    `stacking` (default: GANLAB_CLASS_ENGINE, on) lets stackable runs share group actors, each member with
-    checkpoints of its own (ganlab/jobs/ray_backend/group_actor.py)."""
+    `stacking` (default: GANLAB_CLASS_ENGINE, on) lets stackable runs share an actor's stack group, each member
+    with checkpoints of its own (ganlab/jobs/ray_backend/actor.py)."""
 
     def __init__(self, *, shared: bool = True, checkpoint_s: float = CHECKPOINT_S, run_cpus: float | None = None,
                  threads: int | None = None, spares: int | None = None, replica: str | None = None, **kwargs):
