@@ -333,7 +333,15 @@ class Options:
 
 async def link_mode(o: Options, log: Log) -> dict[str, Any]:
     """The hostile link(s) first, each a websocket student of its own address (no browser on the server's cores:
-    `--hostile-link` twice gives two heavy students measured server-side), then the classmates."""
+    `--hostile-link` twice gives two heavy students measured server-side), then the classmates; then the calm
+    class."""
+    out = await link_phase(o, log)
+    out["calm"], out["calm_server_log_tracebacks"] = await _calm(o, log)
+    return out
+
+
+async def link_phase(o: Options, log: Log) -> dict[str, Any]:
+    """link_mode's abuse phase alone: abusers, abused (class_steps) and server_log_tracebacks."""
     out: dict[str, Any] = {}
     log(f"abuse phase: the hostile link(s) {o.abuser_queries!r} first, in an empty server")
     with cb.Server(None, o.torch_threads, None, True, o.env) as server:
@@ -354,7 +362,6 @@ async def link_mode(o: Options, log: Log) -> dict[str, Any]:
         out["abusers"] = [_abuser_report(a, q, w) for a, q, w in zip(abusers, o.abuser_queries, waits)]
         out["abused"] = class_steps([s.report() for s in students])
         out["server_log_tracebacks"] = server.log_text().count("Traceback (most recent")
-    out["calm"], out["calm_server_log_tracebacks"] = await _calm(o, log)
     return out
 
 

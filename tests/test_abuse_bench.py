@@ -180,6 +180,28 @@ def test_link_mode_report_shape():
     assert abuse.summary_lines(r)[0].startswith("abuse mode 'link'")
 
 
+def test_the_hidden_widths_link_first_then_every_classmate_trains_on_a_real_server():
+    """Issue 19's acceptance on `streamlit run app.py`: the link `?preset=ring-collapse&compare=0&g_widths=128`
+    starts first (a websocket student), then two classmates open the preset's link and press Start: the link's
+    run and both classmates' train, no page shows an error, the server logs no traceback. Before placement was
+    computed from the networks' shapes, every classmate failed with "Sizes of tensors must match"."""
+    o = _options("--abuse", "link", "--classmates", "2", "--seconds", "4", "--arrive-s", "0.5",
+                 "--admit-timeout", "45")
+    logs: list[str] = []
+    out: dict = {}
+    # asyncio.run on a thread of its own (see tests/test_classroom_bench.py: Playwright's sync API)
+    t = threading.Thread(target=lambda: out.update(r=asyncio.run(abuse.link_phase(o, logs.append))))
+    t.start()
+    t.join(150)
+    assert "r" in out, f"the link phase did not finish: {logs[-5:]}"
+    r = out["r"]
+    (a,) = r["abusers"]
+    assert a["training"] and a["steps"] > 0 and not a["errors"], a
+    ab = r["abused"]
+    assert (ab["n"], ab["never_stepped"], ab["errored_students"]) == (2, 0, 0), (ab, logs[-5:])
+    assert ab["min"] > 0 and r["server_log_tracebacks"] == 0
+
+
 def test_a_scripted_client_sets_widgets_by_label_and_sends_them_with_its_clicks():
     """The websocket teacher (benchmarks/abuse_ws.py): a form's text input and a selectbox are found by label, held
     values go with every rerun (a selectbox's as its shown label, as the browser sends it), a click triggers."""

@@ -1,6 +1,6 @@
 """The Ray backend's fault tolerance without Ray: periodic checkpoints, restoring them, and the actor's side.
 
-ganlab/jobs/ray_backend/checkpoints.py and actor.py are plain Python (Ray only wraps TrainActor), so what a
+ganlab/jobs/checkpoints.py and actor.py are plain Python (Ray only wraps TrainActor), so what a
 restarted actor does -- build the runners from the RunSpec, swap in the saved trainers, replay pause and live
 changes -- is checked here in-process, in every environment.
 """
@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from ganlab import presets
+from ganlab.jobs.checkpoints import Checkpointer, restore
 from ganlab.jobs.ray_backend.actor import TrainActor
-from ganlab.jobs.ray_backend.checkpoints import Checkpointer, restore
 from ganlab.jobs.report import starting
 from ganlab.jobs.spec import RunSpec
 from ganlab.jobs.status import Status

@@ -14,8 +14,8 @@ from ganlab import checkpoint, presets
 from ganlab.engine.batched import ClassEngine
 from ganlab.engine.batched.export import member_state, to_bytes
 from ganlab.engine.trainer import Trainer
+from ganlab.jobs.checkpoints import MAX_BYTES
 from ganlab.jobs.ray_backend.actor import TrainActor
-from ganlab.jobs.ray_backend.checkpoints import MAX_BYTES
 from ganlab.jobs.spec import RunSpec
 from ganlab.jobs.status import Status
 

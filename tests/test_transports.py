@@ -76,3 +76,21 @@ def test_a_hidden_widths_run_next_to_the_presets_runs_all_train_everywhere(manag
     for job in jobs:
         assert job.join(120), (job.label, job.status)
     assert [(j.status, j.error, steps(j)) for j in jobs] == [(Status.DONE, None, budget)] * 4
+
+
+def test_a_pair_ends_with_its_weights_and_a_run_that_cannot_start_says_why_everywhere(manager):
+    """The lab's A vs B (placed TOY) to its budget: each runner's weights for the Latent space page and its
+    checkpoint for the download, at the final step. A csv run whose points are missing: an error, not a hang."""
+    from ganlab import checkpoint
+
+    budget = 30
+    pair = manager.submit("p", RunSpec((RING.replace(steps=budget), RING.replace(steps=budget, seed=1))), "A vs B")
+    broken = manager.submit("b", RunSpec((RING.replace(steps=budget, data="csv"),)), "A")
+    assert pair.join(120) and broken.join(120), (pair.status, broken.status)
+    assert (pair.status, pair.error, [r.step_count for r in pair.runners]) == (Status.DONE, None, [budget] * 2)
+    for r in pair.runners:
+        assert r.holds_networks()
+        w = r.weights()
+        assert w is not None and w.step == budget and w.config.seed == r.config.seed
+        assert checkpoint.load(r.checkpoint(), max_bytes=512 * 2**20).step == budget
+    assert broken.status == Status.ERROR and "needs uploaded points" in broken.error

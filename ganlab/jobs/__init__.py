@@ -12,6 +12,7 @@ runner        Runner: the Protocol a job drives (TrainerRunner and Theory1D sati
 spec          RunSpec: a job's runners as plain data (the factory pages pass; picklable for the Ray backend)
 status        Status: a job's statuses, defined once (and the ACTIVE / FINISHED / LIVE groups pages use)
 ray_backend   the same interface with every job's runners in a Ray actor (GANLAB_BACKEND=ray; Ray is optional)
+checkpoints   a job's periodic checkpoints (Checkpointer, MemberCheckpoints) and restoring them after a failure
 saves         a job's checkpoints into the run store (ganlab/store/) every ~10 s of training and at its end
 stored        the run store as pages read it: a student's saved runs, Resume, downloads
 train_process the local backend's training process: the class's stacked toy runs train in a child process, so

@@ -1,7 +1,7 @@
 """A job's checkpoints into the run store (ganlab/store/): about every CHECKPOINT_S seconds of training and at
 its end, on every backend that trains in this process (the server's worker threads, the training process).
 
-The saving itself is the Ray backend's (ganlab/jobs/ray_backend/checkpoints.py): a Checkpointer for a job of
+The saving itself is the Ray backend's (ganlab/jobs/checkpoints.py): a Checkpointer for a job of
 Trainers (the lab's A and B, saved together at a logging step they share), MemberCheckpoints for a class-engine
 member. `JobSaves` is called by the job in its worker between slices (Job._turn: never inside a step, no host
 sync added to the step), takes the bytes there (a toy run: ~0.1 MB, about a millisecond) and hands them to the
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ganlab.jobs.ray_backend.checkpoints import Checkpointer, MemberCheckpoints, member_of
+from ganlab.jobs.checkpoints import Checkpointer, MemberCheckpoints, member_of
 from ganlab.store import paths
 
 NUMBER_COLUMNS = ("d_loss", "g_loss", "modes_captured", "high_quality_frac", "reverse_kl", "fid")

@@ -8,11 +8,11 @@ groups       which jobs train in a class-engine group actor (a student's stackab
              a job's Seat (its actor, its group)
 actor        TrainActor: the other end of the transport, an Executor in a Ray actor holding one job or a class-
              engine group of them, each checkpointed on its own (a dead actor's jobs restart alone from theirs)
-checkpoints  periodic checkpoints of a job's runners (ganlab.checkpoint) and restoring them after a failure
 registry     Registry: one named detached actor shared by every app replica (job ids, every replica's jobs,
              nicknames, the announcement); RayClassroom reads the class from it
 connect      joining the cluster: RAY_ADDRESS, else a local Ray (no dashboard, loopback only)
 
-Only `connect`, `pool`, `job`, `registry` and `manager` import Ray; `checkpoints`, `actor` and `groups` are
-plain Python and run (and are tested) without it.
+Only `connect`, `pool`, `job`, `registry` and `manager` import Ray; `actor` and `groups` are plain Python and
+run (and are tested) without it. A job's periodic checkpoints, and restoring them after a failure, are
+ganlab/jobs/checkpoints.py (the run store of every backend saves with them too).
 """

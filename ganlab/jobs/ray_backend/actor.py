@@ -39,9 +39,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from ganlab.jobs.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints, restore
 from ganlab.jobs.executor import Executor
 from ganlab.jobs.job import Job
-from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S, Checkpointer, MemberCheckpoints, restore
 from ganlab.jobs.report import Checkpoint, Report, of, with_checkpoint
 from ganlab.jobs.service import ExecutorService
 from ganlab.jobs.spec import RunSpec

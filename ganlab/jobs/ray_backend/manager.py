@@ -19,9 +19,9 @@ import time
 import uuid
 
 from ganlab.jobs import classroom, job_manager
+from ganlab.jobs.checkpoints import CHECKPOINT_S
 from ganlab.jobs.job import Job
 from ganlab.jobs.job_manager import JobManager
-from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S
 from ganlab.jobs.ray_backend.connect import connect
 from ganlab.jobs.ray_backend.job import RemoteJob, record
 from ganlab.jobs.ray_backend.pool import RayPool

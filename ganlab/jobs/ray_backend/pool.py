@@ -15,7 +15,7 @@ One thread per replica then polls every actor (one call in flight per actor, abo
 all its jobs), hands the reports to the jobs, publishes this replica's jobs to the registry every PUBLISH_S,
 and handles failures: a poll that fails with RayActorError means the actor or its node died. Unless a job was
 being stopped, a new actor of its own continues each of its jobs from the newest checkpoint the job holds
-(saved every CHECKPOINT_S of training, ganlab/jobs/ray_backend/checkpoints.py), paused if it was paused, with
+(saved every CHECKPOINT_S of training, ganlab/jobs/checkpoints.py), paused if it was paused, with
 every live change replayed; the job's `error` tells the student "restarted from step N after a worker failure
 (M steps lost)". After MAX_RESTARTS failures the job ends with status error and says so.
 
@@ -31,9 +31,9 @@ import time
 import traceback
 from typing import Any
 
+from ganlab.jobs.checkpoints import CHECKPOINT_S
 from ganlab.jobs.polled import PolledJob
 from ganlab.jobs.ray_backend.actor import TrainActor
-from ganlab.jobs.ray_backend.checkpoints import CHECKPOINT_S
 from ganlab.jobs.ray_backend.connect import NAMESPACE, connect
 from ganlab.jobs.ray_backend.groups import Group, Seat, capacity, group_key
 from ganlab.jobs.status import Status
