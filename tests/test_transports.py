@@ -94,3 +94,32 @@ def test_a_pair_ends_with_its_weights_and_a_run_that_cannot_start_says_why_every
         assert w is not None and w.step == budget and w.config.seed == r.config.seed
         assert checkpoint.load(r.checkpoint(), max_bytes=512 * 2**20).step == budget
     assert broken.status == Status.ERROR and "needs uploaded points" in broken.error
+
+
+def test_the_owner_cap_queues_a_run_until_the_first_ends_everywhere(manager):
+    """Admission is the server's, wherever runs train: a student's second run waits in the queue (position 1)
+    while the first trains, and starts, and finishes, once the first is stopped."""
+    manager.max_running_per_owner = 1
+    first = manager.submit("s", RunSpec((RING.replace(steps=100_000),)), "A")
+    second = manager.submit("s", RunSpec((RING.replace(steps=20, seed=1),)), "A")
+    assert wait(lambda: steps(first) > 0, 90), first.status
+    assert second.status == Status.QUEUED and second.queue_position() == 1
+    first.stop()
+    assert first.join(30) and second.join(90), (first.status, second.status)
+    assert (first.status, second.status, steps(second)) == (Status.STOPPED, Status.DONE, 20)
+
+
+def test_a_run_that_turns_nan_reads_diverged_and_a_student_who_left_has_their_runs_stopped_everywhere(manager):
+    """Uploaded points that are not numbers: the run stops as diverged at its first logging step, with the step in
+    its snapshot (the first bad step). A student whose last tab closed (left_runs=stop): their runs stop and are forgotten."""
+    import numpy as np
+
+    nan = manager.submit("n", RunSpec((RING.replace(steps=200, data="csv"),), points=np.full((64, 2), np.nan)), "A")
+    assert nan.join(90) and nan.status == "diverged", (nan.status, nan.error)
+    assert nan.snapshots()[0].diverged_at == 1  # the first step whose numbers were not finite
+    manager.left_runs = "stop"
+    runs = [manager.submit("gone", RunSpec((RING.replace(steps=100_000, seed=s),)), "A") for s in range(2)]
+    assert wait(lambda: all(steps(j) > 0 for j in runs), 90), [j.status for j in runs]
+    manager.release_owner("gone", grace_s=0)
+    assert all(j.join(30) for j in runs) and {j.status for j in runs} == {Status.STOPPED}
+    assert manager.jobs_of("gone") == []
