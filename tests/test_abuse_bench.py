@@ -151,6 +151,19 @@ def test_summary_lines_say_the_verdicts():
 SMOKE_ENV = "GANLAB_BENCH_SMOKE"
 
 
+def _served(mode, o: abuse.Options, timeout: float) -> tuple[dict, list[str]]:
+    """(report, log lines) of `mode(o, log)` against real servers, run by asyncio on a thread of its own (see
+    tests/test_classroom_bench.py: Playwright's sync API); fails the test when it did not finish."""
+    logs: list[str] = []
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.update(r=asyncio.run(mode(o, logs.append))))
+    t.start()
+    t.join(timeout)
+    if "r" not in out:
+        pytest.fail(f"{mode.__name__} did not finish: {logs[-5:]}")
+    return out["r"], logs
+
+
 @pytest.mark.skipif(os.environ.get(SMOKE_ENV) != "1",
                     reason=f"a benchmark-sized run (two servers, about 50 s on a quiet 2-core machine): {SMOKE_ENV}=1")
 def test_link_mode_report_shape():
@@ -158,15 +171,7 @@ def test_link_mode_report_shape():
     reads (the outcome is not asserted: on the code of issue 20 it is the bug)."""
     o = _options("--abuse", "link", "--classmates", "2", "--seconds", "5", "--arrive-s", "1",
                  "--admit-timeout", "45")
-    logs: list[str] = []
-    out: dict = {}
-    # asyncio.run on a thread of its own (see tests/test_classroom_bench.py: Playwright's sync API)
-    t = threading.Thread(target=lambda: out.update(r=asyncio.run(abuse.run(o, logs.append))))
-    t.start()
-    t.join(240)
-    if "r" not in out:
-        pytest.fail(f"the link mode did not finish: {logs[-5:]}")
-    r = out["r"]
+    r, logs = _served(abuse.run, o, 240)
     assert r["mode"] == "link" and r["classmates"] == 2
     (a,) = r["abusers"]
     assert a["query"] == o.abuser_queries[0] and isinstance(a["admitted"], bool)
@@ -187,14 +192,7 @@ def test_the_hidden_widths_link_first_then_every_classmate_trains_on_a_real_serv
     computed from the networks' shapes, every classmate failed with "Sizes of tensors must match"."""
     o = _options("--abuse", "link", "--classmates", "2", "--seconds", "4", "--arrive-s", "0.5",
                  "--admit-timeout", "45")
-    logs: list[str] = []
-    out: dict = {}
-    # asyncio.run on a thread of its own (see tests/test_classroom_bench.py: Playwright's sync API)
-    t = threading.Thread(target=lambda: out.update(r=asyncio.run(abuse.link_phase(o, logs.append))))
-    t.start()
-    t.join(150)
-    assert "r" in out, f"the link phase did not finish: {logs[-5:]}"
-    r = out["r"]
+    r, logs = _served(abuse.link_phase, o, 150)
     (a,) = r["abusers"]
     assert a["training"] and a["steps"] > 0 and not a["errors"], a
     ab = r["abused"]
