@@ -118,16 +118,16 @@ def test_stackable_runs_share_a_group_actor(managers, wait_until):
     pair = m.submit("pair", jobs.RunSpec((toy(budget), toy(budget, seed=1))), label="A vs B")
     names = {j.seat.name for j in members}
     assert len(names) == 1 and pair.seat.name not in names and pair.seat.name.startswith("ganlab-run-")
-    assert pair.seat.group.key is None and pair.seat.group.capacity == 1
-    group = members[0].seat.group
-    assert set(group.members) == {j.id for j in members}
+    assert pair.seat.host.key is None and pair.seat.host.capacity == 1
+    host = members[0].seat.host
+    assert set(host.members) == {j.id for j in members}
     for job in members + [pair]:
         assert job.join(120), f"{job.label} did not finish: {job.status} at {steps(job)}"
         assert job.status == Status.DONE and steps(job) == budget and job.error is None
     for job in members:
         assert job.runners[0].weights().step == budget  # the final checkpoint, for the page's copy
-        assert job.restarts == [] and job.seat.actor is None and job.seat.group is None
-    wait_until(lambda: _gone(group.name), what="the emptied group actor to be killed")
+        assert job.restarts == [] and job.seat.actor is None and job.seat.host is None
+    wait_until(lambda: _gone(host.name), what="the emptied group actor to be killed")
 
 
 def test_a_hidden_widths_run_first_then_classmates_all_train_in_group_actors(managers):
@@ -137,8 +137,8 @@ def test_a_hidden_widths_run_first_then_classmates_all_train_in_group_actors(man
     budget = 40
     hidden = m.submit("hostile", jobs.RunSpec((toy(budget).replace(g_widths="128"),)), label="link")
     members = [m.submit(f"student-{i}", jobs.RunSpec((toy(budget, seed=i),)), label=f"run {i}") for i in range(3)]
-    assert hidden.seat.group is not None and hidden.seat.group not in {j.seat.group for j in members}
-    assert len({id(j.seat.group) for j in members}) == 1
+    assert hidden.seat.host is not None and hidden.seat.host not in {j.seat.host for j in members}
+    assert len({id(j.seat.host) for j in members}) == 1
     for job in [hidden] + members:
         assert job.join(120), f"{job.label}: {job.status} at {steps(job)}"
         assert (job.status, job.error, steps(job)) == (Status.DONE, None, budget)

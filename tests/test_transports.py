@@ -110,8 +110,8 @@ def test_the_owner_cap_queues_a_run_until_the_first_ends_everywhere(manager):
 
 
 def test_a_run_that_turns_nan_reads_diverged_and_a_student_who_left_has_their_runs_stopped_everywhere(manager):
-    """Uploaded points that are not numbers: the run stops as diverged at its first logging step, with the step in
-    its snapshot (the first bad step). A student whose last tab closed (left_runs=stop): their runs stop and are forgotten."""
+    """Uploaded points that are not numbers: the run stops as diverged at its first logging step, with the first
+    bad step in its snapshot. A student whose last tab closed (left_runs=stop): their runs stop and are forgotten."""
     import numpy as np
 
     nan = manager.submit("n", RunSpec((RING.replace(steps=200, data="csv"),), points=np.full((64, 2), np.nan)), "A")

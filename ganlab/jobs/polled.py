@@ -26,7 +26,7 @@ class PolledJob(Job):
         super().__init__(manager, *args, **kwargs)
         self.transport = manager.transport  # ganlab/jobs/transport.py
         self.spec = self._factory  # what its runners are built from where it trains (after a failure too)
-        self.seat: Any = None  # the transport's record of where it trains (ray_backend/groups.py Seat)
+        self.seat: Any = None  # the transport's record of where it trains (ray_backend/hosts.py Seat)
         self.version_seen = -1  # the snapshot version of the newest snapshots received
         self.checkpoint: Checkpoint | None = None  # the newest weights a report brought (final ones at the end)
         self.applied: list[tuple[int | None, dict]] = []  # every live change (replayed after a restart)

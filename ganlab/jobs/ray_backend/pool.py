@@ -2,10 +2,10 @@
 
 Every actor is a TrainActor (actor.py, `ganlab-run-<replica>-<n>`): an Executor in a Ray actor. Admitting a job
 (`start`) gives it a place in one. A student's single toy run that the class engine stacks (placed STACK,
-ganlab/jobs/placement.py) joins an actor that has room for its stack key (groups.py: up to CPU_MEMBERS, or
-GPU_MEMBERS, such runs train there in one vectorised step, as in a single server's stack groups); any other
+ganlab/jobs/placement.py) joins an actor that has room for its stack key (hosts.py: up to CPU_MEMBERS, or
+GPU_MEMBERS, such runs train there in one vectorised step, as in a single server's stack hosts); any other
 job gets an actor of its own. Each actor asks Ray for RUN_CPUS of a CPU (one process stepping on one thread,
-whether it holds one run or a group; a share of a GPU for image runs and cuda groups when the cluster has
+whether it holds one run or a host; a share of a GPU for image runs and cuda hosts when the cluster has
 GPUs), so Ray places it on whichever node has room. A new actor's process first imports torch and the
 training stack (seconds of CPU), so the pool keeps SPARES actors warm and hands one to the next job; an actor
 whose jobs all ended waits as a spare (if one is missing) or is killed, freeing its process and its share of
@@ -35,7 +35,7 @@ from ganlab.jobs.checkpoints import CHECKPOINT_S
 from ganlab.jobs.polled import PolledJob
 from ganlab.jobs.ray_backend.actor import TrainActor
 from ganlab.jobs.ray_backend.connect import NAMESPACE, connect
-from ganlab.jobs.ray_backend.groups import Group, Seat, capacity, group_key
+from ganlab.jobs.ray_backend.hosts import Host, Seat, capacity, stack_key_of
 from ganlab.jobs.status import Status
 
 POLL_S = 0.25
@@ -72,7 +72,7 @@ class RayPool:
         self._actor_class = ray.remote(TrainActor)
         self._names = itertools.count(1)
         self._lock = threading.Lock()
-        self._groups: list[Group] = []  # actors with jobs
+        self._hosts: list[Host] = []  # actors with jobs
         self._spare: list[tuple[Any, str]] = []  # (actor, name): started, warm, no job yet
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -90,7 +90,7 @@ class RayPool:
         """A newly admitted job gets a place in an actor."""
         if job.seat is None and job.status == Status.STARTING and not self._closed.is_set():
             job.seat = Seat()
-            self._place(job, group_key(job))
+            self._place(job, stack_key_of(job))
 
     def send(self, job: PolledJob, cmd: tuple) -> None:
         """Straight to its actor (Ray keeps one caller's calls to an actor in order)."""
@@ -106,14 +106,14 @@ class RayPool:
         if self._thread is not None:
             self._thread.join(timeout)
         with self._lock:
-            groups, self._groups = self._groups, []
+            hosts, self._hosts = self._hosts, []
             spare, self._spare = self._spare, []
         if not self._ray.is_initialized():
             return  # Ray is down (process exit): the actors went with it
-        for group in groups:
-            for job in group.members.values():
-                job.seat.actor = job.seat.group = job.seat.inflight = None
-        for actor, _ in spare + [(g.actor, g.name) for g in groups]:
+        for host in hosts:
+            for job in host.members.values():
+                job.seat.actor = job.seat.host = job.seat.inflight = None
+        for actor, _ in spare + [(h.actor, h.name) for h in hosts]:
             self._kill_actor(actor)
         registry = self._manager.registry
         if registry is not None:
@@ -153,20 +153,20 @@ class RayPool:
         none has room), which builds it from its RunSpec, with its live changes so far and a pause first."""
         gpu = self._wants_gpu(job, key)
         with self._lock:
-            group = next((g for g in self._groups if key is not None and g.key == key and g.has_room()), None)
+            host = next((h for h in self._hosts if key is not None and h.key == key and h.has_room()), None)
             spare = None
-            if group is None:
+            if host is None:
                 spare = self._spare.pop(0) if self._spare and not gpu else None
                 actor, name = spare or self._new_actor(gpu)
-                group = Group(actor, name, key, capacity(gpu) if key is not None else 1, gpu)
-                self._groups.append(group)
-            group.members[job.id] = job
+                host = Host(actor, name, key, capacity(gpu) if key is not None else 1, gpu)
+                self._hosts.append(host)
+            host.members[job.id] = job
             seat = job.seat
-            seat.group, seat.actor, seat.name = group, group.actor, group.name
-            group.actor.start.remote(job.id, job.spec, job.label, list(job.applied), resume, paused)
+            seat.host, seat.actor, seat.name = host, host.actor, host.name
+            host.actor.start.remote(job.id, job.spec, job.label, list(job.applied), resume, paused)
             for cmd in job.arrived():
                 if cmd[0] != "apply":  # live changes went in with `start`
-                    group.actor.command.remote(job.id, *cmd)
+                    host.actor.command.remote(job.id, *cmd)
             self._ensure_poller()
         if spare is not None:
             self._refill()
@@ -188,19 +188,19 @@ class RayPool:
         killed (its process and its share of the cluster are freed)."""
         seat = job.seat
         with self._lock:
-            group = seat.group
-            seat.actor = seat.group = seat.inflight = None
-            if group is None:
+            host = seat.host
+            seat.actor = seat.host = seat.inflight = None
+            if host is None:
                 return
-            group.members.pop(job.id, None)
-            if group.members or group not in self._groups:
+            host.members.pop(job.id, None)
+            if host.members or host not in self._hosts:
                 return
-            self._groups.remove(group)
-            keep = not self._closed.is_set() and not group.gpu and len(self._spare) < self.spares
+            self._hosts.remove(host)
+            keep = not self._closed.is_set() and not host.gpu and len(self._spare) < self.spares
             if keep:
-                self._spare.append((group.actor, group.name))
+                self._spare.append((host.actor, host.name))
         if not keep:
-            self._kill_actor(group.actor)
+            self._kill_actor(host.actor)
 
     # ---- the poller --------------------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -217,41 +217,41 @@ class RayPool:
 
     def _poll(self) -> None:
         with self._lock:
-            groups = list(self._groups)
-        for group in groups:
-            if group.inflight is None and group.members:
-                group.inflight = group.actor.poll.remote(group.known())
-        refs = [g.inflight for g in groups if g.inflight is not None]
+            hosts = list(self._hosts)
+        for host in hosts:
+            if host.inflight is None and host.members:
+                host.inflight = host.actor.poll.remote(host.known())
+        refs = [h.inflight for h in hosts if h.inflight is not None]
         if not refs:
             return
         ready = set(self._ray.wait(refs, num_returns=len(refs), timeout=POLL_S)[0])
-        for group in groups:
-            if group.inflight is not None and group.inflight in ready:
-                self._answered(group)
+        for host in hosts:
+            if host.inflight is not None and host.inflight in ready:
+                self._answered(host)
 
-    def _answered(self, group: Group) -> None:
-        ref, group.inflight = group.inflight, None
+    def _answered(self, host: Host) -> None:
+        ref, host.inflight = host.inflight, None
         try:
             reports = self._ray.get(ref)
         except self._ray.exceptions.ActorUnavailableError:
             return  # unreachable for a moment: ask again
         except self._ray.exceptions.RayActorError:
-            self._group_lost(group)
+            self._host_lost(host)
             return
         for jid, report in reports.items():
-            job = group.members.get(jid)
+            job = host.members.get(jid)
             if job is None:
                 continue  # it left the actor meanwhile (stopped here, or restarted)
             if job.take(report):
                 self._finished(job)
 
-    def _group_lost(self, group: Group) -> None:
+    def _host_lost(self, host: Host) -> None:
         """An actor (or its node) died: each of its jobs continues alone from its own newest checkpoint."""
         with self._lock:
-            if group in self._groups:
-                self._groups.remove(group)
-            members = list(group.members.values())
-        self._kill_actor(group.actor)
+            if host in self._hosts:
+                self._hosts.remove(host)
+            members = list(host.members.values())
+        self._kill_actor(host.actor)
         for job in members:
             self._lost(job)
 
