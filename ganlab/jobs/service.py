@@ -5,7 +5,8 @@ the training process (ganlab/jobs/train_process/server.py) and a Ray actor (ray_
     perform(id, cmd)                               a page's command; kept for an id not started yet (a call may
                                                    overtake the start), dropped for one already reported done
     poll({id: held})                               -> {id: Report} (ganlab/jobs/report.py) of every id asked
-                                                   about; a job reported done is forgotten here
+                                                   about; a job reported done is forgotten here, its final
+                                                   report kept for a poll that asks again (KEEP_FINAL)
     members()                                      the ids held
     close(timeout)                                 stop every job
 
@@ -22,6 +23,9 @@ from ganlab.jobs.executor import Executor
 from ganlab.jobs.job import Job
 from ganlab.jobs.report import Report, failed, of, starting
 
+KEEP_FINAL = 64  # final reports kept for forgotten jobs (a poller whose answer was lost asks again at once;
+# a teacher's "Stop all runs" ends a class's jobs within one poll)
+
 
 class ExecutorService:
     def __init__(self, executor: Executor):
@@ -30,7 +34,8 @@ class ExecutorService:
         self._jobs: dict[int, Job] = {}
         self._early: dict[int, list[tuple]] = {}  # commands that came before their job
         self._gone: set[int] = set()  # jobs reported done and forgotten (late commands are dropped)
-        self._failed: dict[int, str] = {}  # submits that raised: reported once, as errors
+        self._failed: dict[int, str] = {}  # submits that raised: reported as errors, then kept in _final
+        self._final: dict[int, Report] = {}  # the last KEEP_FINAL final reports, oldest first
 
     def submit(self, jid: int, factory, label: str = "", store_key: str | None = None,
                first: Sequence[tuple] = ()) -> Job | None:
@@ -66,21 +71,30 @@ class ExecutorService:
 
     def poll(self, known: Mapping[int, Any]) -> dict[int, Report]:
         """A Report of every job asked about (id -> what the caller holds of it: its snapshot version, or what a
-        subclass's `report` reads); an id not started yet reads 'starting'."""
+        subclass's `report` reads); an id not started yet reads 'starting', one already over its final report
+        again (the poller's copy of that answer may have been lost on the way)."""
         out: dict[int, Report] = {}
         for jid, held in known.items():
             version = held[0] if isinstance(held, tuple) else held
             with self._lock:
-                job, why = self._jobs.get(jid), self._failed.pop(jid, None)
+                job, why, final = self._jobs.get(jid), self._failed.pop(jid, None), self._final.get(jid)
             if why is not None:
-                out[jid] = failed(why, version)
+                out[jid] = rep = failed(why, version)
+                self._keep(jid, rep)
             elif job is None:
-                out[jid] = starting(version)
+                out[jid] = final or starting(version)
             else:
                 out[jid] = rep = self.report(jid, job, held)
                 if rep.done:
+                    self._keep(jid, rep)
                     self.forget(jid)
         return out
+
+    def _keep(self, jid: int, rep: Report) -> None:
+        with self._lock:
+            self._final[jid] = rep
+            while len(self._final) > KEEP_FINAL:
+                del self._final[next(iter(self._final))]
 
     def report(self, jid: int, job: Job, held: Any) -> Report:
         return of(job, held)
