@@ -21,6 +21,7 @@ from ganlab.jobs.status import FINISHED, Status
 
 class PolledJob(Job):
     trains_here = False  # its checkpoints are saved where it trains (the training process, a Ray actor)
+    _final_status = Status.STOPPED  # the status `end()` gives: the last finished one a report brought
 
     def __init__(self, manager: Any, *args: Any, **kwargs: Any):
         super().__init__(manager, *args, **kwargs)
@@ -98,8 +99,6 @@ class PolledJob(Job):
         else:
             self._final_status = status
         return report.done
-
-    _final_status = Status.STOPPED
 
     def end(self, status: Status | None = None) -> None:
         """Over (once): `status`, else the last finished status a report gave (STOPPED when none did)."""
