@@ -4,7 +4,8 @@ GANLAB_DATA_DIR              a temporary folder for the whole session: the run s
                              writes into the user's data folder.
 reset_job_manager (autouse)  after each test, stop every run of the process-wide job manager, so worker
                              threads never outlive a test (every AppTest has the same session id, and an
-                             app's threads keep running between `at.run()` calls).
+                             app's threads keep running between `at.run()` calls); its training process is
+                             handed on to the next test's manager, as one server keeps one.
 app_test(path, ...)          factory: an AppTest of app.py (or a page) with a generous first-run timeout.
 wait_until                   fixture: the poll helper `wait_until(cond, timeout, what=...)` for tests that
                              wait on a training thread.
@@ -89,12 +90,51 @@ def offline(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
+_WARM_CHILD: list = []  # the training process the last test's process-wide manager left running (at most one)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_training_process():
+    """A ProcessJobManager made in this session takes the training process (ganlab/jobs/train_process/) the last
+    test's process-wide manager left, when it runs the same settings, as a server keeps one child for all its
+    sessions: a new child per test costs ~1.5 s of torch import, over a hundred times in the suite."""
+    from ganlab.jobs.train_process import manager
+
+    made = manager.TrainProcess
+
+    def reuse(workers, threads=0, **kwargs):
+        while _WARM_CHILD:
+            child = _WARM_CHILD.pop()
+            if (workers, threads) == (child.workers, child.threads) and not kwargs and child.pid() is not None:
+                return child
+            child.close(5.0)
+        return made(workers, threads, **kwargs)
+
+    manager.TrainProcess = reuse
+    yield
+    manager.TrainProcess = made
+    while _WARM_CHILD:
+        _WARM_CHILD.pop().close(5.0)
+
+
 @pytest.fixture(autouse=True)
 def reset_job_manager():
+    """After each test, a fresh process-wide manager: the old one's runs are stopped and ended (also in its
+    training process, which is then left for the next test's manager; see warm_training_process)."""
     yield
     jobs = sys.modules.get("ganlab.jobs.job_manager")
-    if jobs is not None and jobs._MANAGER is not None:
-        jobs._MANAGER.shutdown()  # a closed manager is replaced by a fresh one on the next jobs.manager()
+    m = jobs._MANAGER if jobs is not None else None
+    if m is None:
+        return
+    child = getattr(m, "transport", None)
+    keep = type(child).__name__ == "TrainProcess" and child.pid() is not None and not child._closed.is_set()
+    if keep:
+        m.transport = None  # its shutdown then stops the jobs (over there too) but leaves the child running
+    m.shutdown()  # a closed manager is replaced by a fresh one on the next jobs.manager()
+    if keep and child.pid() is not None and not child._jobs:
+        _WARM_CHILD.append(child)
+    elif keep:
+        child.close(5.0)
 
 
 @pytest.fixture
