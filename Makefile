@@ -10,9 +10,7 @@ $(PY):
 	(command -v python3.11 >/dev/null 2>&1 && python3.11 -m venv $(VENV)) || python3 -m venv $(VENV)
 
 # Re-install only when requirements.txt is newer than the stamp (the venv is an order-only prerequisite).
-# --no-compile: Python compiles each module when it is first imported instead of all of torch's ahead of time
-# (measured: 98 s -> 63 s for this install on the 2-core machine).
-PIP := $(PY) -m pip install --no-compile --disable-pip-version-check
+PIP := $(PY) -m pip install --disable-pip-version-check
 $(STAMP): requirements.txt | $(PY)
 	$(PIP) -r requirements.txt
 	@touch $(STAMP)
