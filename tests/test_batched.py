@@ -310,11 +310,32 @@ def test_stack_key_groups_configs_and_refuses_mismatches():
     eng.add(SMALL)
     with pytest.raises(NotStackable, match=r"G.s layers 4 -> 32 -> 32 -> 2 vs 4 -> 16 -> 16 -> 2"):
         eng.add(SMALL.replace(g_width=32))
-    for bad, why in ((dict(data="mnist", batch_size=32), "toy"), (dict(g_batchnorm=True), "BatchNorm"),
-                     (dict(d_dropout=0.3), "dropout"), (dict(optimizer="rmsprop"), "Adam")):
+    for bad, why in ((dict(model="dcgan", data="mnist"), "MLP"), (dict(g_batchnorm=True), "BatchNorm"),
+                     (dict(d_dropout=0.3), "dropout"), (dict(optimizer="rmsprop"), "Adam"),
+                     (dict(data="mnist", conditional=True), "unconditional")):
         with pytest.raises(NotStackable, match=why):
             stack_key(SMALL.replace(**bad))
     assert len(eng) == 1
+    with pytest.raises(NotStackable, match=r"G.s layers 4 -> 16 -> 16 -> 784 vs 4 -> 16 -> 16 -> 2"):
+        eng.add(SMALL.replace(data="mnist"))  # an MLP image run is stacked, but never with toy runs
+
+
+def test_mnist_mlp_members_are_their_trainers_bit_for_bit():
+    """The tutorials' MLP GAN on the embedded digits (mnist-mlp: 784-wide layers, tanh output, label smoothing,
+    weight average) stacks too: on a CPU with one thread each member is its single-run Trainer bit for bit over
+    200 steps, per loss, and the members share the one copy of the digits instead of a copy each."""
+    from ganlab import presets
+
+    base = presets.get("mnist-mlp").config.replace(device="cpu", log_every=50)
+    cfgs = [base, base.replace(seed=1, loss="hinge", real_label=1.0, g_ema=0.0), base.replace(seed=2, loss="lsgan")]
+    eng, ids, trs = _pair(cfgs, double=False)
+    assert eng.lay_g.tanh_out and not eng.lay_d.tanh_out
+    eng.step(200)
+    work = eng._blocks[0]
+    assert work.data is eng.member(ids[0]).data.x and not work.offsets.any()  # one copy of the 5,000 digits
+    for mid, tr in zip(ids, trs):
+        tr.step(200)
+        _assert_same_run(eng, mid, tr, tol=dict(rtol=0, atol=0), what=tr.config.loss)
 
 
 # ---- the runner surface --------------------------------------------------------------------------------------

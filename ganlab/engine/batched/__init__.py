@@ -1,4 +1,5 @@
-"""The class engine: many small 2-D toy GAN runs stacked into one vectorised training step.
+"""The class engine: many small MLP GAN runs (2-D toy runs; unconditional MLP image runs such as mnist-mlp too)
+stacked into one vectorised training step.
 
 key       stack_key(config) -> StackKey: configs with equal keys can share a stack; NotStackable says why not
 stacked   stacked MLP forward (baddbmm over members), spectral norm, penalties, per-member loss groups

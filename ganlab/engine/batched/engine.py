@@ -1,4 +1,5 @@
-"""ClassEngine: many toy GAN runs with the same network shapes, trained by one stacked step.
+"""ClassEngine: many MLP GAN runs with the same network shapes (toy runs, or MLP image runs: key.py), trained by
+one stacked step.
 
 Each member is a single run in all but storage: its own seed (same initial weights as a Trainer with that
 seed), its own generator for data indices and noise (drawn in the Trainer's order, so a member follows the
@@ -43,7 +44,7 @@ CPU_BLOCK = 8
 
 
 class ClassEngine:
-    """Toy runs with one stack key (see key.py), trained together. Every public method holds the engine's
+    """Runs with one stack key (see key.py), trained together. Every public method holds the engine's
     lock: one worker steps it, commands and snapshots (MemberRunner) wait for the chunk in progress."""
 
     def __init__(self, key: StackKey | None = None, fused: bool | None = None, block: int | None = None,
@@ -286,7 +287,8 @@ class ClassEngine:
                 torch.randint(0, n, (B,), generator=g, device=self.device, out=w.uidx[j, r])
 
     def _real(self, w: Work, idx: Tensor, rows=None) -> Tensor:
-        """(R, B) member-local indices -> (R, B, 2) points from each member's own data."""
+        """(R, B) member-local indices -> (R, B, d) samples from each member's own data (d: 2 for toy points, the
+        flattened pixels for images)."""
         idx = take(idx + w.offsets, rows) if rows is not None else idx + w.offsets
         return w.data.index_select(0, idx.reshape(-1)).view(*idx.shape, -1)
 

@@ -1,4 +1,5 @@
-"""Which toy runs can share one stacked step: `stack_key(config)`.
+"""Which MLP runs can share one stacked step: `stack_key(config)` (2-D toy runs; unconditional MLP image GANs
+such as mnist-mlp too, though the job layer stacks only toy runs so far: ganlab/jobs/placement.py).
 
 Members of one stack must have networks of the same shapes and the same batch, on the same device. The key
 holds the ordered (name, shape) of G's and D's parameters as `ganlab.models.build` makes them for the config
@@ -50,8 +51,6 @@ class StackKey:
 
 def refusal(config: TrainConfig) -> str | None:
     """Why this config cannot be stacked at all, or None."""
-    if not config.is_toy:
-        return f"only 2-D toy runs are stacked; {config.data!r} runs on the single-run Trainer"
     if config.model != "mlp" or config.conditional:
         return "only unconditional MLP runs are stacked"
     if config.g_batchnorm:

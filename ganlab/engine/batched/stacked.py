@@ -65,6 +65,7 @@ class Layout:
     # other layers), a stacked member is its single run bit for bit on a CPU, for R small kernels per such
     # layer; off on a GPU (launches are what counts).
     exact: bool = False
+    tanh_out: bool = False  # G of image data: x = tanh(last layer), pixels in [-1, 1]
 
     @property
     def n_params(self) -> int:
@@ -96,7 +97,8 @@ def layout_of(module: nn.Module, act: str, slope: float, pack: int = 1, exact: b
     lins = linears(module)
     sn = any(parametrize.is_parametrized(lin, "weight") for lin in lins)
     shapes = tuple((lin.out_features, lin.in_features) for lin in lins)
-    return Layout(shapes, act if act in ("relu", "tanh") else "leaky_relu", slope, sn, pack, exact)
+    tanh_out = isinstance(module.net[-1], nn.Tanh)
+    return Layout(shapes, act if act in ("relu", "tanh") else "leaky_relu", slope, sn, pack, exact, tanh_out)
 
 
 # ---- forward ---------------------------------------------------------------------------------------------
@@ -219,7 +221,8 @@ def module_linear(h: Tensor, W: Tensor, b: Tensor, exact: bool = False) -> Tenso
 def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None = None,
             training: bool = True) -> Tensor:
     """x (R, B, in) -> (R, B, out) through the stacked MLP `params` [W_0, b_0, ...] (each (R, ...)).
-    For D, x is (R, B, 2) and is packed to (R, B / pack, 2 * pack) first (PacGAN); D returns (R, B / pack, 1)."""
+    For D, x is (R, B, d) (d: 2 for toy data, 784 for a flattened 28x28 digit) and is packed to
+    (R, B / pack, d * pack) first (PacGAN); D returns (R, B / pack, 1). An image G ends in tanh."""
     h = x.reshape(x.shape[0], x.shape[1] // lay.pack, -1) if lay.pack > 1 else x
     n = len(lay.shapes)
     for i in range(n):
@@ -233,7 +236,7 @@ def forward(params: Sequence[Tensor], x: Tensor, lay: Layout, sn: SNState | None
             h = module_linear(h, W, b, lay.exact)  # b + h W^T, per member
         if i < n - 1:
             h = _act(h, lay)
-    return h
+    return torch.tanh(h) if lay.tanh_out else h
 
 
 # ---- per-member losses from the registry ----------------------------------------------------------------

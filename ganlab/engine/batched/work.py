@@ -65,9 +65,14 @@ class Work:
             for k in NETS:
                 for x in self.t[k]:
                     x.requires_grad_(True)
-        self.data = torch.cat([m.data.x for m in members]) if len(members) > 1 else members[0].data.x
+        # every member's data in one tensor, rows offset per member; members that share one data tensor (an
+        # image data set: one copy per process, ganlab.data) share its rows instead of a copy each
+        first = members[0].data.x
+        shared = all(m.data.x is first for m in members)
+        self.data = first if shared else torch.cat([m.data.x for m in members])
         sizes = [len(m.data.x) for m in members]
-        self.offsets = torch.tensor(np.cumsum([0] + sizes[:-1]), dtype=torch.long, device=self.device).view(-1, 1)
+        starts = [0] * len(members) if shared else np.cumsum([0] + sizes[:-1])
+        self.offsets = torch.tensor(starts, dtype=torch.long, device=self.device).view(-1, 1)
         self.sizes = sizes
         self.adam_g = adam.AdamRows.of(self.t["g"], self.t["g_m"], self.t["g_v"], self.t["steps"][0])
         self.adam_d = adam.AdamRows.of(self.t["d"], self.t["d_m"], self.t["d_v"], self.t["steps"][1])
