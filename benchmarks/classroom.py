@@ -66,7 +66,7 @@ from urllib.parse import parse_qsl, urlencode
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_QUERY = "preset=ring-collapse&compare=0"
 AB_QUERY = "preset=ring-collapse&compare=1"
-RUN_LINE = re.compile(r"^\s*Run ([A-Z]) · step (\d+) / (\d+) · ([^·\n]+)")
+RUN_LINE = re.compile(r"^\s*(?:Run ([A-Z]) · step|Step) (\d+) / (\d+) · ([^·\n]+)")  # a lab's, or an Image GAN run's
 QUEUED = re.compile(r"queued: position (\d+)")
 DEVICE = re.compile(r"^Device: (.+)$")
 TRAINING_THREAD = re.compile(r"^ganlab-(?!reaper|warm|train-poller)")
@@ -86,11 +86,12 @@ def _stderr(msg: str) -> None:
 
 # ---- pure helpers ----------------------------------------------------------------------------------------
 def parse_run_line(text: str) -> tuple[str, int, int, str] | None:
-    """('A', N, M, status) from a live view line `Run A · step N / M · status · ...`, else None."""
+    """('A', N, M, status) from a live view line `Run A · step N / M · status · ...` (the Image GAN page's one run:
+    `Step N / M · status · ...`, read as run A), else None."""
     m = RUN_LINE.match(text or "")
     if not m:
         return None
-    return m.group(1), int(m.group(2)), int(m.group(3)), m.group(4).strip()
+    return m.group(1) or "A", int(m.group(2)), int(m.group(3)), m.group(4).strip()
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -150,12 +151,13 @@ def budget_query(query: str, budget: int) -> str:
     """`query` with the preset's full config and a step budget of `budget` (a share link that trains longer)."""
     from ganlab.presets import PRESETS
 
+    page, sep, query = query.rpartition("?")  # a page's name before "?" stays
     q = dict(parse_qsl(query, keep_blank_values=True))
     preset = q.get("preset", "ring-collapse")
     base = PRESETS[preset].config.replace(steps=budget)
     out = {"preset": preset, **base.to_query()}
     out.update({k: v for k, v in q.items() if k not in out and k != "steps"})
-    return urlencode(out)
+    return page + sep + urlencode(out)
 
 
 # ---- the server process -----------------------------------------------------------------------------------
@@ -474,6 +476,8 @@ class Student:
     interrupted: int = 0  # requests whose run ended early for the next rerun (never finished)
 
     def __post_init__(self):
+        if "?" in self.query:  # "image_gan?preset=mnist-mlp&compare=0": a page other than the app's default
+            self.page_name, self.query = self.query.split("?", 1)
         self._widgets: dict[str, Any] = {}
         self._seen: set[str] = set()
         self._buttons: dict[str, tuple[str, bool]] = {}  # label -> (widget id, disabled)
@@ -995,7 +999,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--students", type=int, default=30)
     ap.add_argument("--seconds", type=float, default=60.0, help="how long each student stays after pressing Start")
     ap.add_argument("--arrive-s", type=float, default=5.0, help="students arrive evenly over this many seconds")
-    ap.add_argument("--url-query", default=None, help=f"the page's query string (default {DEFAULT_QUERY!r})")
+    ap.add_argument("--url-query", default=None, help=f"the page's query string (default {DEFAULT_QUERY!r}); "
+                    "PAGE?QUERY opens another page, e.g. 'image_gan?preset=mnist-mlp&compare=0'")
     ap.add_argument("--ab", action="store_true", help=f"runs A and B: query {AB_QUERY!r}")
     ap.add_argument("--budget", type=int, default=None,
                     help="give the preset's runs this step budget (the link then carries the preset's config)")

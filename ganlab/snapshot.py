@@ -138,16 +138,9 @@ def _score(D, x: torch.Tensor) -> torch.Tensor:
     return D(x).reshape(-1)
 
 
-def take(trainer, views: RunViews | None = None) -> Snapshot:
-    """The run now. `views`: the run's RunViews (a runner keeps one); None computes the shared pictures afresh
-    and keeps no timeline."""
+def grid(trainer) -> tuple[bytes, int]:
+    """An image run's sample grid now, from its fixed noise: (JPEG, images per row)."""
     c = trainer.config
-    frames = views.frames if views is not None else None
-    views = views or RunViews()
-    base = dict(config=c, step=trainer.step_count, status=trainer.status, diverged_at=trainer.diverged_at,
-                seconds=trainer.seconds, history=trainer.history.arrays(), note=trainer.data.note)
-    if trainer.data.is_toy:
-        return Snapshot(**base, **_toy_views(trainer, views))
     with torch.no_grad():
         G = trainer.sampler  # G, or its weight average when config.g_ema > 0
         was = G.training
@@ -160,7 +153,20 @@ def take(trainer, views: RunViews | None = None) -> Snapshot:
         nrow = 64 // k
         x = x[: nrow * k].reshape(nrow, k, *x.shape[1:]).swapaxes(0, 1).reshape(-1, *x.shape[1:])
     scale = 3 if x.shape[-1] <= 8 else 2
-    jpeg = jpeg_bytes(to_grid(x[:64], nrow), scale)
+    return jpeg_bytes(to_grid(x[:64], nrow), scale), nrow
+
+
+def take(trainer, views: RunViews | None = None) -> Snapshot:
+    """The run now. `views`: the run's RunViews (a runner keeps one); None computes the shared pictures afresh
+    and keeps no timeline."""
+    c = trainer.config
+    frames = views.frames if views is not None else None
+    views = views or RunViews()
+    base = dict(config=c, step=trainer.step_count, status=trainer.status, diverged_at=trainer.diverged_at,
+                seconds=trainer.seconds, history=trainer.history.arrays(), note=trainer.data.note)
+    if trainer.data.is_toy:
+        return Snapshot(**base, **_toy_views(trainer, views))
+    jpeg, nrow = grid(trainer)
     if frames is not None and (trainer.step_count % c.log_every == 0 or trainer.step_count >= c.steps
                                or not frames.frames):
         frames.add(trainer.step_count, jpeg)  # one frame per logging step (snapshots also come in between)

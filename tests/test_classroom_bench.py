@@ -21,6 +21,15 @@ def test_parse_run_line():
     assert cb.parse_run_line("#### A: Non-saturating") is None
     assert cb.parse_run_line("Your run is queued: position 3 in line") is None
     assert cb.parse_run_line("") is None
+    # the Image GAN page's one run (image_gan?preset=mnist-mlp&compare=0) reads as run A
+    assert cb.parse_run_line("Step 420 / 6000 · running · 8 steps/s") == ("A", 420, 6000, "running")
+
+
+def test_a_query_with_a_page_name_opens_that_page():
+    s = cb.Student(0, 1, "image_gan?preset=mnist-mlp&compare=0", seconds=5)
+    assert (s.page_name, s.query) == ("image_gan", "preset=mnist-mlp&compare=0")
+    assert cb.Student(0, 1, "preset=ring-collapse&compare=0", seconds=5).page_name == ""
+    assert cb.budget_query("image_gan?preset=mnist-mlp&compare=0", 100).startswith("image_gan?preset=mnist-mlp&")
 
 
 @pytest.mark.parametrize("q", [0, 10, 50, 90, 95, 100])

@@ -42,7 +42,13 @@ def test_other_toy_runs_train_as_toy_jobs_and_the_rest_here():
     assert place(RunSpec((RING,)), stacking=False).where == TOY  # GANLAB_CLASS_ENGINE=0
     assert place(RunSpec((RING,), resume=object())).where == HERE  # continues a checkpoint
     image = TrainConfig(data="digits", model="mlp", steps=2, batch_size=16, g_width=16, d_width=16)
-    assert place(RunSpec((image,))).where == HERE
+    p = place(RunSpec((image,)))  # one MLP image run on embedded data: stacked, never with toy runs
+    assert p.where == STACK and p.key != place(RunSpec((RING,))).key and p.score
+    assert place(RunSpec((image, image.replace(seed=1)))).where == HERE  # the image page's A and B
+    assert place(RunSpec((image.replace(data="fashion-mnist"),))).where == HERE  # a data folder: here
+    assert place(RunSpec((image.replace(data="mnist", model="dcgan"),))).where == HERE
+    assert place(RunSpec((image.replace(conditional=True),))).where == HERE  # the engine refuses it
+    assert place(RunSpec((image,)), stacking=False).where == HERE
     assert place(RunSpec((TheoryConfig(),))).where == HERE
     assert place(lambda: []).where == HERE  # a plain callable: nothing to place it by
 

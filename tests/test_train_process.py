@@ -90,14 +90,17 @@ def test_toy_jobs_go_to_the_child_stacked_or_not_and_other_jobs_train_here(manag
     lam = manager.submit("t", lambda: [TrainerRunner(short)], "x")  # a closure: trains here
     refused = manager.submit("u", RunSpec((short.replace(optimizer="rmsprop"),)), "y")  # not stackable: a child thread
     ab = manager.submit("v", RunSpec((short, short.replace(seed=1))), "A vs B")  # A and B: a child thread
-    image = manager.submit("w", RunSpec((TrainConfig(data="digits", model="mlp", steps=2, log_every=1,
-                                                     batch_size=16, g_width=16, d_width=16),), score=False), "img")
-    assert not isinstance(lam, ProcJob) and not isinstance(image, ProcJob)
-    assert isinstance(refused, ProcJob) and isinstance(ab, ProcJob)
-    for job in (lam, refused, ab, image):
+    digits = TrainConfig(data="digits", model="mlp", steps=2, log_every=1, batch_size=16, g_width=16, d_width=16)
+    image = manager.submit("w", RunSpec((digits,), score=False), "img")  # an MLP image run: stacked in the child
+    dcgan = manager.submit("z", RunSpec((digits.replace(data="mnist", model="dcgan", dcgan_width=8),), score=False),
+                           "dcgan")  # other image runs train here
+    assert not isinstance(lam, ProcJob) and not isinstance(dcgan, ProcJob)
+    assert isinstance(refused, ProcJob) and isinstance(ab, ProcJob) and isinstance(image, ProcJob)
+    for job in (lam, refused, ab, image, dcgan):
         assert job.join(60) and job.status == "done", job.error
     assert [s.step for s in ab.snapshots()] == [20, 20] and ab.progress() == ((20, "ready"), (20, "ready"))
-    assert image.runners[0].checkpoint() is not None  # the Image GAN page's download reads it
+    for job in (image, dcgan):
+        assert job.runners[0].checkpoint() is not None  # the Image GAN page's download reads it
 
 
 def test_shutdown_ends_the_child_and_the_poller():

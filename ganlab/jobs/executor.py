@@ -90,9 +90,9 @@ class Executor:
             group = self._stacker.group_for(placement.key)
         except Exception:  # noqa: BLE001 - its engine cannot be made here (e.g. no GPU): the job trains alone
             return None
-        config, points = placement.config, placement.points
+        config, points, score = placement.config, placement.points, placement.score
         job._group = group
-        job._factory = lambda: [MemberRunner.add(group.engine, config, points=points)]
+        job._factory = lambda: [MemberRunner.add(group.engine, config, score, points=points)]
         group.join(job)
         return group
 

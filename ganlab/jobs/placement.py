@@ -1,13 +1,13 @@
 """Where a job trains: one function of what the job is (its RunSpec), which every transport uses.
 
-    STACK  one student's single 2-D toy run that the class engine takes (ganlab.engine.batched.refusal) and that
-           does not continue a checkpoint: it joins a stack group (ganlab/jobs/stacking.py; on Ray a group
-           actor) of runs with the same key, ganlab.engine.batched.stack_key, computed from the shapes of the
-           networks the config builds -- so a run whose hidden widths differ from its preset's can never join
-           the preset's group.
+    STACK  one student's single 2-D toy run, or MLP image run on the embedded digits (mnist-mlp), that the class
+           engine takes (ganlab.engine.batched.refusal) and that does not continue a checkpoint: it joins a
+           stack group (ganlab/jobs/stacking.py; on Ray a group actor) of runs with the same key,
+           ganlab.engine.batched.stack_key, computed from the shapes of the networks the config builds -- so a
+           run whose hidden widths differ from its preset's can never join the preset's group.
     TOY    any other RunSpec of 2-D toy runs that starts fresh (the Mode collapse lab's A and B, a remedy the
            engine does not stack): a worker thread of the training process, on Ray an actor of its own.
-    HERE   everything else (image runs, the 1-D game, a continued checkpoint, a plain callable): the worker
+    HERE   everything else (other image runs, the 1-D game, a continued checkpoint, a plain callable): the worker
            threads of the process that admitted it, on Ray an actor of its own.
 
 A factory that wraps a RunSpec's runners (a Ray group actor's checkpointing) names the spec as `.spec`.
@@ -31,6 +31,7 @@ class Placement:
     key: Any = None
     config: Any = None
     points: Any = None
+    score: bool = False  # an image run logs the quality columns (RunSpec.score)
 
 
 ALONE = Placement(HERE)
@@ -45,15 +46,25 @@ def spec_of(factory) -> RunSpec | None:
 def place(factory, stacking: bool = True) -> Placement:
     """Where the job `factory` builds trains. stacking=False (GANLAB_CLASS_ENGINE=0): no run is stacked."""
     spec = spec_of(factory)
-    if spec is None or spec.resume is not None or not all(getattr(c, "is_toy", False) for c in spec.configs):
+    if spec is None or spec.resume is not None:
         return ALONE
-    if stacking and len(spec.configs) == 1:
+    toy = all(getattr(c, "is_toy", False) for c in spec.configs)
+    if stacking and len(spec.configs) == 1 and (toy or _embedded_mlp(spec)):
         from ganlab.engine.batched import refusal, stack_key
 
         config = spec.configs[0]
         if refusal(config) is None:
             try:
-                return Placement(STACK, stack_key(config), config, spec.points)
+                return Placement(STACK, stack_key(config), config, spec.points, spec.score)
             except Exception:  # noqa: BLE001 - e.g. cuda asked for and missing here: the run reports it alone
                 pass
-    return Placement(TOY)
+    return Placement(TOY) if toy else ALONE
+
+
+def _embedded_mlp(spec: RunSpec) -> bool:
+    """One MLP image run on data every process has (the embedded digits: no data folder, no download)."""
+    from ganlab.config import TrainConfig
+    from ganlab.data.images import EMBEDDED
+
+    c = spec.configs[0]
+    return isinstance(c, TrainConfig) and c.model == "mlp" and c.data in EMBEDDED

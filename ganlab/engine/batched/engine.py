@@ -426,6 +426,10 @@ class ClassEngine:
             if row is not None and not all(math.isfinite(row[k]) for k in ("g_grad", "d_grad")):
                 m.status, m.diverged_at = "diverged", m.step_count
                 out[m.id] = None
+            elif row is not None and m.evaluators:  # image runs: quality scores from the member's own modules
+                _materialise(m, w.t, r)  # its rows as the working stack has them now
+                for ev in m.evaluators:
+                    row.update(ev(m))
         return out
 
     @torch.no_grad()
@@ -446,21 +450,26 @@ class ClassEngine:
         return out
 
     # ---- a member's weights as modules (snapshots, checkpoints) -----------------------------------------------
-    @torch.no_grad()
     def materialise(self, mid: int) -> Member:
         """Copy member `mid`'s current weights into its G, D (and G_ema) modules; returns the member."""
         with self._lock:
-            m, r = self.member(mid), self._row(mid)
-            _copy_row(m.G, self._state["g"], r)
-            _copy_row(m.D, self._state["d"], r, self._state.get("sn"))
-            if m.ema_on:
-                if m.G_ema is None:
-                    import copy
-                    m.G_ema = copy.deepcopy(m.G).eval().requires_grad_(False)
-                _copy_row(m.G_ema, self._state["ema"], r)
-            else:
-                m.G_ema = None
+            m = self.member(mid)
+            _materialise(m, self._state, self._row(mid))
             return m
+
+
+@torch.no_grad()
+def _materialise(m: Member, state: dict[str, list[Tensor]], r: int) -> None:
+    """Row r of `state` (the engine's storage, or a working stack) into member m's G, D (and G_ema) modules."""
+    _copy_row(m.G, state["g"], r)
+    _copy_row(m.D, state["d"], r, state.get("sn"))
+    if m.ema_on:
+        if m.G_ema is None:
+            import copy
+            m.G_ema = copy.deepcopy(m.G).eval().requires_grad_(False)
+        _copy_row(m.G_ema, state["ema"], r)
+    else:
+        m.G_ema = None
 
 
 def _row_norms(grads) -> Tensor:

@@ -20,7 +20,7 @@ from ganlab.config import TrainConfig
 from ganlab.engine.batched.engine import ClassEngine, Member
 from ganlab.engine.trainer import Trainer
 from ganlab.engine.weights import RunWeights, weights_of
-from ganlab.snapshot import RunViews, Snapshot, take
+from ganlab.snapshot import RunViews, Snapshot, grid, take
 
 
 class MemberView:
@@ -44,10 +44,19 @@ class MemberRunner:
         self.views = RunViews()
         self._parked = False
         self._weights: RunWeights | None = None  # the last copy weights() made
+        if not self._member.config.is_toy:  # an image run's timeline: a grid at each logging step
+            self._member.evaluators.append(self._timeline_frame)
 
     @classmethod
-    def add(cls, engine: ClassEngine, config: TrainConfig, **kw) -> "MemberRunner":
-        return cls(engine, engine.add(config, **kw))
+    def add(cls, engine: ClassEngine, config: TrainConfig, score: bool = False, **kw) -> "MemberRunner":
+        """A new member of `engine`; `score`: an image run logs the quality columns (ganlab.quality), as
+        RunSpec(score=True) makes a single run log them."""
+        runner = cls(engine, engine.add(config, **kw))
+        if score and not config.is_toy:
+            from ganlab import quality
+
+            quality.attach(runner._member)
+        return runner
 
     @property
     def config(self) -> TrainConfig:
@@ -92,6 +101,13 @@ class MemberRunner:
         with self.engine._lock:
             self.engine.materialise(self.id)
             yield
+
+    def _timeline_frame(self, member: Member) -> dict:
+        """Called by the engine at each logging step, on the member's materialised modules: the grid of that
+        step joins the timeline (a single run publishes at its logging steps; a stacked one whenever its page
+        asks). Logs no column."""
+        self.views.frames.add(member.step_count, grid(MemberView(member))[0])
+        return {}
 
     def snapshot(self) -> Snapshot:
         with self._materialised():

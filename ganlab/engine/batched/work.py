@@ -14,7 +14,7 @@ from ganlab.engine.batched import adam, stacked
 from ganlab.engine.batched.stacked import Groups
 from ganlab.engine.history import History
 from ganlab.engine.loop import ConfigPacing
-from ganlab.engine.trainer import BASE_COLUMNS, TOY_COLUMNS
+from ganlab.engine.trainer import BASE_COLUMNS, TOY_COLUMNS, Trainer
 
 NETS = ("g", "d")  # stacked parameters (leaves that require grad)
 STATE = ("g", "d", "ema", "g_m", "g_v", "d_m", "d_v", "sn", "steps")  # everything kept per member row
@@ -43,6 +43,12 @@ class Member(ConfigPacing):
         # d_loss, g_loss, D(x), D(G(z)) of the steps of this interval, in the parameters' precision
         self.acc = np.zeros((config.log_every, 4), np.float64 if dtype == torch.float64 else np.float32)
         self.grad_norms = (0.0, 0.0)  # of the last interval's last step (the Trainer's _grad_norms)
+        # f(member) -> {column: value} at each logging step, on its materialised modules: image runs' quality
+        # scores (ganlab.quality.attach, as on a Trainer)
+        self.evaluators: list = []
+
+    sample = Trainer.sample  # samples as the Trainer draws them (eval mode, its weight average when on)
+    sampler = Trainer.sampler
 
     def steppable(self, paused_too: bool = False) -> bool:
         return self.status == "ready" and (paused_too or not self.paused) and self.step_count < self.budget
