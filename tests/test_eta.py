@@ -15,6 +15,19 @@ def test_share_of_a_worker():
     assert eta.share(0, 0) == 1.0
     assert eta.useful_share(2, 2) == 1.0  # no sharing, no cost
     assert eta.useful_share(30, 2) == pytest.approx(eta.SHARED_EFFICIENCY / 15)
+    assert eta.useful_share(30, 2, stacked=True) == pytest.approx(eta.STACKED_EFFICIENCY / 15)
+
+
+def test_a_stacked_run_loses_less_to_sharing_than_one_in_the_servers_threads():
+    mlp, dcgan = PRESETS["mnist-mlp"].config, PRESETS["mnist-dcgan"].config
+    for config, lost in ((mlp, eta.STACKED_EFFICIENCY), (dcgan, eta.SHARED_EFFICIENCY),
+                         (mlp.replace(data="fashion-mnist"), eta.SHARED_EFFICIENCY)):  # a data folder: not stacked
+        alone = eta.eta(config, "", runs=1, workers=2, speed=SPEED)
+        assert eta.eta(config, "", runs=30, workers=2, speed=SPEED).steps_per_s == pytest.approx(
+            alone.steps_per_s * lost / 15)
+    pair = eta.eta([mlp, mlp.replace(seed=1)], "", runs=30, workers=2, speed=SPEED)  # A and B: not stacked
+    assert pair.steps_per_s == pytest.approx(eta.eta([mlp, mlp], "", runs=1, workers=2, speed=SPEED).steps_per_s
+                                             * eta.SHARED_EFFICIENCY / 15)
 
 
 def test_every_measured_preset_is_an_image_preset():
@@ -37,7 +50,7 @@ def test_thirty_runs_take_fifteen_times_as_long_as_one_on_two_workers_and_what_s
     alone = eta.eta(c, "mnist-mlp", runs=1, workers=2, speed=SPEED)
     class30 = eta.eta(c, "mnist-mlp", runs=30, workers=2, speed=SPEED)
     assert not alone.measured and alone.digits_step == eta.DIGITS_AT["mnist-mlp"]
-    slower = 15 / eta.SHARED_EFFICIENCY
+    slower = 15 / eta.STACKED_EFFICIENCY  # mnist-mlp trains stacked in the training process
     assert class30.steps_per_s == pytest.approx(alone.steps_per_s / slower)
     assert class30.to_digits_s == pytest.approx(slower * alone.to_digits_s)
     assert alone.to_end_s == pytest.approx(c.steps / alone.steps_per_s)

@@ -49,22 +49,29 @@ def place(factory, stacking: bool = True) -> Placement:
     if spec is None or spec.resume is not None:
         return ALONE
     toy = all(getattr(c, "is_toy", False) for c in spec.configs)
-    if stacking and len(spec.configs) == 1 and (toy or _embedded_mlp(spec)):
-        from ganlab.engine.batched import refusal, stack_key
+    if stacking and len(spec.configs) == 1 and stackable(spec.configs[0]):
+        from ganlab.engine.batched import stack_key
 
         config = spec.configs[0]
-        if refusal(config) is None:
-            try:
-                return Placement(STACK, stack_key(config), config, spec.points, spec.score)
-            except Exception:  # noqa: BLE001 - e.g. cuda asked for and missing here: the run reports it alone
-                pass
+        try:
+            return Placement(STACK, stack_key(config), config, spec.points, spec.score)
+        except Exception:  # noqa: BLE001 - e.g. cuda asked for and missing here: the run reports it alone
+            pass
     return Placement(TOY) if toy else ALONE
 
 
-def _embedded_mlp(spec: RunSpec) -> bool:
-    """One MLP image run on data every process has (the embedded digits: no data folder, no download)."""
+def stackable(config) -> bool:
+    """Whether one fresh run of `config` joins a stack group: a 2-D toy run, or an MLP image run on data every
+    process has (the embedded digits: no data folder, no download), that the class engine takes."""
     from ganlab.config import TrainConfig
-    from ganlab.data.images import EMBEDDED
 
-    c = spec.configs[0]
-    return isinstance(c, TrainConfig) and c.model == "mlp" and c.data in EMBEDDED
+    if not isinstance(config, TrainConfig):
+        return False
+    if not config.is_toy:
+        from ganlab.data.images import EMBEDDED
+
+        if config.model != "mlp" or config.data not in EMBEDDED:
+            return False
+    from ganlab.engine.batched import refusal
+
+    return refusal(config) is None

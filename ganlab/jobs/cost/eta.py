@@ -3,7 +3,8 @@
 A run's speed: the pool shares the workers' time equally between the runs training (ganlab/jobs/pool.py), so
 with R runs on W workers one run gets min(1, W / R) of a worker, and steps/s = that share / seconds per step
 (the cost model's calibrated CPU seconds of one worker, model.estimate), times SHARED_EFFICIENCY when R > W
-(slices' bookkeeping, the pages' reruns beside the training threads). Once the run trains, the rate its
+(slices' bookkeeping, the pages' reruns beside the training threads; STACKED_EFFICIENCY for a run the class
+engine stacks in the training process, which loses less). Once the run trains, the rate its
 counter actually moves at replaces the model (the page passes it in). Toy runs stacked by the class engine cost
 less than this count says, so in a mixed class the estimate errs on the slow side.
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from ganlab.config import TrainConfig
 from ganlab.jobs.cost.model import Speed, estimate
+from ganlab.jobs.placement import stackable
 
 DIGIT_CLASSES = 8
 # preset -> G steps until >= 8 digit classes (seed 0, 1,000 samples scored every 100 steps; 2026-12-07, CPU):
@@ -33,8 +35,10 @@ DIGITS_AT: dict[str, int] = {
 # these still gets the preset's DIGITS_AT
 _IRRELEVANT = ("seed", "steps", "device", "log_every", "g_ema")
 # Measured with 30 students on mnist-mlp on the 2-core machine (2026-12-07, the page's live counters): 351 G steps
-# each in the first minute, where share / seconds per step (1/15 / 6.6 ms) predicts 606: 0.58.
+# each in the first minute, where share / seconds per step (1/15 / 6.6 ms) predicts 606: 0.58 -- each run in the
+# server's threads. Since mnist-mlp trains stacked in the training process (2026-12-08): 535 and 475, 0.8.
 SHARED_EFFICIENCY = 0.6
+STACKED_EFFICIENCY = 0.8  # a single run the class engine stacks (ganlab/jobs/placement.py stackable)
 LIGHT_PRESET = "mnist-mlp"  # the lighter image preset a page offers when the chosen one is slow in a full class
 SLOW_S = 180.0  # longer than this to the first digits: the page says so and offers the lighter preset and the demo
 
@@ -58,9 +62,11 @@ def share(runs: int, workers: int) -> float:
     return min(1.0, max(1, workers) / max(1, runs))
 
 
-def useful_share(runs: int, workers: int) -> float:
-    """share(), less what sharing costs when the runs outnumber the workers (SHARED_EFFICIENCY)."""
-    return share(runs, workers) * (SHARED_EFFICIENCY if runs > max(1, workers) else 1.0)
+def useful_share(runs: int, workers: int, stacked: bool = False) -> float:
+    """share(), less what sharing costs when the runs outnumber the workers (SHARED_EFFICIENCY; a run the class
+    engine stacks with others loses less: STACKED_EFFICIENCY)."""
+    lost = STACKED_EFFICIENCY if stacked else SHARED_EFFICIENCY
+    return share(runs, workers) * (lost if runs > max(1, workers) else 1.0)
 
 
 def digits_step(preset: str, config: TrainConfig) -> int | None:
@@ -82,7 +88,8 @@ def eta(configs: TrainConfig | list[TrainConfig], preset: str, runs: int, worker
     if rate is not None and rate > 0:
         per_s, measured = rate, True
     else:
-        per_s, measured = useful_share(runs, workers) / estimate(configs, speed).seconds_per_step, False
+        stacked = len(configs) == 1 and stackable(configs[0])
+        per_s, measured = useful_share(runs, workers, stacked) / estimate(configs, speed).seconds_per_step, False
     at = digits_step(preset, configs[0])
     to_digits = (at - step) / per_s if at is not None and step < at else None
     budget = configs[0].steps
