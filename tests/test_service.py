@@ -35,3 +35,41 @@ def test_a_final_report_is_given_again_to_a_poll_that_asks_again():
         assert not service.poll({3: -1})[3].done  # an id never submitted: starting
     finally:
         service.close()
+
+
+def test_a_report_never_reads_paused_with_the_snapshot_from_before_the_pause():
+    """Pausing publishes the paused step's snapshot, then the job reads paused (Job._drain); a report reads the
+    status before the snapshot version (report.of). So a poll that falls between the two never reports 'paused'
+    with an older snapshot: a page would show a step the run has left, and its Step would seem to skip a chunk."""
+    from ganlab.jobs.report import of
+
+    class PausedMidReport:  # the worker's pause lands right after the report's first read
+        runners, error = (), None
+
+        def __init__(self):
+            self.paused = False
+
+        def _read(self, before, after):
+            value = after if self.paused else before
+            self.paused = True
+            return value
+
+        @property
+        def status(self):
+            return self._read(Status.RUNNING, Status.PAUSED)
+
+        @property
+        def version(self):
+            return self._read(1, 2)  # 2: the snapshot of the paused step, published before "paused"
+
+        def join(self, timeout):
+            return False
+
+        def progress(self):
+            return ((120, "ready"),)
+
+        def snapshots(self):
+            return ("snapshot 2",) if self.paused else ("snapshot 1",)
+
+    rep = of(PausedMidReport(), 1)
+    assert not (rep.status == str(Status.PAUSED) and rep.version == 1), rep

@@ -155,9 +155,9 @@ class Job:
             while True:
                 cmd = self._cmds.get_nowait()
                 if cmd[0] == "pause" and self.status == Status.RUNNING:
-                    self.status = Status.PAUSED
                     self._hold(True)
                     self._publish()  # the page must show the step it paused at, not one chunk before
+                    self.status = Status.PAUSED  # after: whoever reads "paused" finds that snapshot published
                 elif cmd[0] == "resume" and self.status == Status.PAUSED:
                     self.status = Status.RUNNING
                     self._hold(False)

@@ -52,8 +52,9 @@ def of(job, known_version: int | None) -> Report:
     """The job (a local Job) now; its snapshots when their version differs from `known_version` or it is over."""
     runners = list(job.runners)
     done = job.join(0)
+    status = str(job.status)  # before the version: a paused job's snapshot of its last step is published first
     version = job.version
-    return Report(str(job.status), job.error, job.progress(), version, done,
+    return Report(status, job.error, job.progress(), version, done,
                   tuple(r.budget for r in runners), tuple(r.log_every for r in runners),
                   job.snapshots() if version != known_version or done else None)
 
