@@ -227,7 +227,7 @@ def test_two_students_train_live(server):
     async def go():
         await cb._warm_up(server, cb.DEFAULT_QUERY, logs.append)
         baseline = cb.sample_process(server.pid)
-        return await cb.run_round(server, 2, 8, 1, cb.DEFAULT_QUERY, baseline, drain_s=2, log=logs.append)
+        return await cb.run_round(server, 2, 5, 1, cb.DEFAULT_QUERY, baseline, drain_s=2, log=logs.append)
 
     # asyncio.run on a thread of its own: Playwright's sync API (the browser tests) leaves an event loop
     # marked as running in the main thread, and asyncio.run refuses to start inside one

@@ -43,7 +43,7 @@ def test_two_students_follow_lesson_2(tmp_path):
     out: dict = {}
 
     async def go():
-        return await cb.classroom(students=2, seconds=8, arrive_s=1, query=lesson.plan.query, warm_up=False,
+        return await cb.classroom(students=2, seconds=5, arrive_s=1, query=lesson.plan.query, warm_up=False,
                                   drain_s=1, lesson=lesson, log=logs.append)
 
     t0 = time.monotonic()
