@@ -1,5 +1,5 @@
 """Which MLP runs can share one stacked step: `stack_key(config)` (2-D toy runs; unconditional MLP image GANs
-such as mnist-mlp too, though the job layer stacks only toy runs so far: ganlab/jobs/placement.py).
+such as mnist-mlp too; which runs the job layer stacks: ganlab/jobs/placement.py `stackable`).
 
 Members of one stack must have networks of the same shapes and the same batch, on the same device. The key
 holds the ordered (name, shape) of G's and D's parameters as `ganlab.models.build` makes them for the config

@@ -18,22 +18,18 @@ import torch
 from ganlab import checkpoint as ckpt
 from ganlab.config import TrainConfig
 from ganlab.engine.batched.engine import ClassEngine, Member
-from ganlab.engine.trainer import Trainer
 from ganlab.engine.weights import RunWeights, weights_of
 from ganlab.snapshot import RunViews, Snapshot, grid, take
 
 
 class MemberView:
-    """What `ganlab.snapshot.take` reads of a toy Trainer, for one member (or a parked copy of it)."""
+    """What `ganlab.snapshot.take` reads of a Trainer, for one member (or a parked copy of it)."""
 
     def __init__(self, member: Member):
         self.m = member
 
     def __getattr__(self, name: str) -> Any:  # config, step_count, status, diverged_at, seconds, history, data,
-        return getattr(self.m, name)  # loss, device, G, D, G_ema, gen, fixed_z, fixed_labels
-
-    sample = Trainer.sample  # the Trainer's own sampling (eval mode, batches of 1000, its sampler)
-    sampler = Trainer.sampler
+        return getattr(self.m, name)  # loss, device, G, D, G_ema, gen, fixed_z, fixed_labels, sample, sampler
 
 
 class MemberRunner:
@@ -106,7 +102,7 @@ class MemberRunner:
         """Called by the engine at each logging step, on the member's materialised modules: the grid of that
         step joins the timeline (a single run publishes at its logging steps; a stacked one whenever its page
         asks). Logs no column."""
-        self.views.frames.add(member.step_count, grid(MemberView(member))[0])
+        self.views.frames.add(member.step_count, grid(member)[0])
         return {}
 
     def snapshot(self) -> Snapshot:

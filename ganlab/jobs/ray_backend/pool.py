@@ -3,9 +3,9 @@
 Every actor is a TrainActor (actor.py, `ganlab-run-<replica>-<n>`): an Executor in a Ray actor. Admitting a job
 (`start`) gives it a place in one. A student's single toy run that the class engine stacks (placed STACK,
 ganlab/jobs/placement.py) joins an actor that has room for its stack key (hosts.py: up to CPU_MEMBERS, or
-GPU_MEMBERS, such runs train there in one vectorised step, as in a single server's stack hosts); any other
+GPU_MEMBERS, such runs train there in one vectorised step, as in a single server's stack groups); any other
 job gets an actor of its own. Each actor asks Ray for RUN_CPUS of a CPU (one process stepping on one thread,
-whether it holds one run or a host; a share of a GPU for image runs and cuda hosts when the cluster has
+whether it holds one run or a stack group; a share of a GPU for image runs and cuda stack groups when the cluster has
 GPUs), so Ray places it on whichever node has room. A new actor's process first imports torch and the
 training stack (seconds of CPU), so the pool keeps SPARES actors warm and hands one to the next job; an actor
 whose jobs all ended waits as a spare (if one is missing) or is killed, freeing its process and its share of
